@@ -1,0 +1,475 @@
+//! The typed audit definition and its loader.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// A whole audit: inputs, output tables and the SQL of both sides, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditSpec {
+    /// Audit name (from `name` in audit.toml, else the folder name).
+    pub name: String,
+    /// Free text shown in reports.
+    pub description: String,
+    /// The audit folder.
+    pub dir: PathBuf,
+    /// Raw input tables, sorted by name.
+    pub inputs: Vec<InputSpec>,
+    /// Output tables, sorted by name.
+    pub tables: Vec<TableSpec>,
+}
+
+/// Which pipeline produced a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Side {
+    /// The existing pipeline whose output is the reference.
+    Legacy,
+    /// The new pipeline that must reproduce the legacy output.
+    Beta,
+}
+
+impl Side {
+    /// Both sides, legacy first.
+    pub const BOTH: [Side; 2] = [Side::Legacy, Side::Beta];
+
+    /// `legacy` or `beta`: folder names and column prefixes use it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Legacy => "legacy",
+            Side::Beta => "beta",
+        }
+    }
+}
+
+impl std::fmt::Display for Side {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// File format of a raw input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InputFormat {
+    /// Delimited text (CSV, TXT, TSV, pipe-separated).
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+}
+
+/// Character encoding of a text input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Encoding {
+    /// UTF-8 when the bytes are valid UTF-8, else Windows-1252 (what Excel on Windows writes).
+    #[serde(rename = "auto")]
+    Auto,
+    /// UTF-8, with or without a byte-order mark.
+    #[serde(rename = "utf-8", alias = "utf8")]
+    Utf8,
+    /// Windows-1252 (a superset of Latin-1 for printable characters).
+    #[serde(
+        rename = "windows-1252",
+        alias = "cp1252",
+        alias = "latin-1",
+        alias = "latin1"
+    )]
+    Windows1252,
+}
+
+/// One raw input table, filled from the files of a district folder that match `glob`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputSpec {
+    /// Table name the SQL transforms use.
+    pub name: String,
+    /// Glob relative to the district folder, e.g. `students*.{csv,txt}`.
+    pub glob: String,
+    /// File format.
+    pub format: InputFormat,
+    /// Field delimiter; `None` means detect from the header line (`,`, tab, `|`, `;`).
+    pub delimiter: Option<u8>,
+    /// Whether the first line names the columns; without it columns are `column_1`, `column_2`, ...
+    pub header: bool,
+    /// Text encoding.
+    pub encoding: Encoding,
+    /// Raw columns holding personal data (masked in rejected-line samples).
+    pub pii: Vec<String>,
+}
+
+/// One output table compared between the two sides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableSpec {
+    /// Table name (the SQL file stem).
+    pub name: String,
+    /// Columns that identify a row within a district.
+    pub key: Vec<String>,
+    /// Columns left out of the comparison (load timestamps, generated ids).
+    pub ignore: Vec<String>,
+    /// Columns holding personal data: masked in every report.
+    pub pii: Vec<String>,
+    /// The legacy transform: path and SQL text.
+    pub legacy_sql: SqlFile,
+    /// The beta transform: path and SQL text.
+    pub beta_sql: SqlFile,
+}
+
+/// A transform's SQL and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SqlFile {
+    /// The `.sql` file.
+    pub path: PathBuf,
+    /// Its text.
+    pub sql: String,
+}
+
+impl TableSpec {
+    /// The SQL of one side.
+    #[must_use]
+    pub fn sql(&self, side: Side) -> &SqlFile {
+        match side {
+            Side::Legacy => &self.legacy_sql,
+            Side::Beta => &self.beta_sql,
+        }
+    }
+}
+
+// ---- the TOML schema, as written by users ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    name: Option<String>,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    inputs: BTreeMap<String, RawInput>,
+    #[serde(default)]
+    tables: BTreeMap<String, RawTable>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInput {
+    glob: String,
+    format: Option<InputFormat>,
+    delimiter: Option<String>,
+    #[serde(default = "yes")]
+    header: bool,
+    #[serde(default = "auto_encoding")]
+    encoding: Encoding,
+    #[serde(default)]
+    pii: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTable {
+    key: Vec<String>,
+    #[serde(default)]
+    ignore: Vec<String>,
+    #[serde(default)]
+    pii: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn auto_encoding() -> Encoding {
+    Encoding::Auto
+}
+
+/// Names used as SQL table names must be plain lower-case identifiers, so transforms can use them
+/// unquoted (DataFusion folds unquoted identifiers to lower case).
+fn is_plain_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn parse_delimiter(text: &str) -> std::result::Result<Option<u8>, String> {
+    match text {
+        "auto" => Ok(None),
+        "tab" | "\t" | "\\t" => Ok(Some(b'\t')),
+        "pipe" | "|" => Ok(Some(b'|')),
+        "comma" | "," => Ok(Some(b',')),
+        "semicolon" | ";" => Ok(Some(b';')),
+        other => Err(format!(
+            "delimiter `{other}` is not supported: use \",\", \"tab\", \"|\", \";\" or \"auto\""
+        )),
+    }
+}
+
+impl AuditSpec {
+    /// Load and validate the audit in `dir` (the folder holding `audit.toml`).
+    ///
+    /// # Errors
+    /// A missing or malformed `audit.toml`, a table without both SQL files, an SQL file without a
+    /// table entry, an empty key or an invalid name.
+    pub fn load(dir: &Path) -> Result<AuditSpec> {
+        let folder_name = dir.file_name().map_or_else(
+            || dir.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let toml_path = dir.join("audit.toml");
+        let text = fs::read_to_string(&toml_path).map_err(|source| Error::Read {
+            audit: folder_name.clone(),
+            path: toml_path.clone(),
+            source,
+        })?;
+        let raw: RawAudit = toml::from_str(&text).map_err(|e| Error::Toml {
+            audit: folder_name.clone(),
+            path: toml_path.clone(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        let name = raw.name.unwrap_or(folder_name);
+        let invalid = |path: &Path, message: String| Error::Invalid {
+            audit: name.clone(),
+            path: path.to_path_buf(),
+            message,
+        };
+
+        let mut inputs = Vec::new();
+        for (input_name, input) in raw.inputs {
+            if !is_plain_identifier(&input_name) {
+                return Err(invalid(
+                    &toml_path,
+                    format!(
+                        "input `{input_name}`: names must be lower-case letters, digits and `_`"
+                    ),
+                ));
+            }
+            let format = input.format.unwrap_or_else(|| {
+                if input.glob.ends_with(".parquet") {
+                    InputFormat::Parquet
+                } else {
+                    InputFormat::Csv
+                }
+            });
+            let delimiter = match input.delimiter.as_deref() {
+                None => None,
+                Some(d) => parse_delimiter(d)
+                    .map_err(|m| invalid(&toml_path, format!("input `{input_name}`: {m}")))?,
+            };
+            globset::Glob::new(&input.glob).map_err(|e| {
+                invalid(
+                    &toml_path,
+                    format!("input `{input_name}`: bad glob `{}`: {e}", input.glob),
+                )
+            })?;
+            inputs.push(InputSpec {
+                name: input_name,
+                glob: input.glob,
+                format,
+                delimiter,
+                header: input.header,
+                encoding: input.encoding,
+                pii: input.pii,
+            });
+        }
+        if inputs.is_empty() {
+            return Err(invalid(
+                &toml_path,
+                "no [inputs.<name>] section: nothing to read".into(),
+            ));
+        }
+
+        let mut tables = Vec::new();
+        for (table_name, table) in raw.tables {
+            if !is_plain_identifier(&table_name) {
+                return Err(invalid(
+                    &toml_path,
+                    format!(
+                        "table `{table_name}`: names must be lower-case letters, digits and `_`"
+                    ),
+                ));
+            }
+            if table.key.is_empty() {
+                return Err(invalid(
+                    &toml_path,
+                    format!("table `{table_name}`: `key` must name at least one column"),
+                ));
+            }
+            if let Some(both) = table.key.iter().find(|k| table.ignore.contains(k)) {
+                return Err(invalid(
+                    &toml_path,
+                    format!("table `{table_name}`: key column `{both}` cannot also be ignored"),
+                ));
+            }
+            let mut sql = Vec::new();
+            for side in Side::BOTH {
+                let path = dir.join(side.as_str()).join(format!("{table_name}.sql"));
+                let text = fs::read_to_string(&path).map_err(|e| {
+                    invalid(
+                        &path,
+                        format!("table `{table_name}` needs its {side} transform here: {e}"),
+                    )
+                })?;
+                if text.trim().is_empty() {
+                    return Err(invalid(
+                        &path,
+                        format!("the {side} SQL of `{table_name}` is empty"),
+                    ));
+                }
+                sql.push(SqlFile { path, sql: text });
+            }
+            let beta_sql = sql.pop().expect("two sides");
+            let legacy_sql = sql.pop().expect("two sides");
+            tables.push(TableSpec {
+                name: table_name,
+                key: table.key,
+                ignore: table.ignore,
+                pii: table.pii,
+                legacy_sql,
+                beta_sql,
+            });
+        }
+        if tables.is_empty() {
+            return Err(invalid(
+                &toml_path,
+                "no [tables.<name>] section: nothing to compare".into(),
+            ));
+        }
+
+        // An SQL file nobody declared is almost always a typo in a table name: say so.
+        for side in Side::BOTH {
+            let side_dir = dir.join(side.as_str());
+            let entries = fs::read_dir(&side_dir).map_err(|source| Error::Read {
+                audit: name.clone(),
+                path: side_dir.clone(),
+                source,
+            })?;
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.extension().is_some_and(|e| e == "sql") {
+                    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+                    if !tables.iter().any(|t| t.name == stem) {
+                        return Err(invalid(
+                            &path,
+                            format!("no [tables.{stem}] entry in audit.toml for this SQL file"),
+                        ));
+                    }
+                }
+            }
+        }
+
+        Ok(AuditSpec {
+            name,
+            description: raw.description,
+            dir: dir.to_path_buf(),
+            inputs,
+            tables,
+        })
+    }
+
+    /// The output table called `name`.
+    #[must_use]
+    pub fn table(&self, name: &str) -> Option<&TableSpec> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, rel: &str, text: &str) {
+        let path = dir.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+
+    fn minimal(dir: &Path) {
+        write(
+            dir,
+            "audit.toml",
+            "[inputs.students_raw]\nglob = \"students*.csv\"\ndelimiter = \"|\"\n\n\
+             [tables.students]\nkey = [\"student_id\"]\npii = [\"last_name\"]\n",
+        );
+        write(dir, "legacy/students.sql", "SELECT * FROM students_raw");
+        write(dir, "beta/students.sql", "SELECT * FROM students_raw");
+    }
+
+    #[test]
+    fn loads_a_minimal_audit() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("demo");
+        minimal(&dir);
+        let audit = AuditSpec::load(&dir).unwrap();
+        assert_eq!(audit.name, "demo");
+        assert_eq!(audit.inputs.len(), 1);
+        assert_eq!(audit.inputs[0].delimiter, Some(b'|'));
+        assert_eq!(audit.inputs[0].format, InputFormat::Csv);
+        assert_eq!(audit.inputs[0].encoding, Encoding::Auto);
+        assert!(audit.inputs[0].header);
+        assert_eq!(audit.tables[0].key, vec!["student_id"]);
+        assert_eq!(audit.tables[0].pii, vec!["last_name"]);
+        assert_eq!(
+            audit.tables[0].sql(Side::Beta).sql,
+            "SELECT * FROM students_raw"
+        );
+    }
+
+    #[test]
+    fn toml_errors_name_file_line_and_column() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("demo");
+        minimal(&dir);
+        write(
+            &dir,
+            "audit.toml",
+            "[inputs.students_raw]\nglob = \"a.csv\"\nkeyy = 3\n",
+        );
+        let err = AuditSpec::load(&dir).unwrap_err().to_string();
+        assert!(err.starts_with("audit `demo`: "), "{err}");
+        assert!(err.contains("audit.toml"), "{err}");
+        assert!(err.contains("line 3, column 1"), "{err}");
+        assert!(err.contains("unknown field `keyy`"), "{err}");
+    }
+
+    #[test]
+    fn missing_sql_file_is_named() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("demo");
+        minimal(&dir);
+        fs::remove_file(dir.join("beta/students.sql")).unwrap();
+        let err = AuditSpec::load(&dir).unwrap_err().to_string();
+        assert!(err.contains("beta/students.sql"), "{err}");
+        assert!(err.contains("needs its beta transform"), "{err}");
+    }
+
+    #[test]
+    fn undeclared_sql_file_is_rejected() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("demo");
+        minimal(&dir);
+        write(&dir, "legacy/studnets.sql", "SELECT 1");
+        let err = AuditSpec::load(&dir).unwrap_err().to_string();
+        assert!(err.contains("no [tables.studnets] entry"), "{err}");
+    }
+
+    #[test]
+    fn bad_delimiter_and_empty_key_are_rejected() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("demo");
+        minimal(&dir);
+        write(
+            &dir,
+            "audit.toml",
+            "[inputs.s]\nglob = \"a.csv\"\ndelimiter = \"#\"\n[tables.students]\nkey = [\"id\"]\n",
+        );
+        let err = AuditSpec::load(&dir).unwrap_err().to_string();
+        assert!(err.contains("delimiter `#` is not supported"), "{err}");
+        write(
+            &dir,
+            "audit.toml",
+            "[inputs.s]\nglob = \"a.csv\"\n[tables.students]\nkey = []\n",
+        );
+        let err = AuditSpec::load(&dir).unwrap_err().to_string();
+        assert!(err.contains("`key` must name at least one column"), "{err}");
+    }
+}
