@@ -1,0 +1,339 @@
+//! Discovering district folders and reading one district's raw tables.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, RecordBatch, StringBuilder, new_null_array};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use pathway_audit::{AuditSpec, InputFormat, InputSpec};
+
+use crate::delimited::parse_delimited;
+use crate::error::{Error, Result};
+use crate::parquet_file::read_parquet;
+
+/// Rows per Arrow batch built from text input.
+const BATCH_ROWS: usize = 65_536;
+
+/// The district folders found in an input folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DistrictList {
+    /// Valid district ids, sorted.
+    pub districts: Vec<String>,
+    /// Folders skipped because their name is not a safe district id, with the reason.
+    pub skipped: Vec<(String, String)>,
+}
+
+/// A district id must be safe as a folder name, a Hive partition value and a CSV field.
+#[must_use]
+pub fn valid_district_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && !id.starts_with('.')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+/// List the district folders of `input` (one sub-folder per district).
+///
+/// # Errors
+/// When `input` is not a readable folder.
+pub fn list_districts(input: &Path) -> Result<DistrictList> {
+    let io = |source| Error::Io {
+        path: input.to_path_buf(),
+        source,
+    };
+    let mut list = DistrictList::default();
+    for entry in fs::read_dir(input).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        if !entry.path().is_dir() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        if valid_district_id(&name) {
+            list.districts.push(name);
+        } else {
+            list.skipped.push((
+                name,
+                "folder name is not a district id (letters, digits, `_`, `-`, `.`; at most 64)"
+                    .into(),
+            ));
+        }
+    }
+    list.districts.sort();
+    list.skipped.sort();
+    Ok(list)
+}
+
+/// One file's accounting: every data row read is either loaded or rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRead {
+    /// The raw input table it fed.
+    pub input: String,
+    /// Path relative to the input folder, e.g. `101/students.csv`.
+    pub file: String,
+    /// Data rows read (header excluded).
+    pub rows_read: u64,
+    /// Rows loaded into the raw table.
+    pub rows_loaded: u64,
+    /// Rows rejected (listed in the district's rejections).
+    pub rows_rejected: u64,
+    /// Encoding used (`UTF-8`, `windows-1252`, or `parquet`).
+    pub encoding: String,
+    /// Delimiter used, as text (empty for Parquet).
+    pub delimiter: String,
+    /// Repairs made to the file as a whole.
+    pub notes: Vec<String>,
+}
+
+/// A row that could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// District id.
+    pub district_id: String,
+    /// Raw input table.
+    pub input: String,
+    /// Path relative to the input folder.
+    pub file: String,
+    /// 1-based line in the file where the record starts.
+    pub line: u64,
+    /// Column concerned, when one is.
+    pub column: Option<String>,
+    /// Why it was rejected.
+    pub reason: String,
+    /// The record as read, fields joined by the delimiter, personal columns masked as `***`.
+    pub raw_line: String,
+}
+
+/// One raw input table of one district, all in memory.
+#[derive(Debug, Clone)]
+pub struct RawTable {
+    /// Input name (the SQL table name).
+    pub name: String,
+    /// Arrow schema (text inputs: every column `Utf8`).
+    pub schema: SchemaRef,
+    /// The rows.
+    pub batches: Vec<RecordBatch>,
+}
+
+/// Everything read for one district.
+#[derive(Debug, Clone)]
+pub struct DistrictInput {
+    /// District id.
+    pub district_id: String,
+    /// Raw tables that had at least one file.
+    pub tables: Vec<RawTable>,
+    /// Inputs with no matching file in this district, with their glob.
+    pub missing: Vec<(String, String)>,
+    /// Per-file accounting.
+    pub files: Vec<FileRead>,
+    /// Rejected rows.
+    pub rejections: Vec<Rejection>,
+}
+
+/// Read every raw input of `district_id` from `input_root/<district_id>/`.
+///
+/// # Errors
+/// An unreadable district folder or file, a corrupt Parquet file, or files of one input that
+/// disagree on a column's type. Bad rows are not errors: they become [`Rejection`]s.
+pub fn read_district(
+    audit: &AuditSpec,
+    input_root: &Path,
+    district_id: &str,
+) -> Result<DistrictInput> {
+    let dir = input_root.join(district_id);
+    let files = list_files(&dir)?;
+    let mut out = DistrictInput {
+        district_id: district_id.to_owned(),
+        tables: Vec::new(),
+        missing: Vec::new(),
+        files: Vec::new(),
+        rejections: Vec::new(),
+    };
+    for input in &audit.inputs {
+        let matcher = globset::Glob::new(&input.glob)
+            .expect("validated when the audit was loaded")
+            .compile_matcher();
+        let matching: Vec<&PathBuf> = files
+            .iter()
+            .filter(|rel| matcher.is_match(rel.as_path()))
+            .collect();
+        if matching.is_empty() {
+            out.missing.push((input.name.clone(), input.glob.clone()));
+            continue;
+        }
+        let mut parts = Vec::new();
+        for rel in matching {
+            let shown = format!("{district_id}/{}", rel.display());
+            let path = dir.join(rel);
+            let batch = match input.format {
+                InputFormat::Csv => read_text_file(input, &path, &shown, district_id, &mut out)?,
+                InputFormat::Parquet => {
+                    let (schema, batches) = read_parquet(&path)?;
+                    let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
+                    out.files.push(FileRead {
+                        input: input.name.clone(),
+                        file: shown,
+                        rows_read: rows,
+                        rows_loaded: rows,
+                        rows_rejected: 0,
+                        encoding: "parquet".into(),
+                        delimiter: String::new(),
+                        notes: Vec::new(),
+                    });
+                    (schema, batches)
+                }
+            };
+            parts.push((path, batch));
+        }
+        out.tables.push(union_by_name(&input.name, parts)?);
+    }
+    Ok(out)
+}
+
+/// Files below `dir`, relative to it, sorted (so several files of one input load in name order).
+fn list_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let abs = dir.join(&rel);
+        let entries = fs::read_dir(&abs).map_err(|source| Error::Io {
+            path: abs.clone(),
+            source,
+        })?;
+        for entry in entries {
+            let entry = entry.map_err(|source| Error::Io {
+                path: abs.clone(),
+                source,
+            })?;
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let child = rel.join(&name);
+            if entry.path().is_dir() {
+                stack.push(child);
+            } else {
+                out.push(child);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn read_text_file(
+    input: &InputSpec,
+    path: &Path,
+    shown: &str,
+    district_id: &str,
+    out: &mut DistrictInput,
+) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    let bytes = fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let parsed = parse_delimited(&bytes, input.delimiter, input.header, input.encoding);
+    let delimiter = char::from(parsed.delimiter).to_string();
+    for (line, reason, fields) in &parsed.rejected {
+        let masked: Vec<&str> = fields
+            .iter()
+            .enumerate()
+            .map(|(i, value)| {
+                let personal = parsed.columns.get(i).is_some_and(|c| input.pii.contains(c));
+                if personal { "***" } else { value.as_str() }
+            })
+            .collect();
+        out.rejections.push(Rejection {
+            district_id: district_id.to_owned(),
+            input: input.name.clone(),
+            file: shown.to_owned(),
+            line: *line,
+            column: None,
+            reason: reason.clone(),
+            raw_line: masked.join(&delimiter),
+        });
+    }
+    out.files.push(FileRead {
+        input: input.name.clone(),
+        file: shown.to_owned(),
+        rows_read: parsed.rows_read(),
+        rows_loaded: parsed.rows.len() as u64,
+        rows_rejected: parsed.rejected.len() as u64,
+        encoding: parsed.encoding.to_owned(),
+        delimiter: delimiter.clone(),
+        notes: parsed.notes.clone(),
+    });
+
+    let schema: SchemaRef = Arc::new(Schema::new(
+        parsed
+            .columns
+            .iter()
+            .map(|c| Field::new(c, DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    ));
+    let mut batches = Vec::new();
+    for chunk in parsed.rows.chunks(BATCH_ROWS) {
+        let columns: Vec<ArrayRef> = (0..parsed.columns.len())
+            .map(|i| {
+                let mut builder = StringBuilder::with_capacity(chunk.len(), chunk.len() * 8);
+                for row in chunk {
+                    builder.append_value(&row[i]);
+                }
+                Arc::new(builder.finish()) as ArrayRef
+            })
+            .collect();
+        batches.push(RecordBatch::try_new(schema.clone(), columns)?);
+    }
+    Ok((schema, batches))
+}
+
+/// Stack the files of one input into one table: columns are matched by name, a column missing
+/// from a file is null for its rows.
+fn union_by_name(
+    name: &str,
+    parts: Vec<(PathBuf, (SchemaRef, Vec<RecordBatch>))>,
+) -> Result<RawTable> {
+    let mut fields: Vec<Field> = Vec::new();
+    for (path, (schema, _)) in &parts {
+        for field in schema.fields() {
+            match fields.iter().find(|f| f.name() == field.name()) {
+                Some(seen) if seen.data_type() != field.data_type() => {
+                    return Err(Error::ConflictingTypes {
+                        input: name.to_owned(),
+                        column: field.name().clone(),
+                        first: seen.data_type().to_string(),
+                        other: field.data_type().to_string(),
+                        path: path.clone(),
+                    });
+                }
+                Some(_) => {}
+                None => fields.push(Field::new(field.name(), field.data_type().clone(), true)),
+            }
+        }
+    }
+    let schema: SchemaRef = Arc::new(Schema::new(fields));
+    let mut batches = Vec::new();
+    for (_, (file_schema, file_batches)) in parts {
+        for batch in file_batches {
+            let columns: Vec<ArrayRef> = schema
+                .fields()
+                .iter()
+                .map(|f| match file_schema.index_of(f.name()) {
+                    Ok(i) => batch.column(i).clone(),
+                    Err(_) => new_null_array(f.data_type(), batch.num_rows()),
+                })
+                .collect();
+            batches.push(RecordBatch::try_new(schema.clone(), columns)?);
+        }
+    }
+    Ok(RawTable {
+        name: name.to_owned(),
+        schema,
+        batches,
+    })
+}
