@@ -1,0 +1,57 @@
+//! Errors raised by a transform.
+
+use std::path::PathBuf;
+
+use datafusion::error::DataFusionError;
+
+/// Result alias for this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why one side of one table failed for one district.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The SQL is wrong (syntax, unknown table or column): the user's transform needs fixing.
+    #[error("{side} transform `{path}` failed for district {district}: {message}{hint}")]
+    Sql {
+        /// `legacy` or `beta`.
+        side: String,
+        /// The SQL file.
+        path: PathBuf,
+        /// District id.
+        district: String,
+        /// DataFusion's message.
+        message: String,
+        /// A hint (`\nhint: ...`) or empty.
+        hint: String,
+    },
+    /// The transform ran but failed on the data (a cast that does not fit, division by zero...).
+    #[error("{side} transform `{path}` failed on the data of district {district}: {source}")]
+    Execution {
+        /// `legacy` or `beta`.
+        side: String,
+        /// The SQL file.
+        path: PathBuf,
+        /// District id.
+        district: String,
+        /// DataFusion's error.
+        source: DataFusionError,
+    },
+    /// Registering the district's raw tables failed.
+    #[error("district {district}: cannot register input `{input}`: {source}")]
+    Register {
+        /// District id.
+        district: String,
+        /// Raw input name.
+        input: String,
+        /// DataFusion's error.
+        source: DataFusionError,
+    },
+    /// Writing the output Parquet failed.
+    #[error("cannot write `{path}`: {message}")]
+    Write {
+        /// File being written.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}

@@ -1,0 +1,79 @@
+//! Streaming record batches into a Parquet file that only its owner can read.
+
+use std::fs::{self, File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+use futures::StreamExt;
+use pathway_audit::Side;
+
+use crate::error::{Error, Result};
+
+/// Where one side of one table of one district is written below a run folder.
+#[must_use]
+pub fn output_file(run_dir: &Path, side: Side, table: &str, district: &str) -> PathBuf {
+    run_dir
+        .join(side.as_str())
+        .join(table)
+        .join(format!("district_id={district}"))
+        .join("part-0.parquet")
+}
+
+/// Create `path` (and its folders) readable and writable by the owner only: the output holds
+/// student data.
+fn create_private(path: &Path) -> std::io::Result<File> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+/// Write every batch of `stream` to `path` as Parquet (zstd) and return the number of rows.
+/// An empty stream still writes a file with the schema, so an empty output is visible as such.
+///
+/// # Errors
+/// When the file cannot be created or written, or the stream fails (the caller maps that).
+pub async fn write_stream(
+    mut stream: SendableRecordBatchStream,
+    path: &Path,
+) -> Result<u64, StreamError> {
+    let write = |message: String| {
+        StreamError::Write(Error::Write {
+            path: path.to_path_buf(),
+            message,
+        })
+    };
+    let file = create_private(path).map_err(|e| write(e.to_string()))?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .build();
+    let mut writer = ArrowWriter::try_new(file, stream.schema(), Some(props))
+        .map_err(|e| write(e.to_string()))?;
+    let mut rows = 0u64;
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(StreamError::Execution)?;
+        rows += batch.num_rows() as u64;
+        writer.write(&batch).map_err(|e| write(e.to_string()))?;
+    }
+    writer.close().map_err(|e| write(e.to_string()))?;
+    Ok(rows)
+}
+
+/// A failure while streaming a result to disk: the query or the disk.
+#[derive(Debug)]
+pub enum StreamError {
+    /// The query failed while producing batches.
+    Execution(datafusion::error::DataFusionError),
+    /// The file could not be written.
+    Write(Error),
+}
