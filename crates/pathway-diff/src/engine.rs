@@ -1,0 +1,338 @@
+//! Runs the diff queries of [`crate::plan`] and folds their results into a [`TableDiff`].
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Int64Type};
+use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::error::DataFusionError;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+
+use crate::error::{Error, Result};
+use crate::model::{ColumnDiff, DiffSpec, GroupDiff, SchemaDiff, TableDiff, TypeChange};
+use crate::plan::{Plan, PlanColumn};
+
+/// Diff the registered tables `legacy` and `beta` per group, write the row diff as Parquet under
+/// `row_diff_dir` (Hive-partitioned by the group column when there is one) and return the
+/// per-group summary.
+///
+/// # Errors
+/// A key or group column missing on a side, a failing query, or an unwritable `row_diff_dir`.
+pub async fn diff_tables(
+    ctx: &SessionContext,
+    legacy: &str,
+    beta: &str,
+    spec: &DiffSpec,
+    row_diff_dir: &Path,
+) -> Result<TableDiff> {
+    let query = |step: &'static str| {
+        let table = spec.table.clone();
+        move |source: DataFusionError| Error::Query {
+            table: table.clone(),
+            step,
+            source,
+        }
+    };
+    let legacy_schema = ctx
+        .table(legacy)
+        .await
+        .map_err(query("reading the legacy table"))?
+        .schema()
+        .clone();
+    let beta_schema = ctx
+        .table(beta)
+        .await
+        .map_err(query("reading the beta table"))?
+        .schema()
+        .clone();
+    let legacy_fields: Vec<(String, DataType)> = legacy_schema
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), f.data_type().clone()))
+        .collect();
+    let beta_fields: Vec<(String, DataType)> = beta_schema
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), f.data_type().clone()))
+        .collect();
+    let type_of = |fields: &[(String, DataType)], name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.clone())
+    };
+
+    if let Some(group) = &spec.group_by {
+        for (side, fields) in [("legacy", &legacy_fields), ("beta", &beta_fields)] {
+            if type_of(fields, group).is_none() {
+                return Err(Error::MissingGroup {
+                    table: spec.table.clone(),
+                    column: group.clone(),
+                    side: side.into(),
+                });
+            }
+        }
+    }
+    let mut key = Vec::new();
+    for column in &spec.key {
+        let (l, b) = (
+            type_of(&legacy_fields, column),
+            type_of(&beta_fields, column),
+        );
+        match (&l, &b) {
+            (Some(l), Some(b)) => key.push(PlanColumn {
+                name: column.clone(),
+                as_text: l != b,
+            }),
+            _ => {
+                let sides = match (l.is_some(), b.is_some()) {
+                    (false, false) => "legacy and beta",
+                    (false, true) => "legacy",
+                    _ => "beta",
+                };
+                let fields = if l.is_none() {
+                    &legacy_fields
+                } else {
+                    &beta_fields
+                };
+                let available: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+                return Err(Error::MissingKey {
+                    table: spec.table.clone(),
+                    column: column.clone(),
+                    sides: sides.into(),
+                    available: available.join(", "),
+                });
+            }
+        }
+    }
+
+    let skip = |name: &str| {
+        spec.key.iter().any(|k| k == name)
+            || spec.ignore.iter().any(|i| i == name)
+            || spec.group_by.as_deref() == Some(name)
+    };
+    let mut schema = SchemaDiff::default();
+    let mut compared = Vec::new();
+    for (name, legacy_type) in &legacy_fields {
+        if skip(name) {
+            continue;
+        }
+        match type_of(&beta_fields, name) {
+            None => schema.legacy_only.push(name.clone()),
+            Some(beta_type) => {
+                let as_text = &beta_type != legacy_type;
+                if as_text {
+                    schema.type_changes.push(TypeChange {
+                        column: name.clone(),
+                        legacy_type: legacy_type.to_string(),
+                        beta_type: beta_type.to_string(),
+                    });
+                }
+                compared.push(PlanColumn {
+                    name: name.clone(),
+                    as_text,
+                });
+            }
+        }
+    }
+    for (name, _) in &beta_fields {
+        if !skip(name) && type_of(&legacy_fields, name).is_none() {
+            schema.beta_only.push(name.clone());
+        }
+    }
+
+    let plan = Plan {
+        legacy_table: legacy.to_owned(),
+        beta_table: beta.to_owned(),
+        group: spec.group_by.clone(),
+        key,
+        compared,
+        exclude_groups: spec.exclude_groups.clone(),
+    };
+
+    let mut groups: BTreeMap<String, GroupDiff> = BTreeMap::new();
+    let group_entry = |groups: &mut BTreeMap<String, GroupDiff>, g: &str| {
+        groups
+            .entry(g.to_owned())
+            .or_insert_with(|| GroupDiff::empty(g))
+            .clone()
+    };
+    for (is_legacy, table) in [(true, legacy), (false, beta)] {
+        let batches = collect(
+            ctx,
+            &plan.side_stats_sql(table),
+            query("counting rows per key"),
+        )
+        .await?;
+        for batch in &batches {
+            let (g, rows, dups) = (strings(batch, 0), ints(batch, 1), ints(batch, 2));
+            for i in 0..batch.num_rows() {
+                let name = g[i].clone().unwrap_or_default();
+                let mut entry = group_entry(&mut groups, &name);
+                if is_legacy {
+                    entry.legacy_rows = rows[i];
+                    entry.legacy_dup_keys = dups[i];
+                } else {
+                    entry.beta_rows = rows[i];
+                    entry.beta_dup_keys = dups[i];
+                }
+                groups.insert(name, entry);
+            }
+        }
+    }
+
+    // The row diff goes to disk first; the remaining aggregates read it back, so they only touch
+    // the rows that differ.
+    if row_diff_dir.exists() {
+        std::fs::remove_dir_all(row_diff_dir).map_err(|source| Error::Io {
+            table: spec.table.clone(),
+            path: row_diff_dir.to_path_buf(),
+            source,
+        })?;
+    }
+    std::fs::create_dir_all(row_diff_dir).map_err(|source| Error::Io {
+        table: spec.table.clone(),
+        path: row_diff_dir.to_path_buf(),
+        source,
+    })?;
+    let row_diff = ctx
+        .sql(&plan.row_diff_sql())
+        .await
+        .map_err(query("planning the row diff"))?;
+    let dir = format!("{}/", row_diff_dir.display());
+    let options = match &plan.group {
+        Some(g) => DataFrameWriteOptions::new().with_partition_by(vec![g.clone()]),
+        None => DataFrameWriteOptions::new(),
+    };
+    row_diff
+        .write_parquet(&dir, options, None)
+        .await
+        .map_err(query("writing the row diff"))?;
+
+    if has_parquet(row_diff_dir) {
+        let name = format!("__row_diff_{}", spec.table);
+        let mut read = ParquetReadOptions::default();
+        if let Some(g) = &plan.group {
+            read = read.table_partition_cols(vec![(g.clone(), DataType::Utf8)]);
+        }
+        ctx.register_parquet(&name, &dir, read)
+            .await
+            .map_err(query("reading the row diff back"))?;
+
+        for batch in collect(
+            ctx,
+            &plan.counts_sql(&name),
+            query("counting differing rows"),
+        )
+        .await?
+        {
+            let g = strings(&batch, 0);
+            let (changed, missing, extra) = (ints(&batch, 1), ints(&batch, 2), ints(&batch, 3));
+            let (dup_l, dup_b) = (ints(&batch, 4), ints(&batch, 5));
+            for i in 0..batch.num_rows() {
+                let name = g[i].clone().unwrap_or_default();
+                let mut entry = group_entry(&mut groups, &name);
+                entry.changed_rows = changed[i];
+                entry.missing_in_beta = missing[i];
+                entry.extra_in_beta = extra[i];
+                entry.legacy_duplicate_rows = dup_l[i];
+                entry.beta_duplicate_rows = dup_b[i];
+                groups.insert(name, entry);
+            }
+        }
+        if let Some(sql) = plan.columns_sql(&name) {
+            for batch in collect(ctx, &sql, query("counting mismatches per column")).await? {
+                let (g, column, n) = (strings(&batch, 0), strings(&batch, 1), ints(&batch, 2));
+                let (le, be) = (strings(&batch, 3), strings(&batch, 4));
+                for i in 0..batch.num_rows() {
+                    let name = g[i].clone().unwrap_or_default();
+                    if let Some(entry) = groups.get_mut(&name) {
+                        entry.columns.push(ColumnDiff {
+                            column: column[i].clone().unwrap_or_default(),
+                            mismatches: n[i],
+                            legacy_example: le[i].clone(),
+                            beta_example: be[i].clone(),
+                        });
+                    }
+                }
+            }
+        }
+        let mut unbalanced: BTreeMap<String, u64> = BTreeMap::new();
+        for batch in collect(
+            ctx,
+            &plan.multiset_sql(&name),
+            query("comparing duplicated rows"),
+        )
+        .await?
+        {
+            let (g, n) = (strings(&batch, 0), ints(&batch, 1));
+            for i in 0..batch.num_rows() {
+                unbalanced.insert(g[i].clone().unwrap_or_default(), n[i]);
+            }
+        }
+        for (name, entry) in &mut groups {
+            entry.multiset_equal = entry.changed_rows == 0
+                && entry.missing_in_beta == 0
+                && entry.extra_in_beta == 0
+                && unbalanced.get(name).copied().unwrap_or(0) == 0;
+        }
+        ctx.deregister_table(&name)
+            .map_err(query("releasing the row diff"))?;
+    }
+
+    let mut groups: Vec<GroupDiff> = groups.into_values().collect();
+    for entry in &mut groups {
+        entry.matched_rows = entry.legacy_rows.saturating_sub(
+            entry.missing_in_beta + entry.changed_rows + entry.legacy_duplicate_rows,
+        );
+        entry.columns.sort_by(|a, b| a.column.cmp(&b.column));
+    }
+    Ok(TableDiff {
+        table: spec.table.clone(),
+        key: spec.key.clone(),
+        compared_columns: plan.compared.iter().map(|c| c.name.clone()).collect(),
+        schema,
+        groups,
+    })
+}
+
+async fn collect(
+    ctx: &SessionContext,
+    sql: &str,
+    on_error: impl Fn(DataFusionError) -> Error,
+) -> Result<Vec<RecordBatch>> {
+    let frame = ctx.sql(sql).await.map_err(&on_error)?;
+    frame.collect().await.map_err(&on_error)
+}
+
+fn has_parquet(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let path = e.path();
+        if path.is_dir() {
+            has_parquet(&path)
+        } else {
+            path.extension().is_some_and(|x| x == "parquet")
+        }
+    })
+}
+
+fn strings(batch: &RecordBatch, i: usize) -> Vec<Option<String>> {
+    let column = cast(batch.column(i), &DataType::Utf8).expect("any column casts to text");
+    let column = column.as_string::<i32>();
+    (0..column.len())
+        .map(|r| column.is_valid(r).then(|| column.value(r).to_owned()))
+        .collect()
+}
+
+fn ints(batch: &RecordBatch, i: usize) -> Vec<u64> {
+    let column = cast(batch.column(i), &DataType::Int64).expect("counts are integers");
+    let column = column.as_primitive::<Int64Type>();
+    (0..column.len())
+        .map(|r| u64::try_from(column.value(r)).unwrap_or(0))
+        .collect()
+}

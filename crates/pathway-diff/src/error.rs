@@ -1,0 +1,53 @@
+//! Errors raised by the diff engine.
+
+/// Result alias for this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why two tables could not be diffed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A key column is absent from one or both sides.
+    #[error(
+        "table `{table}`: key column `{column}` is missing from {sides} (columns there: {available})"
+    )]
+    MissingKey {
+        /// Table being diffed.
+        table: String,
+        /// The key column.
+        column: String,
+        /// `legacy`, `beta` or `legacy and beta`.
+        sides: String,
+        /// Columns that do exist, to spot a typo.
+        available: String,
+    },
+    /// The group column (`--by`) is absent from one side.
+    #[error("table `{table}`: group column `{column}` is missing from {side}")]
+    MissingGroup {
+        /// Table being diffed.
+        table: String,
+        /// The group column.
+        column: String,
+        /// Which side lacks it.
+        side: String,
+    },
+    /// A query failed inside DataFusion.
+    #[error("table `{table}`: {step}: {source}")]
+    Query {
+        /// Table being diffed.
+        table: String,
+        /// What the query was for.
+        step: &'static str,
+        /// DataFusion's error.
+        source: datafusion::error::DataFusionError,
+    },
+    /// Writing the row diff failed.
+    #[error("table `{table}`: cannot prepare `{path}`: {source}")]
+    Io {
+        /// Table being diffed.
+        table: String,
+        /// The path.
+        path: std::path::PathBuf,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,35 @@
+//! The diff engine: legacy vs beta, per district, as DataFusion queries.
+//!
+//! Given two tables registered in a DataFusion [`SessionContext`](datafusion::prelude::SessionContext)
+//! and a [`DiffSpec`] (key columns, ignored columns, the group column, usually `district_id`),
+//! [`diff_tables`] computes for every group:
+//!
+//! - row counts and duplicate keys per side,
+//! - rows missing in beta, extra in beta, changed, and rows under duplicated keys,
+//! - per column, how many matched rows differ, with one example pair,
+//! - whether both sides hold the same multiset of rows (the FULL MATCH verdict),
+//!
+//! and writes the row diff (one row per differing row) as Hive-partitioned Parquet. Everything is
+//! SQL run by DataFusion; the SQL is built in [`plan`] with every identifier quoted and every
+//! literal escaped.
+//!
+//! ```no_run
+//! # async fn demo(ctx: &datafusion::prelude::SessionContext) -> pathway_diff::Result<()> {
+//! let spec = pathway_diff::DiffSpec::new("students", vec!["student_id".into()])
+//!     .with_group_by(Some("district_id".into()));
+//! let diff = pathway_diff::diff_tables(ctx, "legacy_students", "beta_students", &spec,
+//!     std::path::Path::new("runs/2026-11-21/row_diff/students")).await?;
+//! for group in &diff.groups {
+//!     println!("{} {}", group.group, group.status(&diff.schema).as_str());
+//! }
+//! # Ok(()) }
+//! ```
+
+mod engine;
+mod error;
+mod model;
+pub mod plan;
+
+pub use engine::diff_tables;
+pub use error::{Error, Result};
+pub use model::{ColumnDiff, DiffSpec, GroupDiff, SchemaDiff, Status, TableDiff, TypeChange};

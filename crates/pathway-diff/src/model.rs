@@ -1,0 +1,228 @@
+//! Plain data describing what to diff and what came out.
+
+use serde::Serialize;
+
+/// What to compare and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiffSpec {
+    /// Name used in messages and reports.
+    pub table: String,
+    /// Columns identifying a row within a group.
+    pub key: Vec<String>,
+    /// Columns left out of the comparison.
+    pub ignore: Vec<String>,
+    /// Group column (`district_id` for audits); `None` makes the whole table one group named `*`.
+    pub group_by: Option<String>,
+    /// Groups to leave out (districts whose transform failed).
+    pub exclude_groups: Vec<String>,
+}
+
+impl DiffSpec {
+    /// A spec with a key, no ignored columns and no grouping.
+    #[must_use]
+    pub fn new(table: impl Into<String>, key: Vec<String>) -> DiffSpec {
+        DiffSpec {
+            table: table.into(),
+            key,
+            ignore: Vec::new(),
+            group_by: None,
+            exclude_groups: Vec::new(),
+        }
+    }
+
+    /// Set the group column.
+    #[must_use]
+    pub fn with_group_by(mut self, group_by: Option<String>) -> DiffSpec {
+        self.group_by = group_by;
+        self
+    }
+
+    /// Set the ignored columns.
+    #[must_use]
+    pub fn with_ignore(mut self, ignore: Vec<String>) -> DiffSpec {
+        self.ignore = ignore;
+        self
+    }
+
+    /// Set the groups to leave out.
+    #[must_use]
+    pub fn with_exclude_groups(mut self, groups: Vec<String>) -> DiffSpec {
+        self.exclude_groups = groups;
+        self
+    }
+}
+
+/// A column present on both sides with different types; it is compared as text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TypeChange {
+    /// Column name.
+    pub column: String,
+    /// Arrow type on the legacy side.
+    pub legacy_type: String,
+    /// Arrow type on the beta side.
+    pub beta_type: String,
+}
+
+/// How the two sides' columns differ.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SchemaDiff {
+    /// Columns only the legacy side has (ignored columns excluded).
+    pub legacy_only: Vec<String>,
+    /// Columns only the beta side has (ignored columns excluded).
+    pub beta_only: Vec<String>,
+    /// Columns on both sides with different types.
+    pub type_changes: Vec<TypeChange>,
+}
+
+impl SchemaDiff {
+    /// True when some column exists on one side only.
+    #[must_use]
+    pub fn has_one_sided_columns(&self) -> bool {
+        !self.legacy_only.is_empty() || !self.beta_only.is_empty()
+    }
+}
+
+/// One column's mismatches within a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ColumnDiff {
+    /// Column name.
+    pub column: String,
+    /// Matched rows whose values differ in this column.
+    pub mismatches: u64,
+    /// The legacy value of the first differing row (by key), as text; `None` for null.
+    pub legacy_example: Option<String>,
+    /// The beta value of the same row.
+    pub beta_example: Option<String>,
+}
+
+/// The outcome for one group (district).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct GroupDiff {
+    /// Group value (district id), or `*` when the table is not grouped.
+    pub group: String,
+    /// Rows on the legacy side.
+    pub legacy_rows: u64,
+    /// Rows on the beta side.
+    pub beta_rows: u64,
+    /// Rows whose key occurs once per side and whose compared columns are all equal.
+    pub matched_rows: u64,
+    /// Rows whose key occurs once per side and that differ in at least one compared column.
+    pub changed_rows: u64,
+    /// Legacy rows whose key beta does not have.
+    pub missing_in_beta: u64,
+    /// Beta rows whose key legacy does not have.
+    pub extra_in_beta: u64,
+    /// Distinct keys occurring more than once on the legacy side.
+    pub legacy_dup_keys: u64,
+    /// Distinct keys occurring more than once on the beta side.
+    pub beta_dup_keys: u64,
+    /// Legacy rows under a key present on both sides and duplicated on either.
+    pub legacy_duplicate_rows: u64,
+    /// Beta rows under such keys.
+    pub beta_duplicate_rows: u64,
+    /// Both sides hold the same multiset of rows over the key and compared columns.
+    pub multiset_equal: bool,
+    /// Columns with at least one mismatch, sorted by name.
+    pub columns: Vec<ColumnDiff>,
+}
+
+/// Verdict for one table in one district.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Status {
+    /// Same multiset of rows on both sides.
+    #[serde(rename = "FULL MATCH")]
+    FullMatch,
+    /// Rows on both sides, not the same.
+    #[serde(rename = "MISMATCH")]
+    Mismatch,
+    /// Rows on the legacy side only.
+    #[serde(rename = "LEGACY ONLY")]
+    LegacyOnly,
+    /// Rows on the beta side only.
+    #[serde(rename = "BETA ONLY")]
+    BetaOnly,
+    /// A read or a transform failed for this district.
+    #[serde(rename = "ERROR")]
+    Error,
+}
+
+impl Status {
+    /// Every status, in report order.
+    pub const ALL: [Status; 5] = [
+        Status::FullMatch,
+        Status::Mismatch,
+        Status::LegacyOnly,
+        Status::BetaOnly,
+        Status::Error,
+    ];
+
+    /// The spelling used in CSV, JSON and terminal output.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::FullMatch => "FULL MATCH",
+            Status::Mismatch => "MISMATCH",
+            Status::LegacyOnly => "LEGACY ONLY",
+            Status::BetaOnly => "BETA ONLY",
+            Status::Error => "ERROR",
+        }
+    }
+
+    /// Parse the spelling of [`Status::as_str`].
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+impl GroupDiff {
+    /// An empty group (no rows on either side): a FULL MATCH.
+    #[must_use]
+    pub fn empty(group: impl Into<String>) -> GroupDiff {
+        GroupDiff {
+            group: group.into(),
+            multiset_equal: true,
+            ..GroupDiff::default()
+        }
+    }
+
+    /// The verdict, given the table's schema differences.
+    #[must_use]
+    pub fn status(&self, schema: &SchemaDiff) -> Status {
+        if self.legacy_rows > 0 && self.beta_rows == 0 {
+            Status::LegacyOnly
+        } else if self.legacy_rows == 0 && self.beta_rows > 0 {
+            Status::BetaOnly
+        } else if schema.has_one_sided_columns() || !self.multiset_equal {
+            Status::Mismatch
+        } else {
+            Status::FullMatch
+        }
+    }
+
+    /// Names of the columns with at least one mismatch, plus one-sided columns, sorted.
+    #[must_use]
+    pub fn changed_columns(&self, schema: &SchemaDiff) -> Vec<String> {
+        let mut names: Vec<String> = self.columns.iter().map(|c| c.column.clone()).collect();
+        names.extend(schema.legacy_only.iter().cloned());
+        names.extend(schema.beta_only.iter().cloned());
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
+/// The diff of one table across all groups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TableDiff {
+    /// Table name.
+    pub table: String,
+    /// Key columns used.
+    pub key: Vec<String>,
+    /// Columns compared (present on both sides, not key, not ignored).
+    pub compared_columns: Vec<String>,
+    /// Schema differences.
+    pub schema: SchemaDiff,
+    /// One entry per group present on either side, sorted by group.
+    pub groups: Vec<GroupDiff>,
+}

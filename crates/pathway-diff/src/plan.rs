@@ -1,0 +1,387 @@
+//! The SQL the engine runs, built from column lists.
+//!
+//! Kept as plain strings so that an engineer can print and rerun them (`pathway query` sees the
+//! same tables). Every identifier goes through [`ident`] and every literal through [`literal`]:
+//! names and values never reach SQL unquoted. Every `IS [NOT] DISTINCT FROM` is parenthesised:
+//! the SQL parser binds it more loosely than `AND`.
+//!
+//! The row diff is one FULL OUTER JOIN on (group, key). A pair joins only when its key occurs once
+//! on each side, so rows under duplicated keys stay unmatched, each on its own, and a window count
+//! over the unmatched rows of a key tells a one-sided key (missing / extra) from a duplicated one.
+
+/// Quote an identifier for DataFusion SQL (`"name"`, inner quotes doubled).
+#[must_use]
+pub fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Quote a string literal (`'value'`, inner quotes doubled).
+#[must_use]
+pub fn literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+/// A column taking part in the diff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanColumn {
+    /// Column name (same on both sides).
+    pub name: String,
+    /// The sides disagree on its type: compare (and join) it as text.
+    pub as_text: bool,
+}
+
+/// Everything the SQL builders need to know about the two tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// Registered name of the legacy table.
+    pub legacy_table: String,
+    /// Registered name of the beta table.
+    pub beta_table: String,
+    /// Group column, if grouped.
+    pub group: Option<String>,
+    /// Key columns.
+    pub key: Vec<PlanColumn>,
+    /// Compared columns, in output order.
+    pub compared: Vec<PlanColumn>,
+    /// Groups to leave out.
+    pub exclude_groups: Vec<String>,
+}
+
+fn value(prefix: &str, column: &PlanColumn) -> String {
+    let expr = format!("{prefix}{}", ident(&column.name));
+    if column.as_text {
+        format!("CAST({expr} AS VARCHAR)")
+    } else {
+        expr
+    }
+}
+
+fn internal(prefix: &str, i: usize) -> String {
+    ident(&format!("{prefix}{i}"))
+}
+
+impl Plan {
+    /// The group as a text expression over a source table.
+    fn group_expr(&self) -> String {
+        match &self.group {
+            Some(g) => format!("CAST({} AS VARCHAR)", ident(g)),
+            None => literal("*"),
+        }
+    }
+
+    fn where_clause(&self) -> String {
+        if self.exclude_groups.is_empty() || self.group.is_none() {
+            return String::new();
+        }
+        let list: Vec<String> = self.exclude_groups.iter().map(|g| literal(g)).collect();
+        format!(" WHERE {} NOT IN ({})", self.group_expr(), list.join(", "))
+    }
+
+    fn key_partition(&self, prefix: &str) -> String {
+        let mut parts = vec![format!("{prefix}\"__g\"")];
+        parts.extend((0..self.key.len()).map(|i| format!("{prefix}{}", internal("__k", i))));
+        parts.join(", ")
+    }
+
+    /// One side projected to internal names, with its per-key row count `__n`.
+    fn side_cte(&self, table: &str) -> String {
+        let mut cols = vec![format!("{} AS \"__g\"", self.group_expr())];
+        for (i, k) in self.key.iter().enumerate() {
+            cols.push(format!("{} AS {}", value("", k), internal("__k", i)));
+        }
+        for (i, c) in self.compared.iter().enumerate() {
+            cols.push(format!("{} AS {}", ident(&c.name), internal("__v", i)));
+        }
+        let mut partition = vec![self.group_expr()];
+        partition.extend(self.key.iter().map(|k| value("", k)));
+        cols.push("TRUE AS \"__p\"".into());
+        cols.push(format!(
+            "COUNT(*) OVER (PARTITION BY {}) AS \"__n\"",
+            partition.join(", ")
+        ));
+        format!(
+            "SELECT {} FROM {}{}",
+            cols.join(", "),
+            ident(table),
+            self.where_clause()
+        )
+    }
+
+    /// Null-safe "values differ" for compared column `i` between two prefixed row sources.
+    fn differs(&self, i: usize, left: &str, right: &str) -> String {
+        let column = &self.compared[i];
+        let wrap = |e: String| {
+            if column.as_text {
+                format!("CAST({e} AS VARCHAR)")
+            } else {
+                e
+            }
+        };
+        format!(
+            "({} IS DISTINCT FROM {})",
+            wrap(format!("{left}{}", internal("__v", i))),
+            wrap(format!("{right}{}", internal("__v", i)))
+        )
+    }
+
+    /// The row diff: one row per differing row, with the group column (if any), the key, `diff`,
+    /// `side`, `changed_columns` and `legacy_<c>` / `beta_<c>` for every compared column.
+    #[must_use]
+    pub fn row_diff_sql(&self) -> String {
+        let mut join_on = vec!["(l.\"__g\" IS NOT DISTINCT FROM b.\"__g\")".to_owned()];
+        for i in 0..self.key.len() {
+            let k = internal("__k", i);
+            join_on.push(format!("(l.{k} IS NOT DISTINCT FROM b.{k})"));
+        }
+        join_on.push("l.\"__n\" = 1 AND b.\"__n\" = 1".into());
+
+        let mut sorted: Vec<usize> = (0..self.compared.len()).collect();
+        sorted.sort_by(|&a, &b| self.compared[a].name.cmp(&self.compared[b].name));
+        let changed_list = if sorted.is_empty() {
+            "''".to_owned()
+        } else {
+            let parts: Vec<String> = sorted
+                .iter()
+                .map(|&i| {
+                    format!(
+                        "CASE WHEN {} THEN {} END",
+                        self.differs(i, "l.", "b."),
+                        literal(&self.compared[i].name)
+                    )
+                })
+                .collect();
+            format!("concat_ws(';', {})", parts.join(", "))
+        };
+        let any_differs = if self.compared.is_empty() {
+            "FALSE".to_owned()
+        } else {
+            (0..self.compared.len())
+                .map(|i| self.differs(i, "l.", "b."))
+                .collect::<Vec<_>>()
+                .join(" OR ")
+        };
+
+        let mut joined = vec!["COALESCE(l.\"__g\", b.\"__g\") AS \"__g\"".to_owned()];
+        for i in 0..self.key.len() {
+            let k = internal("__k", i);
+            joined.push(format!("COALESCE(l.{k}, b.{k}) AS {k}"));
+        }
+        joined.push("l.\"__p\" AS \"__lp\"".into());
+        joined.push("b.\"__p\" AS \"__bp\"".into());
+        for i in 0..self.compared.len() {
+            let v = internal("__v", i);
+            joined.push(format!("l.{v} AS {}", internal("__l", i)));
+            joined.push(format!("b.{v} AS {}", internal("__b", i)));
+        }
+        joined.push(format!("{changed_list} AS \"__cc\""));
+
+        let partition = self.key_partition("");
+        let counted = format!(
+            "SELECT *, COUNT(\"__lp\") OVER (PARTITION BY {partition}) AS \"__nl\", \
+             COUNT(\"__bp\") OVER (PARTITION BY {partition}) AS \"__nb\" FROM j"
+        );
+
+        let mut out = Vec::new();
+        if let Some(g) = &self.group {
+            out.push(format!("\"__g\" AS {}", ident(g)));
+        }
+        for (i, k) in self.key.iter().enumerate() {
+            out.push(format!("{} AS {}", internal("__k", i), ident(&k.name)));
+        }
+        out.push(
+            "CASE WHEN \"__lp\" AND \"__bp\" THEN 'changed' \
+             WHEN \"__lp\" IS NOT NULL THEN CASE WHEN \"__nb\" = 0 THEN 'missing_in_beta' ELSE 'duplicate_key' END \
+             ELSE CASE WHEN \"__nl\" = 0 THEN 'extra_in_beta' ELSE 'duplicate_key' END END AS \"diff\""
+                .into(),
+        );
+        out.push(
+            "CASE WHEN \"__lp\" AND \"__bp\" THEN 'both' WHEN \"__lp\" IS NOT NULL THEN 'legacy' ELSE 'beta' END AS \"side\""
+                .into(),
+        );
+        out.push(
+            "CASE WHEN \"__lp\" AND \"__bp\" THEN \"__cc\" ELSE '' END AS \"changed_columns\""
+                .into(),
+        );
+        for (i, c) in self.compared.iter().enumerate() {
+            out.push(format!(
+                "{} AS {}",
+                internal("__l", i),
+                ident(&format!("legacy_{}", c.name))
+            ));
+            out.push(format!(
+                "{} AS {}",
+                internal("__b", i),
+                ident(&format!("beta_{}", c.name))
+            ));
+        }
+
+        format!(
+            "WITH l AS ({legacy}), b AS ({beta}), \
+             j AS (SELECT {joined} FROM l FULL OUTER JOIN b ON {on} \
+                   WHERE l.\"__p\" IS NULL OR b.\"__p\" IS NULL OR {any_differs}) \
+             SELECT {out} FROM ({counted}) AS counted",
+            legacy = self.side_cte(&self.legacy_table),
+            beta = self.side_cte(&self.beta_table),
+            joined = joined.join(", "),
+            on = join_on.join(" AND "),
+            out = out.join(", "),
+        )
+    }
+
+    /// Per group: rows and duplicated keys of one side (`__g`, `rows`, `dup_keys`).
+    #[must_use]
+    pub fn side_stats_sql(&self, table: &str) -> String {
+        let mut cols = vec![format!("{} AS \"__g\"", self.group_expr())];
+        for (i, k) in self.key.iter().enumerate() {
+            cols.push(format!("{} AS {}", value("", k), internal("__k", i)));
+        }
+        format!(
+            "SELECT \"__g\", SUM(\"__n\") AS \"rows\", SUM(CASE WHEN \"__n\" > 1 THEN 1 ELSE 0 END) AS \"dup_keys\" \
+             FROM (SELECT {partition}, COUNT(*) AS \"__n\" FROM (SELECT {cols} FROM {table}{filter}) AS s \
+                   GROUP BY {partition}) AS k GROUP BY \"__g\"",
+            partition = self.key_partition(""),
+            cols = cols.join(", "),
+            table = ident(table),
+            filter = self.where_clause(),
+        )
+    }
+
+    /// The group expression over the row diff table.
+    fn row_diff_group(&self) -> String {
+        match &self.group {
+            Some(g) => format!("CAST({} AS VARCHAR)", ident(g)),
+            None => literal("*"),
+        }
+    }
+
+    /// Per group counts of each kind of differing row, over the row diff table `row_diff`.
+    #[must_use]
+    pub fn counts_sql(&self, row_diff: &str) -> String {
+        let count = |cond: &str| format!("SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)");
+        format!(
+            "SELECT \"__g\", {} AS \"changed\", {} AS \"missing\", {} AS \"extra\", {} AS \"dup_legacy\", {} AS \"dup_beta\" \
+             FROM (SELECT {} AS \"__g\", \"diff\", \"side\" FROM {}) AS d GROUP BY \"__g\"",
+            count("\"diff\" = 'changed'"),
+            count("\"diff\" = 'missing_in_beta'"),
+            count("\"diff\" = 'extra_in_beta'"),
+            count("\"diff\" = 'duplicate_key' AND \"side\" = 'legacy'"),
+            count("\"diff\" = 'duplicate_key' AND \"side\" = 'beta'"),
+            self.row_diff_group(),
+            ident(row_diff),
+        )
+    }
+
+    fn row_diff_differs(&self, column: &PlanColumn) -> String {
+        let l = value(
+            "",
+            &PlanColumn {
+                name: format!("legacy_{}", column.name),
+                as_text: column.as_text,
+            },
+        );
+        let b = value(
+            "",
+            &PlanColumn {
+                name: format!("beta_{}", column.name),
+                as_text: column.as_text,
+            },
+        );
+        format!("({l} IS DISTINCT FROM {b})")
+    }
+
+    /// Per group and compared column: mismatches among changed rows and the first example by key.
+    /// `None` when there are no compared columns.
+    #[must_use]
+    pub fn columns_sql(&self, row_diff: &str) -> Option<String> {
+        if self.compared.is_empty() {
+            return None;
+        }
+        let order: Vec<String> = self.key.iter().map(|k| ident(&k.name)).collect();
+        let order = order.join(", ");
+        let parts: Vec<String> = self
+            .compared
+            .iter()
+            .map(|c| {
+                let l = ident(&format!("legacy_{}", c.name));
+                let b = ident(&format!("beta_{}", c.name));
+                format!(
+                    "SELECT \"__g\", {name} AS \"column\", COUNT(*) AS \"mismatches\", \
+                     first_value(CAST({l} AS VARCHAR) ORDER BY {order}) AS \"legacy_example\", \
+                     first_value(CAST({b} AS VARCHAR) ORDER BY {order}) AS \"beta_example\" \
+                     FROM (SELECT {g} AS \"__g\", * FROM {table} WHERE \"diff\" = 'changed' AND {differs}) AS d \
+                     GROUP BY \"__g\"",
+                    name = literal(&c.name),
+                    g = self.row_diff_group(),
+                    table = ident(row_diff),
+                    differs = self.row_diff_differs(c),
+                )
+            })
+            .collect();
+        Some(parts.join(" UNION ALL "))
+    }
+
+    /// Per group: how many (key, values) combinations under duplicated keys occur a different
+    /// number of times on the two sides. Zero means the duplicated rows match as multisets.
+    #[must_use]
+    pub fn multiset_sql(&self, row_diff: &str) -> String {
+        let side_rows = |side: &str, weight: i32| {
+            let mut cols = vec![format!("{} AS \"__g\"", self.row_diff_group())];
+            for (i, k) in self.key.iter().enumerate() {
+                cols.push(format!("{} AS {}", ident(&k.name), internal("__k", i)));
+            }
+            for (i, c) in self.compared.iter().enumerate() {
+                let v = value(
+                    "",
+                    &PlanColumn {
+                        name: format!("{side}_{}", c.name),
+                        as_text: c.as_text,
+                    },
+                );
+                cols.push(format!("{v} AS {}", internal("__v", i)));
+            }
+            cols.push(format!("{weight} AS \"__w\""));
+            format!(
+                "SELECT {} FROM {} WHERE \"diff\" = 'duplicate_key' AND \"side\" = {}",
+                cols.join(", "),
+                ident(row_diff),
+                literal(side)
+            )
+        };
+        let mut group_cols = vec![self.key_partition("")];
+        group_cols.extend((0..self.compared.len()).map(|i| internal("__v", i)));
+        format!(
+            "SELECT \"__g\", COUNT(*) AS \"unbalanced\" FROM (SELECT \"__g\" FROM ({} UNION ALL {}) AS u \
+             GROUP BY {} HAVING SUM(\"__w\") <> 0) AS x GROUP BY \"__g\"",
+            side_rows("legacy", 1),
+            side_rows("beta", -1),
+            group_cols.join(", "),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_and_literals_are_escaped() {
+        assert_eq!(ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(literal("O'Brien"), "'O''Brien'");
+    }
+
+    #[test]
+    fn excluded_groups_are_escaped_literals() {
+        let plan = Plan {
+            legacy_table: "l".into(),
+            beta_table: "b".into(),
+            group: Some("district_id".into()),
+            key: vec![PlanColumn {
+                name: "id".into(),
+                as_text: false,
+            }],
+            compared: vec![],
+            exclude_groups: vec!["x'; DROP".into()],
+        };
+        assert!(plan.side_stats_sql("l").contains("NOT IN ('x''; DROP')"));
+    }
+}

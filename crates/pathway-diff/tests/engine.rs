@@ -1,0 +1,289 @@
+//! The diff engine on small hand-made tables, with every count checked by hand.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::datasource::MemTable;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use pathway_diff::{DiffSpec, GroupDiff, Status, diff_tables};
+
+type Row = (&'static str, Option<i64>, Option<&'static str>);
+
+fn table(rows: &[Row], value_column: &str) -> Arc<MemTable> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("district_id", DataType::Utf8, false),
+        Field::new("id", DataType::Int64, true),
+        Field::new(value_column, DataType::Utf8, true),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(rows.iter().map(|r| Some(r.0)).collect::<StringArray>()),
+        Arc::new(rows.iter().map(|r| r.1).collect::<Int64Array>()),
+        Arc::new(rows.iter().map(|r| r.2).collect::<StringArray>()),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+    Arc::new(MemTable::try_new(schema, vec![vec![batch]]).unwrap())
+}
+
+const LEGACY: &[Row] = &[
+    // a: one of each kind of difference, and a null key that matches null-safely
+    ("a", Some(1), Some("x")),
+    ("a", Some(2), Some("y")),
+    ("a", Some(3), Some("z")),
+    ("a", Some(4), Some("w")),
+    ("a", None, Some("n")),
+    // b: the same duplicated row on both sides: FULL MATCH despite duplicate keys
+    ("b", Some(1), Some("x")),
+    ("b", Some(1), Some("x")),
+    // c: legacy only
+    ("c", Some(1), Some("x")),
+    // e: same rows, other order
+    ("e", Some(1), Some("x")),
+    ("e", Some(2), None),
+    // f: duplicated key with different rows, same multiset on both sides
+    ("f", Some(1), Some("x")),
+    ("f", Some(1), Some("y")),
+    // g: duplicated key, different multisets
+    ("g", Some(1), Some("x")),
+    ("g", Some(1), Some("x")),
+];
+
+const BETA: &[Row] = &[
+    ("a", Some(1), Some("x")),
+    ("a", Some(2), Some("Y")),
+    ("a", Some(5), Some("q")),
+    ("a", Some(4), Some("w")),
+    ("a", Some(4), Some("w")),
+    ("a", None, Some("n")),
+    ("b", Some(1), Some("x")),
+    ("b", Some(1), Some("x")),
+    ("d", Some(7), Some("k")),
+    ("e", Some(2), None),
+    ("e", Some(1), Some("x")),
+    ("f", Some(1), Some("y")),
+    ("f", Some(1), Some("x")),
+    ("g", Some(1), Some("x")),
+    ("g", Some(1), Some("y")),
+];
+
+async fn run(
+    beta_value_column: &str,
+) -> (pathway_diff::TableDiff, SessionContext, tempfile::TempDir) {
+    let ctx = SessionContext::new();
+    ctx.register_table("l", table(LEGACY, "v")).unwrap();
+    ctx.register_table("b", table(BETA, beta_value_column))
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = DiffSpec::new("t", vec!["id".into()]).with_group_by(Some("district_id".into()));
+    let diff = diff_tables(&ctx, "l", "b", &spec, &tmp.path().join("row_diff"))
+        .await
+        .unwrap();
+    (diff, ctx, tmp)
+}
+
+fn group<'a>(diff: &'a pathway_diff::TableDiff, name: &str) -> &'a GroupDiff {
+    diff.groups.iter().find(|g| g.group == name).unwrap()
+}
+
+/// (legacy, beta, matched, changed, missing, extra, legacy dup keys, beta dup keys)
+fn counts(g: &GroupDiff) -> [u64; 8] {
+    [
+        g.legacy_rows,
+        g.beta_rows,
+        g.matched_rows,
+        g.changed_rows,
+        g.missing_in_beta,
+        g.extra_in_beta,
+        g.legacy_dup_keys,
+        g.beta_dup_keys,
+    ]
+}
+
+#[tokio::test]
+async fn every_kind_of_difference_is_counted_per_group() {
+    let (diff, _ctx, _tmp) = run("v").await;
+    let names: Vec<&str> = diff.groups.iter().map(|g| g.group.as_str()).collect();
+    assert_eq!(names, ["a", "b", "c", "d", "e", "f", "g"]);
+    assert_eq!(diff.compared_columns, ["v"]);
+
+    let a = group(&diff, "a");
+    assert_eq!(counts(a), [5, 6, 2, 1, 1, 1, 0, 1]);
+    assert_eq!((a.legacy_duplicate_rows, a.beta_duplicate_rows), (1, 2));
+    assert_eq!(a.status(&diff.schema), Status::Mismatch);
+    assert_eq!(a.columns.len(), 1);
+    assert_eq!(a.columns[0].column, "v");
+    assert_eq!(a.columns[0].mismatches, 1);
+    assert_eq!(a.columns[0].legacy_example.as_deref(), Some("y"));
+    assert_eq!(a.columns[0].beta_example.as_deref(), Some("Y"));
+
+    let b = group(&diff, "b");
+    assert_eq!(counts(b), [2, 2, 0, 0, 0, 0, 1, 1]);
+    assert_eq!(b.status(&diff.schema), Status::FullMatch);
+
+    let c = group(&diff, "c");
+    assert_eq!(counts(c), [1, 0, 0, 0, 1, 0, 0, 0]);
+    assert_eq!(c.status(&diff.schema), Status::LegacyOnly);
+
+    let d = group(&diff, "d");
+    assert_eq!(counts(d), [0, 1, 0, 0, 0, 1, 0, 0]);
+    assert_eq!(d.status(&diff.schema), Status::BetaOnly);
+
+    let e = group(&diff, "e");
+    assert_eq!(counts(e), [2, 2, 2, 0, 0, 0, 0, 0]);
+    assert_eq!(e.status(&diff.schema), Status::FullMatch);
+
+    let f = group(&diff, "f");
+    assert_eq!(counts(f), [2, 2, 0, 0, 0, 0, 1, 1]);
+    assert_eq!(f.status(&diff.schema), Status::FullMatch);
+
+    let g = group(&diff, "g");
+    assert_eq!(counts(g), [2, 2, 0, 0, 0, 0, 1, 1]);
+    assert_eq!(g.status(&diff.schema), Status::Mismatch);
+    assert!(g.columns.is_empty());
+}
+
+#[tokio::test]
+async fn row_diff_holds_one_row_per_differing_row() {
+    let (_diff, ctx, tmp) = run("v").await;
+    let dir = format!("{}/", tmp.path().join("row_diff").display());
+    let options = ParquetReadOptions::default()
+        .table_partition_cols(vec![("district_id".into(), DataType::Utf8)]);
+    ctx.register_parquet("rd", &dir, options).await.unwrap();
+    let batches = ctx
+        .sql(
+            "SELECT district_id, diff, side, count(*) AS n, max(changed_columns) AS cc \
+             FROM rd GROUP BY district_id, diff, side ORDER BY district_id, diff, side",
+        )
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+        .unwrap()
+        .to_string();
+    let expected = "\
++-------------+-----------------+--------+---+----+
+| district_id | diff            | side   | n | cc |
++-------------+-----------------+--------+---+----+
+| a           | changed         | both   | 1 | v  |
+| a           | duplicate_key   | beta   | 2 |    |
+| a           | duplicate_key   | legacy | 1 |    |
+| a           | extra_in_beta   | beta   | 1 |    |
+| a           | missing_in_beta | legacy | 1 |    |
+| b           | duplicate_key   | beta   | 2 |    |
+| b           | duplicate_key   | legacy | 2 |    |
+| c           | missing_in_beta | legacy | 1 |    |
+| d           | extra_in_beta   | beta   | 1 |    |
+| f           | duplicate_key   | beta   | 2 |    |
+| f           | duplicate_key   | legacy | 2 |    |
+| g           | duplicate_key   | beta   | 2 |    |
+| g           | duplicate_key   | legacy | 2 |    |
++-------------+-----------------+--------+---+----+";
+    assert_eq!(text, expected);
+    let frame = ctx.sql("SELECT * FROM rd LIMIT 0").await.unwrap();
+    let columns: Vec<&String> = frame.schema().fields().iter().map(|f| f.name()).collect();
+    assert_eq!(
+        columns,
+        [
+            "id",
+            "diff",
+            "side",
+            "changed_columns",
+            "legacy_v",
+            "beta_v",
+            "district_id"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_column_on_one_side_only_makes_every_group_a_mismatch() {
+    let (diff, _ctx, _tmp) = run("w").await;
+    assert_eq!(diff.schema.legacy_only, ["v"]);
+    assert_eq!(diff.schema.beta_only, ["w"]);
+    assert!(diff.compared_columns.is_empty());
+    let e = group(&diff, "e");
+    assert_eq!(e.status(&diff.schema), Status::Mismatch);
+    assert_eq!(e.changed_columns(&diff.schema), ["v", "w"]);
+    // Without compared columns, rows are matched on the key alone: keys 1, 2 and null.
+    assert_eq!(counts(group(&diff, "a")), [5, 6, 3, 0, 1, 1, 0, 1]);
+    assert_eq!(group(&diff, "c").status(&diff.schema), Status::LegacyOnly);
+}
+
+#[tokio::test]
+async fn a_missing_key_column_is_a_clear_error() {
+    let ctx = SessionContext::new();
+    ctx.register_table("l", table(LEGACY, "v")).unwrap();
+    ctx.register_table("b", table(BETA, "v")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = DiffSpec::new("t", vec!["student_id".into()]);
+    let err = diff_tables(&ctx, "l", "b", &spec, tmp.path())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "table `t`: key column `student_id` is missing from legacy and beta (columns there: district_id, id, v)"
+    );
+}
+
+#[tokio::test]
+async fn ungrouped_tables_are_one_group_named_star() {
+    let ctx = SessionContext::new();
+    ctx.register_table("l", table(LEGACY, "v")).unwrap();
+    ctx.register_table("b", table(BETA, "v")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = DiffSpec::new("t", vec!["district_id".into(), "id".into()]);
+    let diff = diff_tables(&ctx, "l", "b", &spec, &tmp.path().join("rd"))
+        .await
+        .unwrap();
+    assert_eq!(diff.groups.len(), 1);
+    let all = &diff.groups[0];
+    assert_eq!(all.group, "*");
+    // Sums of the per-district figures above.
+    assert_eq!(counts(all), [14, 15, 4, 1, 2, 2, 3, 4]);
+    assert_eq!(all.status(&diff.schema), Status::Mismatch);
+}
+
+#[tokio::test]
+async fn the_row_diff_joins_on_group_and_key_by_hash_null_safely() {
+    // A join keyed on the group alone would compare every pair of rows within a district.
+    let ctx = SessionContext::new();
+    ctx.register_table("l", table(LEGACY, "v")).unwrap();
+    ctx.register_table("b", table(BETA, "v")).unwrap();
+    let plan = pathway_diff::plan::Plan {
+        legacy_table: "l".into(),
+        beta_table: "b".into(),
+        group: Some("district_id".into()),
+        key: vec![pathway_diff::plan::PlanColumn {
+            name: "id".into(),
+            as_text: false,
+        }],
+        compared: vec![pathway_diff::plan::PlanColumn {
+            name: "v".into(),
+            as_text: false,
+        }],
+        exclude_groups: vec![],
+    };
+    let batches = ctx
+        .sql(&format!("EXPLAIN {}", plan.row_diff_sql()))
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+        .unwrap()
+        .to_string();
+    let join = text
+        .lines()
+        .find(|l| l.contains("HashJoinExec"))
+        .expect("a hash join");
+    assert!(join.contains("join_type=Full"), "{join}");
+    assert!(
+        join.contains("on=[(__g@0, __g@0), (__k0@1, __k0@1)]"),
+        "{join}"
+    );
+    assert!(join.contains("NullsEqual: true"), "{join}");
+}
