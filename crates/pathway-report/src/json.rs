@@ -1,0 +1,105 @@
+//! summary.json: the summary plus run metadata, for tools.
+
+use std::collections::BTreeMap;
+
+use pathway_diff::SchemaDiff;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::rows::{ColumnDiffRow, SummaryRow};
+
+/// Rows each side produced, per table (summed over districts).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SideRows {
+    /// Legacy rows per table.
+    pub legacy: BTreeMap<String, u64>,
+    /// Beta rows per table.
+    pub beta: BTreeMap<String, u64>,
+}
+
+/// Accounting for one input file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FileAccount {
+    /// District id.
+    pub district_id: String,
+    /// Raw input table.
+    pub input: String,
+    /// Path relative to the input folder.
+    pub file: String,
+    /// Data rows read.
+    pub rows_read: u64,
+    /// Rows loaded.
+    pub rows_loaded: u64,
+    /// Rows rejected (see validation_errors).
+    pub rows_rejected: u64,
+    /// Encoding used.
+    pub encoding: String,
+    /// Delimiter used.
+    pub delimiter: String,
+    /// Repairs made to the whole file.
+    pub notes: Vec<String>,
+}
+
+/// Why a district is ERROR for a table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DistrictError {
+    /// Output table (`*` when reading the district failed before any table).
+    pub table: String,
+    /// District id.
+    pub district_id: String,
+    /// `legacy`, `beta` or `input`.
+    pub stage: String,
+    /// The message.
+    pub message: String,
+}
+
+/// Everything summary.json holds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RunReport {
+    /// Audit name.
+    pub audit: String,
+    /// Audit folder.
+    pub audit_dir: String,
+    /// Night audited.
+    pub audit_date: String,
+    /// Input folder.
+    pub input: String,
+    /// Start time (RFC 3339, UTC).
+    pub started_at: String,
+    /// End time (RFC 3339, UTC).
+    pub finished_at: String,
+    /// Version of pathway that ran.
+    pub pathway_version: String,
+    /// Districts audited.
+    pub districts: Vec<String>,
+    /// Folders of the input that were not taken as districts, with the reason.
+    pub skipped_folders: Vec<(String, String)>,
+    /// Rows each side produced per table.
+    pub rows_read: SideRows,
+    /// Districts per status, per table.
+    pub status_counts: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Column-level differences between the sides, per table.
+    pub schema_diff: BTreeMap<String, SchemaDiff>,
+    /// Input accounting per file.
+    pub input_files: Vec<FileAccount>,
+    /// Input rows rejected in all.
+    pub rows_rejected: u64,
+    /// Why districts are ERROR.
+    pub errors: Vec<DistrictError>,
+    /// The summary.csv rows.
+    pub summary: Vec<SummaryRow>,
+    /// The column_diff.csv rows.
+    pub column_diff: Vec<ColumnDiffRow>,
+}
+
+impl RunReport {
+    /// Pretty JSON.
+    ///
+    /// # Errors
+    /// Only on a serialisation bug.
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string_pretty(self)
+            .map(|s| s + "\n")
+            .map_err(|e| Error::Serialise(e.to_string()))
+    }
+}

@@ -1,0 +1,33 @@
+//! Rendering diff results for people and tools: CSV, JSON, history, terminal tables.
+//!
+//! This crate turns the plain results of `pathway-diff` into the files team leads and schedulers
+//! read ([`SummaryRow`] → `summary.csv` and `history.csv`, [`ColumnDiffRow`] → `column_diff.csv`,
+//! [`RunReport`] → `summary.json`) and into comfy-table tables for the terminal. It knows nothing
+//! about DataFusion. Personal-data columns are masked here ([`mask`]), on the way out, so no report
+//! can forget to.
+//!
+//! ```
+//! use pathway_report::{SummaryRow, summary_csv};
+//! let row = SummaryRow { audit_date: "2026-11-21".into(), table: "students".into(),
+//!     district_id: "101".into(), status: "FULL MATCH".into(), ..SummaryRow::default() };
+//! let csv = summary_csv(&[row]).unwrap();
+//! assert!(csv.starts_with("audit_date,table,district_id,status,legacy_rows"));
+//! ```
+
+mod csv_files;
+mod error;
+mod history;
+mod json;
+mod mask;
+mod rows;
+mod terminal;
+mod write;
+
+pub use csv_files::{column_diff_csv, read_summary_csv, summary_csv};
+pub use error::{Error, Result};
+pub use history::{HistoryCount, full_match_counts, read_history, update_history};
+pub use json::{DistrictError, FileAccount, RunReport, SideRows};
+pub use mask::mask;
+pub use rows::{ColumnDiffRow, SummaryRow, rows_for_table};
+pub use terminal::{history_table, mismatch_table, status_table};
+pub use write::atomic_write;

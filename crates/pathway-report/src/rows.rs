@@ -1,0 +1,162 @@
+//! The rows of summary.csv / history.csv and column_diff.csv, built from a table's diff.
+
+use std::collections::BTreeMap;
+
+use pathway_diff::{GroupDiff, Status, TableDiff};
+use serde::{Deserialize, Serialize};
+
+use crate::mask::mask;
+
+/// One (table, district) verdict: a line of summary.csv and of history.csv.
+/// Field order is the CSV header; the first 13 fields are a fixed contract.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummaryRow {
+    /// Date of the night audited (`YYYY-MM-DD`).
+    pub audit_date: String,
+    /// Output table.
+    pub table: String,
+    /// District id.
+    pub district_id: String,
+    /// `FULL MATCH`, `MISMATCH`, `LEGACY ONLY`, `BETA ONLY` or `ERROR`.
+    pub status: String,
+    /// Rows on the legacy side.
+    pub legacy_rows: u64,
+    /// Rows on the beta side.
+    pub beta_rows: u64,
+    /// Rows equal on both sides (key once per side).
+    pub matched_rows: u64,
+    /// Rows differing in at least one compared column.
+    pub changed_rows: u64,
+    /// Legacy rows whose key beta lacks.
+    pub missing_in_beta: u64,
+    /// Beta rows whose key legacy lacks.
+    pub extra_in_beta: u64,
+    /// Keys duplicated on the legacy side.
+    pub legacy_dup_keys: u64,
+    /// Keys duplicated on the beta side.
+    pub beta_dup_keys: u64,
+    /// Columns with at least one mismatch, `;`-separated, sorted.
+    pub changed_columns: String,
+    /// Audit name (history.csv may hold several audits).
+    pub audit: String,
+    /// Why the district failed, for `ERROR` rows.
+    pub error: String,
+}
+
+/// One column's mismatches in one district: a line of column_diff.csv.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnDiffRow {
+    /// Date of the night audited.
+    pub audit_date: String,
+    /// Output table.
+    pub table: String,
+    /// District id.
+    pub district_id: String,
+    /// Column name.
+    pub column: String,
+    /// Matched rows differing in this column.
+    pub mismatches: u64,
+    /// Legacy value of the first differing row by key (masked when personal; empty for null).
+    pub legacy_example: Option<String>,
+    /// Beta value of that row.
+    pub beta_example: Option<String>,
+}
+
+/// Summary and column-diff rows for one table, one per district in `districts` (plus any group
+/// the diff found that is not listed), in district order. `errors` maps a district to the message
+/// that made it ERROR for this table; `pii` lists the columns whose examples are masked.
+#[must_use]
+pub fn rows_for_table(
+    audit: &str,
+    audit_date: &str,
+    diff: &TableDiff,
+    districts: &[String],
+    errors: &BTreeMap<String, String>,
+    pii: &[String],
+) -> (Vec<SummaryRow>, Vec<ColumnDiffRow>) {
+    let mut by_group: BTreeMap<&str, &GroupDiff> =
+        diff.groups.iter().map(|g| (g.group.as_str(), g)).collect();
+    let mut names: Vec<String> = districts.to_vec();
+    names.extend(
+        by_group
+            .keys()
+            .map(|g| (*g).to_owned())
+            .filter(|g| !districts.contains(g)),
+    );
+    names.sort();
+    names.dedup();
+
+    let mut summary = Vec::new();
+    let mut columns = Vec::new();
+    for district in names {
+        let base = SummaryRow {
+            audit_date: audit_date.to_owned(),
+            table: diff.table.clone(),
+            district_id: district.clone(),
+            audit: audit.to_owned(),
+            ..SummaryRow::default()
+        };
+        if let Some(message) = errors.get(&district) {
+            summary.push(SummaryRow {
+                status: Status::Error.as_str().into(),
+                error: message.clone(),
+                ..base
+            });
+            continue;
+        }
+        let empty = GroupDiff::empty(district.clone());
+        let group = by_group.remove(district.as_str()).unwrap_or(&empty);
+        summary.push(SummaryRow {
+            status: group.status(&diff.schema).as_str().into(),
+            legacy_rows: group.legacy_rows,
+            beta_rows: group.beta_rows,
+            matched_rows: group.matched_rows,
+            changed_rows: group.changed_rows,
+            missing_in_beta: group.missing_in_beta,
+            extra_in_beta: group.extra_in_beta,
+            legacy_dup_keys: group.legacy_dup_keys,
+            beta_dup_keys: group.beta_dup_keys,
+            changed_columns: group.changed_columns(&diff.schema).join(";"),
+            ..base
+        });
+        let column_row = |column: &str,
+                          mismatches,
+                          legacy: Option<String>,
+                          beta: Option<String>| ColumnDiffRow {
+            audit_date: audit_date.to_owned(),
+            table: diff.table.clone(),
+            district_id: district.clone(),
+            column: column.to_owned(),
+            mismatches,
+            legacy_example: legacy,
+            beta_example: beta,
+        };
+        for c in &group.columns {
+            columns.push(column_row(
+                &c.column,
+                c.mismatches,
+                mask(&c.column, c.legacy_example.as_deref(), pii),
+                mask(&c.column, c.beta_example.as_deref(), pii),
+            ));
+        }
+        // A column on one side only differs in every row of that side.
+        for c in &diff.schema.legacy_only {
+            columns.push(column_row(
+                c,
+                group.legacy_rows,
+                Some("(only in legacy)".into()),
+                Some("(no such column)".into()),
+            ));
+        }
+        for c in &diff.schema.beta_only {
+            columns.push(column_row(
+                c,
+                group.beta_rows,
+                Some("(no such column)".into()),
+                Some("(only in beta)".into()),
+            ));
+        }
+    }
+    columns.sort_by(|a, b| (&a.district_id, &a.column).cmp(&(&b.district_id, &b.column)));
+    (summary, columns)
+}

@@ -1,0 +1,128 @@
+//! Tables for the terminal (comfy-table), plain text so they read the same without colour.
+
+use std::collections::BTreeMap;
+
+use comfy_table::{Cell, CellAlignment, Table, presets};
+use pathway_diff::Status;
+
+use crate::history::HistoryCount;
+use crate::rows::SummaryRow;
+
+fn new_table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_header(header.to_vec());
+    table
+}
+
+fn right(n: u64) -> Cell {
+    Cell::new(n).set_alignment(CellAlignment::Right)
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    format!("{cut}…")
+}
+
+/// Districts per status, one line per table.
+#[must_use]
+pub fn status_table(rows: &[SummaryRow]) -> Table {
+    let mut header = vec!["table", "districts"];
+    header.extend(Status::ALL.iter().map(|s| s.as_str()));
+    let mut table = new_table(&header);
+    let mut per_table: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
+    for row in rows {
+        *per_table
+            .entry(&row.table)
+            .or_default()
+            .entry(&row.status)
+            .or_default() += 1;
+    }
+    for (name, counts) in per_table {
+        let mut cells = vec![Cell::new(name), right(counts.values().sum())];
+        cells.extend(
+            Status::ALL
+                .iter()
+                .map(|s| right(counts.get(s.as_str()).copied().unwrap_or(0))),
+        );
+        table.add_row(cells);
+    }
+    table
+}
+
+/// The districts that are not FULL MATCH, with their counts.
+#[must_use]
+pub fn mismatch_table(rows: &[SummaryRow]) -> Table {
+    let mut table = new_table(&[
+        "table",
+        "district",
+        "status",
+        "legacy",
+        "beta",
+        "matched",
+        "changed",
+        "missing",
+        "extra",
+        "dup keys L/B",
+        "changed columns / error",
+    ]);
+    for row in rows
+        .iter()
+        .filter(|r| r.status != Status::FullMatch.as_str())
+    {
+        let detail = if row.error.is_empty() {
+            row.changed_columns.replace(';', ", ")
+        } else {
+            row.error.clone()
+        };
+        table.add_row(vec![
+            Cell::new(&row.table),
+            Cell::new(&row.district_id),
+            Cell::new(&row.status),
+            right(row.legacy_rows),
+            right(row.beta_rows),
+            right(row.matched_rows),
+            right(row.changed_rows),
+            right(row.missing_in_beta),
+            right(row.extra_in_beta),
+            Cell::new(format!("{}/{}", row.legacy_dup_keys, row.beta_dup_keys))
+                .set_alignment(CellAlignment::Right),
+            Cell::new(shorten(detail.lines().next().unwrap_or(""), 60)),
+        ]);
+    }
+    table
+}
+
+/// FULL MATCH progress per night and table.
+#[must_use]
+pub fn history_table(counts: &[HistoryCount]) -> Table {
+    let mut table = new_table(&[
+        "date",
+        "audit",
+        "table",
+        "districts",
+        "FULL MATCH",
+        "MISMATCH",
+        "LEGACY ONLY",
+        "BETA ONLY",
+        "ERROR",
+    ]);
+    for c in counts {
+        table.add_row(vec![
+            Cell::new(&c.audit_date),
+            Cell::new(&c.audit),
+            Cell::new(&c.table),
+            right(c.districts),
+            right(c.full_match),
+            right(c.mismatch),
+            right(c.legacy_only),
+            right(c.beta_only),
+            right(c.error),
+        ]);
+    }
+    table
+}
