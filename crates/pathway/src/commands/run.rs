@@ -1,0 +1,70 @@
+//! `pathway run AUDIT --input DIR --out DIR --date YYYY-MM-DD`: the nightly audit.
+//!
+//! ```text
+//! pathway run audits/example --input fixtures/districts --out runs --date 2026-11-21
+//! ```
+//!
+//! Prints districts per status and the districts that are not a FULL MATCH; exits 0 when every
+//! district was audited, 3 when some are ERROR, 2 when the audit could not run.
+
+use std::io::Write;
+
+use pathway_diff::Status;
+use pathway_report::{mismatch_table, status_table};
+
+use crate::ExitStatus;
+use crate::cli::RunArgs;
+use crate::pipeline::{RunSettings, execute};
+
+/// Run the audit and print its summary.
+///
+/// # Errors
+/// When the run cannot happen at all (exit code 2).
+pub async fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
+    let settings = RunSettings {
+        audit_dir: args.audit,
+        input: args.input,
+        out: args.out,
+        date: args
+            .date
+            .unwrap_or_else(|| chrono::Local::now().format("%Y-%m-%d").to_string()),
+    };
+    let result = execute(&settings).await?;
+    let report = &result.report;
+
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "audit {} · night {} · {} districts · {} tables → {}",
+        report.audit,
+        report.audit_date,
+        report.districts.len(),
+        report.schema_diff.len(),
+        result.run_dir.display()
+    )?;
+    writeln!(stdout, "{}", status_table(&report.summary))?;
+    if report
+        .summary
+        .iter()
+        .any(|r| r.status != Status::FullMatch.as_str())
+    {
+        writeln!(stdout, "{}", mismatch_table(&report.summary))?;
+    }
+    if report.rows_rejected > 0 {
+        writeln!(
+            stdout,
+            "{} input rows rejected: see {}",
+            report.rows_rejected,
+            result.run_dir.join("validation_errors.parquet").display()
+        )?;
+    }
+    let errored = report
+        .summary
+        .iter()
+        .any(|r| r.status == Status::Error.as_str());
+    Ok(if errored {
+        ExitStatus::DistrictErrors
+    } else {
+        ExitStatus::Completed
+    })
+}

@@ -1,0 +1,294 @@
+//! The nightly audit, end to end: read each district, run both transforms, diff, report, publish.
+//!
+//! Everything is written into a staging folder below `<out>` first and published as
+//! `<out>/<date>/` with a rename, then `history.csv` is replaced atomically, so an interrupted
+//! run never leaves a half-written night behind.
+
+mod publish;
+mod validation;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use pathway_audit::{AuditSpec, Side};
+use pathway_diff::{DiffSpec, Status, TableDiff, diff_tables};
+use pathway_input::{Rejection, list_districts, read_district};
+use pathway_report::{
+    ColumnDiffRow, DistrictError, FileAccount, RunReport, SummaryRow, atomic_write,
+    column_diff_csv, rows_for_table, summary_csv, update_history,
+};
+use pathway_transform::run_district;
+
+pub use publish::publish;
+
+/// What `pathway run` was asked to do, resolved and validated.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    /// Audit folder.
+    pub audit_dir: PathBuf,
+    /// Input folder (one sub-folder per district).
+    pub input: PathBuf,
+    /// Output folder.
+    pub out: PathBuf,
+    /// Night audited, `YYYY-MM-DD`.
+    pub date: String,
+}
+
+/// A finished run.
+#[derive(Debug)]
+pub struct RunResult {
+    /// What summary.json holds.
+    pub report: RunReport,
+    /// The published run folder, `<out>/<date>`.
+    pub run_dir: PathBuf,
+}
+
+/// Run the audit described by `settings`.
+///
+/// # Errors
+/// Only for what stops the whole run (bad audit, unreadable input folder, unwritable output).
+/// A district that fails is reported as ERROR in the result instead.
+pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
+    let started_at = now();
+    let audit = AuditSpec::load(&settings.audit_dir)?;
+    let list = list_districts(&settings.input).with_context(|| {
+        format!(
+            "audit `{}`: cannot list the district folders of the input",
+            audit.name
+        )
+    })?;
+    for (folder, reason) in &list.skipped {
+        eprintln!("warning: skipping input folder `{folder}`: {reason}");
+    }
+    if list.districts.is_empty() {
+        bail!(
+            "audit `{}`: no district folders in `{}` (expected <input>/<district_id>/<files>)",
+            audit.name,
+            settings.input.display()
+        );
+    }
+    std::fs::create_dir_all(&settings.out).with_context(|| {
+        format!(
+            "cannot create the output folder `{}`",
+            settings.out.display()
+        )
+    })?;
+    let staging = settings
+        .out
+        .join(format!(".staging-{}-{}", settings.date, std::process::id()));
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)
+            .with_context(|| format!("cannot clear `{}`", staging.display()))?;
+    }
+    std::fs::create_dir_all(&staging)
+        .with_context(|| format!("cannot create `{}`", staging.display()))?;
+
+    // table -> district -> message, for every (table, district) that is ERROR.
+    let mut failed: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let mut errors = Vec::new();
+    let mut files = Vec::new();
+    let mut rejections: Vec<Rejection> = Vec::new();
+    for (n, district) in list.districts.iter().enumerate() {
+        eprintln!("[{}/{}] district {district}", n + 1, list.districts.len());
+        let input = match read_district(&audit, &settings.input, district) {
+            Ok(input) => input,
+            Err(e) => {
+                let message = format!("reading input: {e}");
+                for table in &audit.tables {
+                    failed
+                        .entry(table.name.clone())
+                        .or_default()
+                        .insert(district.clone(), message.clone());
+                }
+                errors.push(DistrictError {
+                    table: "*".into(),
+                    district_id: district.clone(),
+                    stage: "input".into(),
+                    message,
+                });
+                continue;
+            }
+        };
+        files.extend(input.files.iter().map(|f| FileAccount {
+            district_id: district.clone(),
+            input: f.input.clone(),
+            file: f.file.clone(),
+            rows_read: f.rows_read,
+            rows_loaded: f.rows_loaded,
+            rows_rejected: f.rows_rejected,
+            encoding: f.encoding.clone(),
+            delimiter: f.delimiter.clone(),
+            notes: f.notes.clone(),
+        }));
+        rejections.extend(input.rejections.iter().cloned());
+        for outcome in run_district(&audit, &input, &staging).await {
+            if let Err(e) = outcome.result {
+                let message = e.to_string();
+                let slot = failed
+                    .entry(outcome.table.clone())
+                    .or_default()
+                    .entry(district.clone())
+                    .or_default();
+                if !slot.is_empty() {
+                    slot.push('\n');
+                }
+                slot.push_str(&message);
+                errors.push(DistrictError {
+                    table: outcome.table,
+                    district_id: district.clone(),
+                    stage: outcome.side.to_string(),
+                    message,
+                });
+            }
+        }
+    }
+    validation::write_validation_errors(
+        &staging.join("validation_errors.parquet"),
+        &settings.date,
+        &rejections,
+    )?;
+
+    let ctx = SessionContext::new();
+    let mut summary: Vec<SummaryRow> = Vec::new();
+    let mut column_diff: Vec<ColumnDiffRow> = Vec::new();
+    let mut report = RunReport::default();
+    for table in &audit.tables {
+        let mut table_failed = failed.get(&table.name).cloned().unwrap_or_default();
+        let diff = if table_failed.len() == list.districts.len() {
+            None
+        } else {
+            match diff_table(&ctx, &staging, table, &table_failed).await {
+                Ok(diff) => Some(diff),
+                Err(e) => {
+                    // A table-wide failure (e.g. districts disagreeing on a column type): every
+                    // district not already failed becomes ERROR with the reason.
+                    let message = format!("diff: {e:#}");
+                    for district in &list.districts {
+                        table_failed
+                            .entry(district.clone())
+                            .or_insert_with(|| message.clone());
+                    }
+                    errors.push(DistrictError {
+                        table: table.name.clone(),
+                        district_id: "*".into(),
+                        stage: "diff".into(),
+                        message,
+                    });
+                    None
+                }
+            }
+        };
+        let diff = diff.unwrap_or_else(|| TableDiff {
+            table: table.name.clone(),
+            key: table.key.clone(),
+            compared_columns: Vec::new(),
+            schema: pathway_diff::SchemaDiff::default(),
+            groups: Vec::new(),
+        });
+        let (rows, columns) = rows_for_table(
+            &audit.name,
+            &settings.date,
+            &diff,
+            &list.districts,
+            &table_failed,
+            &table.pii,
+        );
+        report
+            .schema_diff
+            .insert(table.name.clone(), diff.schema.clone());
+        summary.extend(rows);
+        column_diff.extend(columns);
+    }
+
+    for row in &summary {
+        *report
+            .rows_read
+            .legacy
+            .entry(row.table.clone())
+            .or_default() += row.legacy_rows;
+        *report.rows_read.beta.entry(row.table.clone()).or_default() += row.beta_rows;
+        let counts = report.status_counts.entry(row.table.clone()).or_default();
+        for status in Status::ALL {
+            counts.entry(status.as_str().to_owned()).or_default();
+        }
+        *counts.entry(row.status.clone()).or_default() += 1;
+    }
+    report.audit = audit.name.clone();
+    report.audit_dir = settings.audit_dir.display().to_string();
+    report.audit_date = settings.date.clone();
+    report.input = settings.input.display().to_string();
+    report.started_at = started_at;
+    report.pathway_version = env!("CARGO_PKG_VERSION").to_owned();
+    report.districts = list.districts.clone();
+    report.skipped_folders = list.skipped.clone();
+    report.rows_rejected = rejections.len() as u64;
+    report.input_files = files;
+    report.errors = errors;
+    report.summary = summary;
+    report.column_diff = column_diff;
+    report.finished_at = now();
+
+    atomic_write(
+        &staging.join("summary.csv"),
+        summary_csv(&report.summary)?.as_bytes(),
+    )?;
+    atomic_write(
+        &staging.join("column_diff.csv"),
+        column_diff_csv(&report.column_diff)?.as_bytes(),
+    )?;
+    atomic_write(&staging.join("summary.json"), report.to_json()?.as_bytes())?;
+
+    let run_dir = settings.out.join(&settings.date);
+    publish(&staging, &run_dir)?;
+    update_history(
+        &settings.out.join("history.csv"),
+        &audit.name,
+        &settings.date,
+        &report.summary,
+    )
+    .context("the run is published, but history.csv could not be updated")?;
+    Ok(RunResult { report, run_dir })
+}
+
+/// Register one table's two sides from the staging folder and diff them per district.
+async fn diff_table(
+    ctx: &SessionContext,
+    staging: &Path,
+    table: &pathway_audit::TableSpec,
+    failed: &BTreeMap<String, String>,
+) -> anyhow::Result<TableDiff> {
+    let mut names = Vec::new();
+    for side in Side::BOTH {
+        let name = format!("{side}_{}", table.name);
+        let dir = format!(
+            "{}/",
+            staging.join(side.as_str()).join(&table.name).display()
+        );
+        let options = ParquetReadOptions::default()
+            .table_partition_cols(vec![("district_id".to_owned(), DataType::Utf8)]);
+        ctx.register_parquet(&name, &dir, options)
+            .await
+            .with_context(|| format!("cannot read the {side} output of `{}`", table.name))?;
+        names.push(name);
+    }
+    let spec = DiffSpec::new(table.name.clone(), table.key.clone())
+        .with_group_by(Some("district_id".into()))
+        .with_ignore(table.ignore.clone())
+        .with_exclude_groups(failed.keys().cloned().collect());
+    let diff = diff_tables(
+        ctx,
+        &names[0],
+        &names[1],
+        &spec,
+        &staging.join("row_diff").join(&table.name),
+    )
+    .await?;
+    Ok(diff)
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

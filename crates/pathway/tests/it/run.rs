@@ -1,0 +1,414 @@
+//! `pathway run`: exact figures for every district of the bundled fixtures, files and exit codes.
+
+use std::fs;
+
+use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+
+use crate::common::{assert_exit, copy_tree, header_line, read_csv, root, run_audit, run_example};
+
+/// (table, district, status, legacy, beta, matched, changed, missing, extra, legacy dups, beta dups, changed columns)
+type Expected = (
+    &'static str,
+    &'static str,
+    &'static str,
+    [u64; 8],
+    &'static str,
+);
+
+const EXPECTED: &[Expected] = &[
+    (
+        "enrollments",
+        "101",
+        "FULL MATCH",
+        [6, 6, 6, 0, 0, 0, 0, 0],
+        "",
+    ),
+    (
+        "enrollments",
+        "102",
+        "FULL MATCH",
+        [5, 5, 5, 0, 0, 0, 0, 0],
+        "",
+    ),
+    (
+        "enrollments",
+        "103",
+        "MISMATCH",
+        [4, 5, 4, 0, 0, 1, 0, 0],
+        "",
+    ),
+    (
+        "enrollments",
+        "104",
+        "FULL MATCH",
+        [3, 3, 3, 0, 0, 0, 0, 0],
+        "",
+    ),
+    (
+        "enrollments",
+        "255901",
+        "FULL MATCH",
+        [20, 20, 20, 0, 0, 0, 0, 0],
+        "",
+    ),
+    (
+        "students",
+        "101",
+        "MISMATCH",
+        [10, 10, 6, 4, 0, 0, 0, 0],
+        "grade_level",
+    ),
+    (
+        "students",
+        "102",
+        "FULL MATCH",
+        [5, 5, 5, 0, 0, 0, 0, 0],
+        "",
+    ),
+    (
+        "students",
+        "103",
+        "MISMATCH",
+        [5, 6, 2, 2, 0, 0, 0, 1],
+        "first_name",
+    ),
+    (
+        "students",
+        "104",
+        "LEGACY ONLY",
+        [4, 0, 0, 0, 4, 0, 0, 0],
+        "",
+    ),
+    (
+        "students",
+        "255901",
+        "FULL MATCH",
+        [8, 8, 8, 0, 0, 0, 0, 0],
+        "",
+    ),
+];
+
+const COUNT_COLUMNS: [&str; 8] = [
+    "legacy_rows",
+    "beta_rows",
+    "matched_rows",
+    "changed_rows",
+    "missing_in_beta",
+    "extra_in_beta",
+    "legacy_dup_keys",
+    "beta_dup_keys",
+];
+
+#[test]
+fn example_audit_gives_the_hand_checked_figures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("runs");
+    let output = run_example(&out, "2026-11-21");
+    assert_exit(&output, 0);
+    let run = out.join("2026-11-21");
+
+    assert_eq!(
+        header_line(&run.join("summary.csv")),
+        "audit_date,table,district_id,status,legacy_rows,beta_rows,matched_rows,changed_rows,missing_in_beta,\
+         extra_in_beta,legacy_dup_keys,beta_dup_keys,changed_columns,audit,error"
+    );
+    let summary = read_csv(&run.join("summary.csv"));
+    assert_eq!(summary.len(), EXPECTED.len());
+    for (row, (table, district, status, counts, changed)) in summary.iter().zip(EXPECTED) {
+        let at = format!("{table}/{district}");
+        assert_eq!(row["audit_date"], "2026-11-21", "{at}");
+        assert_eq!(row["table"], *table, "{at}");
+        assert_eq!(row["district_id"], *district, "{at}");
+        assert_eq!(row["status"], *status, "{at}");
+        let got: Vec<u64> = COUNT_COLUMNS
+            .iter()
+            .map(|c| row[*c].parse().unwrap())
+            .collect();
+        assert_eq!(got, counts, "{at}");
+        assert_eq!(row["changed_columns"], *changed, "{at}");
+        assert_eq!(row["audit"], "example", "{at}");
+        assert_eq!(row["error"], "", "{at}");
+    }
+
+    assert_eq!(
+        header_line(&run.join("column_diff.csv")),
+        "audit_date,table,district_id,column,mismatches,legacy_example,beta_example"
+    );
+    let columns: Vec<Vec<String>> = read_csv(&run.join("column_diff.csv"))
+        .into_iter()
+        .map(|r| {
+            [
+                "table",
+                "district_id",
+                "column",
+                "mismatches",
+                "legacy_example",
+                "beta_example",
+            ]
+            .iter()
+            .map(|c| r[*c].clone())
+            .collect()
+        })
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            ["students", "101", "grade_level", "4", "07", "7"],
+            // first_name is personal data: masked.
+            ["students", "103", "first_name", "2", "***", "***"],
+        ]
+    );
+
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("audit example · night 2026-11-21 · 5 districts · 2 tables"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 input rows rejected"), "{stdout}");
+    // No personal value reaches the terminal.
+    for secret in ["Amelia", "Chloe", "Walker", "Alvarez"] {
+        assert!(!stdout.contains(secret), "{secret} leaked:\n{stdout}");
+    }
+}
+
+#[test]
+fn outputs_are_hive_partitioned_parquet_with_owner_only_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("runs");
+    assert_exit(&run_example(&out, "2026-11-21"), 0);
+    let run = out.join("2026-11-21");
+    let rows = |path: std::path::PathBuf| -> i64 {
+        let reader = SerializedFileReader::new(fs::File::open(&path).unwrap()).unwrap();
+        reader.metadata().file_metadata().num_rows()
+    };
+    assert_eq!(
+        rows(run.join("legacy/students/district_id=101/part-0.parquet")),
+        10
+    );
+    assert_eq!(
+        rows(run.join("beta/students/district_id=103/part-0.parquet")),
+        6
+    );
+    assert_eq!(
+        rows(run.join("beta/students/district_id=104/part-0.parquet")),
+        0
+    );
+    assert_eq!(
+        rows(run.join("legacy/enrollments/district_id=255901/part-0.parquet")),
+        20
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(run.join("legacy/students/district_id=101/part-0.parquet"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // The row diff: 4 changed rows in 101, 2 changed + 3 duplicate-key rows in 103, 4 missing in 104.
+    let row_diff_rows = |district: &str| -> i64 {
+        let dir = run.join(format!("row_diff/students/district_id={district}"));
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| rows(e.unwrap().path()))
+            .sum()
+    };
+    assert_eq!(row_diff_rows("101"), 4);
+    assert_eq!(row_diff_rows("103"), 5);
+    assert_eq!(row_diff_rows("104"), 4);
+    assert!(!run.join("row_diff/students/district_id=102").exists());
+    assert_eq!(
+        fs::read_dir(run.join("row_diff/enrollments"))
+            .unwrap()
+            .count(),
+        1,
+        "only district 103 differs in enrollments"
+    );
+}
+
+#[test]
+fn summary_json_accounts_for_every_input_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("runs");
+    assert_exit(&run_example(&out, "2026-11-21"), 0);
+    let text = fs::read_to_string(out.join("2026-11-21/summary.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["audit"], "example");
+    assert_eq!(json["audit_date"], "2026-11-21");
+    assert_eq!(json["pathway_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(json["districts"].as_array().unwrap().len(), 5);
+    assert_eq!(json["rows_read"]["legacy"]["students"], 32);
+    assert_eq!(json["rows_read"]["beta"]["students"], 29);
+    assert_eq!(json["rows_read"]["legacy"]["enrollments"], 38);
+    assert_eq!(json["rows_read"]["beta"]["enrollments"], 39);
+    assert_eq!(json["status_counts"]["students"]["FULL MATCH"], 2);
+    assert_eq!(json["status_counts"]["students"]["MISMATCH"], 2);
+    assert_eq!(json["status_counts"]["students"]["LEGACY ONLY"], 1);
+    assert_eq!(json["status_counts"]["enrollments"]["FULL MATCH"], 4);
+    assert_eq!(json["summary"].as_array().unwrap().len(), 10);
+    assert_eq!(json["column_diff"].as_array().unwrap().len(), 2);
+    assert_eq!(json["rows_rejected"], 1);
+
+    let files = json["input_files"].as_array().unwrap();
+    assert_eq!(files.len(), 10);
+    let mut read = 0;
+    for f in files {
+        let (r, l, j) = (
+            f["rows_read"].as_u64().unwrap(),
+            f["rows_loaded"].as_u64().unwrap(),
+            f["rows_rejected"].as_u64().unwrap(),
+        );
+        assert_eq!(r, l + j, "{f}");
+        read += r;
+    }
+    assert_eq!(read, 35 + 39);
+    let maple = files
+        .iter()
+        .find(|f| f["file"] == "101/students.csv")
+        .unwrap();
+    assert_eq!(
+        (maple["rows_read"].as_u64(), maple["rows_rejected"].as_u64()),
+        (Some(12), Some(1))
+    );
+    assert_eq!(maple["encoding"], "UTF-8");
+    let cedar = files
+        .iter()
+        .find(|f| f["file"] == "102/students.txt")
+        .unwrap();
+    assert_eq!(
+        (cedar["encoding"].as_str(), cedar["delimiter"].as_str()),
+        (Some("windows-1252"), Some("|"))
+    );
+    // No personal value in the JSON either.
+    for secret in ["Amelia", "Sofia", "Jones", "2012-07-07"] {
+        assert!(!text.contains(secret), "{secret} leaked");
+    }
+}
+
+#[test]
+fn rejected_rows_are_queryable_with_file_line_and_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("runs");
+    assert_exit(&run_example(&out, "2026-11-21"), 0);
+    let path = out.join("2026-11-21/validation_errors.parquet");
+    let reader =
+        datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            fs::File::open(path).unwrap(),
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+    let batches: Vec<_> = reader.map(Result::unwrap).collect();
+    let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+        .unwrap()
+        .to_string();
+    let expected = "\
++------------+-------------+--------------+------------------+------+--------+----------------------------+--------------------------------------------+
+| audit_date | district_id | input        | file             | line | column | reason                     | raw_line                                   |
++------------+-------------+--------------+------------------+------+--------+----------------------------+--------------------------------------------+
+| 2026-11-21 | 101         | students_raw | 101/students.csv | 12   |        | expected 8 fields, found 9 | 1011,0101,***,***,***,07,F,Active,late-add |
++------------+-------------+--------------+------------------+------+--------+----------------------------+--------------------------------------------+";
+    assert_eq!(text, expected);
+}
+
+#[test]
+fn a_broken_district_is_error_and_the_others_complete() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("input");
+    copy_tree(&root().join("fixtures/districts"), &input);
+    // District 105 sends students but no enrollment file.
+    fs::create_dir_all(input.join("105")).unwrap();
+    fs::write(
+        input.join("105/students.csv"),
+        "StudentID,SchoolID,LastName,FirstName,BirthDate,Grade,Gender,Status\n5001,0501,Ng,Al,2011-01-01,08,M,Active\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("runs");
+    let output = run_audit("audits/example", &input, &out, "2026-11-21");
+    assert_exit(&output, 3);
+    let summary = read_csv(&out.join("2026-11-21/summary.csv"));
+    assert_eq!(summary.len(), 12);
+    let find = |table: &str, district: &str| {
+        summary
+            .iter()
+            .find(|r| r["table"] == table && r["district_id"] == district)
+            .unwrap()
+    };
+    assert_eq!(find("students", "105")["status"], "FULL MATCH");
+    let error = find("enrollments", "105");
+    assert_eq!(error["status"], "ERROR");
+    assert!(
+        error["error"].contains("legacy transform"),
+        "{}",
+        error["error"]
+    );
+    assert!(
+        error["error"].contains("audits/example/legacy/enrollments.sql"),
+        "{}",
+        error["error"]
+    );
+    assert!(
+        error["error"].contains(
+            "hint: no file in this district's folder matches `enrollments*.{csv,txt,tsv}`"
+        ),
+        "{}",
+        error["error"]
+    );
+    // The other districts are unaffected.
+    assert_eq!(find("enrollments", "103")["status"], "MISMATCH");
+    assert_eq!(find("students", "101")["status"], "MISMATCH");
+}
+
+#[test]
+fn could_not_run_exits_2_with_a_message_naming_the_problem() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("runs");
+
+    let output = run_audit(
+        "audits/example",
+        &tmp.path().join("nowhere"),
+        &out,
+        "2026-11-21",
+    );
+    assert_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("audit `example`: cannot list the district folders of the input"),
+        "{stderr}"
+    );
+
+    let audit = tmp.path().join("bad");
+    copy_tree(&root().join("audits/example"), &audit);
+    fs::write(
+        audit.join("audit.toml"),
+        "[inputs.students_raw]\nglob = \"x.csv\"\nkey = 1\n",
+    )
+    .unwrap();
+    let output = run_audit(
+        audit.to_str().unwrap(),
+        &root().join("fixtures/districts"),
+        &out,
+        "2026-11-21",
+    );
+    assert_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("audit `bad`"), "{stderr}");
+    assert!(stderr.contains("audit.toml"), "{stderr}");
+    assert!(stderr.contains("line 3"), "{stderr}");
+
+    let output = run_audit(
+        "audits/example",
+        &root().join("fixtures/districts"),
+        &out,
+        "21/11/2026",
+    );
+    assert_exit(&output, 2);
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("is not a date in the form YYYY-MM-DD")
+    );
+    assert!(
+        !out.join("history.csv").exists(),
+        "nothing is recorded when nothing ran"
+    );
+}
