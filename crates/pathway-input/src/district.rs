@@ -337,3 +337,144 @@ fn union_by_name(
         batches,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{Int32Array, StringArray};
+    use datafusion::parquet::arrow::ArrowWriter;
+    use pathway_audit::{Encoding, InputSpec};
+
+    use super::*;
+
+    fn audit(inputs: Vec<InputSpec>) -> AuditSpec {
+        AuditSpec {
+            name: "t".into(),
+            description: String::new(),
+            dir: PathBuf::new(),
+            inputs,
+            tables: Vec::new(),
+        }
+    }
+
+    fn input(name: &str, glob: &str, format: InputFormat) -> InputSpec {
+        InputSpec {
+            name: name.into(),
+            glob: glob.into(),
+            format,
+            delimiter: None,
+            header: true,
+            encoding: Encoding::Auto,
+            pii: vec!["name".into()],
+        }
+    }
+
+    #[test]
+    fn parquet_and_several_text_files_of_one_input_are_read_as_one_table() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("d1");
+        fs::create_dir_all(dir.join("daily")).unwrap();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int32, false),
+            Field::new("name", DataType::Utf8, true),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(Int32Array::from(vec![1, 2, 3])),
+                Arc::new(StringArray::from(vec![Some("a"), None, Some("c")])),
+            ],
+        )
+        .unwrap();
+        let mut writer = ArrowWriter::try_new(
+            fs::File::create(dir.join("scores.parquet")).unwrap(),
+            schema,
+            None,
+        )
+        .unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        // Two daily files of one input with different column sets, one ragged row.
+        fs::write(
+            dir.join("daily/students-1.csv"),
+            "id,name\n1,Ann\n2,Bo,extra\n",
+        )
+        .unwrap();
+        fs::write(dir.join("daily/students-2.csv"), "id,name,grade\n3,Cy,07\n").unwrap();
+
+        let audit = audit(vec![
+            input("scores", "*.parquet", InputFormat::Parquet),
+            input("students", "daily/students-*.csv", InputFormat::Csv),
+            input("courses", "courses.csv", InputFormat::Csv),
+        ]);
+        let read = read_district(&audit, tmp.path(), "d1").unwrap();
+        assert_eq!(
+            read.missing,
+            [("courses".to_owned(), "courses.csv".to_owned())]
+        );
+        let scores = &read.tables[0];
+        assert_eq!(scores.schema.field(0).data_type(), &DataType::Int32);
+        assert_eq!(
+            scores
+                .batches
+                .iter()
+                .map(RecordBatch::num_rows)
+                .sum::<usize>(),
+            3
+        );
+        let students = &read.tables[1];
+        let names: Vec<&String> = students.schema.fields().iter().map(|f| f.name()).collect();
+        assert_eq!(names, ["id", "name", "grade"]);
+        assert_eq!(
+            students
+                .batches
+                .iter()
+                .map(RecordBatch::num_rows)
+                .sum::<usize>(),
+            2
+        );
+        assert_eq!(
+            students.batches[0].column(2).null_count(),
+            1,
+            "grade is null for the first file's rows"
+        );
+
+        let accounting: Vec<(&str, u64, u64, u64)> = read
+            .files
+            .iter()
+            .map(|f| (f.file.as_str(), f.rows_read, f.rows_loaded, f.rows_rejected))
+            .collect();
+        assert_eq!(
+            accounting,
+            [
+                ("d1/scores.parquet", 3, 3, 0),
+                ("d1/daily/students-1.csv", 2, 1, 1),
+                ("d1/daily/students-2.csv", 1, 1, 0)
+            ]
+        );
+        assert_eq!(read.rejections.len(), 1);
+        let rejected = &read.rejections[0];
+        assert_eq!(
+            (rejected.file.as_str(), rejected.line),
+            ("d1/daily/students-1.csv", 3)
+        );
+        assert_eq!(
+            rejected.raw_line, "2,***,extra",
+            "the personal column is masked"
+        );
+    }
+
+    #[test]
+    fn odd_folder_names_are_not_districts() {
+        let tmp = tempfile::tempdir().unwrap();
+        for name in ["101", "north-02", "bad name", "x=1", ".hidden"] {
+            fs::create_dir_all(tmp.path().join(name)).unwrap();
+        }
+        fs::write(tmp.path().join("README.txt"), "not a district").unwrap();
+        let list = list_districts(tmp.path()).unwrap();
+        assert_eq!(list.districts, ["101", "north-02"]);
+        let skipped: Vec<&str> = list.skipped.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(skipped, ["bad name", "x=1"]);
+    }
+}
