@@ -35,6 +35,7 @@ pub async fn diff_tables(
             source,
         }
     };
+    let beta = &rename_beta_columns(ctx, beta, spec).await?;
     let legacy_schema = ctx
         .table(legacy)
         .await
@@ -108,6 +109,18 @@ pub async fn diff_tables(
         }
     }
 
+    for column in &spec.ignore {
+        if type_of(&legacy_fields, column).is_none() && type_of(&beta_fields, column).is_none() {
+            let available: Vec<&str> = legacy_fields.iter().map(|(n, _)| n.as_str()).collect();
+            return Err(Error::UnknownColumn {
+                table: spec.table.clone(),
+                column: column.clone(),
+                option: "the ignored columns",
+                side: "legacy or beta",
+                available: available.join(", "),
+            });
+        }
+    }
     let skip = |name: &str| {
         spec.key.iter().any(|k| k == name)
             || spec.ignore.iter().any(|i| i == name)
@@ -296,6 +309,51 @@ pub async fn diff_tables(
         schema,
         groups,
     })
+}
+
+/// Register a view of `beta` with the columns of `spec.rename` under their legacy names, so the
+/// rest of the engine sees one name per column. Returns the name to diff against.
+async fn rename_beta_columns(ctx: &SessionContext, beta: &str, spec: &DiffSpec) -> Result<String> {
+    if spec.rename.is_empty() {
+        return Ok(beta.to_owned());
+    }
+    let on_error = |source| Error::Query {
+        table: spec.table.clone(),
+        step: "renaming beta columns",
+        source,
+    };
+    let frame = ctx.table(beta).await.map_err(on_error)?;
+    let names: Vec<String> = frame
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    for (_, beta_name) in &spec.rename {
+        if !names.contains(beta_name) {
+            return Err(Error::UnknownColumn {
+                table: spec.table.clone(),
+                column: beta_name.clone(),
+                option: "a rename",
+                side: "beta",
+                available: names.join(", "),
+            });
+        }
+    }
+    let exprs: Vec<datafusion::prelude::Expr> = names
+        .iter()
+        .map(|name| {
+            let column = datafusion::prelude::ident(name);
+            match spec.rename.iter().find(|(_, b)| b == name) {
+                Some((legacy_name, _)) => column.alias(legacy_name),
+                None => column,
+            }
+        })
+        .collect();
+    let view = frame.select(exprs).map_err(on_error)?.into_view();
+    let name = format!("__beta_renamed_{}", spec.table);
+    ctx.register_table(name.as_str(), view).map_err(on_error)?;
+    Ok(name)
 }
 
 async fn collect(

@@ -30,6 +30,22 @@ pub enum Error {
         /// Which side lacks it.
         side: String,
     },
+    /// A column named in the spec (ignored, renamed) does not exist on a side.
+    #[error(
+        "table `{table}`: column `{column}` named in {option} does not exist on the {side} side (columns there: {available})"
+    )]
+    UnknownColumn {
+        /// Table being diffed.
+        table: String,
+        /// The column.
+        column: String,
+        /// Which option named it.
+        option: &'static str,
+        /// `legacy` or `beta`.
+        side: &'static str,
+        /// Columns that do exist.
+        available: String,
+    },
     /// A query failed inside DataFusion.
     #[error("table `{table}`: {step}: {source}")]
     Query {

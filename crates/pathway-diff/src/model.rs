@@ -15,6 +15,9 @@ pub struct DiffSpec {
     pub group_by: Option<String>,
     /// Groups to leave out (districts whose transform failed).
     pub exclude_groups: Vec<String>,
+    /// Columns compared under different names: (legacy name, beta name). Reports use the legacy
+    /// name.
+    pub rename: Vec<(String, String)>,
 }
 
 impl DiffSpec {
@@ -27,6 +30,7 @@ impl DiffSpec {
             ignore: Vec::new(),
             group_by: None,
             exclude_groups: Vec::new(),
+            rename: Vec::new(),
         }
     }
 
@@ -41,6 +45,13 @@ impl DiffSpec {
     #[must_use]
     pub fn with_ignore(mut self, ignore: Vec<String>) -> DiffSpec {
         self.ignore = ignore;
+        self
+    }
+
+    /// Compare legacy column `.0` with beta column `.1`.
+    #[must_use]
+    pub fn with_rename(mut self, rename: Vec<(String, String)>) -> DiffSpec {
+        self.rename = rename;
         self
     }
 

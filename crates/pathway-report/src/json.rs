@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use pathway_diff::SchemaDiff;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::rows::{ColumnDiffRow, SummaryRow};
@@ -53,6 +53,22 @@ pub struct DistrictError {
     pub message: String,
 }
 
+/// What was compared for one table, so that later commands (`query`, `show`) know the key and
+/// which columns to mask without the audit folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableInfo {
+    /// Table name.
+    pub name: String,
+    /// Key columns.
+    pub key: Vec<String>,
+    /// Ignored columns.
+    pub ignore: Vec<String>,
+    /// Personal-data columns (masked in every report and query).
+    pub pii: Vec<String>,
+    /// Columns compared.
+    pub compared_columns: Vec<String>,
+}
+
 /// Everything summary.json holds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RunReport {
@@ -72,6 +88,8 @@ pub struct RunReport {
     pub pathway_version: String,
     /// Districts audited.
     pub districts: Vec<String>,
+    /// The tables compared.
+    pub tables: Vec<TableInfo>,
     /// Folders of the input that were not taken as districts, with the reason.
     pub skipped_folders: Vec<(String, String)>,
     /// Rows each side produced per table.

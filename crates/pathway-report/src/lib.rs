@@ -26,7 +26,7 @@ mod write;
 pub use csv_files::{column_diff_csv, read_summary_csv, summary_csv};
 pub use error::{Error, Result};
 pub use history::{HistoryCount, full_match_counts, read_history, update_history};
-pub use json::{DistrictError, FileAccount, RunReport, SideRows};
+pub use json::{DistrictError, FileAccount, RunReport, SideRows, TableInfo};
 pub use mask::mask;
 pub use rows::{ColumnDiffRow, SummaryRow, rows_for_table};
 pub use terminal::{history_table, mismatch_table, status_table};

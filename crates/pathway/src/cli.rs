@@ -21,6 +21,85 @@ pub enum Command {
     Run(RunArgs),
     /// Show FULL MATCH counts per night and table from <out>/history.csv.
     History(HistoryArgs),
+    /// Diff any two tables (Parquet file, folder of Parquet, or CSV) without an audit.
+    Diff(DiffArgs),
+    /// Run SQL over a run's results (interactive when no SQL is given).
+    Query(QueryArgs),
+    /// Show one district's differing rows, legacy above beta, differing cells marked.
+    Show(ShowArgs),
+}
+
+/// Arguments of `pathway diff`.
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The legacy (reference) table: a Parquet file, a folder of Parquet, or a CSV/TXT file.
+    pub left: PathBuf,
+    /// The beta table, in the same forms.
+    pub right: PathBuf,
+    /// Key columns, comma-separated.
+    #[arg(long, short, value_delimiter = ',', required = true)]
+    pub key: Vec<String>,
+    /// Group column (default: `district_id` when both sides have it, else one group `*`).
+    #[arg(long)]
+    pub by: Option<String>,
+    /// Columns to leave out of the comparison, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Compare a column under different names: LEGACY_NAME=BETA_NAME (repeatable).
+    #[arg(long, value_parser = parse_rename)]
+    pub rename: Vec<(String, String)>,
+    /// Columns holding personal data, masked in the output, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub pii: Vec<String>,
+    /// Table name used in the reports (default: the left file or folder name).
+    #[arg(long)]
+    pub table: Option<String>,
+    /// Write summary.csv, column_diff.csv, summary.json and row_diff/ into this folder.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// What to print on stdout: the summary table, or summary.csv / summary.json content
+    /// (the table then goes to stderr).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `pathway query`.
+#[derive(Debug, clap::Args)]
+pub struct QueryArgs {
+    /// SQL to run (several statements separated by `;`). Without it, an interactive prompt.
+    pub sql: Option<String>,
+    /// Run folder (default: the latest run in --out).
+    #[arg(long)]
+    pub run: Option<PathBuf>,
+    /// Output folder holding the runs, used to find the latest.
+    #[arg(long, short, default_value = "runs")]
+    pub out: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `pathway show`.
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// Run folder (default: the latest run in --out).
+    #[arg(long)]
+    pub run: Option<PathBuf>,
+    /// Output folder holding the runs, used to find the latest.
+    #[arg(long, short, default_value = "runs")]
+    pub out: PathBuf,
+    /// Table to show.
+    #[arg(long, short)]
+    pub table: String,
+    /// District to show.
+    #[arg(long, short)]
+    pub district: String,
+    /// Only rows changed in this column, and only this column.
+    #[arg(long, short)]
+    pub column: Option<String>,
+    /// At most this many differing rows.
+    #[arg(long, short, default_value_t = 20)]
+    pub limit: usize,
 }
 
 /// Arguments of `pathway run`.
@@ -62,6 +141,15 @@ pub enum Format {
     Csv,
     /// JSON.
     Json,
+}
+
+fn parse_rename(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((legacy, beta)) if !legacy.is_empty() && !beta.is_empty() => {
+            Ok((legacy.to_owned(), beta.to_owned()))
+        }
+        _ => Err(format!("`{text}` is not LEGACY_NAME=BETA_NAME")),
+    }
 }
 
 fn parse_date(text: &str) -> Result<String, String> {

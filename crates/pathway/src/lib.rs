@@ -6,10 +6,13 @@
 //! (district files), `pathway-transform` (legacy and beta SQL), `pathway-diff` (the diff) and
 //! `pathway-report` (CSV, JSON, terminal).
 
+pub mod catalog;
 pub mod cli;
 pub mod commands;
 mod exit;
+mod output;
 pub mod pipeline;
+mod sources;
 
 use std::process::ExitCode;
 

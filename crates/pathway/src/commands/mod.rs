@@ -1,7 +1,10 @@
 //! One module per subcommand.
 
+mod diff;
 mod history;
+mod query;
 mod run;
+mod show;
 
 use crate::ExitStatus;
 use crate::cli::{Cli, Command};
@@ -14,5 +17,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Run(args) => run::run(args).await,
         Command::History(args) => history::history(&args),
+        Command::Diff(args) => diff::diff(args).await,
+        Command::Query(args) => query::query(args).await,
+        Command::Show(args) => show::show(args).await,
     }
 }

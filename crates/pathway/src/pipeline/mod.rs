@@ -17,7 +17,7 @@ use pathway_audit::{AuditSpec, Side};
 use pathway_diff::{DiffSpec, Status, TableDiff, diff_tables};
 use pathway_input::{Rejection, list_districts, read_district};
 use pathway_report::{
-    ColumnDiffRow, DistrictError, FileAccount, RunReport, SummaryRow, atomic_write,
+    ColumnDiffRow, DistrictError, FileAccount, RunReport, SummaryRow, TableInfo, atomic_write,
     column_diff_csv, rows_for_table, summary_csv, update_history,
 };
 use pathway_transform::run_district;
@@ -199,6 +199,13 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
         report
             .schema_diff
             .insert(table.name.clone(), diff.schema.clone());
+        report.tables.push(TableInfo {
+            name: table.name.clone(),
+            key: table.key.clone(),
+            ignore: table.ignore.clone(),
+            pii: table.pii.clone(),
+            compared_columns: diff.compared_columns.clone(),
+        });
         summary.extend(rows);
         column_diff.extend(columns);
     }

@@ -1,5 +1,8 @@
 //! End-to-end tests of the `pathway` binary on the bundled fixtures.
 
 mod common;
+mod diff;
 mod history;
+mod query;
 mod run;
+mod show;

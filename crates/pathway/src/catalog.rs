@@ -1,0 +1,274 @@
+//! A run folder as DataFusion tables, for `pathway query` and `pathway show`.
+//!
+//! | table | from |
+//! |---|---|
+//! | `summary`, `column_diff` | the run's CSV files |
+//! | `history` | `history.csv` beside the run folder |
+//! | `validation_errors` | `validation_errors.parquet` |
+//! | `row_diff_<table>` | `row_diff/<table>/` (every column) |
+//! | `row_diff` | all tables' row diffs: `table`, `district_id`, `diff`, `side`, `changed_columns` |
+//! | `legacy_<table>`, `beta_<table>` | each side's output |
+//!
+//! Personal-data columns (the audit's `pii`, recorded in summary.json) are masked in every view:
+//! a query never shows them in clear.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::datasource::MemTable;
+use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionContext};
+use pathway_diff::plan::{ident, literal};
+use pathway_report::TableInfo;
+use serde::Deserialize;
+
+use crate::sources::hive_partitions;
+
+/// What [`register_run`] registered.
+#[derive(Debug, Clone)]
+pub struct RunCatalog {
+    /// The run folder.
+    pub run_dir: PathBuf,
+    /// Registered table names, sorted.
+    pub tables: Vec<String>,
+    /// The compared tables, from summary.json.
+    pub info: Vec<TableInfo>,
+}
+
+#[derive(Deserialize)]
+struct RunMeta {
+    #[serde(default)]
+    tables: Vec<TableInfo>,
+}
+
+const SUMMARY_TEXT: [&str; 4] = ["audit_date", "table", "district_id", "status"];
+const SUMMARY_COUNTS: [&str; 8] = [
+    "legacy_rows",
+    "beta_rows",
+    "matched_rows",
+    "changed_rows",
+    "missing_in_beta",
+    "extra_in_beta",
+    "legacy_dup_keys",
+    "beta_dup_keys",
+];
+
+fn summary_schema() -> Schema {
+    let mut fields: Vec<Field> = SUMMARY_TEXT
+        .iter()
+        .map(|n| Field::new(*n, DataType::Utf8, true))
+        .collect();
+    fields.extend(
+        SUMMARY_COUNTS
+            .iter()
+            .map(|n| Field::new(*n, DataType::UInt64, true)),
+    );
+    fields.extend(
+        ["changed_columns", "audit", "error"]
+            .iter()
+            .map(|n| Field::new(*n, DataType::Utf8, true)),
+    );
+    Schema::new(fields)
+}
+
+fn column_diff_schema() -> Schema {
+    Schema::new(vec![
+        Field::new("audit_date", DataType::Utf8, true),
+        Field::new("table", DataType::Utf8, true),
+        Field::new("district_id", DataType::Utf8, true),
+        Field::new("column", DataType::Utf8, true),
+        Field::new("mismatches", DataType::UInt64, true),
+        Field::new("legacy_example", DataType::Utf8, true),
+        Field::new("beta_example", DataType::Utf8, true),
+    ])
+}
+
+/// The most recent run folder (`YYYY-MM-DD`) in `out`.
+///
+/// # Errors
+/// When `out` holds no run.
+pub fn latest_run(out: &Path) -> anyhow::Result<PathBuf> {
+    let entries =
+        std::fs::read_dir(out).with_context(|| format!("cannot read `{}`", out.display()))?;
+    let mut runs: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| chrono::NaiveDate::parse_from_str(n, "%Y-%m-%d").is_ok())
+        .collect();
+    runs.sort();
+    match runs.pop() {
+        Some(run) => Ok(out.join(run)),
+        None => bail!(
+            "no run in `{}`: run `pathway run` first or pass --run",
+            out.display()
+        ),
+    }
+}
+
+/// Register everything a run folder holds in `ctx`.
+///
+/// # Errors
+/// When `run_dir` is not a run folder or a file in it is unreadable.
+pub async fn register_run(ctx: &SessionContext, run_dir: &Path) -> anyhow::Result<RunCatalog> {
+    let summary_json = run_dir.join("summary.json");
+    if !summary_json.exists() {
+        bail!(
+            "`{}` is not a run folder (it has no summary.json)",
+            run_dir.display()
+        );
+    }
+    let text = std::fs::read_to_string(&summary_json)
+        .with_context(|| format!("cannot read `{}`", summary_json.display()))?;
+    let meta: RunMeta = serde_json::from_str(&text)
+        .with_context(|| format!("`{}` is not a valid summary.json", summary_json.display()))?;
+    let mut tables = Vec::new();
+
+    fn csv(schema: &Schema) -> CsvReadOptions<'_> {
+        CsvReadOptions::new()
+            .has_header(true)
+            .schema(schema)
+            .file_extension(".csv")
+    }
+    let summary = summary_schema();
+    ctx.register_csv(
+        "summary",
+        &run_dir.join("summary.csv").display().to_string(),
+        csv(&summary),
+    )
+    .await
+    .context("cannot read summary.csv")?;
+    tables.push("summary".to_owned());
+    let column_diff = column_diff_schema();
+    ctx.register_csv(
+        "column_diff",
+        &run_dir.join("column_diff.csv").display().to_string(),
+        csv(&column_diff),
+    )
+    .await
+    .context("cannot read column_diff.csv")?;
+    tables.push("column_diff".to_owned());
+    let history = run_dir
+        .parent()
+        .map(|p| p.join("history.csv"))
+        .filter(|p| p.exists());
+    match history {
+        Some(path) => {
+            ctx.register_csv("history", &path.display().to_string(), csv(&summary))
+                .await
+                .context("cannot read history.csv")?;
+        }
+        None => {
+            ctx.register_table(
+                "history",
+                Arc::new(MemTable::try_new(Arc::new(summary.clone()), vec![vec![]])?),
+            )?;
+        }
+    }
+    tables.push("history".to_owned());
+    let validation = run_dir.join("validation_errors.parquet");
+    if validation.exists() {
+        ctx.register_parquet(
+            "validation_errors",
+            &validation.display().to_string(),
+            ParquetReadOptions::default(),
+        )
+        .await
+        .context("cannot read validation_errors.parquet")?;
+        tables.push("validation_errors".to_owned());
+    }
+
+    let mut narrow = Vec::new();
+    for info in &meta.tables {
+        let mut masked: Vec<String> = info.pii.clone();
+        masked.extend(
+            info.pii
+                .iter()
+                .flat_map(|c| [format!("legacy_{c}"), format!("beta_{c}")]),
+        );
+        let row_diff_dir = run_dir.join("row_diff").join(&info.name);
+        let name = format!("row_diff_{}", info.name);
+        if let Some(partitions) = register_folder(ctx, &row_diff_dir, &name, &masked).await? {
+            let group = if partitions.iter().any(|p| p == "district_id") {
+                "CAST(\"district_id\" AS VARCHAR)".to_owned()
+            } else {
+                literal("*")
+            };
+            narrow.push(format!(
+                "SELECT {} AS \"table\", {group} AS \"district_id\", \"diff\", \"side\", \"changed_columns\" FROM {}",
+                literal(&info.name),
+                ident(&name)
+            ));
+            tables.push(name);
+        }
+        for side in ["legacy", "beta"] {
+            let name = format!("{side}_{}", info.name);
+            if register_folder(ctx, &run_dir.join(side).join(&info.name), &name, &info.pii)
+                .await?
+                .is_some()
+            {
+                tables.push(name);
+            }
+        }
+    }
+    if !narrow.is_empty() {
+        let view = ctx.sql(&narrow.join(" UNION ALL ")).await?.into_view();
+        ctx.register_table("row_diff", view)?;
+        tables.push("row_diff".to_owned());
+    }
+    tables.sort();
+    Ok(RunCatalog {
+        run_dir: run_dir.to_path_buf(),
+        tables,
+        info: meta.tables,
+    })
+}
+
+/// Register a folder of Hive-partitioned Parquet as a view named `name` with `masked` columns
+/// masked. Returns the partition columns, or `None` when the folder holds no Parquet.
+async fn register_folder(
+    ctx: &SessionContext,
+    dir: &Path,
+    name: &str,
+    masked: &[String],
+) -> anyhow::Result<Option<Vec<String>>> {
+    if !crate::sources::contains_parquet(dir) {
+        return Ok(None);
+    }
+    let partitions = hive_partitions(dir);
+    let raw = format!("__raw_{name}");
+    let options = ParquetReadOptions::default().table_partition_cols(
+        partitions
+            .iter()
+            .map(|p| (p.clone(), DataType::Utf8))
+            .collect(),
+    );
+    ctx.register_parquet(&raw, &format!("{}/", dir.display()), options)
+        .await
+        .with_context(|| format!("cannot read `{}`", dir.display()))?;
+    let frame = ctx.table(raw.as_str()).await?;
+    let columns: Vec<String> = frame
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| {
+            let column = ident(f.name());
+            if masked.contains(f.name()) {
+                format!("CASE WHEN {column} IS NULL THEN NULL ELSE '***' END AS {column}")
+            } else {
+                column
+            }
+        })
+        .collect();
+    let view = ctx
+        .sql(&format!(
+            "SELECT {} FROM {}",
+            columns.join(", "),
+            ident(&raw)
+        ))
+        .await?
+        .into_view();
+    ctx.register_table(name, view)?;
+    Ok(Some(partitions))
+}

@@ -1,0 +1,183 @@
+//! `pathway diff LEFT RIGHT --key ...`: the audit's diff on any two tables, no audit needed.
+//!
+//! ```text
+//! pathway diff legacy/students beta/students --key student_id --out diff-out
+//! pathway diff old.csv new.parquet --key id --by school_id --format json
+//! ```
+//!
+//! Same summary, column diff and row diff as `pathway run` (same headers and semantics). Exits 0
+//! when every group is a FULL MATCH, 1 when something differs, 2 when it could not run.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use datafusion::prelude::SessionContext;
+use pathway_diff::{DiffSpec, Status, diff_tables};
+use pathway_report::{
+    RunReport, TableInfo, atomic_write, column_diff_csv, mismatch_table, rows_for_table,
+    status_table, summary_csv,
+};
+
+use crate::ExitStatus;
+use crate::cli::{DiffArgs, Format};
+use crate::sources::register_source;
+
+/// Diff the two tables and report.
+///
+/// # Errors
+/// Unreadable inputs, unknown key or group columns, an unwritable --out.
+pub async fn diff(args: DiffArgs) -> anyhow::Result<ExitStatus> {
+    let started_at = now();
+    let ctx = SessionContext::new();
+    for (name, path) in [("legacy", &args.left), ("beta", &args.right)] {
+        if let Some(note) = register_source(&ctx, name, path).await? {
+            eprintln!("warning: {note}");
+        }
+    }
+    let table = match &args.table {
+        Some(table) => table.clone(),
+        None => default_table_name(&args.left),
+    };
+    if !pathway_input::valid_district_id(&table) {
+        bail!(
+            "table name `{table}` is not usable as a folder name: pass --table with letters, digits, `_`, `-`"
+        );
+    }
+    let group = match &args.by {
+        Some(by) => Some(by.clone()),
+        None => {
+            let mut both = true;
+            for side in ["legacy", "beta"] {
+                let frame = ctx.table(side).await?;
+                both &= frame
+                    .schema()
+                    .has_column_with_unqualified_name("district_id");
+            }
+            both.then(|| "district_id".to_owned())
+        }
+    };
+
+    let scratch;
+    let out_dir = match &args.out {
+        Some(out) => out.clone(),
+        None => {
+            scratch =
+                tempfile::tempdir().context("cannot create a temporary folder for the row diff")?;
+            scratch.path().to_path_buf()
+        }
+    };
+    let spec = DiffSpec::new(table.clone(), args.key.clone())
+        .with_group_by(group)
+        .with_ignore(args.ignore.clone())
+        .with_rename(args.rename.clone());
+    let diff = diff_tables(
+        &ctx,
+        "legacy",
+        "beta",
+        &spec,
+        &out_dir.join("row_diff").join(&table),
+    )
+    .await?;
+
+    let date = chrono::Local::now().format("%Y-%m-%d").to_string();
+    let (summary, column_diff) =
+        rows_for_table("diff", &date, &diff, &[], &BTreeMap::new(), &args.pii);
+    let mut report = RunReport {
+        audit: "diff".into(),
+        audit_date: date,
+        input: format!("{} vs {}", args.left.display(), args.right.display()),
+        started_at,
+        pathway_version: env!("CARGO_PKG_VERSION").into(),
+        districts: diff.groups.iter().map(|g| g.group.clone()).collect(),
+        tables: vec![TableInfo {
+            name: table.clone(),
+            key: args.key.clone(),
+            ignore: args.ignore.clone(),
+            pii: args.pii.clone(),
+            compared_columns: diff.compared_columns.clone(),
+        }],
+        ..RunReport::default()
+    };
+    report
+        .schema_diff
+        .insert(table.clone(), diff.schema.clone());
+    report
+        .rows_read
+        .legacy
+        .insert(table.clone(), summary.iter().map(|r| r.legacy_rows).sum());
+    report
+        .rows_read
+        .beta
+        .insert(table.clone(), summary.iter().map(|r| r.beta_rows).sum());
+    let counts = report.status_counts.entry(table.clone()).or_default();
+    for status in Status::ALL {
+        counts.insert(
+            status.as_str().to_owned(),
+            summary
+                .iter()
+                .filter(|r| r.status == status.as_str())
+                .count() as u64,
+        );
+    }
+    report.summary = summary;
+    report.column_diff = column_diff;
+    report.finished_at = now();
+
+    if let Some(out) = &args.out {
+        atomic_write(
+            &out.join("summary.csv"),
+            summary_csv(&report.summary)?.as_bytes(),
+        )?;
+        atomic_write(
+            &out.join("column_diff.csv"),
+            column_diff_csv(&report.column_diff)?.as_bytes(),
+        )?;
+        atomic_write(&out.join("summary.json"), report.to_json()?.as_bytes())?;
+    }
+
+    let mut tables = status_table(&report.summary).to_string();
+    if report
+        .summary
+        .iter()
+        .any(|r| r.status != Status::FullMatch.as_str())
+    {
+        tables = format!("{tables}\n{}", mismatch_table(&report.summary));
+    }
+    let mut stdout = std::io::stdout().lock();
+    match args.format {
+        Format::Table => writeln!(stdout, "{tables}")?,
+        Format::Csv => {
+            eprintln!("{tables}");
+            stdout.write_all(summary_csv(&report.summary)?.as_bytes())?;
+        }
+        Format::Json => {
+            eprintln!("{tables}");
+            stdout.write_all(report.to_json()?.as_bytes())?;
+        }
+    }
+    let all_match = report
+        .summary
+        .iter()
+        .all(|r| r.status == Status::FullMatch.as_str());
+    Ok(if all_match {
+        ExitStatus::Completed
+    } else {
+        ExitStatus::DiffsFound
+    })
+}
+
+/// `students` for `legacy/students/`, `students.parquet` or `students.csv`.
+fn default_table_name(path: &Path) -> String {
+    let stem = if path.is_dir() {
+        path.file_name()
+    } else {
+        path.file_stem()
+    };
+    stem.map_or_else(|| "table".to_owned(), |s| s.to_string_lossy().into_owned())
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

@@ -1,0 +1,225 @@
+//! `pathway show --table T --district D`: one district's differing rows, side by side.
+//!
+//! ```text
+//! pathway show --run runs/2026-11-21 --table students --district 101
+//! pathway show --table students --district 103 --column first_name --limit 5
+//! ```
+//!
+//! Each differing row is two lines, legacy above beta; a `*` marks the cells that differ, `—` a
+//! side that has no such row. Personal-data columns read `***`.
+
+use std::io::Write;
+
+use anyhow::{Context, bail};
+use comfy_table::{Table, presets};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::prelude::SessionContext;
+use pathway_diff::plan::{ident, literal};
+
+use crate::ExitStatus;
+use crate::catalog::{latest_run, register_run};
+use crate::cli::ShowArgs;
+
+/// Print the district's differing rows.
+///
+/// # Errors
+/// An unknown table, district or column, or an unreadable run.
+pub async fn show(args: ShowArgs) -> anyhow::Result<ExitStatus> {
+    let run_dir = match &args.run {
+        Some(run) => run.clone(),
+        None => latest_run(&args.out)?,
+    };
+    let ctx = SessionContext::new();
+    let catalog = register_run(&ctx, &run_dir).await?;
+    let Some(info) = catalog.info.iter().find(|t| t.name == args.table) else {
+        let names: Vec<&str> = catalog.info.iter().map(|t| t.name.as_str()).collect();
+        bail!(
+            "table `{}` is not in run `{}` (tables: {})",
+            args.table,
+            run_dir.display(),
+            names.join(", ")
+        );
+    };
+    let status = summary_status(&ctx, &args.table, &args.district).await?;
+    let Some(status) = status else {
+        bail!(
+            "district `{}` is not in the summary of table `{}` in `{}`",
+            args.district,
+            args.table,
+            run_dir.display()
+        );
+    };
+    let columns: Vec<String> = match &args.column {
+        Some(c) if info.compared_columns.contains(c) => vec![c.clone()],
+        Some(c) => bail!(
+            "column `{c}` is not compared in `{}` (compared: {})",
+            args.table,
+            info.compared_columns.join(", ")
+        ),
+        None => info.compared_columns.clone(),
+    };
+
+    let mut stdout = std::io::stdout().lock();
+    let view = format!("row_diff_{}", args.table);
+    if !catalog.tables.contains(&view) {
+        writeln!(
+            stdout,
+            "{} · district {} · {status} · no differing rows",
+            args.table, args.district
+        )?;
+        return Ok(ExitStatus::Completed);
+    }
+    let grouped = ctx
+        .table(view.as_str())
+        .await?
+        .schema()
+        .has_column_with_unqualified_name("district_id");
+    let mut filters = Vec::new();
+    if grouped {
+        filters.push(format!("\"district_id\" = {}", literal(&args.district)));
+    }
+    if let Some(c) = &args.column {
+        filters.push(format!(
+            "strpos(';' || \"changed_columns\" || ';', {}) > 0",
+            literal(&format!(";{c};"))
+        ));
+    }
+    let filter = if filters.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", filters.join(" AND "))
+    };
+    let total = ctx
+        .sql(&format!("SELECT count(*) FROM {}{filter}", ident(&view)))
+        .await?
+        .collect()
+        .await?;
+    let total = total[0]
+        .column(0)
+        .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+        .value(0);
+
+    let mut select: Vec<String> = info.key.iter().map(|k| ident(k)).collect();
+    select.extend([
+        "\"diff\"".to_owned(),
+        "\"side\"".to_owned(),
+        "\"changed_columns\"".to_owned(),
+    ]);
+    for c in &columns {
+        select.push(ident(&format!("legacy_{c}")));
+        select.push(ident(&format!("beta_{c}")));
+    }
+    let order: Vec<String> = std::iter::once("\"diff\"".to_owned())
+        .chain(info.key.iter().map(|k| ident(k)))
+        .chain(std::iter::once("\"side\"".to_owned()))
+        .collect();
+    let sql = format!(
+        "SELECT {} FROM {}{filter} ORDER BY {} LIMIT {}",
+        select.join(", "),
+        ident(&view),
+        order.join(", "),
+        args.limit
+    );
+    let batches = ctx
+        .sql(&sql)
+        .await
+        .context("cannot read the row diff")?
+        .collect()
+        .await?;
+    let shown: usize = batches.iter().map(RecordBatch::num_rows).sum();
+
+    writeln!(
+        stdout,
+        "{} · district {} · {status} · {total} differing row(s){}, showing {shown}",
+        args.table,
+        args.district,
+        args.column
+            .as_ref()
+            .map(|c| format!(" in `{c}`"))
+            .unwrap_or_default()
+    )?;
+    if shown > 0 {
+        writeln!(stdout, "{}", render(&batches, info.key.len(), &columns)?)?;
+        writeln!(
+            stdout,
+            "* differs · — no row on this side · personal data shown as ***"
+        )?;
+    }
+    Ok(ExitStatus::Completed)
+}
+
+async fn summary_status(
+    ctx: &SessionContext,
+    table: &str,
+    district: &str,
+) -> anyhow::Result<Option<String>> {
+    let sql = format!(
+        "SELECT status FROM summary WHERE \"table\" = {} AND district_id = {}",
+        literal(table),
+        literal(district)
+    );
+    let batches = ctx.sql(&sql).await?.collect().await?;
+    Ok(batches
+        .iter()
+        .find(|b| b.num_rows() > 0)
+        .map(|b| b.column(0).as_string::<i32>().value(0).to_owned()))
+}
+
+/// Two table lines per differing row: legacy, then beta.
+fn render(batches: &[RecordBatch], keys: usize, columns: &[String]) -> anyhow::Result<Table> {
+    let mut table = Table::new();
+    table.load_preset(presets::UTF8_FULL_CONDENSED);
+    let mut header = vec!["side".to_owned(), "diff".to_owned()];
+    if let Some(batch) = batches.first() {
+        header.extend(
+            batch
+                .schema()
+                .fields()
+                .iter()
+                .take(keys)
+                .map(|f| f.name().clone()),
+        );
+    }
+    header.extend(columns.iter().cloned());
+    table.set_header(header);
+    let options = FormatOptions::default().with_null("NULL");
+    for batch in batches {
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<Result<Vec<_>, _>>()?;
+        let text = |col: usize, row: usize| formatters[col].value(row).to_string();
+        for row in 0..batch.num_rows() {
+            let diff = text(keys, row);
+            let side = text(keys + 1, row);
+            let changed_column = batch.column(keys + 2);
+            let changed: Vec<String> = if changed_column.is_null(row) {
+                Vec::new()
+            } else {
+                text(keys + 2, row).split(';').map(str::to_owned).collect()
+            };
+            let key_cells: Vec<String> = (0..keys).map(|k| text(k, row)).collect();
+            for (i, this_side) in ["legacy", "beta"].into_iter().enumerate() {
+                let present = side == "both" || side == this_side;
+                let mut cells = vec![
+                    this_side.to_owned(),
+                    if i == 0 { diff.clone() } else { String::new() },
+                ];
+                cells.extend(key_cells.iter().cloned());
+                for (c, name) in columns.iter().enumerate() {
+                    let value = if present {
+                        text(keys + 3 + 2 * c + i, row)
+                    } else {
+                        "—".to_owned()
+                    };
+                    let mark = if changed.contains(name) { " *" } else { "" };
+                    cells.push(format!("{value}{mark}"));
+                }
+                table.add_row(cells);
+            }
+        }
+    }
+    Ok(table)
+}

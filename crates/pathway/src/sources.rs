@@ -1,0 +1,149 @@
+//! Registering what `pathway diff` compares: a Parquet file, a folder of (Hive-partitioned)
+//! Parquet, or a CSV/TXT file.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::datasource::MemTable;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use pathway_audit::Encoding;
+use pathway_input::parse_delimited;
+
+/// Register `path` as table `name`. Returns a note for the user when rows were rejected.
+///
+/// # Errors
+/// When the path does not exist, is of an unknown kind, or cannot be read.
+pub async fn register_source(
+    ctx: &SessionContext,
+    name: &str,
+    path: &Path,
+) -> anyhow::Result<Option<String>> {
+    if !path.exists() {
+        bail!("cannot read `{}`: no such file or folder", path.display());
+    }
+    if path.is_dir() {
+        let partitions = hive_partitions(path);
+        if !contains_parquet(path) {
+            bail!("`{}` holds no .parquet file", path.display());
+        }
+        let columns = partitions
+            .into_iter()
+            .map(|p| (p, DataType::Utf8))
+            .collect();
+        let options = ParquetReadOptions::default().table_partition_cols(columns);
+        ctx.register_parquet(name, &format!("{}/", path.display()), options)
+            .await
+            .with_context(|| format!("cannot read the Parquet folder `{}`", path.display()))?;
+        return Ok(None);
+    }
+    let extension = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    match extension.as_str() {
+        "parquet" => {
+            ctx.register_parquet(
+                name,
+                &path.display().to_string(),
+                ParquetReadOptions::default(),
+            )
+            .await
+            .with_context(|| format!("cannot read the Parquet file `{}`", path.display()))?;
+            Ok(None)
+        }
+        "csv" | "txt" | "tsv" => register_text(ctx, name, path),
+        _ => bail!(
+            "`{}` is not a Parquet file, a folder of Parquet or a CSV/TXT file",
+            path.display()
+        ),
+    }
+}
+
+/// Text files are read as text columns, like audit inputs: `07` stays `07`.
+fn register_text(ctx: &SessionContext, name: &str, path: &Path) -> anyhow::Result<Option<String>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    let parsed = parse_delimited(&bytes, None, true, Encoding::Auto);
+    let schema = Arc::new(Schema::new(
+        parsed
+            .columns
+            .iter()
+            .map(|c| Field::new(c, DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    ));
+    let columns: Vec<ArrayRef> = (0..parsed.columns.len())
+        .map(|i| {
+            Arc::new(
+                parsed
+                    .rows
+                    .iter()
+                    .map(|r| Some(r[i].as_str()))
+                    .collect::<StringArray>(),
+            ) as ArrayRef
+        })
+        .collect();
+    let batch = RecordBatch::try_new(schema.clone(), columns)?;
+    ctx.register_table(
+        name,
+        Arc::new(MemTable::try_new(schema, vec![vec![batch]])?),
+    )?;
+    Ok((!parsed.rejected.is_empty()).then(|| {
+        let (line, reason, _) = &parsed.rejected[0];
+        format!(
+            "`{}`: {} row(s) not read (first: line {line}, {reason})",
+            path.display(),
+            parsed.rejected.len()
+        )
+    }))
+}
+
+/// Partition column names from the first `name=value` folders below `dir`.
+pub(crate) fn hive_partitions(dir: &Path) -> Vec<String> {
+    let mut columns = Vec::new();
+    let mut current = dir.to_path_buf();
+    loop {
+        let Ok(entries) = std::fs::read_dir(&current) else {
+            break;
+        };
+        let mut next = None;
+        let mut names: Vec<_> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
+        names.sort();
+        for sub in names {
+            let folder = sub
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            if let Some((column, _)) = folder.split_once('=') {
+                columns.push(column.to_owned());
+                next = Some(sub);
+                break;
+            }
+        }
+        match next {
+            Some(sub) => current = sub,
+            None => break,
+        }
+    }
+    columns
+}
+
+pub(crate) fn contains_parquet(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let path = e.path();
+        if path.is_dir() {
+            contains_parquet(&path)
+        } else {
+            path.extension().is_some_and(|x| x == "parquet")
+        }
+    })
+}

@@ -1,0 +1,220 @@
+//! `pathway diff`: same figures as `pathway run`, options, formats and errors.
+
+use std::fs;
+
+use crate::common::{assert_exit, pathway, read_csv, run_example};
+
+const COMPARED_FIELDS: [&str; 12] = [
+    "table",
+    "district_id",
+    "status",
+    "legacy_rows",
+    "beta_rows",
+    "matched_rows",
+    "changed_rows",
+    "missing_in_beta",
+    "extra_in_beta",
+    "legacy_dup_keys",
+    "beta_dup_keys",
+    "changed_columns",
+];
+
+#[test]
+fn diffing_a_runs_parquet_gives_the_runs_figures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = tmp.path().join("runs");
+    assert_exit(&run_example(&runs, "2026-11-21"), 0);
+    let run = runs.join("2026-11-21");
+    let run_summary = read_csv(&run.join("summary.csv"));
+    for (table, key) in [
+        ("students", "student_id"),
+        ("enrollments", "student_id,section_id,entry_date"),
+    ] {
+        let out = tmp.path().join(format!("diff-{table}"));
+        let output = pathway(&[
+            "diff",
+            run.join("legacy").join(table).to_str().unwrap(),
+            run.join("beta").join(table).to_str().unwrap(),
+            "--key",
+            key,
+            "--pii",
+            "first_name,last_name,birth_date",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_exit(&output, 1);
+        let diff_summary = read_csv(&out.join("summary.csv"));
+        let expected: Vec<_> = run_summary.iter().filter(|r| r["table"] == table).collect();
+        assert_eq!(diff_summary.len(), expected.len());
+        for (got, want) in diff_summary.iter().zip(expected) {
+            for field in COMPARED_FIELDS {
+                assert_eq!(
+                    got[field], want[field],
+                    "{table}/{}: {field}",
+                    want["district_id"]
+                );
+            }
+            assert_eq!(got["audit"], "diff");
+        }
+        let columns: Vec<_> = read_csv(&out.join("column_diff.csv"))
+            .into_iter()
+            .map(|r| {
+                (
+                    r["district_id"].clone(),
+                    r["column"].clone(),
+                    r["legacy_example"].clone(),
+                )
+            })
+            .collect();
+        let run_columns: Vec<_> = read_csv(&run.join("column_diff.csv"))
+            .into_iter()
+            .filter(|r| r["table"] == table)
+            .map(|r| {
+                (
+                    r["district_id"].clone(),
+                    r["column"].clone(),
+                    r["legacy_example"].clone(),
+                )
+            })
+            .collect();
+        assert_eq!(columns, run_columns);
+        assert!(out.join("summary.json").exists());
+        assert!(out.join(format!("row_diff/{table}")).is_dir());
+    }
+}
+
+fn write_pair(dir: &std::path::Path) -> (String, String) {
+    let left = dir.join("students.csv");
+    let right = dir.join("students_beta.csv");
+    fs::write(
+        &left,
+        "id,name,grade,loaded_at\n1,Ann,07,08:00\n2,Bo,08,08:00\n3,Cy,09,08:00\n",
+    )
+    .unwrap();
+    fs::write(
+        &right,
+        "id,full_name,grade,loaded_at\n1,Ann,7,09:30\n2,Bo,08,09:30\n4,Di,10,09:30\n",
+    )
+    .unwrap();
+    (
+        left.to_str().unwrap().to_owned(),
+        right.to_str().unwrap().to_owned(),
+    )
+}
+
+#[test]
+fn csv_files_with_renamed_and_ignored_columns_are_one_group() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (left, right) = write_pair(tmp.path());
+    let output = pathway(&[
+        "diff",
+        &left,
+        &right,
+        "--key",
+        "id",
+        "--rename",
+        "name=full_name",
+        "--ignore",
+        "loaded_at",
+        "--format",
+        "csv",
+    ]);
+    assert_exit(&output, 1);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+    assert_eq!(
+        stdout,
+        format!(
+            "audit_date,table,district_id,status,legacy_rows,beta_rows,matched_rows,changed_rows,missing_in_beta,extra_in_beta,legacy_dup_keys,beta_dup_keys,changed_columns,audit,error\n\
+             {today},students,*,MISMATCH,3,3,1,1,1,1,0,0,grade,diff,\n"
+        )
+    );
+    // The summary table went to stderr, so stdout stays machine-readable.
+    assert!(String::from_utf8_lossy(&output.stderr).contains("MISMATCH"));
+
+    let output = pathway(&[
+        "diff",
+        &left,
+        &right,
+        "--key",
+        "id",
+        "--rename",
+        "name=full_name",
+        "--format",
+        "json",
+    ]);
+    assert_exit(&output, 1);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["summary"][0]["changed_columns"], "grade;loaded_at");
+    assert_eq!(json["column_diff"][0]["column"], "grade");
+    assert_eq!(json["column_diff"][0]["legacy_example"], "07");
+    assert_eq!(json["column_diff"][0]["beta_example"], "7");
+    assert_eq!(json["column_diff"][1]["column"], "loaded_at");
+    assert_eq!(json["column_diff"][1]["mismatches"], 2);
+    assert_eq!(json["status_counts"]["students"]["MISMATCH"], 1);
+
+    // Without the rename, `name` and `full_name` are one-sided columns.
+    let output = pathway(&[
+        "diff",
+        &left,
+        &right,
+        "--key",
+        "id",
+        "--ignore",
+        "loaded_at",
+        "--format",
+        "json",
+    ]);
+    assert_exit(&output, 1);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["schema_diff"]["students"]["legacy_only"][0], "name");
+    assert_eq!(json["schema_diff"]["students"]["beta_only"][0], "full_name");
+    assert_eq!(
+        json["summary"][0]["changed_columns"],
+        "full_name;grade;name"
+    );
+}
+
+#[test]
+fn identical_tables_exit_0_and_errors_exit_2_with_a_clear_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (left, right) = write_pair(tmp.path());
+    let output = pathway(&["diff", &left, &left, "--key", "id"]);
+    assert_exit(&output, 0);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("FULL MATCH"));
+
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--key", "idx"],
+            "key column `idx` is missing from legacy and beta (columns there: id, name, grade, loaded_at)",
+        ),
+        (
+            &["--key", "name"],
+            "key column `name` is missing from beta (columns there: id, full_name, grade, loaded_at)",
+        ),
+        (
+            &["--key", "id", "--by", "school"],
+            "group column `school` is missing from legacy",
+        ),
+        (
+            &["--key", "id", "--ignore", "nope"],
+            "column `nope` named in the ignored columns does not exist",
+        ),
+        (
+            &["--key", "id", "--rename", "name=nope"],
+            "column `nope` named in a rename does not exist on the beta side",
+        ),
+    ];
+    for (extra, message) in cases {
+        let mut args = vec!["diff", left.as_str(), right.as_str()];
+        args.extend_from_slice(extra);
+        let output = pathway(&args);
+        assert_exit(&output, 2);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(message), "{extra:?}: {stderr}");
+    }
+    let missing = tmp.path().join("nope.parquet");
+    let output = pathway(&["diff", &left, missing.to_str().unwrap(), "--key", "id"]);
+    assert_exit(&output, 2);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no such file or folder"));
+}

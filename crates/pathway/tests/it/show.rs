@@ -1,0 +1,103 @@
+//! `pathway show`: one district's differing rows, exactly as printed.
+
+use crate::common::{assert_exit, pathway, run_example};
+
+fn show(run: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["show", "--run", run.to_str().unwrap()];
+    all.extend_from_slice(args);
+    pathway(&all)
+}
+
+#[test]
+fn differing_rows_are_side_by_side_with_marked_cells() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = tmp.path().join("runs");
+    assert_exit(&run_example(&runs, "2026-11-21"), 0);
+    let run = runs.join("2026-11-21");
+
+    let output = show(
+        &run,
+        &[
+            "--table",
+            "students",
+            "--district",
+            "101",
+            "--column",
+            "grade_level",
+            "--limit",
+            "2",
+        ],
+    );
+    assert_exit(&output, 0);
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "\
+students · district 101 · MISMATCH · 4 differing row(s) in `grade_level`, showing 2
+┌────────┬─────────┬────────────┬─────────────┐
+│ side   ┆ diff    ┆ student_id ┆ grade_level │
+╞════════╪═════════╪════════════╪═════════════╡
+│ legacy ┆ changed ┆ 1001       ┆ 07 *        │
+│ beta   ┆         ┆ 1001       ┆ 7 *         │
+│ legacy ┆ changed ┆ 1003       ┆ 09 *        │
+│ beta   ┆         ┆ 1003       ┆ 9 *         │
+└────────┴─────────┴────────────┴─────────────┘
+* differs · — no row on this side · personal data shown as ***
+"
+    );
+
+    let output = show(&run, &["--table", "students", "--district", "104"]);
+    assert_exit(&output, 0);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout
+            .starts_with("students · district 104 · LEGACY ONLY · 4 differing row(s), showing 4\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("│ legacy ┆ missing_in_beta ┆ 4001       ┆ 0401      ┆ ***       ┆ ***        ┆ ***        ┆ 08          ┆ F           │"), "{stdout}");
+    assert!(stdout.contains("│ beta   ┆                 ┆ 4001       ┆ —         ┆ —         ┆ —          ┆ —          ┆ —           ┆ —           │"), "{stdout}");
+    for secret in ["Reyes", "Camila", "2011-04-02"] {
+        assert!(!stdout.contains(secret), "{secret} leaked");
+    }
+
+    let output = show(&run, &["--table", "enrollments", "--district", "102"]);
+    assert_exit(&output, 0);
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "enrollments · district 102 · FULL MATCH · 0 differing row(s), showing 0\n"
+    );
+}
+
+#[test]
+fn unknown_table_district_or_column_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = tmp.path().join("runs");
+    assert_exit(&run_example(&runs, "2026-11-21"), 0);
+    let run = runs.join("2026-11-21");
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--table", "courses", "--district", "101"],
+            "table `courses` is not in run",
+        ),
+        (
+            &["--table", "students", "--district", "999"],
+            "district `999` is not in the summary of table `students`",
+        ),
+        (
+            &[
+                "--table",
+                "students",
+                "--district",
+                "101",
+                "--column",
+                "gpa",
+            ],
+            "column `gpa` is not compared in `students`",
+        ),
+    ];
+    for (args, message) in cases {
+        let output = show(&run, args);
+        assert_exit(&output, 2);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+}
