@@ -7,6 +7,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringBuilder, new_null_array};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use pathway_audit::{AuditSpec, InputFormat, InputSpec};
+use pathway_mask::Masker;
 
 use crate::delimited::parse_delimited;
 use crate::error::{Error, Result};
@@ -105,7 +106,7 @@ pub struct Rejection {
     pub column: Option<String>,
     /// Why it was rejected.
     pub reason: String,
-    /// The record as read, fields joined by the delimiter, personal columns masked as `***`.
+    /// The record as read, fields joined by the delimiter, personal columns masked.
     pub raw_line: String,
 }
 
@@ -144,6 +145,7 @@ pub fn read_district(
     audit: &AuditSpec,
     input_root: &Path,
     district_id: &str,
+    masker: &Masker,
 ) -> Result<DistrictInput> {
     let dir = input_root.join(district_id);
     let files = list_files(&dir)?;
@@ -171,7 +173,9 @@ pub fn read_district(
             let shown = format!("{district_id}/{}", rel.display());
             let path = dir.join(rel);
             let batch = match input.format {
-                InputFormat::Csv => read_text_file(input, &path, &shown, district_id, &mut out)?,
+                InputFormat::Csv => {
+                    read_text_file(input, &path, &shown, district_id, masker, &mut out)?
+                }
                 InputFormat::Parquet => {
                     let (schema, batches) = read_parquet(&path)?;
                     let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
@@ -231,6 +235,7 @@ fn read_text_file(
     path: &Path,
     shown: &str,
     district_id: &str,
+    masker: &Masker,
     out: &mut DistrictInput,
 ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
     let bytes = fs::read(path).map_err(|source| Error::Io {
@@ -240,12 +245,16 @@ fn read_text_file(
     let parsed = parse_delimited(&bytes, input.delimiter, input.header, input.encoding);
     let delimiter = char::from(parsed.delimiter).to_string();
     for (line, reason, fields) in &parsed.rejected {
-        let masked: Vec<&str> = fields
+        let masked: Vec<String> = fields
             .iter()
             .enumerate()
             .map(|(i, value)| {
                 let personal = parsed.columns.get(i).is_some_and(|c| input.pii.contains(c));
-                if personal { "***" } else { value.as_str() }
+                if personal {
+                    masker.mask_value(value)
+                } else {
+                    value.clone()
+                }
             })
             .collect();
         out.rejections.push(Rejection {
@@ -408,7 +417,7 @@ mod tests {
             input("students", "daily/students-*.csv", InputFormat::Csv),
             input("courses", "courses.csv", InputFormat::Csv),
         ]);
-        let read = read_district(&audit, tmp.path(), "d1").unwrap();
+        let read = read_district(&audit, tmp.path(), "d1", &Masker::without_key()).unwrap();
         assert_eq!(
             read.missing,
             [("courses".to_owned(), "courses.csv".to_owned())]

@@ -7,13 +7,15 @@
 //! transforms' job, so that the legacy quirks stay visible.
 //!
 //! Every data line ends up either loaded or in [`Rejection`]s with its file, line and reason, and
-//! each [`FileRead`] carries `rows_read = rows_loaded + rows_rejected`.
+//! each [`FileRead`] carries `rows_read = rows_loaded + rows_rejected`. Personal columns of a
+//! rejected record are masked before the record is kept.
 //!
 //! ```no_run
 //! # use std::path::Path;
 //! let audit = pathway_audit::AuditSpec::load(Path::new("audits/example")).unwrap();
 //! for district in pathway_input::list_districts(Path::new("fixtures/districts")).unwrap().districts {
-//!     let input = pathway_input::read_district(&audit, Path::new("fixtures/districts"), &district).unwrap();
+//!     let input = pathway_input::read_district(&audit, Path::new("fixtures/districts"), &district,
+//!         &pathway_mask::Masker::without_key()).unwrap();
 //!     println!("{district}: {} rejected rows", input.rejections.len());
 //! }
 //! ```

@@ -3,8 +3,8 @@
 //! This crate turns the plain results of `pathway-diff` into the files team leads and schedulers
 //! read ([`SummaryRow`] → `summary.csv` and `history.csv`, [`ColumnDiffRow`] → `column_diff.csv`,
 //! [`RunReport`] → `summary.json`) and into comfy-table tables for the terminal. It knows nothing
-//! about DataFusion. Personal-data columns are masked here ([`mask`]), on the way out, so no report
-//! can forget to.
+//! about DataFusion. Personal-data columns are masked here (with a [`Masker`]), on the way out, so no
+//! report can forget to.
 //!
 //! ```
 //! use pathway_report::{SummaryRow, summary_csv};
@@ -18,7 +18,6 @@ mod csv_files;
 mod error;
 mod history;
 mod json;
-mod mask;
 mod rows;
 mod terminal;
 mod write;
@@ -27,7 +26,7 @@ pub use csv_files::{column_diff_csv, read_summary_csv, summary_csv};
 pub use error::{Error, Result};
 pub use history::{HistoryCount, full_match_counts, read_history, update_history};
 pub use json::{DistrictError, FileAccount, RunReport, SideRows, TableInfo};
-pub use mask::mask;
+pub use pathway_mask::Masker;
 pub use rows::{ColumnDiffRow, SummaryRow, rows_for_table};
 pub use terminal::{history_table, mismatch_table, status_table};
 pub use write::atomic_write;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use pathway_diff::{GroupDiff, Status, TableDiff};
 use serde::{Deserialize, Serialize};
 
-use crate::mask::mask;
+use pathway_mask::Masker;
 
 /// One (table, district) verdict: a line of summary.csv and of history.csv.
 /// Field order is the CSV header; the first 13 fields are a fixed contract.
@@ -64,7 +64,7 @@ pub struct ColumnDiffRow {
 
 /// Summary and column-diff rows for one table, one per district in `districts` (plus any group
 /// the diff found that is not listed), in district order. `errors` maps a district to the message
-/// that made it ERROR for this table; `pii` lists the columns whose examples are masked.
+/// that made it ERROR for this table; `pii` lists the columns whose examples `masker` masks.
 #[must_use]
 pub fn rows_for_table(
     audit: &str,
@@ -73,6 +73,7 @@ pub fn rows_for_table(
     districts: &[String],
     errors: &BTreeMap<String, String>,
     pii: &[String],
+    masker: &Masker,
 ) -> (Vec<SummaryRow>, Vec<ColumnDiffRow>) {
     let mut by_group: BTreeMap<&str, &GroupDiff> =
         diff.groups.iter().map(|g| (g.group.as_str(), g)).collect();
@@ -135,8 +136,8 @@ pub fn rows_for_table(
             columns.push(column_row(
                 &c.column,
                 c.mismatches,
-                mask(&c.column, c.legacy_example.as_deref(), pii),
-                mask(&c.column, c.beta_example.as_deref(), pii),
+                masker.mask(&c.column, c.legacy_example.as_deref(), pii),
+                masker.mask(&c.column, c.beta_example.as_deref(), pii),
             ));
         }
         // A column on one side only differs in every row of that side.

@@ -25,7 +25,7 @@ pub enum Error {
         hint: String,
     },
     /// The transform ran but failed on the data (a cast that does not fit, division by zero...).
-    #[error("{side} transform `{path}` failed on the data of district {district}: {source}")]
+    #[error("{side} transform `{path}` failed on the data of district {district}: {message}")]
     Execution {
         /// `legacy` or `beta`.
         side: String,
@@ -33,8 +33,9 @@ pub enum Error {
         path: PathBuf,
         /// District id.
         district: String,
-        /// DataFusion's error.
-        source: DataFusionError,
+        /// DataFusion's message with quoted values redacted: data errors quote the offending
+        /// value, which may be a student's.
+        message: String,
     },
     /// Registering the district's raw tables failed.
     #[error("district {district}: cannot register input `{input}`: {source}")]

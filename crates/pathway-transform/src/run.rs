@@ -141,7 +141,7 @@ async fn run_one(
             side: side.to_string(),
             path: sql.path.clone(),
             district: input.district_id.clone(),
-            source,
+            message: pathway_mask::redact_quoted(&source.strip_backtrace()),
         },
         StreamError::Write(e) => e,
     })?;

@@ -9,21 +9,52 @@
 //! | `row_diff` | all tables' row diffs: `table`, `district_id`, `diff`, `side`, `changed_columns` |
 //! | `legacy_<table>`, `beta_<table>` | each side's output |
 //!
-//! Personal-data columns (the audit's `pii`, recorded in summary.json) are masked in every view:
-//! a query never shows them in clear.
+//! Personal-data columns (the audit's `pii`, recorded in summary.json) are masked in every view,
+//! by the `pathway_mask` SQL function (HMAC with the configured key, else `***`): a query never
+//! shows them in clear, yet keyed masks still join and group.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use datafusion::arrow::array::{AsArray, StringArray};
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::datasource::MemTable;
+use datafusion::logical_expr::{ColumnarValue, ScalarUDF, Volatility, create_udf};
 use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionContext};
 use pathway_diff::plan::{ident, literal};
+use pathway_mask::Masker;
 use pathway_report::TableInfo;
 use serde::Deserialize;
 
 use crate::sources::hive_partitions;
+
+/// The SQL function that masks a personal value (registered per session, keyed like reports).
+const MASK_FUNCTION: &str = "pathway_mask";
+
+/// `pathway_mask(text)`: the masker as a DataFusion scalar function; null stays null.
+fn mask_udf(masker: Masker) -> ScalarUDF {
+    let function = Arc::new(
+        move |args: &[ColumnarValue]| -> datafusion::error::Result<ColumnarValue> {
+            let arrays = ColumnarValue::values_to_arrays(args)?;
+            let text = cast(&arrays[0], &DataType::Utf8)?;
+            let text = text.as_string::<i32>();
+            let masked: StringArray = text
+                .iter()
+                .map(|v| v.map(|v| masker.mask_value(v)))
+                .collect();
+            Ok(ColumnarValue::Array(Arc::new(masked)))
+        },
+    );
+    create_udf(
+        MASK_FUNCTION,
+        vec![DataType::Utf8],
+        DataType::Utf8,
+        Volatility::Immutable,
+        function,
+    )
+}
 
 /// What [`register_run`] registered.
 #[derive(Debug, Clone)]
@@ -111,7 +142,12 @@ pub fn latest_run(out: &Path) -> anyhow::Result<PathBuf> {
 ///
 /// # Errors
 /// When `run_dir` is not a run folder or a file in it is unreadable.
-pub async fn register_run(ctx: &SessionContext, run_dir: &Path) -> anyhow::Result<RunCatalog> {
+pub async fn register_run(
+    ctx: &SessionContext,
+    run_dir: &Path,
+    masker: &Masker,
+) -> anyhow::Result<RunCatalog> {
+    ctx.register_udf(mask_udf(masker.clone()));
     let summary_json = run_dir.join("summary.json");
     if !summary_json.exists() {
         bail!(
@@ -255,7 +291,7 @@ async fn register_folder(
         .map(|f| {
             let column = ident(f.name());
             if masked.contains(f.name()) {
-                format!("CASE WHEN {column} IS NULL THEN NULL ELSE '***' END AS {column}")
+                format!("{MASK_FUNCTION}(CAST({column} AS VARCHAR)) AS {column}")
             } else {
                 column
             }

@@ -30,6 +30,7 @@ use crate::sources::register_source;
 /// Unreadable inputs, unknown key or group columns, an unwritable --out.
 pub async fn diff(args: DiffArgs) -> anyhow::Result<ExitStatus> {
     let started_at = now();
+    let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
     let ctx = SessionContext::new();
     for (name, path) in [("legacy", &args.left), ("beta", &args.right)] {
         if let Some(note) = register_source(&ctx, name, path).await? {
@@ -82,8 +83,15 @@ pub async fn diff(args: DiffArgs) -> anyhow::Result<ExitStatus> {
     .await?;
 
     let date = chrono::Local::now().format("%Y-%m-%d").to_string();
-    let (summary, column_diff) =
-        rows_for_table("diff", &date, &diff, &[], &BTreeMap::new(), &args.pii);
+    let (summary, column_diff) = rows_for_table(
+        "diff",
+        &date,
+        &diff,
+        &[],
+        &BTreeMap::new(),
+        &args.pii,
+        &masker,
+    );
     let mut report = RunReport {
         audit: "diff".into(),
         audit_date: date,

@@ -30,7 +30,8 @@ pub async fn query(args: QueryArgs) -> anyhow::Result<ExitStatus> {
         None => latest_run(&args.out)?,
     };
     let ctx = SessionContext::new();
-    let catalog = register_run(&ctx, &run_dir).await?;
+    let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
+    let catalog = register_run(&ctx, &run_dir, &masker).await?;
     if let Some(sql) = &args.sql {
         let mut stdout = std::io::stdout().lock();
         run_sql(&ctx, sql, args.format, &mut stdout).await?;

@@ -31,7 +31,8 @@ pub async fn show(args: ShowArgs) -> anyhow::Result<ExitStatus> {
         None => latest_run(&args.out)?,
     };
     let ctx = SessionContext::new();
-    let catalog = register_run(&ctx, &run_dir).await?;
+    let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
+    let catalog = register_run(&ctx, &run_dir, &masker).await?;
     let Some(info) = catalog.info.iter().find(|t| t.name == args.table) else {
         let names: Vec<&str> = catalog.info.iter().map(|t| t.name.as_str()).collect();
         bail!(

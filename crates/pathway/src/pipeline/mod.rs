@@ -35,6 +35,8 @@ pub struct RunSettings {
     pub out: PathBuf,
     /// Night audited, `YYYY-MM-DD`.
     pub date: String,
+    /// How personal values are shown in reports.
+    pub masker: pathway_mask::Masker,
 }
 
 /// A finished run.
@@ -93,7 +95,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     let mut rejections: Vec<Rejection> = Vec::new();
     for (n, district) in list.districts.iter().enumerate() {
         eprintln!("[{}/{}] district {district}", n + 1, list.districts.len());
-        let input = match read_district(&audit, &settings.input, district) {
+        let input = match read_district(&audit, &settings.input, district, &settings.masker) {
             Ok(input) => input,
             Err(e) => {
                 let message = format!("reading input: {e}");
@@ -195,6 +197,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             &list.districts,
             &table_failed,
             &table.pii,
+            &settings.masker,
         );
         report
             .schema_diff

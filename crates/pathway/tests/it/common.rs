@@ -14,11 +14,21 @@ pub fn root() -> PathBuf {
 
 /// Run `pathway` with `args` from the repository root.
 pub fn pathway(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pathway"))
+    pathway_with_env(args, &[])
+}
+
+/// Run `pathway` with extra environment variables (the masking key is otherwise unset).
+pub fn pathway_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pathway"));
+    command
         .args(args)
         .current_dir(root())
-        .output()
-        .unwrap()
+        .env_remove("PATHWAY_MASK_KEY")
+        .env_remove("PATHWAY_MASK_KEY_FILE");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().unwrap()
 }
 
 /// Run the example audit on the bundled fixtures into `out` for `date`.

@@ -3,6 +3,7 @@
 mod common;
 mod diff;
 mod history;
+mod privacy;
 mod query;
 mod run;
 mod show;
