@@ -4,6 +4,7 @@
 //! `<out>/<date>/` with a rename, then `history.csv` is replaced atomically, so an interrupted
 //! run never leaves a half-written night behind.
 
+mod lock;
 mod publish;
 mod validation;
 
@@ -22,7 +23,8 @@ use pathway_report::{
 };
 use pathway_transform::run_district;
 
-pub use publish::publish;
+pub use lock::RunLock;
+pub use publish::{publish, recover};
 
 /// What `pathway run` was asked to do, resolved and validated.
 #[derive(Debug, Clone)]
@@ -78,6 +80,8 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             settings.out.display()
         )
     })?;
+    let _lock = RunLock::acquire(&settings.out, &audit.name)?;
+    recover(&settings.out)?;
     let staging = settings
         .out
         .join(format!(".staging-{}-{}", settings.date, std::process::id()));

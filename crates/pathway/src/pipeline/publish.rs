@@ -1,12 +1,16 @@
-//! Publishing a finished run folder in place of an earlier run of the same night.
+//! Publishing a finished run folder, and recovering from a run killed while publishing.
+//!
+//! A run is built in `<out>/.staging-<date>-<pid>/`. Publishing moves an earlier run of the same
+//! night to `<out>/.replaced-<date>-<pid>/`, renames the staging folder to `<out>/<date>/`, then
+//! deletes the replaced one. A crash leaves at most one of those dot-folders behind, and
+//! [`recover`] (run under the lock, before the next run) puts things back.
 
 use std::fs;
 use std::path::Path;
 
 use anyhow::Context;
 
-/// Move `staging` to `run_dir`. An earlier run at `run_dir` is first moved aside and deleted only
-/// once the new one is in place, so a crash leaves either the old or the new run readable.
+/// Move `staging` to `run_dir`, keeping the earlier run until the new one is in place.
 ///
 /// # Errors
 /// When a rename fails (permissions, another process holding the folder).
@@ -32,6 +36,44 @@ pub fn publish(staging: &Path, run_dir: &Path) -> anyhow::Result<()> {
     } else {
         fs::rename(staging, run_dir)
             .with_context(|| format!("cannot publish the run as `{}`", run_dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Clean up after runs that were killed: delete unfinished staging folders and temporary files,
+/// and restore an earlier run that was moved aside but never replaced. Call with the lock held.
+///
+/// # Errors
+/// When `out` cannot be read or a leftover cannot be removed or restored.
+pub fn recover(out: &Path) -> anyhow::Result<()> {
+    let entries = fs::read_dir(out).with_context(|| format!("cannot read `{}`", out.display()))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = entry.path();
+        if name.starts_with(".staging-") {
+            fs::remove_dir_all(&path).with_context(|| {
+                format!("cannot remove the unfinished run `{}`", path.display())
+            })?;
+        } else if let Some(rest) = name.strip_prefix(".replaced-") {
+            // `.replaced-<date>-<pid>`: the date is everything before the last `-`.
+            let date = rest.rsplit_once('-').map_or(rest, |(date, _)| date);
+            let run_dir = out.join(date);
+            if run_dir.exists() {
+                fs::remove_dir_all(&path).with_context(|| {
+                    format!("cannot remove the replaced run `{}`", path.display())
+                })?;
+            } else {
+                eprintln!(
+                    "warning: restoring `{}`, left aside by a run that was stopped",
+                    run_dir.display()
+                );
+                fs::rename(&path, &run_dir)
+                    .with_context(|| format!("cannot restore `{}`", run_dir.display()))?;
+            }
+        } else if name.starts_with(".history.csv.tmp-") {
+            fs::remove_file(&path)
+                .with_context(|| format!("cannot remove `{}`", path.display()))?;
+        }
     }
     Ok(())
 }

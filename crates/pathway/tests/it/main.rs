@@ -2,6 +2,7 @@
 
 mod common;
 mod diff;
+mod faults;
 mod history;
 mod privacy;
 mod query;
