@@ -124,7 +124,8 @@ pub fn parse_delimited(
 }
 
 /// Line numbers from byte offsets. The csv crate's own line count is one short after a CRLF
-/// line end, and users open the file in an editor that counts lines the usual way.
+/// line end and ignores lone CR line ends; users open the file in an editor that counts lines
+/// the usual way.
 struct LineCounter<'a> {
     text: &'a [u8],
     offset: usize,
@@ -150,10 +151,15 @@ impl<'a> LineCounter<'a> {
             at += 1;
         }
         if at >= self.offset {
-            self.line += self.text[self.offset..at]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count() as u64;
+            // A line ends at `\n`, or at a `\r` not followed by `\n` (old Mac files), as for the
+            // csv crate, which splits records there too.
+            let text = self.text;
+            let ends = (self.offset..at)
+                .filter(|&i| {
+                    text[i] == b'\n' || (text[i] == b'\r' && text.get(i + 1) != Some(&b'\n'))
+                })
+                .count();
+            self.line += ends as u64;
             self.offset = at;
         }
         self.line
@@ -298,6 +304,10 @@ mod tests {
         let p = parse(b"id,name\r\n1,Ann\r\n\r\n2,Bo,x\r\n3,Cy\r\n");
         assert_eq!(p.rejected[0].0, 4);
         assert_eq!(p.row_lines, [2, 5]);
+        // Old Mac line ends (CR only).
+        let p = parse(b"id,name\r1,Ann\r2,Bo,x\r3,Cy\r");
+        assert_eq!(p.row_lines, [2, 4]);
+        assert_eq!(p.rejected[0].0, 3);
     }
 
     #[test]

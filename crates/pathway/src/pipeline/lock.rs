@@ -22,17 +22,28 @@ impl RunLock {
     /// When another live process holds the lock, or the file cannot be created.
     pub fn acquire(out: &Path, audit: &str) -> anyhow::Result<RunLock> {
         let path = out.join(".pathway.lock");
+        // The lock appears with its content or not at all (hard link of a complete temporary
+        // file), so a process killed while taking it never leaves an anonymous lock behind.
+        let started = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let tmp = out.join(format!(".pathway.lock.tmp-{}", std::process::id()));
+        let content = format!(
+            "pid={}\naudit={audit}\nstarted={started}\n",
+            std::process::id()
+        );
+        let write_tmp = || -> std::io::Result<()> {
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&tmp)?;
+            file.write_all(content.as_bytes())?;
+            file.sync_all()
+        };
+        write_tmp().with_context(|| format!("cannot write the lock file `{}`", tmp.display()))?;
         for _ in 0..2 {
-            match OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut file) => {
-                    let started =
-                        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-                    writeln!(
-                        file,
-                        "pid={}\naudit={audit}\nstarted={started}",
-                        std::process::id()
-                    )
-                    .with_context(|| format!("cannot write the lock file `{}`", path.display()))?;
+            match fs::hard_link(&tmp, &path) {
+                Ok(()) => {
+                    let _ = fs::remove_file(&tmp);
                     return Ok(RunLock { path });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -52,6 +63,7 @@ impl RunLock {
                         let _ = fs::remove_file(&path);
                         continue;
                     }
+                    let _ = fs::remove_file(&tmp);
                     bail!(
                         "another run is writing to `{}` (audit `{}`, pid {pid}, started {}); \
                          wait for it, or remove `{}` if that process is gone",
@@ -62,12 +74,14 @@ impl RunLock {
                     );
                 }
                 Err(e) => {
+                    let _ = fs::remove_file(&tmp);
                     return Err(e).with_context(|| {
                         format!("cannot create the lock file `{}`", path.display())
                     });
                 }
             }
         }
+        let _ = fs::remove_file(&tmp);
         bail!("cannot take the lock `{}`", path.display())
     }
 }

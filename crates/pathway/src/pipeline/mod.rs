@@ -103,6 +103,10 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             Ok(input) => input,
             Err(e) => {
                 let message = format!("reading input: {e}");
+                eprintln!(
+                    "warning: audit `{}`, district {district}: {message}",
+                    audit.name
+                );
                 for table in &audit.tables {
                     failed
                         .entry(table.name.clone())
@@ -133,6 +137,12 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
         for outcome in run_district(&audit, &input, &staging).await {
             if let Err(e) = outcome.result {
                 let message = e.to_string();
+                eprintln!(
+                    "warning: audit `{}`, table `{}`, district {district}: {}",
+                    audit.name,
+                    outcome.table,
+                    message.lines().next().unwrap_or_default()
+                );
                 let slot = failed
                     .entry(outcome.table.clone())
                     .or_default()

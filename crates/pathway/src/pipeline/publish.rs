@@ -70,7 +70,7 @@ pub fn recover(out: &Path) -> anyhow::Result<()> {
                 fs::rename(&path, &run_dir)
                     .with_context(|| format!("cannot restore `{}`", run_dir.display()))?;
             }
-        } else if name.starts_with(".history.csv.tmp-") {
+        } else if name.starts_with(".history.csv.tmp-") || name.starts_with(".pathway.lock.tmp-") {
             fs::remove_file(&path)
                 .with_context(|| format!("cannot remove `{}`", path.display()))?;
         }

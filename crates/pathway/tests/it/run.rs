@@ -412,3 +412,49 @@ fn could_not_run_exits_2_with_a_message_naming_the_problem() {
         "nothing is recorded when nothing ran"
     );
 }
+
+#[test]
+fn an_unreadable_district_file_makes_that_district_error_for_every_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("input");
+    copy_tree(&root().join("fixtures/districts"), &input);
+    // A file no one can read: a symbolic link to itself.
+    fs::remove_file(input.join("104/students.csv")).unwrap();
+    std::os::unix::fs::symlink("students.csv", input.join("104/students.csv")).unwrap();
+    let out = tmp.path().join("runs");
+    let output = run_audit("audits/example", &input, &out, "2026-11-21");
+    assert_exit(&output, 3);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("warning: audit `example`, district 104: reading input: cannot read"),
+        "{stderr}"
+    );
+    let summary = read_csv(&out.join("2026-11-21/summary.csv"));
+    let statuses: Vec<(&str, &str, &str)> = summary
+        .iter()
+        .map(|r| {
+            (
+                r["table"].as_str(),
+                r["district_id"].as_str(),
+                r["status"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("enrollments", "101", "FULL MATCH"),
+            ("enrollments", "102", "FULL MATCH"),
+            ("enrollments", "103", "MISMATCH"),
+            ("enrollments", "104", "ERROR"),
+            ("enrollments", "255901", "FULL MATCH"),
+            ("students", "101", "MISMATCH"),
+            ("students", "102", "FULL MATCH"),
+            ("students", "103", "MISMATCH"),
+            ("students", "104", "ERROR"),
+            ("students", "255901", "FULL MATCH"),
+        ]
+    );
+    let error = &summary.iter().find(|r| r["district_id"] == "104").unwrap()["error"];
+    assert!(error.contains("104/students.csv"), "{error}");
+}
