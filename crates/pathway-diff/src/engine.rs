@@ -11,7 +11,9 @@ use datafusion::error::DataFusionError;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
 use crate::error::{Error, Result};
-use crate::model::{ColumnDiff, DiffSpec, GroupDiff, SchemaDiff, TableDiff, TypeChange};
+use crate::model::{
+    CategoryCount, ColumnDiff, DiffSpec, GroupDiff, SchemaDiff, TableDiff, TypeChange,
+};
 use crate::plan::{Plan, PlanColumn};
 
 /// Diff the registered tables `legacy` and `beta` per group, write the row diff as Parquet under
@@ -224,6 +226,7 @@ pub async fn diff_tables(
         .await
         .map_err(query("writing the row diff"))?;
 
+    let mut categories = Vec::new();
     if has_parquet(row_diff_dir) {
         let name = format!("__row_diff_{}", spec.table);
         let mut read = ParquetReadOptions::default();
@@ -272,6 +275,28 @@ pub async fn diff_tables(
                 }
             }
         }
+        if let Some(sql) = plan.categories_sql(&name) {
+            crate::udf::register(ctx);
+            for batch in collect(ctx, &sql, query("classifying changed cells")).await? {
+                let (g, column, category) =
+                    (strings(&batch, 0), strings(&batch, 1), strings(&batch, 2));
+                let (legacy_value, beta_value) = (strings(&batch, 3), strings(&batch, 4));
+                let shift = strings(&batch, 5);
+                let (cells, example) = (ints(&batch, 6), strings(&batch, 7));
+                for i in 0..batch.num_rows() {
+                    categories.push(CategoryCount {
+                        group: g[i].clone().unwrap_or_default(),
+                        column: column[i].clone().unwrap_or_default(),
+                        category: category[i].clone().unwrap_or_default(),
+                        legacy_value: legacy_value[i].clone(),
+                        beta_value: beta_value[i].clone(),
+                        shift_days: shift[i].as_deref().and_then(|s| s.parse().ok()),
+                        cells: cells[i],
+                        example_key: example[i].clone().unwrap_or_default(),
+                    });
+                }
+            }
+        }
         let mut unbalanced: BTreeMap<String, u64> = BTreeMap::new();
         for batch in collect(
             ctx,
@@ -308,6 +333,7 @@ pub async fn diff_tables(
         compared_columns: plan.compared.iter().map(|c| c.name.clone()).collect(),
         schema,
         groups,
+        categories,
     })
 }
 

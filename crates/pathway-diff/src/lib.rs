@@ -8,6 +8,8 @@
 //! - rows missing in beta, extra in beta, changed, and rows under duplicated keys,
 //! - per column, how many matched rows differ, with one example pair,
 //! - whether both sides hold the same multiset of rows (the FULL MATCH verdict),
+//! - what kind of difference each changed cell is ([`classify`]), counted per district,
+//!   column and category,
 //!
 //! and writes the row diff (one row per differing row) as Hive-partitioned Parquet. Everything is
 //! SQL run by DataFusion; the SQL is built in [`plan`] with every identifier quoted and every
@@ -25,11 +27,15 @@
 //! # Ok(()) }
 //! ```
 
+pub mod classify;
 mod engine;
 mod error;
 mod model;
 pub mod plan;
+mod udf;
 
 pub use engine::diff_tables;
 pub use error::{Error, Result};
-pub use model::{ColumnDiff, DiffSpec, GroupDiff, SchemaDiff, Status, TableDiff, TypeChange};
+pub use model::{
+    CategoryCount, ColumnDiff, DiffSpec, GroupDiff, SchemaDiff, Status, TableDiff, TypeChange,
+};

@@ -223,6 +223,27 @@ impl GroupDiff {
     }
 }
 
+/// Changed cells of one kind in one group and column.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CategoryCount {
+    /// Group (district).
+    pub group: String,
+    /// Column.
+    pub column: String,
+    /// Category (see [`crate::classify`]).
+    pub category: String,
+    /// For `value_remap`: the legacy value.
+    pub legacy_value: Option<String>,
+    /// For `value_remap`: the beta value it always becomes.
+    pub beta_value: Option<String>,
+    /// For `date_shift`: beta minus legacy, in days.
+    pub shift_days: Option<i64>,
+    /// Changed cells of this kind.
+    pub cells: u64,
+    /// The first such row's key (key values joined by `|`).
+    pub example_key: String,
+}
+
 /// The diff of one table across all groups.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TableDiff {
@@ -236,4 +257,6 @@ pub struct TableDiff {
     pub schema: SchemaDiff,
     /// One entry per group present on either side, sorted by group.
     pub groups: Vec<GroupDiff>,
+    /// Changed cells per group, column and category, sorted.
+    pub categories: Vec<CategoryCount>,
 }

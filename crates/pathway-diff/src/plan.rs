@@ -320,6 +320,61 @@ impl Plan {
         Some(parts.join(" UNION ALL "))
     }
 
+    /// Changed cells counted per group, column and category (see [`crate::classify`]), with
+    /// `value_remap` decided across all groups: an `other` legacy value of a column that always
+    /// becomes the same beta value, in at least two cells. `None` without compared columns.
+    #[must_use]
+    pub fn categories_sql(&self, row_diff: &str) -> Option<String> {
+        if self.compared.is_empty() {
+            return None;
+        }
+        let key_text: Vec<String> = self
+            .key
+            .iter()
+            .map(|k| format!("COALESCE(CAST({} AS VARCHAR), 'NULL')", ident(&k.name)))
+            .collect();
+        let key_text = format!("concat_ws('|', {})", key_text.join(", "));
+        let cells: Vec<String> = self
+            .compared
+            .iter()
+            .map(|c| {
+                let l = format!("CAST({} AS VARCHAR)", ident(&format!("legacy_{}", c.name)));
+                let b = format!("CAST({} AS VARCHAR)", ident(&format!("beta_{}", c.name)));
+                format!(
+                    "SELECT {g} AS \"__g\", {name} AS \"column\", {key_text} AS \"key\", \
+                     {l} AS \"l\", {b} AS \"b\", {classify}({l}, {b}) AS \"category\", \
+                     {shift}({l}, {b}) AS \"shift\" \
+                     FROM {table} WHERE \"diff\" = 'changed' AND {differs}",
+                    g = self.row_diff_group(),
+                    name = literal(&c.name),
+                    classify = crate::udf::CLASSIFY,
+                    shift = crate::udf::DATE_SHIFT,
+                    table = ident(row_diff),
+                    differs = self.row_diff_differs(c),
+                )
+            })
+            .collect();
+        Some(format!(
+            "WITH cells AS ({cells}), \
+             remap AS (SELECT \"column\", \"l\", min(\"b\") AS \"b\" FROM cells \
+                       WHERE \"category\" = 'other' AND \"l\" IS NOT NULL AND \"b\" IS NOT NULL \
+                       GROUP BY \"column\", \"l\" \
+                       HAVING count(DISTINCT \"b\") = 1 AND count(*) >= 2), \
+             classified AS (SELECT c.\"__g\", c.\"column\", c.\"key\", c.\"l\", c.\"b\", c.\"shift\", \
+                       CASE WHEN c.\"category\" = 'other' AND r.\"l\" IS NOT NULL \
+                            THEN 'value_remap' ELSE c.\"category\" END AS \"category\" \
+                       FROM cells c LEFT JOIN remap r \
+                       ON c.\"column\" = r.\"column\" AND c.\"l\" = r.\"l\") \
+             SELECT \"__g\", \"column\", \"category\", \
+                    CASE WHEN \"category\" = 'value_remap' THEN \"l\" END AS \"legacy_value\", \
+                    CASE WHEN \"category\" = 'value_remap' THEN \"b\" END AS \"beta_value\", \
+                    CASE WHEN \"category\" = 'date_shift' THEN \"shift\" END AS \"shift_days\", \
+                    count(*) AS \"cells\", min(\"key\") AS \"example_key\" \
+             FROM classified GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6",
+            cells = cells.join(" UNION ALL "),
+        ))
+    }
+
     /// Per group: how many (key, values) combinations under duplicated keys occur a different
     /// number of times on the two sides. Zero means the duplicated rows match as multisets.
     #[must_use]

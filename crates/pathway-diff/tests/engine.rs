@@ -287,3 +287,101 @@ async fn the_row_diff_joins_on_group_and_key_by_hash_null_safely() {
     );
     assert!(join.contains("NullsEqual: true"), "{join}");
 }
+
+fn classified_table(rows: &[(&str, Option<&str>, &str, &str, &str, f64)]) -> Arc<MemTable> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Utf8, false),
+        Field::new("name", DataType::Utf8, true),
+        Field::new("grade", DataType::Utf8, true),
+        Field::new("code", DataType::Utf8, true),
+        Field::new("born", DataType::Utf8, true),
+        Field::new("gpa", DataType::Float64, true),
+    ]));
+    let text =
+        |f: &dyn Fn(&(&str, Option<&str>, &str, &str, &str, f64)) -> Option<String>| -> ArrayRef {
+            Arc::new(rows.iter().map(f).collect::<StringArray>())
+        };
+    let columns: Vec<ArrayRef> = vec![
+        text(&|r| Some(r.0.to_owned())),
+        text(&|r| r.1.map(str::to_owned)),
+        text(&|r| Some(r.2.to_owned())),
+        text(&|r| Some(r.3.to_owned())),
+        text(&|r| Some(r.4.to_owned())),
+        Arc::new(
+            rows.iter()
+                .map(|r| Some(r.5))
+                .collect::<datafusion::arrow::array::Float64Array>(),
+        ),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+    Arc::new(MemTable::try_new(schema, vec![vec![batch]]).unwrap())
+}
+
+#[tokio::test]
+async fn each_changed_cell_gets_a_category() {
+    let ctx = SessionContext::new();
+    ctx.register_table(
+        "l",
+        classified_table(&[
+            ("1", Some("Ann"), "07", "W", "2010-01-05", 3.14),
+            ("2", Some("BO"), "08", "W", "2010-02-01", 2.5),
+            ("3", None, "09", "H", "2010-03-01", 3.0),
+            ("4", Some(""), "10", "W", "2010-04-01", 1.0),
+        ]),
+    )
+    .unwrap();
+    ctx.register_table(
+        "b",
+        classified_table(&[
+            ("1", Some("Ann "), "7", "C", "2010-01-06", 3.15),
+            ("2", Some("Bo"), "08", "C", "2010-02-01", 2.5),
+            ("3", Some(""), "9", "H", "2010-03-01", 3.0),
+            ("4", None, "10", "W", "2010-04-01", 1.75),
+        ]),
+    )
+    .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = DiffSpec::new("t", vec!["id".into()]);
+    let diff = diff_tables(&ctx, "l", "b", &spec, &tmp.path().join("rd"))
+        .await
+        .unwrap();
+    let got: Vec<(
+        &str,
+        &str,
+        Option<&str>,
+        Option<&str>,
+        Option<i64>,
+        u64,
+        &str,
+    )> = diff
+        .categories
+        .iter()
+        .map(|c| {
+            (
+                c.column.as_str(),
+                c.category.as_str(),
+                c.legacy_value.as_deref(),
+                c.beta_value.as_deref(),
+                c.shift_days,
+                c.cells,
+                c.example_key.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("born", "date_shift", None, None, Some(1), 1, "1"),
+            ("code", "value_remap", Some("W"), Some("C"), None, 2, "1"),
+            ("gpa", "numeric_rounding", None, None, None, 1, "1"),
+            ("gpa", "other", None, None, None, 1, "4"),
+            ("grade", "type_format", None, None, None, 2, "1"),
+            ("name", "case", None, None, None, 1, "2"),
+            ("name", "null_vs_empty", None, None, None, 2, "3"),
+            ("name", "whitespace", None, None, None, 1, "1"),
+        ]
+    );
+    assert!(diff.categories.iter().all(|c| c.group == "*"));
+    let group = &diff.groups[0];
+    assert_eq!((group.changed_rows, group.matched_rows), (4, 0));
+}

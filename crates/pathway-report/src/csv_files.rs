@@ -5,11 +5,12 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::rows::{ColumnDiffRow, SummaryRow};
+use crate::rows::{CategoryRow, ColumnDiffRow, SummaryRow};
 
 const SUMMARY_HEADER: &str = "audit_date,table,district_id,status,legacy_rows,beta_rows,matched_rows,changed_rows,missing_in_beta,extra_in_beta,legacy_dup_keys,beta_dup_keys,changed_columns,audit,error";
 const COLUMN_DIFF_HEADER: &str =
-    "audit_date,table,district_id,column,mismatches,legacy_example,beta_example";
+    "audit_date,table,district_id,column,mismatches,legacy_example,beta_example,categories";
+const CATEGORIES_HEADER: &str = "audit_date,table,district_id,column,category,cells,legacy_value,beta_value,shift_days,example_key";
 
 fn to_csv<T: Serialize>(rows: &[T], header: &str) -> Result<String> {
     let mut writer = csv::WriterBuilder::new()
@@ -41,6 +42,38 @@ pub fn summary_csv(rows: &[SummaryRow]) -> Result<String> {
 /// Only on a serialisation bug.
 pub fn column_diff_csv(rows: &[ColumnDiffRow]) -> Result<String> {
     to_csv(rows, COLUMN_DIFF_HEADER)
+}
+
+/// categories.csv content.
+///
+/// # Errors
+/// Only on a serialisation bug.
+pub fn categories_csv(rows: &[CategoryRow]) -> Result<String> {
+    to_csv(rows, CATEGORIES_HEADER)
+}
+
+/// Read categories.csv (no file: no rows).
+///
+/// # Errors
+/// When the file exists but cannot be parsed.
+pub fn read_categories_csv(path: &Path) -> Result<Vec<CategoryRow>> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let mut reader = csv::Reader::from_path(path).map_err(|e| Error::Csv {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    reader
+        .deserialize()
+        .enumerate()
+        .map(|(i, row)| {
+            row.map_err(|e| Error::Csv {
+                path: path.to_path_buf(),
+                message: format!("line {}: {e}", i + 2),
+            })
+        })
+        .collect()
 }
 
 /// Read summary.csv or history.csv. A missing file reads as no rows.

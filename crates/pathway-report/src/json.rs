@@ -6,7 +6,7 @@ use pathway_diff::SchemaDiff;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::rows::{ColumnDiffRow, SummaryRow};
+use crate::rows::{CategoryRow, ColumnDiffRow, SummaryRow};
 
 /// Rows each side produced, per table (summed over districts).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -108,9 +108,34 @@ pub struct RunReport {
     pub summary: Vec<SummaryRow>,
     /// The column_diff.csv rows.
     pub column_diff: Vec<ColumnDiffRow>,
+    /// The categories.csv rows.
+    pub categories: Vec<CategoryRow>,
 }
 
 impl RunReport {
+    /// Write summary.csv, column_diff.csv, categories.csv and summary.json into `dir`, each
+    /// replaced atomically.
+    ///
+    /// # Errors
+    /// When a file cannot be written.
+    pub fn write_files(&self, dir: &std::path::Path) -> Result<()> {
+        use crate::csv_files::{categories_csv, column_diff_csv, summary_csv};
+        use crate::write::atomic_write;
+        atomic_write(
+            &dir.join("summary.csv"),
+            summary_csv(&self.summary)?.as_bytes(),
+        )?;
+        atomic_write(
+            &dir.join("column_diff.csv"),
+            column_diff_csv(&self.column_diff)?.as_bytes(),
+        )?;
+        atomic_write(
+            &dir.join("categories.csv"),
+            categories_csv(&self.categories)?.as_bytes(),
+        )?;
+        atomic_write(&dir.join("summary.json"), self.to_json()?.as_bytes())
+    }
+
     /// Pretty JSON.
     ///
     /// # Errors

@@ -22,11 +22,13 @@ mod rows;
 mod terminal;
 mod write;
 
-pub use csv_files::{column_diff_csv, read_summary_csv, summary_csv};
+pub use csv_files::{
+    categories_csv, column_diff_csv, read_categories_csv, read_summary_csv, summary_csv,
+};
 pub use error::{Error, Result};
 pub use history::{HistoryCount, full_match_counts, read_history, update_history};
 pub use json::{DistrictError, FileAccount, RunReport, SideRows, TableInfo};
 pub use pathway_mask::Masker;
-pub use rows::{ColumnDiffRow, SummaryRow, rows_for_table};
+pub use rows::{CategoryRow, ColumnDiffRow, SummaryRow, category_rows, rows_for_table};
 pub use terminal::{history_table, mismatch_table, status_table};
 pub use write::atomic_write;

@@ -60,6 +60,83 @@ pub struct ColumnDiffRow {
     pub legacy_example: Option<String>,
     /// Beta value of that row.
     pub beta_example: Option<String>,
+    /// The mismatches by category, most frequent first: `type_format=3;case=1`.
+    pub categories: String,
+}
+
+/// Changed cells of one kind in one table, district and column: a line of categories.csv.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryRow {
+    /// Date of the night audited.
+    pub audit_date: String,
+    /// Output table.
+    pub table: String,
+    /// District id.
+    pub district_id: String,
+    /// Column name.
+    pub column: String,
+    /// Category (`whitespace`, `case`, `null_vs_empty`, `null_vs_value`, `numeric_rounding`,
+    /// `date_shift`, `type_format`, `value_remap`, `other`).
+    pub category: String,
+    /// Changed cells of this kind.
+    pub cells: u64,
+    /// For `value_remap`: the legacy value (masked when personal).
+    pub legacy_value: Option<String>,
+    /// For `value_remap`: the beta value it becomes (masked when personal).
+    pub beta_value: Option<String>,
+    /// For `date_shift`: beta minus legacy in days.
+    pub shift_days: Option<i64>,
+    /// Key of the first such row, values joined by `|` (masked when a key column is personal).
+    pub example_key: String,
+}
+
+/// categories.csv rows for one table.
+#[must_use]
+pub fn category_rows(
+    audit_date: &str,
+    diff: &TableDiff,
+    pii: &[String],
+    masker: &Masker,
+) -> Vec<CategoryRow> {
+    let key_is_personal = diff.key.iter().any(|k| pii.contains(k));
+    diff.categories
+        .iter()
+        .map(|c| CategoryRow {
+            audit_date: audit_date.to_owned(),
+            table: diff.table.clone(),
+            district_id: c.group.clone(),
+            column: c.column.clone(),
+            category: c.category.clone(),
+            cells: c.cells,
+            legacy_value: masker.mask(&c.column, c.legacy_value.as_deref(), pii),
+            beta_value: masker.mask(&c.column, c.beta_value.as_deref(), pii),
+            shift_days: c.shift_days,
+            example_key: if key_is_personal {
+                masker.mask_value(&c.example_key)
+            } else {
+                c.example_key.clone()
+            },
+        })
+        .collect()
+}
+
+/// `type_format=3;case=1` for one district and column: most cells first, then by name.
+fn category_breakdown(diff: &TableDiff, district: &str, column: &str) -> String {
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    for c in diff
+        .categories
+        .iter()
+        .filter(|c| c.group == district && c.column == column)
+    {
+        *counts.entry(c.category.as_str()).or_default() += c.cells;
+    }
+    let mut counts: Vec<(&str, u64)> = counts.into_iter().collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    counts
+        .iter()
+        .map(|(name, n)| format!("{name}={n}"))
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 /// Summary and column-diff rows for one table, one per district in `districts` (plus any group
@@ -131,6 +208,7 @@ pub fn rows_for_table(
             mismatches,
             legacy_example: legacy,
             beta_example: beta,
+            categories: category_breakdown(diff, &district, column),
         };
         for c in &group.columns {
             columns.push(column_row(

@@ -2,7 +2,7 @@
 //!
 //! | table | from |
 //! |---|---|
-//! | `summary`, `column_diff` | the run's CSV files |
+//! | `summary`, `column_diff`, `categories` | the run's CSV files |
 //! | `history` | `history.csv` beside the run folder |
 //! | `validation_errors` | `validation_errors.parquet` |
 //! | `row_diff_<table>` | `row_diff/<table>/` (every column) |
@@ -103,6 +103,22 @@ fn summary_schema() -> Schema {
     Schema::new(fields)
 }
 
+fn categories_schema() -> Schema {
+    let text = |n: &str| Field::new(n, DataType::Utf8, true);
+    Schema::new(vec![
+        text("audit_date"),
+        text("table"),
+        text("district_id"),
+        text("column"),
+        text("category"),
+        Field::new("cells", DataType::UInt64, true),
+        text("legacy_value"),
+        text("beta_value"),
+        Field::new("shift_days", DataType::Int64, true),
+        text("example_key"),
+    ])
+}
+
 fn column_diff_schema() -> Schema {
     Schema::new(vec![
         Field::new("audit_date", DataType::Utf8, true),
@@ -112,6 +128,7 @@ fn column_diff_schema() -> Schema {
         Field::new("mismatches", DataType::UInt64, true),
         Field::new("legacy_example", DataType::Utf8, true),
         Field::new("beta_example", DataType::Utf8, true),
+        Field::new("categories", DataType::Utf8, true),
     ])
 }
 
@@ -185,6 +202,18 @@ pub async fn register_run(
     .await
     .context("cannot read column_diff.csv")?;
     tables.push("column_diff".to_owned());
+    let categories = run_dir.join("categories.csv");
+    if categories.exists() {
+        let schema = categories_schema();
+        ctx.register_csv(
+            "categories",
+            &categories.display().to_string(),
+            csv(&schema),
+        )
+        .await
+        .context("cannot read categories.csv")?;
+        tables.push("categories".to_owned());
+    }
     let history = run_dir
         .parent()
         .map(|p| p.join("history.csv"))

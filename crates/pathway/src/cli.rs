@@ -27,6 +27,25 @@ pub enum Command {
     Query(QueryArgs),
     /// Show one district's differing rows, legacy above beta, differing cells marked.
     Show(ShowArgs),
+    /// Rank discrepancy patterns by how many districts they touch.
+    Patterns(PatternsArgs),
+}
+
+/// Arguments of `pathway patterns`.
+#[derive(Debug, clap::Args)]
+pub struct PatternsArgs {
+    /// Run folder (default: the latest run in --out).
+    #[arg(long)]
+    pub run: Option<PathBuf>,
+    /// Output folder holding the runs, used to find the latest.
+    #[arg(long, short, default_value = "runs")]
+    pub out: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// At most this many patterns.
+    #[arg(long, short, default_value_t = 50)]
+    pub limit: usize,
 }
 
 /// Arguments of `pathway diff`.

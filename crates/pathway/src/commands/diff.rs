@@ -16,8 +16,7 @@ use anyhow::{Context, bail};
 use datafusion::prelude::SessionContext;
 use pathway_diff::{DiffSpec, Status, diff_tables};
 use pathway_report::{
-    RunReport, TableInfo, atomic_write, column_diff_csv, mismatch_table, rows_for_table,
-    status_table, summary_csv,
+    RunReport, TableInfo, mismatch_table, rows_for_table, status_table, summary_csv,
 };
 
 use crate::ExitStatus;
@@ -131,18 +130,12 @@ pub async fn diff(args: DiffArgs) -> anyhow::Result<ExitStatus> {
     }
     report.summary = summary;
     report.column_diff = column_diff;
+    report.categories =
+        pathway_report::category_rows(&report.audit_date, &diff, &args.pii, &masker);
     report.finished_at = now();
 
     if let Some(out) = &args.out {
-        atomic_write(
-            &out.join("summary.csv"),
-            summary_csv(&report.summary)?.as_bytes(),
-        )?;
-        atomic_write(
-            &out.join("column_diff.csv"),
-            column_diff_csv(&report.column_diff)?.as_bytes(),
-        )?;
-        atomic_write(&out.join("summary.json"), report.to_json()?.as_bytes())?;
+        report.write_files(out)?;
     }
 
     let mut tables = status_table(&report.summary).to_string();

@@ -2,6 +2,7 @@
 
 mod diff;
 mod history;
+mod patterns;
 mod query;
 mod run;
 mod show;
@@ -20,5 +21,6 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Diff(args) => diff::diff(args).await,
         Command::Query(args) => query::query(args).await,
         Command::Show(args) => show::show(args).await,
+        Command::Patterns(args) => patterns::patterns(args).await,
     }
 }

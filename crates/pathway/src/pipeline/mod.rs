@@ -18,8 +18,8 @@ use pathway_audit::{AuditSpec, Side};
 use pathway_diff::{DiffSpec, Status, TableDiff, diff_tables};
 use pathway_input::{Rejection, list_districts, read_district};
 use pathway_report::{
-    ColumnDiffRow, DistrictError, FileAccount, RunReport, SummaryRow, TableInfo, atomic_write,
-    column_diff_csv, rows_for_table, summary_csv, update_history,
+    ColumnDiffRow, DistrictError, FileAccount, RunReport, SummaryRow, TableInfo, category_rows,
+    rows_for_table, update_history,
 };
 use pathway_transform::run_district;
 
@@ -170,6 +170,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     let ctx = SessionContext::new();
     let mut summary: Vec<SummaryRow> = Vec::new();
     let mut column_diff: Vec<ColumnDiffRow> = Vec::new();
+    let mut categories = Vec::new();
     let mut report = RunReport::default();
     for table in &audit.tables {
         let mut table_failed = failed.get(&table.name).cloned().unwrap_or_default();
@@ -203,6 +204,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             compared_columns: Vec::new(),
             schema: pathway_diff::SchemaDiff::default(),
             groups: Vec::new(),
+            categories: Vec::new(),
         });
         let (rows, columns) = rows_for_table(
             &audit.name,
@@ -225,6 +227,12 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
         });
         summary.extend(rows);
         column_diff.extend(columns);
+        categories.extend(category_rows(
+            &settings.date,
+            &diff,
+            &table.pii,
+            &settings.masker,
+        ));
     }
 
     for row in &summary {
@@ -253,17 +261,10 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     report.errors = errors;
     report.summary = summary;
     report.column_diff = column_diff;
+    report.categories = categories;
     report.finished_at = now();
 
-    atomic_write(
-        &staging.join("summary.csv"),
-        summary_csv(&report.summary)?.as_bytes(),
-    )?;
-    atomic_write(
-        &staging.join("column_diff.csv"),
-        column_diff_csv(&report.column_diff)?.as_bytes(),
-    )?;
-    atomic_write(&staging.join("summary.json"), report.to_json()?.as_bytes())?;
+    report.write_files(&staging)?;
 
     let run_dir = settings.out.join(&settings.date);
     publish(&staging, &run_dir)?;

@@ -4,6 +4,7 @@ mod common;
 mod diff;
 mod faults;
 mod history;
+mod patterns;
 mod privacy;
 mod query;
 mod run;

@@ -132,7 +132,7 @@ fn example_audit_gives_the_hand_checked_figures() {
 
     assert_eq!(
         header_line(&run.join("column_diff.csv")),
-        "audit_date,table,district_id,column,mismatches,legacy_example,beta_example"
+        "audit_date,table,district_id,column,mismatches,legacy_example,beta_example,categories"
     );
     let columns: Vec<Vec<String>> = read_csv(&run.join("column_diff.csv"))
         .into_iter()
@@ -144,6 +144,7 @@ fn example_audit_gives_the_hand_checked_figures() {
                 "mismatches",
                 "legacy_example",
                 "beta_example",
+                "categories",
             ]
             .iter()
             .map(|c| r[*c].clone())
@@ -153,9 +154,25 @@ fn example_audit_gives_the_hand_checked_figures() {
     assert_eq!(
         columns,
         [
-            ["students", "101", "grade_level", "4", "07", "7"],
+            [
+                "students",
+                "101",
+                "grade_level",
+                "4",
+                "07",
+                "7",
+                "type_format=4"
+            ],
             // first_name is personal data: masked.
-            ["students", "103", "first_name", "2", "***", "***"],
+            [
+                "students",
+                "103",
+                "first_name",
+                "2",
+                "***",
+                "***",
+                "whitespace=2"
+            ],
         ]
     );
 

@@ -1,0 +1,68 @@
+//! The classification of [`crate::classify`] as DataFusion scalar functions, so the category of
+//! every changed cell is computed inside the query that reads the row diff.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, AsArray, Int64Array, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
+use datafusion::prelude::SessionContext;
+
+use crate::classify::{classify, date_shift_days};
+
+/// `pathway_classify(legacy text, beta text) -> text`.
+pub const CLASSIFY: &str = "pathway_classify";
+/// `pathway_date_shift(legacy text, beta text) -> bigint` (days, null unless both are dates).
+pub const DATE_SHIFT: &str = "pathway_date_shift";
+
+fn text_pairs(args: &[ColumnarValue]) -> datafusion::error::Result<(ArrayRef, ArrayRef)> {
+    let arrays = ColumnarValue::values_to_arrays(args)?;
+    Ok((
+        cast(&arrays[0], &DataType::Utf8)?,
+        cast(&arrays[1], &DataType::Utf8)?,
+    ))
+}
+
+/// Register both functions in `ctx` (idempotent).
+pub fn register(ctx: &SessionContext) {
+    let classify_fn = Arc::new(
+        |args: &[ColumnarValue]| -> datafusion::error::Result<ColumnarValue> {
+            let (l, b) = text_pairs(args)?;
+            let (l, b) = (l.as_string::<i32>(), b.as_string::<i32>());
+            let out: StringArray = l
+                .iter()
+                .zip(b.iter())
+                .map(|(l, b)| Some(classify(l, b)))
+                .collect();
+            Ok(ColumnarValue::Array(Arc::new(out)))
+        },
+    );
+    let shift_fn = Arc::new(
+        |args: &[ColumnarValue]| -> datafusion::error::Result<ColumnarValue> {
+            let (l, b) = text_pairs(args)?;
+            let (l, b) = (l.as_string::<i32>(), b.as_string::<i32>());
+            let out: Int64Array = l
+                .iter()
+                .zip(b.iter())
+                .map(|(l, b)| date_shift_days(l, b))
+                .collect();
+            Ok(ColumnarValue::Array(Arc::new(out)))
+        },
+    );
+    let text = vec![DataType::Utf8, DataType::Utf8];
+    ctx.register_udf(create_udf(
+        CLASSIFY,
+        text.clone(),
+        DataType::Utf8,
+        Volatility::Immutable,
+        classify_fn,
+    ));
+    ctx.register_udf(create_udf(
+        DATE_SHIFT,
+        text,
+        DataType::Int64,
+        Volatility::Immutable,
+        shift_fn,
+    ));
+}
