@@ -85,7 +85,7 @@ const SUMMARY_COUNTS: [&str; 8] = [
     "beta_dup_keys",
 ];
 
-fn summary_schema() -> Schema {
+pub(crate) fn summary_schema() -> Schema {
     let mut fields: Vec<Field> = SUMMARY_TEXT
         .iter()
         .map(|n| Field::new(*n, DataType::Utf8, true))
@@ -103,7 +103,7 @@ fn summary_schema() -> Schema {
     Schema::new(fields)
 }
 
-fn categories_schema() -> Schema {
+pub(crate) fn categories_schema() -> Schema {
     let text = |n: &str| Field::new(n, DataType::Utf8, true);
     Schema::new(vec![
         text("audit_date"),
@@ -119,7 +119,7 @@ fn categories_schema() -> Schema {
     ])
 }
 
-fn column_diff_schema() -> Schema {
+pub(crate) fn column_diff_schema() -> Schema {
     Schema::new(vec![
         Field::new("audit_date", DataType::Utf8, true),
         Field::new("table", DataType::Utf8, true),

@@ -29,6 +29,23 @@ pub enum Command {
     Show(ShowArgs),
     /// Rank discrepancy patterns by how many districts they touch.
     Patterns(PatternsArgs),
+    /// Compare two runs: districts fixed and regressed, patterns new and resolved.
+    Compare(CompareArgs),
+}
+
+/// Arguments of `pathway compare`.
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// The earlier run folder (e.g. runs/2026-11-20).
+    pub before: PathBuf,
+    /// The later run folder (e.g. runs/2026-11-21).
+    pub after: PathBuf,
+    /// Output format: tables, or one CSV / JSON document.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Exit 1 when a district regressed (was FULL MATCH, is not any more).
+    #[arg(long)]
+    pub fail_on_regression: bool,
 }
 
 /// Arguments of `pathway patterns`.

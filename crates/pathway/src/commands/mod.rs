@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod compare;
 mod diff;
 mod history;
 mod patterns;
@@ -22,5 +23,6 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Query(args) => query::query(args).await,
         Command::Show(args) => show::show(args).await,
         Command::Patterns(args) => patterns::patterns(args).await,
+        Command::Compare(args) => compare::compare(args).await,
     }
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `pathway` binary on the bundled fixtures.
 
 mod common;
+mod compare;
 mod diff;
 mod faults;
 mod history;

@@ -1,0 +1,329 @@
+//! `pathway compare BEFORE AFTER`: did yesterday's change to the new code do what it should?
+//!
+//! ```text
+//! pathway compare runs/2026-11-20 runs/2026-11-21
+//! pathway compare runs/2026-11-20 runs/2026-11-21 --format csv --fail-on-regression
+//! ```
+//!
+//! Lists the (table, district) pairs whose verdict changed (`fixed`: now FULL MATCH; `regressed`:
+//! FULL MATCH before, not now; `changed`: different counts or status; `new`, `gone`), the
+//! discrepancy patterns that are `new`, `resolved` or touch a different number of districts, and
+//! the change in mismatches per column. All of it is DataFusion SQL over the two runs' CSV files.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use comfy_table::{Table, presets};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::Schema;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::prelude::{CsvReadOptions, SessionContext};
+
+use crate::ExitStatus;
+use crate::catalog::{categories_schema, column_diff_schema, summary_schema};
+use crate::cli::{CompareArgs, Format};
+
+const DISTRICTS_SQL: &str = "\
+SELECT \"table\", district_id, change, before, after, changed_rows_delta, missing_delta, extra_delta FROM (
+  SELECT COALESCE(a.\"table\", b.\"table\") AS \"table\", COALESCE(a.district_id, b.district_id) AS district_id,
+         b.status AS before, a.status AS after,
+         CASE WHEN b.status IS NULL THEN 'new'
+              WHEN a.status IS NULL THEN 'gone'
+              WHEN b.status <> 'FULL MATCH' AND a.status = 'FULL MATCH' THEN 'fixed'
+              WHEN b.status = 'FULL MATCH' AND a.status <> 'FULL MATCH' THEN 'regressed'
+              WHEN b.status = a.status AND b.legacy_rows = a.legacy_rows AND b.beta_rows = a.beta_rows
+                   AND b.changed_rows = a.changed_rows AND b.missing_in_beta = a.missing_in_beta
+                   AND b.extra_in_beta = a.extra_in_beta AND b.legacy_dup_keys = a.legacy_dup_keys
+                   AND b.beta_dup_keys = a.beta_dup_keys THEN 'unchanged'
+              ELSE 'changed' END AS change,
+         CAST(COALESCE(a.changed_rows, 0) AS BIGINT) - CAST(COALESCE(b.changed_rows, 0) AS BIGINT) AS changed_rows_delta,
+         CAST(COALESCE(a.missing_in_beta, 0) AS BIGINT) - CAST(COALESCE(b.missing_in_beta, 0) AS BIGINT) AS missing_delta,
+         CAST(COALESCE(a.extra_in_beta, 0) AS BIGINT) - CAST(COALESCE(b.extra_in_beta, 0) AS BIGINT) AS extra_delta
+  FROM before_summary b FULL OUTER JOIN after_summary a
+    ON b.\"table\" = a.\"table\" AND b.district_id = a.district_id) AS d
+WHERE change <> 'unchanged'
+ORDER BY \"table\", district_id";
+
+const PATTERNS_SQL: &str = "\
+WITH b AS (SELECT \"table\", \"column\", category, legacy_value, beta_value, shift_days,
+                  count(DISTINCT district_id) AS districts, sum(cells) AS cells
+           FROM before_categories GROUP BY 1, 2, 3, 4, 5, 6),
+     a AS (SELECT \"table\", \"column\", category, legacy_value, beta_value, shift_days,
+                  count(DISTINCT district_id) AS districts, sum(cells) AS cells
+           FROM after_categories GROUP BY 1, 2, 3, 4, 5, 6)
+SELECT COALESCE(a.\"table\", b.\"table\") AS \"table\", COALESCE(a.\"column\", b.\"column\") AS \"column\",
+       COALESCE(a.category, b.category) AS category,
+       CASE WHEN COALESCE(a.category, b.category) = 'value_remap'
+                 THEN COALESCE(a.legacy_value, b.legacy_value) || ' → ' || COALESCE(a.beta_value, b.beta_value)
+            WHEN COALESCE(a.category, b.category) = 'date_shift'
+                 THEN CAST(COALESCE(a.shift_days, b.shift_days) AS VARCHAR) || ' day(s)'
+            ELSE '' END AS pattern_change,
+       CASE WHEN b.districts IS NULL THEN 'new' WHEN a.districts IS NULL THEN 'resolved' ELSE 'changed' END AS change,
+       COALESCE(b.districts, 0) AS districts_before, COALESCE(a.districts, 0) AS districts_after,
+       COALESCE(b.cells, 0) AS cells_before, COALESCE(a.cells, 0) AS cells_after
+FROM b FULL OUTER JOIN a
+  ON b.\"table\" = a.\"table\" AND b.\"column\" = a.\"column\" AND b.category = a.category
+ AND (b.legacy_value IS NOT DISTINCT FROM a.legacy_value) AND (b.beta_value IS NOT DISTINCT FROM a.beta_value)
+ AND (b.shift_days IS NOT DISTINCT FROM a.shift_days)
+WHERE b.districts IS NULL OR a.districts IS NULL OR b.districts <> a.districts OR b.cells <> a.cells
+ORDER BY \"table\", \"column\", category, pattern_change";
+
+const COLUMNS_SQL: &str = "\
+SELECT \"table\", \"column\", mismatches_before, mismatches_after, mismatches_after - mismatches_before AS delta FROM (
+  SELECT COALESCE(a.\"table\", b.\"table\") AS \"table\", COALESCE(a.\"column\", b.\"column\") AS \"column\",
+         CAST(COALESCE(b.m, 0) AS BIGINT) AS mismatches_before, CAST(COALESCE(a.m, 0) AS BIGINT) AS mismatches_after
+  FROM (SELECT \"table\", \"column\", sum(mismatches) AS m FROM before_column_diff GROUP BY 1, 2) b
+  FULL OUTER JOIN (SELECT \"table\", \"column\", sum(mismatches) AS m FROM after_column_diff GROUP BY 1, 2) a
+    ON b.\"table\" = a.\"table\" AND b.\"column\" = a.\"column\") AS c
+WHERE mismatches_after <> mismatches_before
+ORDER BY \"table\", \"column\"";
+
+/// One result set, as text cells (empty for null).
+struct Rows {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Rows {
+    fn column(&self, name: &str) -> usize {
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .expect("known column")
+    }
+}
+
+/// Compare the two runs and print what changed.
+///
+/// # Errors
+/// When a folder is not a run, or a file in it is unreadable.
+pub async fn compare(args: CompareArgs) -> anyhow::Result<ExitStatus> {
+    let ctx = SessionContext::new();
+    register(&ctx, "before", &args.before).await?;
+    register(&ctx, "after", &args.after).await?;
+    let districts = run(&ctx, DISTRICTS_SQL).await?;
+    let patterns = run(&ctx, PATTERNS_SQL).await?;
+    let columns = run(&ctx, COLUMNS_SQL).await?;
+
+    let change = districts.column("change");
+    let count = |what: &str| districts.rows.iter().filter(|r| r[change] == what).count();
+    let (fixed, regressed) = (count("fixed"), count("regressed"));
+    let pattern_change = patterns.column("change");
+    let pattern_count = |what: &str| {
+        patterns
+            .rows
+            .iter()
+            .filter(|r| r[pattern_change] == what)
+            .count()
+    };
+
+    let mut stdout = std::io::stdout().lock();
+    match args.format {
+        Format::Table => {
+            writeln!(
+                stdout,
+                "{} → {}: {fixed} fixed, {regressed} regressed, {} other district change(s); \
+                 patterns: {} new, {} resolved, {} changed",
+                args.before.display(),
+                args.after.display(),
+                districts.rows.len() - fixed - regressed,
+                pattern_count("new"),
+                pattern_count("resolved"),
+                pattern_count("changed"),
+            )?;
+            for (title, rows) in [
+                ("districts", &districts),
+                ("patterns", &patterns),
+                ("columns", &columns),
+            ] {
+                if !rows.rows.is_empty() {
+                    writeln!(stdout, "{title}:\n{}", table(rows))?;
+                }
+            }
+        }
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(Vec::new());
+            writer.write_record([
+                "kind",
+                "table",
+                "district_id",
+                "column",
+                "category",
+                "change",
+                "before",
+                "after",
+                "delta",
+            ])?;
+            let d = |n: &str| districts.column(n);
+            for r in &districts.rows {
+                writer.write_record([
+                    "district",
+                    &r[d("table")],
+                    &r[d("district_id")],
+                    "",
+                    "",
+                    &r[d("change")],
+                    &r[d("before")],
+                    &r[d("after")],
+                    &r[d("changed_rows_delta")],
+                ])?;
+            }
+            let p = |n: &str| patterns.column(n);
+            for r in &patterns.rows {
+                let category =
+                    [r[p("category")].as_str(), r[p("pattern_change")].as_str()].join(" ");
+                let before: i64 = r[p("districts_before")].parse().unwrap_or(0);
+                let after: i64 = r[p("districts_after")].parse().unwrap_or(0);
+                writer.write_record([
+                    "pattern",
+                    &r[p("table")],
+                    "",
+                    &r[p("column")],
+                    category.trim(),
+                    &r[p("change")],
+                    &r[p("districts_before")],
+                    &r[p("districts_after")],
+                    &(after - before).to_string(),
+                ])?;
+            }
+            let c = |n: &str| columns.column(n);
+            for r in &columns.rows {
+                let delta: i64 = r[c("delta")].parse().unwrap_or(0);
+                let change = if delta < 0 { "fewer" } else { "more" };
+                writer.write_record([
+                    "column",
+                    &r[c("table")],
+                    "",
+                    &r[c("column")],
+                    "",
+                    change,
+                    &r[c("mismatches_before")],
+                    &r[c("mismatches_after")],
+                    &r[c("delta")],
+                ])?;
+            }
+            stdout.write_all(&writer.into_inner()?)?;
+        }
+        Format::Json => {
+            let json = serde_json::json!({
+                "before": args.before.display().to_string(),
+                "after": args.after.display().to_string(),
+                "fixed": fixed,
+                "regressed": regressed,
+                "districts": objects(&districts),
+                "patterns": objects(&patterns),
+                "columns": objects(&columns),
+            });
+            writeln!(stdout, "{}", serde_json::to_string_pretty(&json)?)?;
+        }
+    }
+    Ok(if args.fail_on_regression && regressed > 0 {
+        ExitStatus::DiffsFound
+    } else {
+        ExitStatus::Completed
+    })
+}
+
+/// Register one run's summary, column diff and categories as `<prefix>_summary` etc.
+async fn register(ctx: &SessionContext, prefix: &str, run: &Path) -> anyhow::Result<()> {
+    if !run.join("summary.csv").exists() {
+        bail!(
+            "`{}` is not a run folder (it has no summary.csv)",
+            run.display()
+        );
+    }
+    let files: [(&str, Schema); 3] = [
+        ("summary", summary_schema()),
+        ("column_diff", column_diff_schema()),
+        ("categories", categories_schema()),
+    ];
+    for (name, schema) in files {
+        let path = run.join(format!("{name}.csv"));
+        if !path.exists() {
+            bail!(
+                "`{}` has no {name}.csv: re-run it with this version of pathway",
+                run.display()
+            );
+        }
+        let options = CsvReadOptions::new()
+            .has_header(true)
+            .schema(&schema)
+            .file_extension(".csv");
+        ctx.register_csv(
+            &format!("{prefix}_{name}"),
+            &path.display().to_string(),
+            options,
+        )
+        .await
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    }
+    Ok(())
+}
+
+async fn run(ctx: &SessionContext, sql: &str) -> anyhow::Result<Rows> {
+    let frame = ctx.sql(sql).await?;
+    let header = frame
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let batches: Vec<RecordBatch> = frame.collect().await?;
+    let options = FormatOptions::default();
+    let mut rows = Vec::new();
+    for batch in &batches {
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<Result<Vec<_>, _>>()?;
+        for row in 0..batch.num_rows() {
+            rows.push(
+                formatters
+                    .iter()
+                    .map(|f| f.value(row).to_string())
+                    .collect(),
+            );
+        }
+    }
+    Ok(Rows { header, rows })
+}
+
+fn table(rows: &Rows) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_header(rows.header.clone());
+    for row in &rows.rows {
+        table.add_row(row.clone());
+    }
+    table
+}
+
+fn objects(rows: &Rows) -> Vec<serde_json::Value> {
+    rows.rows
+        .iter()
+        .map(|r| {
+            let map = rows
+                .header
+                .iter()
+                .zip(r)
+                .map(|(h, v)| {
+                    // Counts are numbers; ids and statuses stay text even when they look numeric.
+                    let count = h == "delta"
+                        || h.ends_with("_delta")
+                        || h.ends_with("_before")
+                        || h.ends_with("_after");
+                    let parsed = if count { v.parse::<i64>().ok() } else { None };
+                    let value = parsed.map_or_else(
+                        || serde_json::Value::from(v.as_str()),
+                        serde_json::Value::from,
+                    );
+                    (h.clone(), value)
+                })
+                .collect();
+            serde_json::Value::Object(map)
+        })
+        .collect()
+}
