@@ -24,4 +24,6 @@ mod error;
 mod spec;
 
 pub use error::{Error, Result};
-pub use spec::{AuditSpec, Encoding, InputFormat, InputSpec, Side, SqlFile, TableSpec};
+pub use spec::{
+    AuditSpec, CASTS, Encoding, InputFormat, InputSpec, Rules, Side, SqlFile, TableSpec,
+};

@@ -111,6 +111,12 @@ pub struct TableSpec {
     pub ignore: Vec<String>,
     /// Columns holding personal data: masked in every report.
     pub pii: Vec<String>,
+    /// Columns compared under different names: (legacy name, beta name).
+    pub rename: Vec<(String, String)>,
+    /// Comparison rules for every column of the table.
+    pub compare: Rules,
+    /// Comparison rules of single columns (by legacy name), over the table's.
+    pub columns: Vec<(String, Rules)>,
     /// The legacy transform: path and SQL text.
     pub legacy_sql: SqlFile,
     /// The beta transform: path and SQL text.
@@ -173,7 +179,53 @@ struct RawTable {
     ignore: Vec<String>,
     #[serde(default)]
     pii: Vec<String>,
+    #[serde(default)]
+    rename: BTreeMap<String, String>,
+    #[serde(default)]
+    compare: Rules,
+    #[serde(default)]
+    columns: BTreeMap<String, Rules>,
 }
+
+/// Comparison rules for a table (`[tables.X.compare]`) or one column (`[tables.X.columns.C]`).
+/// Unset fields fall back to the table's rules, then to exact comparison.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    /// Ignore leading and trailing white space (text).
+    pub trim: Option<bool>,
+    /// Ignore case (text).
+    pub ignore_case: Option<bool>,
+    /// Null and the empty string are equal (text).
+    pub null_equals_empty: Option<bool>,
+    /// Numbers at most this far apart are equal.
+    pub abs_tolerance: Option<f64>,
+    /// Numbers at most this fraction of the larger magnitude apart are equal.
+    pub rel_tolerance: Option<f64>,
+    /// Dates or timestamps at most this many days apart are equal.
+    pub date_tolerance_days: Option<f64>,
+    /// Cast both sides before comparing: `text`, `integer`, `decimal`, `date` or `timestamp`.
+    pub cast: Option<String>,
+}
+
+impl Rules {
+    /// These rules, with unset fields taken from `base`.
+    #[must_use]
+    pub fn over(&self, base: &Rules) -> Rules {
+        Rules {
+            trim: self.trim.or(base.trim),
+            ignore_case: self.ignore_case.or(base.ignore_case),
+            null_equals_empty: self.null_equals_empty.or(base.null_equals_empty),
+            abs_tolerance: self.abs_tolerance.or(base.abs_tolerance),
+            rel_tolerance: self.rel_tolerance.or(base.rel_tolerance),
+            date_tolerance_days: self.date_tolerance_days.or(base.date_tolerance_days),
+            cast: self.cast.clone().or_else(|| base.cast.clone()),
+        }
+    }
+}
+
+/// The casts a `cast` rule may name.
+pub const CASTS: [&str; 5] = ["text", "integer", "decimal", "date", "timestamp"];
 
 fn yes() -> bool {
     true
@@ -317,6 +369,21 @@ impl AuditSpec {
                 }
                 sql.push(SqlFile { path, sql: text });
             }
+            for (scope, rules) in std::iter::once(("compare", &table.compare))
+                .chain(table.columns.iter().map(|(c, r)| (c.as_str(), r)))
+            {
+                if let Some(cast) = &rules.cast
+                    && !CASTS.contains(&cast.as_str())
+                {
+                    return Err(invalid(
+                        &toml_path,
+                        format!(
+                            "table `{table_name}`, {scope}: cast `{cast}` is not one of {}",
+                            CASTS.join(", ")
+                        ),
+                    ));
+                }
+            }
             let beta_sql = sql.pop().expect("two sides");
             let legacy_sql = sql.pop().expect("two sides");
             tables.push(TableSpec {
@@ -324,6 +391,9 @@ impl AuditSpec {
                 key: table.key,
                 ignore: table.ignore,
                 pii: table.pii,
+                rename: table.rename.into_iter().collect(),
+                compare: table.compare,
+                columns: table.columns.into_iter().collect(),
                 legacy_sql,
                 beta_sql,
             });

@@ -12,7 +12,7 @@ use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
 use crate::error::{Error, Result};
 use crate::model::{
-    CategoryCount, ColumnDiff, DiffSpec, GroupDiff, SchemaDiff, TableDiff, TypeChange,
+    CategoryCount, ColumnDiff, DiffSpec, GroupDiff, RuleHidden, SchemaDiff, TableDiff, TypeChange,
 };
 use crate::plan::{Plan, PlanColumn};
 
@@ -88,6 +88,7 @@ pub async fn diff_tables(
             (Some(l), Some(b)) => key.push(PlanColumn {
                 name: column.clone(),
                 as_text: l != b,
+                ..PlanColumn::default()
             }),
             _ => {
                 let sides = match (l.is_some(), b.is_some()) {
@@ -123,6 +124,18 @@ pub async fn diff_tables(
             });
         }
     }
+    for (column, _) in &spec.column_rules {
+        if type_of(&legacy_fields, column).is_none() {
+            let available: Vec<&str> = legacy_fields.iter().map(|(n, _)| n.as_str()).collect();
+            return Err(Error::UnknownColumn {
+                table: spec.table.clone(),
+                column: column.clone(),
+                option: "the comparison rules",
+                side: "legacy",
+                available: available.join(", "),
+            });
+        }
+    }
     let skip = |name: &str| {
         spec.key.iter().any(|k| k == name)
             || spec.ignore.iter().any(|i| i == name)
@@ -145,9 +158,14 @@ pub async fn diff_tables(
                         beta_type: beta_type.to_string(),
                     });
                 }
+                let text = |t: &DataType| {
+                    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+                };
                 compared.push(PlanColumn {
                     name: name.clone(),
                     as_text,
+                    is_text: text(legacy_type) && text(&beta_type),
+                    rules: spec.rules_for(name).clone(),
                 });
             }
         }
@@ -297,6 +315,25 @@ pub async fn diff_tables(
                 }
             }
         }
+        if let Some(sql) = plan.hidden_sql(&name) {
+            for batch in collect(ctx, &sql, query("counting differences hidden by rules")).await? {
+                let (g, column, rules, cells) = (
+                    strings(&batch, 0),
+                    strings(&batch, 1),
+                    strings(&batch, 2),
+                    ints(&batch, 3),
+                );
+                for i in 0..batch.num_rows() {
+                    if let Some(entry) = groups.get_mut(g[i].as_deref().unwrap_or_default()) {
+                        entry.hidden.push(RuleHidden {
+                            column: column[i].clone().unwrap_or_default(),
+                            rules: rules[i].clone().unwrap_or_default(),
+                            cells: cells[i],
+                        });
+                    }
+                }
+            }
+        }
         let mut unbalanced: BTreeMap<String, u64> = BTreeMap::new();
         for batch in collect(
             ctx,
@@ -326,6 +363,7 @@ pub async fn diff_tables(
             entry.missing_in_beta + entry.changed_rows + entry.legacy_duplicate_rows,
         );
         entry.columns.sort_by(|a, b| a.column.cmp(&b.column));
+        entry.hidden.sort_by(|a, b| a.column.cmp(&b.column));
     }
     Ok(TableDiff {
         table: spec.table.clone(),

@@ -37,5 +37,6 @@ mod udf;
 pub use engine::diff_tables;
 pub use error::{Error, Result};
 pub use model::{
-    CategoryCount, ColumnDiff, DiffSpec, GroupDiff, SchemaDiff, Status, TableDiff, TypeChange,
+    CategoryCount, ColumnDiff, ColumnRules, DiffSpec, GroupDiff, RuleHidden, SchemaDiff, Status,
+    TableDiff, TypeChange,
 };

@@ -2,8 +2,71 @@
 
 use serde::Serialize;
 
+/// How two values of one column compare. The default is exact: null equals null, null differs
+/// from any value, and values compare by type and value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ColumnRules {
+    /// Text: ignore leading and trailing white space.
+    pub trim: bool,
+    /// Text: ignore case.
+    pub ignore_case: bool,
+    /// Text: null and the empty string are equal.
+    pub null_equals_empty: bool,
+    /// Numbers: equal when they differ by at most this much.
+    pub abs_tolerance: Option<f64>,
+    /// Numbers: equal when they differ by at most this fraction of the larger magnitude.
+    pub rel_tolerance: Option<f64>,
+    /// Dates and timestamps: equal when at most this many days apart.
+    pub date_tolerance_days: Option<f64>,
+    /// Cast both sides to this type before comparing (`text`, `integer`, `decimal`, `date`);
+    /// a value that does not cast becomes null. Without it, columns whose types differ between
+    /// the sides are compared as text.
+    pub cast: Option<String>,
+}
+
+impl ColumnRules {
+    /// True when no rule is set: exact comparison.
+    #[must_use]
+    pub fn is_exact(&self) -> bool {
+        *self == ColumnRules::default()
+    }
+
+    /// The rules set, as `trim+ignore_case`, for reports.
+    #[must_use]
+    pub fn names(&self) -> String {
+        let mut names = Vec::new();
+        if let Some(cast) = &self.cast {
+            names.push(format!("cast:{cast}"));
+        }
+        for (set, name) in [
+            (self.trim, "trim"),
+            (self.ignore_case, "ignore_case"),
+            (self.null_equals_empty, "null_equals_empty"),
+            (self.abs_tolerance.is_some(), "abs_tolerance"),
+            (self.rel_tolerance.is_some(), "rel_tolerance"),
+            (self.date_tolerance_days.is_some(), "date_tolerance"),
+        ] {
+            if set {
+                names.push(name.to_owned());
+            }
+        }
+        names.join("+")
+    }
+}
+
+/// Values of one column that differ exactly but are equal under its rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleHidden {
+    /// Column.
+    pub column: String,
+    /// The rules that made them equal (`trim+ignore_case`).
+    pub rules: String,
+    /// How many cells.
+    pub cells: u64,
+}
+
 /// What to compare and how.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DiffSpec {
     /// Name used in messages and reports.
     pub table: String,
@@ -18,6 +81,10 @@ pub struct DiffSpec {
     /// Columns compared under different names: (legacy name, beta name). Reports use the legacy
     /// name.
     pub rename: Vec<(String, String)>,
+    /// Rules for columns not listed in `column_rules`.
+    pub default_rules: ColumnRules,
+    /// Rules per column (by legacy name).
+    pub column_rules: Vec<(String, ColumnRules)>,
 }
 
 impl DiffSpec {
@@ -31,7 +98,30 @@ impl DiffSpec {
             group_by: None,
             exclude_groups: Vec::new(),
             rename: Vec::new(),
+            default_rules: ColumnRules::default(),
+            column_rules: Vec::new(),
         }
+    }
+
+    /// Set the comparison rules: table-wide defaults and per-column rules.
+    #[must_use]
+    pub fn with_rules(
+        mut self,
+        default_rules: ColumnRules,
+        column_rules: Vec<(String, ColumnRules)>,
+    ) -> DiffSpec {
+        self.default_rules = default_rules;
+        self.column_rules = column_rules;
+        self
+    }
+
+    /// The rules of `column`.
+    #[must_use]
+    pub fn rules_for(&self, column: &str) -> &ColumnRules {
+        self.column_rules
+            .iter()
+            .find(|(c, _)| c == column)
+            .map_or(&self.default_rules, |(_, r)| r)
     }
 
     /// Set the group column.
@@ -135,6 +225,8 @@ pub struct GroupDiff {
     pub multiset_equal: bool,
     /// Columns with at least one mismatch, sorted by name.
     pub columns: Vec<ColumnDiff>,
+    /// Differences hidden by comparison rules, per column.
+    pub hidden: Vec<RuleHidden>,
 }
 
 /// Verdict for one table in one district.

@@ -9,6 +9,8 @@
 //! on each side, so rows under duplicated keys stay unmatched, each on its own, and a window count
 //! over the unmatched rows of a key tells a one-sided key (missing / extra) from a duplicated one.
 
+use crate::model::ColumnRules;
+
 /// Quote an identifier for DataFusion SQL (`"name"`, inner quotes doubled).
 #[must_use]
 pub fn ident(name: &str) -> String {
@@ -22,16 +24,40 @@ pub fn literal(value: &str) -> String {
 }
 
 /// A column taking part in the diff.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PlanColumn {
     /// Column name (same on both sides).
     pub name: String,
     /// The sides disagree on its type: compare (and join) it as text.
     pub as_text: bool,
+    /// Both sides hold text, so the text rules (trim, case, null = empty) apply.
+    pub is_text: bool,
+    /// How its values compare (exact by default).
+    pub rules: ColumnRules,
+}
+
+/// The SQL type a `cast` rule names.
+fn cast_type(rule: &str) -> &'static str {
+    match rule {
+        "integer" => "BIGINT",
+        "decimal" => "DOUBLE",
+        "date" => "DATE",
+        "timestamp" => "TIMESTAMP",
+        _ => "VARCHAR",
+    }
+}
+
+/// `column` holds `;name;` in a `;`-separated list column of the row diff.
+fn listed(list_column: &str, name: &str) -> String {
+    format!(
+        "strpos(';' || {} || ';', {}) > 0",
+        ident(list_column),
+        literal(&format!(";{name};"))
+    )
 }
 
 /// Everything the SQL builders need to know about the two tables.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     /// Registered name of the legacy table.
     pub legacy_table: String,
@@ -107,8 +133,69 @@ impl Plan {
         )
     }
 
-    /// Null-safe "values differ" for compared column `i` between two prefixed row sources.
+    /// Compared column `i` from a prefixed row source, cast and normalised by its rules.
+    fn compared_value(&self, i: usize, prefix: &str) -> String {
+        let column = &self.compared[i];
+        let mut e = format!("{prefix}{}", internal("__v", i));
+        if let Some(cast) = &column.rules.cast {
+            e = format!("TRY_CAST({e} AS {})", cast_type(cast));
+        } else if column.as_text {
+            e = format!("CAST({e} AS VARCHAR)");
+        }
+        let text = match &column.rules.cast {
+            Some(cast) => cast_type(cast) == "VARCHAR",
+            None => column.is_text || column.as_text,
+        };
+        if text {
+            if column.rules.trim {
+                e = format!("trim({e})");
+            }
+            if column.rules.ignore_case {
+                e = format!("lower({e})");
+            }
+            if column.rules.null_equals_empty {
+                e = format!("NULLIF({e}, '')");
+            }
+        }
+        e
+    }
+
+    /// "Values differ" for compared column `i` under its rules (null-safe).
     fn differs(&self, i: usize, left: &str, right: &str) -> String {
+        let (l, b) = (self.compared_value(i, left), self.compared_value(i, right));
+        let rules = &self.compared[i].rules;
+        let (ln, bn) = (
+            format!("CAST({l} AS DOUBLE)"),
+            format!("CAST({b} AS DOUBLE)"),
+        );
+        let mut within = Vec::new();
+        if let Some(t) = rules.abs_tolerance {
+            within.push(format!("abs({ln} - {bn}) <= {t}"));
+        }
+        if let Some(t) = rules.rel_tolerance {
+            within.push(format!(
+                "abs({ln} - {bn}) <= {t} * greatest(abs({ln}), abs({bn}))"
+            ));
+        }
+        if let Some(days) = rules.date_tolerance_days {
+            within.push(format!(
+                "abs(date_part('epoch', CAST({b} AS TIMESTAMP)) - date_part('epoch', CAST({l} AS TIMESTAMP))) <= {}",
+                days * 86_400.0
+            ));
+        }
+        if within.is_empty() {
+            format!("({l} IS DISTINCT FROM {b})")
+        } else {
+            format!(
+                "(CASE WHEN {l} IS NULL AND {b} IS NULL THEN FALSE WHEN {l} IS NULL OR {b} IS NULL THEN TRUE \
+                 ELSE NOT ({}) END)",
+                within.join(" OR ")
+            )
+        }
+    }
+
+    /// Exact, null-safe "values differ" for compared column `i`, ignoring its rules.
+    fn raw_differs(&self, i: usize, left: &str, right: &str) -> String {
         let column = &self.compared[i];
         let wrap = |e: String| {
             if column.as_text {
@@ -125,7 +212,9 @@ impl Plan {
     }
 
     /// The row diff: one row per differing row, with the group column (if any), the key, `diff`,
-    /// `side`, `changed_columns` and `legacy_<c>` / `beta_<c>` for every compared column.
+    /// `side`, `changed_columns`, `hidden_columns` (equal only under a comparison rule) and
+    /// `legacy_<c>` / `beta_<c>` for every compared column. A pair whose only differences are
+    /// hidden by rules is kept as `equal_by_rule`, so the rules' effect can be counted.
     #[must_use]
     pub fn row_diff_sql(&self) -> String {
         let mut join_on = vec!["(l.\"__g\" IS NOT DISTINCT FROM b.\"__g\")".to_owned()];
@@ -152,13 +241,36 @@ impl Plan {
                 .collect();
             format!("concat_ws(';', {})", parts.join(", "))
         };
-        let any_differs = if self.compared.is_empty() {
+        let mut any_differs: Vec<String> = (0..self.compared.len())
+            .map(|i| self.differs(i, "l.", "b."))
+            .collect();
+        // Columns with rules also keep rows that differ only exactly, to count what rules hid.
+        let ruled: Vec<usize> = sorted
+            .iter()
+            .copied()
+            .filter(|&i| !self.compared[i].rules.is_exact())
+            .collect();
+        any_differs.extend(ruled.iter().map(|&i| self.raw_differs(i, "l.", "b.")));
+        let any_differs = if any_differs.is_empty() {
             "FALSE".to_owned()
         } else {
-            (0..self.compared.len())
-                .map(|i| self.differs(i, "l.", "b."))
-                .collect::<Vec<_>>()
-                .join(" OR ")
+            any_differs.join(" OR ")
+        };
+        let hidden_list = if ruled.is_empty() {
+            "''".to_owned()
+        } else {
+            let parts: Vec<String> = ruled
+                .iter()
+                .map(|&i| {
+                    format!(
+                        "CASE WHEN {} AND NOT {} THEN {} END",
+                        self.raw_differs(i, "l.", "b."),
+                        self.differs(i, "l.", "b."),
+                        literal(&self.compared[i].name)
+                    )
+                })
+                .collect();
+            format!("concat_ws(';', {})", parts.join(", "))
         };
 
         let mut joined = vec!["COALESCE(l.\"__g\", b.\"__g\") AS \"__g\"".to_owned()];
@@ -174,6 +286,7 @@ impl Plan {
             joined.push(format!("b.{v} AS {}", internal("__b", i)));
         }
         joined.push(format!("{changed_list} AS \"__cc\""));
+        joined.push(format!("{hidden_list} AS \"__hc\""));
 
         let partition = self.key_partition("");
         let counted = format!(
@@ -189,7 +302,8 @@ impl Plan {
             out.push(format!("{} AS {}", internal("__k", i), ident(&k.name)));
         }
         out.push(
-            "CASE WHEN \"__lp\" AND \"__bp\" THEN 'changed' \
+            "CASE WHEN \"__lp\" AND \"__bp\" AND \"__cc\" <> '' THEN 'changed' \
+             WHEN \"__lp\" AND \"__bp\" THEN 'equal_by_rule' \
              WHEN \"__lp\" IS NOT NULL THEN CASE WHEN \"__nb\" = 0 THEN 'missing_in_beta' ELSE 'duplicate_key' END \
              ELSE CASE WHEN \"__nl\" = 0 THEN 'extra_in_beta' ELSE 'duplicate_key' END END AS \"diff\""
                 .into(),
@@ -200,6 +314,10 @@ impl Plan {
         );
         out.push(
             "CASE WHEN \"__lp\" AND \"__bp\" THEN \"__cc\" ELSE '' END AS \"changed_columns\""
+                .into(),
+        );
+        out.push(
+            "CASE WHEN \"__lp\" AND \"__bp\" THEN \"__hc\" ELSE '' END AS \"hidden_columns\""
                 .into(),
         );
         for (i, c) in self.compared.iter().enumerate() {
@@ -271,22 +389,32 @@ impl Plan {
         )
     }
 
-    fn row_diff_differs(&self, column: &PlanColumn) -> String {
-        let l = value(
-            "",
-            &PlanColumn {
-                name: format!("legacy_{}", column.name),
-                as_text: column.as_text,
-            },
-        );
-        let b = value(
-            "",
-            &PlanColumn {
-                name: format!("beta_{}", column.name),
-                as_text: column.as_text,
-            },
-        );
-        format!("({l} IS DISTINCT FROM {b})")
+    /// The row diff says column `c` differs (under its rules) in this row.
+    fn row_diff_differs(column: &PlanColumn) -> String {
+        listed("changed_columns", &column.name)
+    }
+
+    /// Per group and column with rules: how many cells were equal only thanks to the rules.
+    /// `None` when no column has rules.
+    #[must_use]
+    pub fn hidden_sql(&self, row_diff: &str) -> Option<String> {
+        let parts: Vec<String> = self
+            .compared
+            .iter()
+            .filter(|c| !c.rules.is_exact())
+            .map(|c| {
+                format!(
+                    "SELECT {g} AS \"__g\", {name} AS \"column\", {rules} AS \"rules\", count(*) AS \"cells\" \
+                     FROM {table} WHERE {hidden} GROUP BY 1",
+                    g = self.row_diff_group(),
+                    name = literal(&c.name),
+                    rules = literal(&c.rules.names()),
+                    table = ident(row_diff),
+                    hidden = listed("hidden_columns", &c.name),
+                )
+            })
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" UNION ALL "))
     }
 
     /// Per group and compared column: mismatches among changed rows and the first example by key.
@@ -313,7 +441,7 @@ impl Plan {
                     name = literal(&c.name),
                     g = self.row_diff_group(),
                     table = ident(row_diff),
-                    differs = self.row_diff_differs(c),
+                    differs = Self::row_diff_differs(c),
                 )
             })
             .collect();
@@ -350,7 +478,7 @@ impl Plan {
                     classify = crate::udf::CLASSIFY,
                     shift = crate::udf::DATE_SHIFT,
                     table = ident(row_diff),
-                    differs = self.row_diff_differs(c),
+                    differs = Self::row_diff_differs(c),
                 )
             })
             .collect();
@@ -390,6 +518,7 @@ impl Plan {
                     &PlanColumn {
                         name: format!("{side}_{}", c.name),
                         as_text: c.as_text,
+                        ..PlanColumn::default()
                     },
                 );
                 cols.push(format!("{v} AS {}", internal("__v", i)));
@@ -432,7 +561,7 @@ mod tests {
             group: Some("district_id".into()),
             key: vec![PlanColumn {
                 name: "id".into(),
-                as_text: false,
+                ..PlanColumn::default()
             }],
             compared: vec![],
             exclude_groups: vec!["x'; DROP".into()],

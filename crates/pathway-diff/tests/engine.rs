@@ -190,6 +190,7 @@ async fn row_diff_holds_one_row_per_differing_row() {
             "diff",
             "side",
             "changed_columns",
+            "hidden_columns",
             "legacy_v",
             "beta_v",
             "district_id"
@@ -259,10 +260,12 @@ async fn the_row_diff_joins_on_group_and_key_by_hash_null_safely() {
         key: vec![pathway_diff::plan::PlanColumn {
             name: "id".into(),
             as_text: false,
+            ..Default::default()
         }],
         compared: vec![pathway_diff::plan::PlanColumn {
             name: "v".into(),
             as_text: false,
+            ..Default::default()
         }],
         exclude_groups: vec![],
     };
@@ -384,4 +387,194 @@ async fn each_changed_cell_gets_a_category() {
     assert!(diff.categories.iter().all(|c| c.group == "*"));
     let group = &diff.groups[0];
     assert_eq!((group.changed_rows, group.matched_rows), (4, 0));
+}
+
+type RuledRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    f64,
+    f64,
+    &'static str,
+    &'static str,
+);
+
+fn ruled_table(rows: &[RuledRow]) -> Arc<MemTable> {
+    let text = |name: &str| Field::new(name, DataType::Utf8, true);
+    let number = |name: &str| Field::new(name, DataType::Float64, true);
+    let schema = Arc::new(Schema::new(vec![
+        text("district_id"),
+        text("id"),
+        text("name"),
+        text("city"),
+        text("note"),
+        number("gpa"),
+        number("score"),
+        text("born"),
+        text("grade"),
+    ]));
+    let strings = |f: &dyn Fn(&RuledRow) -> Option<&'static str>| -> ArrayRef {
+        Arc::new(rows.iter().map(f).collect::<StringArray>())
+    };
+    let floats = |f: &dyn Fn(&RuledRow) -> f64| -> ArrayRef {
+        Arc::new(
+            rows.iter()
+                .map(|r| Some(f(r)))
+                .collect::<datafusion::arrow::array::Float64Array>(),
+        )
+    };
+    let columns: Vec<ArrayRef> = vec![
+        strings(&|r| Some(r.0)),
+        strings(&|r| Some(r.1)),
+        strings(&|r| Some(r.2)),
+        strings(&|r| Some(r.3)),
+        strings(&|r| r.4),
+        floats(&|r| r.5),
+        floats(&|r| r.6),
+        strings(&|r| Some(r.7)),
+        strings(&|r| Some(r.8)),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+    Arc::new(MemTable::try_new(schema, vec![vec![batch]]).unwrap())
+}
+
+#[tokio::test]
+async fn comparison_rules_hide_differences_and_count_them() {
+    let ctx = SessionContext::new();
+    ctx.register_table(
+        "l",
+        ruled_table(&[
+            (
+                "a",
+                "1",
+                "Ann",
+                "Boston",
+                None,
+                3.14,
+                100.0,
+                "2010-01-05",
+                "07",
+            ),
+            (
+                "b",
+                "2",
+                "Bo",
+                "Austin",
+                Some("x"),
+                2.0,
+                50.0,
+                "2010-02-01",
+                "08",
+            ),
+        ]),
+    )
+    .unwrap();
+    ctx.register_table(
+        "b",
+        ruled_table(&[
+            (
+                "a",
+                "1",
+                "Ann ",
+                "BOSTON",
+                Some(""),
+                3.15,
+                100.5,
+                "2010-01-06",
+                "7",
+            ),
+            (
+                "b",
+                "2",
+                "Bob",
+                "Austin",
+                Some("x"),
+                2.5,
+                50.0,
+                "2010-02-05",
+                "8",
+            ),
+        ]),
+    )
+    .unwrap();
+    let rule = |f: &dyn Fn(&mut pathway_diff::ColumnRules)| {
+        let mut r = pathway_diff::ColumnRules::default();
+        f(&mut r);
+        r
+    };
+    let column_rules = vec![
+        ("name".to_owned(), rule(&|r| r.trim = true)),
+        ("city".to_owned(), rule(&|r| r.ignore_case = true)),
+        ("note".to_owned(), rule(&|r| r.null_equals_empty = true)),
+        ("gpa".to_owned(), rule(&|r| r.abs_tolerance = Some(0.01))),
+        ("score".to_owned(), rule(&|r| r.rel_tolerance = Some(0.01))),
+        (
+            "born".to_owned(),
+            rule(&|r| r.date_tolerance_days = Some(1.0)),
+        ),
+        (
+            "grade".to_owned(),
+            rule(&|r| r.cast = Some("integer".into())),
+        ),
+    ];
+    let spec = DiffSpec::new("t", vec!["id".into()])
+        .with_group_by(Some("district_id".into()))
+        .with_rules(pathway_diff::ColumnRules::default(), column_rules);
+    let tmp = tempfile::tempdir().unwrap();
+    let diff = diff_tables(&ctx, "l", "b", &spec, &tmp.path().join("rd"))
+        .await
+        .unwrap();
+
+    let a = group(&diff, "a");
+    assert_eq!(counts(a), [1, 1, 1, 0, 0, 0, 0, 0]);
+    assert_eq!(
+        a.status(&diff.schema),
+        Status::FullMatch,
+        "every difference is within a rule"
+    );
+    let hidden: Vec<(&str, &str, u64)> = a
+        .hidden
+        .iter()
+        .map(|h| (h.column.as_str(), h.rules.as_str(), h.cells))
+        .collect();
+    assert_eq!(
+        hidden,
+        [
+            ("born", "date_tolerance", 1),
+            ("city", "ignore_case", 1),
+            ("gpa", "abs_tolerance", 1),
+            ("grade", "cast:integer", 1),
+            ("name", "trim", 1),
+            ("note", "null_equals_empty", 1),
+            ("score", "rel_tolerance", 1),
+        ]
+    );
+
+    let b = group(&diff, "b");
+    assert_eq!(counts(b), [1, 1, 0, 1, 0, 0, 0, 0]);
+    assert_eq!(b.status(&diff.schema), Status::Mismatch);
+    let mismatches: Vec<(&str, u64)> = b
+        .columns
+        .iter()
+        .map(|c| (c.column.as_str(), c.mismatches))
+        .collect();
+    assert_eq!(mismatches, [("born", 1), ("gpa", 1), ("name", 1)]);
+    let hidden: Vec<&str> = b.hidden.iter().map(|h| h.column.as_str()).collect();
+    assert_eq!(hidden, ["grade"]);
+    // Categories count only what still differs under the rules.
+    let categories: Vec<(&str, &str, &str)> = diff
+        .categories
+        .iter()
+        .map(|c| (c.group.as_str(), c.column.as_str(), c.category.as_str()))
+        .collect();
+    assert_eq!(
+        categories,
+        [
+            ("b", "born", "date_shift"),
+            ("b", "gpa", "other"),
+            ("b", "name", "other")
+        ]
+    );
 }

@@ -6,7 +6,7 @@ use pathway_diff::SchemaDiff;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::rows::{CategoryRow, ColumnDiffRow, SummaryRow};
+use crate::rows::{CategoryRow, ColumnDiffRow, RuleHiddenRow, SummaryRow};
 
 /// Rows each side produced, per table (summed over districts).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -110,6 +110,8 @@ pub struct RunReport {
     pub column_diff: Vec<ColumnDiffRow>,
     /// The categories.csv rows.
     pub categories: Vec<CategoryRow>,
+    /// Values equal only under a comparison rule, per table, district and column.
+    pub rule_hidden: Vec<RuleHiddenRow>,
 }
 
 impl RunReport {

@@ -29,6 +29,9 @@ pub use error::{Error, Result};
 pub use history::{HistoryCount, full_match_counts, read_history, update_history};
 pub use json::{DistrictError, FileAccount, RunReport, SideRows, TableInfo};
 pub use pathway_mask::Masker;
-pub use rows::{CategoryRow, ColumnDiffRow, SummaryRow, category_rows, rows_for_table};
-pub use terminal::{history_table, mismatch_table, status_table};
+pub use rows::{
+    CategoryRow, ColumnDiffRow, RuleHiddenRow, SummaryRow, category_rows, rows_for_table,
+    rule_hidden_rows,
+};
+pub use terminal::{history_table, mismatch_table, rule_hidden_lines, status_table};
 pub use write::atomic_write;

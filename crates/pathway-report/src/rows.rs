@@ -90,6 +90,41 @@ pub struct CategoryRow {
     pub example_key: String,
 }
 
+/// Values equal only under a comparison rule, in one table, district and column.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleHiddenRow {
+    /// Date of the night audited.
+    pub audit_date: String,
+    /// Output table.
+    pub table: String,
+    /// District id.
+    pub district_id: String,
+    /// Column name.
+    pub column: String,
+    /// The rules that made the values equal (`trim+ignore_case`).
+    pub rules: String,
+    /// How many cells.
+    pub cells: u64,
+}
+
+/// One row per district and column where a comparison rule hid differences.
+#[must_use]
+pub fn rule_hidden_rows(audit_date: &str, diff: &TableDiff) -> Vec<RuleHiddenRow> {
+    diff.groups
+        .iter()
+        .flat_map(|g| {
+            g.hidden.iter().map(|h| RuleHiddenRow {
+                audit_date: audit_date.to_owned(),
+                table: diff.table.clone(),
+                district_id: g.group.clone(),
+                column: h.column.clone(),
+                rules: h.rules.clone(),
+                cells: h.cells,
+            })
+        })
+        .collect()
+}
+
 /// categories.csv rows for one table.
 #[must_use]
 pub fn category_rows(

@@ -87,6 +87,28 @@ pub struct DiffArgs {
     /// Columns holding personal data, masked in the output, comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub pii: Vec<String>,
+    /// Text: ignore leading and trailing white space.
+    #[arg(long, help_heading = "Comparison rules")]
+    pub trim: bool,
+    /// Text: ignore case.
+    #[arg(long, help_heading = "Comparison rules")]
+    pub ignore_case: bool,
+    /// Text: null and the empty string are equal.
+    #[arg(long, help_heading = "Comparison rules")]
+    pub null_equals_empty: bool,
+    /// Numbers at most this far apart are equal.
+    #[arg(long, help_heading = "Comparison rules")]
+    pub abs_tolerance: Option<f64>,
+    /// Numbers at most this fraction of the larger magnitude apart are equal.
+    #[arg(long, help_heading = "Comparison rules")]
+    pub rel_tolerance: Option<f64>,
+    /// Dates or timestamps at most this many days apart are equal.
+    #[arg(long, help_heading = "Comparison rules")]
+    pub date_tolerance_days: Option<f64>,
+    /// Cast a column on both sides before comparing: COLUMN=TYPE with TYPE one of text,
+    /// integer, decimal, date, timestamp (repeatable).
+    #[arg(long, value_parser = parse_cast, help_heading = "Comparison rules")]
+    pub cast: Vec<(String, String)>,
     /// Table name used in the reports (default: the left file or folder name).
     #[arg(long)]
     pub table: Option<String>,
@@ -185,6 +207,18 @@ fn parse_rename(text: &str) -> Result<(String, String), String> {
             Ok((legacy.to_owned(), beta.to_owned()))
         }
         _ => Err(format!("`{text}` is not LEGACY_NAME=BETA_NAME")),
+    }
+}
+
+fn parse_cast(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((column, cast)) if !column.is_empty() && pathway_audit::CASTS.contains(&cast) => {
+            Ok((column.to_owned(), cast.to_owned()))
+        }
+        _ => Err(format!(
+            "`{text}` is not COLUMN=TYPE with TYPE one of {}",
+            pathway_audit::CASTS.join(", ")
+        )),
     }
 }
 

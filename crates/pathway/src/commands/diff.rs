@@ -72,6 +72,25 @@ pub async fn diff(args: DiffArgs) -> anyhow::Result<ExitStatus> {
         .with_group_by(group)
         .with_ignore(args.ignore.clone())
         .with_rename(args.rename.clone());
+    let table_rules = pathway_diff::ColumnRules {
+        trim: args.trim,
+        ignore_case: args.ignore_case,
+        null_equals_empty: args.null_equals_empty,
+        abs_tolerance: args.abs_tolerance,
+        rel_tolerance: args.rel_tolerance,
+        date_tolerance_days: args.date_tolerance_days,
+        cast: None,
+    };
+    let cast_rules = args
+        .cast
+        .iter()
+        .map(|(column, cast)| {
+            let mut rules = table_rules.clone();
+            rules.cast = Some(cast.clone());
+            (column.clone(), rules)
+        })
+        .collect();
+    let spec = spec.with_rules(table_rules, cast_rules);
     let diff = diff_tables(
         &ctx,
         "legacy",
@@ -130,6 +149,7 @@ pub async fn diff(args: DiffArgs) -> anyhow::Result<ExitStatus> {
     }
     report.summary = summary;
     report.column_diff = column_diff;
+    report.rule_hidden = pathway_report::rule_hidden_rows(&report.audit_date, &diff);
     report.categories =
         pathway_report::category_rows(&report.audit_date, &diff, &args.pii, &masker);
     report.finished_at = now();
@@ -139,6 +159,9 @@ pub async fn diff(args: DiffArgs) -> anyhow::Result<ExitStatus> {
     }
 
     let mut tables = status_table(&report.summary).to_string();
+    for line in pathway_report::rule_hidden_lines(&report.rule_hidden) {
+        tables = format!("{tables}\n{line}");
+    }
     if report
         .summary
         .iter()

@@ -19,7 +19,7 @@ use pathway_diff::{DiffSpec, Status, TableDiff, diff_tables};
 use pathway_input::{Rejection, list_districts, read_district};
 use pathway_report::{
     ColumnDiffRow, DistrictError, FileAccount, RunReport, SummaryRow, TableInfo, category_rows,
-    rows_for_table, update_history,
+    rows_for_table, rule_hidden_rows, update_history,
 };
 use pathway_transform::run_district;
 
@@ -171,6 +171,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     let mut summary: Vec<SummaryRow> = Vec::new();
     let mut column_diff: Vec<ColumnDiffRow> = Vec::new();
     let mut categories = Vec::new();
+    let mut rule_hidden = Vec::new();
     let mut report = RunReport::default();
     for table in &audit.tables {
         let mut table_failed = failed.get(&table.name).cloned().unwrap_or_default();
@@ -233,6 +234,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             &table.pii,
             &settings.masker,
         ));
+        rule_hidden.extend(rule_hidden_rows(&settings.date, &diff));
     }
 
     for row in &summary {
@@ -262,6 +264,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     report.summary = summary;
     report.column_diff = column_diff;
     report.categories = categories;
+    report.rule_hidden = rule_hidden;
     report.finished_at = now();
 
     report.write_files(&staging)?;
@@ -302,7 +305,16 @@ async fn diff_table(
     let spec = DiffSpec::new(table.name.clone(), table.key.clone())
         .with_group_by(Some("district_id".into()))
         .with_ignore(table.ignore.clone())
-        .with_exclude_groups(failed.keys().cloned().collect());
+        .with_exclude_groups(failed.keys().cloned().collect())
+        .with_rename(table.rename.clone())
+        .with_rules(
+            column_rules(&table.compare),
+            table
+                .columns
+                .iter()
+                .map(|(column, rules)| (column.clone(), column_rules(&rules.over(&table.compare))))
+                .collect(),
+        );
     let diff = diff_tables(
         ctx,
         &names[0],
@@ -312,6 +324,19 @@ async fn diff_table(
     )
     .await?;
     Ok(diff)
+}
+
+/// The audit's rules (unset = exact) as the diff engine takes them.
+pub fn column_rules(rules: &pathway_audit::Rules) -> pathway_diff::ColumnRules {
+    pathway_diff::ColumnRules {
+        trim: rules.trim.unwrap_or(false),
+        ignore_case: rules.ignore_case.unwrap_or(false),
+        null_equals_empty: rules.null_equals_empty.unwrap_or(false),
+        abs_tolerance: rules.abs_tolerance,
+        rel_tolerance: rules.rel_tolerance,
+        date_tolerance_days: rules.date_tolerance_days,
+        cast: rules.cast.clone(),
+    }
 }
 
 fn now() -> String {

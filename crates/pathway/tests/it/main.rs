@@ -8,5 +8,6 @@ mod history;
 mod patterns;
 mod privacy;
 mod query;
+mod rules;
 mod run;
 mod show;

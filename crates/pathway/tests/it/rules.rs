@@ -1,0 +1,141 @@
+//! Comparison rules in audit.toml: what they hide is equal, and counted.
+
+use std::fs;
+
+use crate::common::{assert_exit, copy_tree, read_csv, root, run_audit};
+
+#[test]
+fn rules_in_the_audit_hide_and_count_differences() {
+    let tmp = tempfile::tempdir().unwrap();
+    let audit = tmp.path().join("example-rules");
+    copy_tree(&root().join("audits/example"), &audit);
+    let mut toml = fs::read_to_string(audit.join("audit.toml")).unwrap();
+    toml.push_str(
+        "\n[tables.students.columns.first_name]\ntrim = true\n\n\
+         [tables.students.columns.grade_level]\ncast = \"integer\"\n",
+    );
+    fs::write(audit.join("audit.toml"), toml).unwrap();
+    let runs = tmp.path().join("runs");
+    let output = run_audit(
+        audit.to_str().unwrap(),
+        &root().join("fixtures/districts"),
+        &runs,
+        "2026-11-21",
+    );
+    assert_exit(&output, 0);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains(
+            "4 value(s) of students.grade_level equal only after cast:integer (1 district(s))"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("2 value(s) of students.first_name equal only after trim (1 district(s))"),
+        "{stdout}"
+    );
+
+    let summary = read_csv(&runs.join("2026-11-21/summary.csv"));
+    let students: Vec<(&str, &str, &str, &str)> = summary
+        .iter()
+        .filter(|r| r["table"] == "students")
+        .map(|r| {
+            (
+                r["district_id"].as_str(),
+                r["status"].as_str(),
+                r["matched_rows"].as_str(),
+                r["changed_rows"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        students,
+        [
+            ("101", "FULL MATCH", "10", "0"),
+            ("102", "FULL MATCH", "5", "0"),
+            // Still a duplicate key in beta.
+            ("103", "MISMATCH", "4", "0"),
+            ("104", "LEGACY ONLY", "0", "0"),
+            ("255901", "FULL MATCH", "8", "0"),
+        ]
+    );
+    assert_eq!(read_csv(&runs.join("2026-11-21/column_diff.csv")).len(), 0);
+
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(runs.join("2026-11-21/summary.json")).unwrap())
+            .unwrap();
+    let hidden: Vec<(String, String, String, u64)> = json["rule_hidden"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["district_id"].as_str().unwrap().to_owned(),
+                h["column"].as_str().unwrap().to_owned(),
+                h["rules"].as_str().unwrap().to_owned(),
+                h["cells"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        hidden,
+        [
+            (
+                "101".to_owned(),
+                "grade_level".to_owned(),
+                "cast:integer".to_owned(),
+                4
+            ),
+            (
+                "103".to_owned(),
+                "first_name".to_owned(),
+                "trim".to_owned(),
+                2
+            ),
+        ]
+    );
+}
+
+#[test]
+fn an_unknown_cast_or_rule_column_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let audit = tmp.path().join("bad-rules");
+    copy_tree(&root().join("audits/example"), &audit);
+    let base = fs::read_to_string(audit.join("audit.toml")).unwrap();
+    fs::write(
+        audit.join("audit.toml"),
+        format!("{base}\n[tables.students.columns.grade_level]\ncast = \"roman\"\n"),
+    )
+    .unwrap();
+    let runs = tmp.path().join("runs");
+    let output = run_audit(
+        audit.to_str().unwrap(),
+        &root().join("fixtures/districts"),
+        &runs,
+        "2026-11-21",
+    );
+    assert_exit(&output, 2);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("table `students`, grade_level: cast `roman` is not one of text, integer, decimal, date, timestamp"));
+
+    fs::write(
+        audit.join("audit.toml"),
+        format!("{base}\n[tables.students.columns.gpa]\ntrim = true\n"),
+    )
+    .unwrap();
+    let output = run_audit(
+        audit.to_str().unwrap(),
+        &root().join("fixtures/districts"),
+        &runs,
+        "2026-11-21",
+    );
+    // The table cannot be diffed: every district is ERROR for it, with the reason.
+    assert_exit(&output, 3);
+    let summary = read_csv(&runs.join("2026-11-21/summary.csv"));
+    let row = summary.iter().find(|r| r["table"] == "students").unwrap();
+    assert_eq!(row["status"], "ERROR");
+    assert!(
+        row["error"].contains("column `gpa` named in the comparison rules does not exist"),
+        "{}",
+        row["error"]
+    );
+}
