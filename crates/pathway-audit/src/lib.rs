@@ -25,5 +25,6 @@ mod spec;
 
 pub use error::{Error, Result};
 pub use spec::{
-    AuditSpec, CASTS, Encoding, InputFormat, InputSpec, Rules, Side, SqlFile, TableSpec,
+    Accepted, AuditSpec, CASTS, CATEGORIES, Encoding, InputFormat, InputSpec, Rules, Side, SqlFile,
+    TableSpec,
 };

@@ -21,6 +21,8 @@ pub struct AuditSpec {
     pub inputs: Vec<InputSpec>,
     /// Output tables, sorted by name.
     pub tables: Vec<TableSpec>,
+    /// Accepted differences.
+    pub accepted: Vec<Accepted>,
 }
 
 /// Which pipeline produced a table.
@@ -155,6 +157,56 @@ struct RawAudit {
     inputs: BTreeMap<String, RawInput>,
     #[serde(default)]
     tables: BTreeMap<String, RawTable>,
+    #[serde(default)]
+    accepted: Vec<Accepted>,
+}
+
+/// A known difference the team accepted (`[[accepted]]` in audit.toml): the old system was wrong
+/// and the new one is meant to differ. Matching changed cells are counted apart, and a district
+/// whose only differences are accepted is `ACCEPTED` instead of `MISMATCH`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Accepted {
+    /// Output table.
+    pub table: String,
+    /// Column (legacy name).
+    pub column: String,
+    /// Only cells of this category (`whitespace`, `type_format`, `value_remap`, ...).
+    pub category: Option<String>,
+    /// Only remapped cells with this legacy value.
+    pub legacy_value: Option<String>,
+    /// Only remapped cells with this beta value.
+    pub beta_value: Option<String>,
+    /// Only these districts (all when empty).
+    #[serde(default)]
+    pub districts: Vec<String>,
+    /// Why the difference is accepted.
+    pub reason: String,
+    /// Last night (`YYYY-MM-DD`) the entry applies; after it, it is flagged as expired.
+    pub expires: Option<String>,
+}
+
+/// Category names an `[[accepted]]` entry may name.
+pub const CATEGORIES: [&str; 9] = [
+    "null_vs_empty",
+    "null_vs_value",
+    "whitespace",
+    "case",
+    "type_format",
+    "numeric_rounding",
+    "date_shift",
+    "value_remap",
+    "other",
+];
+
+fn is_iso_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 #[derive(Deserialize)]
@@ -427,12 +479,45 @@ impl AuditSpec {
             }
         }
 
+        for (i, entry) in raw.accepted.iter().enumerate() {
+            let at = format!("[[accepted]] #{} ({}.{})", i + 1, entry.table, entry.column);
+            if !tables.iter().any(|t| t.name == entry.table) {
+                return Err(invalid(
+                    &toml_path,
+                    format!("{at}: no table `{}`", entry.table),
+                ));
+            }
+            if let Some(category) = &entry.category
+                && !CATEGORIES.contains(&category.as_str())
+            {
+                return Err(invalid(
+                    &toml_path,
+                    format!(
+                        "{at}: category `{category}` is not one of {}",
+                        CATEGORIES.join(", ")
+                    ),
+                ));
+            }
+            if let Some(expires) = &entry.expires
+                && !is_iso_date(expires)
+            {
+                return Err(invalid(
+                    &toml_path,
+                    format!("{at}: expires `{expires}` is not YYYY-MM-DD"),
+                ));
+            }
+            if entry.reason.trim().is_empty() {
+                return Err(invalid(&toml_path, format!("{at}: say why in `reason`")));
+            }
+        }
+
         Ok(AuditSpec {
             name,
             description: raw.description,
             dir: dir.to_path_buf(),
             inputs,
             tables,
+            accepted: raw.accepted,
         })
     }
 

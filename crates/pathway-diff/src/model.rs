@@ -247,16 +247,20 @@ pub enum Status {
     /// A read or a transform failed for this district.
     #[serde(rename = "ERROR")]
     Error,
+    /// Rows on both sides whose only differences are accepted ones (audit.toml `[[accepted]]`).
+    #[serde(rename = "ACCEPTED")]
+    Accepted,
 }
 
 impl Status {
     /// Every status, in report order.
-    pub const ALL: [Status; 5] = [
+    pub const ALL: [Status; 6] = [
         Status::FullMatch,
         Status::Mismatch,
         Status::LegacyOnly,
         Status::BetaOnly,
         Status::Error,
+        Status::Accepted,
     ];
 
     /// The spelling used in CSV, JSON and terminal output.
@@ -268,6 +272,7 @@ impl Status {
             Status::LegacyOnly => "LEGACY ONLY",
             Status::BetaOnly => "BETA ONLY",
             Status::Error => "ERROR",
+            Status::Accepted => "ACCEPTED",
         }
     }
 

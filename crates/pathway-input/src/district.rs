@@ -364,6 +364,7 @@ mod tests {
             dir: PathBuf::new(),
             inputs,
             tables: Vec::new(),
+            accepted: Vec::new(),
         }
     }
 

@@ -67,6 +67,8 @@ pub struct HistoryCount {
     pub beta_only: u64,
     /// ERROR districts.
     pub error: u64,
+    /// ACCEPTED districts.
+    pub accepted: u64,
 }
 
 /// Count districts per status for every (date, audit, table), in date order.
@@ -88,6 +90,7 @@ pub fn full_match_counts(rows: &[SummaryRow]) -> Vec<HistoryCount> {
             Some(Status::LegacyOnly) => entry.legacy_only += 1,
             Some(Status::BetaOnly) => entry.beta_only += 1,
             Some(Status::Error) | None => entry.error += 1,
+            Some(Status::Accepted) => entry.accepted += 1,
         }
     }
     counts.into_values().collect()

@@ -112,6 +112,8 @@ pub struct RunReport {
     pub categories: Vec<CategoryRow>,
     /// Values equal only under a comparison rule, per table, district and column.
     pub rule_hidden: Vec<RuleHiddenRow>,
+    /// Things a person should look at (for example accepted differences that expired).
+    pub warnings: Vec<String>,
 }
 
 impl RunReport {

@@ -41,6 +41,9 @@ pub struct SummaryRow {
     pub audit: String,
     /// Why the district failed, for `ERROR` rows.
     pub error: String,
+    /// Changed cells covered by an accepted difference (audit.toml `[[accepted]]`).
+    #[serde(default)]
+    pub accepted_cells: u64,
 }
 
 /// One column's mismatches in one district: a line of column_diff.csv.
@@ -88,6 +91,9 @@ pub struct CategoryRow {
     pub shift_days: Option<i64>,
     /// Key of the first such row, values joined by `|` (masked when a key column is personal).
     pub example_key: String,
+    /// The reason of the accepted difference covering these cells, if one does.
+    #[serde(default)]
+    pub accepted: String,
 }
 
 /// Values equal only under a comparison rule, in one table, district and column.
@@ -151,6 +157,7 @@ pub fn category_rows(
             } else {
                 c.example_key.clone()
             },
+            accepted: String::new(),
         })
         .collect()
 }

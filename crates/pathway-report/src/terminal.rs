@@ -132,6 +132,7 @@ pub fn history_table(counts: &[HistoryCount]) -> Table {
         "LEGACY ONLY",
         "BETA ONLY",
         "ERROR",
+        "ACCEPTED",
     ]);
     for c in counts {
         table.add_row(vec![
@@ -144,6 +145,7 @@ pub fn history_table(counts: &[HistoryCount]) -> Table {
             right(c.legacy_only),
             right(c.beta_only),
             right(c.error),
+            right(c.accepted),
         ]);
     }
     table

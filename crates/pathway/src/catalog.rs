@@ -100,6 +100,7 @@ pub(crate) fn summary_schema() -> Schema {
             .iter()
             .map(|n| Field::new(*n, DataType::Utf8, true)),
     );
+    fields.push(Field::new("accepted_cells", DataType::UInt64, true));
     Schema::new(fields)
 }
 
@@ -116,6 +117,7 @@ pub(crate) fn categories_schema() -> Schema {
         text("beta_value"),
         Field::new("shift_days", DataType::Int64, true),
         text("example_key"),
+        text("accepted"),
     ])
 }
 

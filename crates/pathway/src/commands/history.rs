@@ -45,6 +45,7 @@ pub fn history(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
                 "legacy_only",
                 "beta_only",
                 "error",
+                "accepted",
             ])?;
             for c in &counts {
                 writer.serialize((
@@ -57,6 +58,7 @@ pub fn history(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
                     c.legacy_only,
                     c.beta_only,
                     c.error,
+                    c.accepted,
                 ))?;
             }
             stdout.write_all(&writer.into_inner()?)?;

@@ -51,6 +51,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
     {
         writeln!(stdout, "{}", mismatch_table(&report.summary))?;
     }
+    for warning in &report.warnings {
+        writeln!(stdout, "warning: {warning}")?;
+    }
     for line in pathway_report::rule_hidden_lines(&report.rule_hidden) {
         writeln!(stdout, "{line}")?;
     }

@@ -4,6 +4,7 @@
 //! `<out>/<date>/` with a rename, then `history.csv` is replaced atomically, so an interrupted
 //! run never leaves a half-written night behind.
 
+mod accepted;
 mod lock;
 mod publish;
 mod validation;
@@ -207,7 +208,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             groups: Vec::new(),
             categories: Vec::new(),
         });
-        let (rows, columns) = rows_for_table(
+        let (mut rows, columns) = rows_for_table(
             &audit.name,
             &settings.date,
             &diff,
@@ -226,14 +227,18 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             pii: table.pii.clone(),
             compared_columns: diff.compared_columns.clone(),
         });
-        summary.extend(rows);
-        column_diff.extend(columns);
-        categories.extend(category_rows(
+        let mut table_categories =
+            category_rows(&settings.date, &diff, &table.pii, &settings.masker);
+        report.warnings.extend(accepted::apply(
+            &audit.accepted,
             &settings.date,
             &diff,
-            &table.pii,
-            &settings.masker,
+            &mut rows,
+            &mut table_categories,
         ));
+        summary.extend(rows);
+        column_diff.extend(columns);
+        categories.extend(table_categories);
         rule_hidden.extend(rule_hidden_rows(&settings.date, &diff));
     }
 

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `pathway` binary on the bundled fixtures.
 
+mod accepted;
 mod common;
 mod compare;
 mod diff;
