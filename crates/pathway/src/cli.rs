@@ -31,6 +31,21 @@ pub enum Command {
     Patterns(PatternsArgs),
     /// Compare two runs: districts fixed and regressed, patterns new and resolved.
     Compare(CompareArgs),
+    /// Run the legacy side twice on the same input and list the columns that differ (noise).
+    Noise(NoiseArgs),
+}
+
+/// Arguments of `pathway noise`.
+#[derive(Debug, clap::Args)]
+pub struct NoiseArgs {
+    /// Audit folder.
+    pub audit: PathBuf,
+    /// Input folder: one sub-folder of files per district.
+    #[arg(long, short)]
+    pub input: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// Arguments of `pathway compare`.

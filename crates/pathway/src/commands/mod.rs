@@ -3,6 +3,7 @@
 mod compare;
 mod diff;
 mod history;
+mod noise;
 mod patterns;
 mod query;
 mod run;
@@ -24,5 +25,6 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Show(args) => show::show(args).await,
         Command::Patterns(args) => patterns::patterns(args).await,
         Command::Compare(args) => compare::compare(args).await,
+        Command::Noise(args) => noise::noise(args).await,
     }
 }
