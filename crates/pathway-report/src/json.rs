@@ -67,6 +67,9 @@ pub struct TableInfo {
     pub pii: Vec<String>,
     /// Columns compared.
     pub compared_columns: Vec<String>,
+    /// Comparison rules of the columns that have any (`trim+ignore_case`, `cast:integer`).
+    #[serde(default)]
+    pub rules: BTreeMap<String, String>,
 }
 
 /// Everything summary.json holds.

@@ -33,6 +33,22 @@ pub enum Command {
     Compare(CompareArgs),
     /// Run the legacy side twice on the same input and list the columns that differ (noise).
     Noise(NoiseArgs),
+    /// Show each table's columns on both sides, their types and how they are compared.
+    Schema(SchemaArgs),
+}
+
+/// Arguments of `pathway schema`.
+#[derive(Debug, clap::Args)]
+pub struct SchemaArgs {
+    /// Run folder (default: the latest run in --out).
+    #[arg(long)]
+    pub run: Option<PathBuf>,
+    /// Output folder holding the runs, used to find the latest.
+    #[arg(long, short, default_value = "runs")]
+    pub out: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// Arguments of `pathway noise`.

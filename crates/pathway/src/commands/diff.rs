@@ -123,6 +123,12 @@ pub async fn diff(args: DiffArgs) -> anyhow::Result<ExitStatus> {
             ignore: args.ignore.clone(),
             pii: args.pii.clone(),
             compared_columns: diff.compared_columns.clone(),
+            rules: diff
+                .compared_columns
+                .iter()
+                .map(|c| (c.clone(), spec.rules_for(c).names()))
+                .filter(|(_, names)| !names.is_empty())
+                .collect(),
         }],
         ..RunReport::default()
     };

@@ -7,6 +7,7 @@ mod noise;
 mod patterns;
 mod query;
 mod run;
+mod schema;
 mod show;
 
 use crate::ExitStatus;
@@ -26,5 +27,6 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Patterns(args) => patterns::patterns(args).await,
         Command::Compare(args) => compare::compare(args).await,
         Command::Noise(args) => noise::noise(args).await,
+        Command::Schema(args) => schema::schema(args).await,
     }
 }

@@ -226,6 +226,24 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             ignore: table.ignore.clone(),
             pii: table.pii.clone(),
             compared_columns: diff.compared_columns.clone(),
+            rules: diff
+                .compared_columns
+                .iter()
+                .map(|c| {
+                    (
+                        c.clone(),
+                        column_rules(
+                            &table
+                                .columns
+                                .iter()
+                                .find(|(n, _)| n == c)
+                                .map_or(table.compare.clone(), |(_, r)| r.over(&table.compare)),
+                        )
+                        .names(),
+                    )
+                })
+                .filter(|(_, names)| !names.is_empty())
+                .collect(),
         });
         let mut table_categories =
             category_rows(&settings.date, &diff, &table.pii, &settings.masker);

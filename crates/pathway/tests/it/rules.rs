@@ -139,3 +139,55 @@ fn an_unknown_cast_or_rule_column_is_a_clear_error() {
         row["error"]
     );
 }
+
+#[test]
+fn pathway_schema_shows_types_roles_and_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let audit = tmp.path().join("example-rules");
+    copy_tree(&root().join("audits/example"), &audit);
+    let mut toml = fs::read_to_string(audit.join("audit.toml")).unwrap();
+    toml = toml.replace(
+        "key = [\"student_id\"]\nignore = []",
+        "key = [\"student_id\"]\nignore = [\"gender_code\"]",
+    );
+    toml.push_str("\n[tables.students.columns.grade_level]\ncast = \"integer\"\n");
+    fs::write(audit.join("audit.toml"), toml).unwrap();
+    // Beta also emits a column legacy does not have.
+    let beta = fs::read_to_string(audit.join("beta/students.sql")).unwrap();
+    fs::write(
+        audit.join("beta/students.sql"),
+        beta.replace("SELECT\n", "SELECT\n    'v2' AS loader,\n"),
+    )
+    .unwrap();
+    let runs = tmp.path().join("runs");
+    assert_exit(
+        &run_audit(
+            audit.to_str().unwrap(),
+            &root().join("fixtures/districts"),
+            &runs,
+            "2026-11-21",
+        ),
+        0,
+    );
+    let output =
+        crate::common::pathway(&["schema", "--out", runs.to_str().unwrap(), "--format", "csv"]);
+    assert_exit(&output, 0);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let students: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("students,"))
+        .collect();
+    assert_eq!(
+        students,
+        [
+            "students,student_id,Utf8View,Utf8View,key,exact",
+            "students,school_id,Utf8View,Utf8View,compared,exact",
+            "students,last_name,Utf8View,Utf8View,compared,exact",
+            "students,first_name,Utf8View,Utf8View,compared,exact",
+            "students,birth_date,Date32,Date32,compared,exact",
+            "students,grade_level,Utf8View,Utf8View,compared,cast:integer",
+            "students,gender_code,Utf8View,Utf8View,ignored,",
+            "students,loader,,Utf8View,beta only,",
+        ]
+    );
+}
