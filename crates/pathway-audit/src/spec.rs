@@ -107,7 +107,8 @@ pub struct InputSpec {
 pub struct TableSpec {
     /// Table name (the SQL file stem).
     pub name: String,
-    /// Columns that identify a row within a district.
+    /// Columns that identify a row within a district; empty: compare the table as a multiset of
+    /// rows (each row counted with its multiplicity).
     pub key: Vec<String>,
     /// Columns left out of the comparison (load timestamps, generated ids).
     pub ignore: Vec<String>,
@@ -392,12 +393,6 @@ impl AuditSpec {
                     ),
                 ));
             }
-            if table.key.is_empty() {
-                return Err(invalid(
-                    &toml_path,
-                    format!("table `{table_name}`: `key` must name at least one column"),
-                ));
-            }
             if let Some(both) = table.key.iter().find(|k| table.ignore.contains(k)) {
                 return Err(invalid(
                     &toml_path,
@@ -622,9 +617,16 @@ mod tests {
         write(
             &dir,
             "audit.toml",
-            "[inputs.s]\nglob = \"a.csv\"\n[tables.students]\nkey = []\n",
+            "[inputs.s]\nglob = \"a.csv\"\n[tables.students]\nignore = []\n",
         );
         let err = AuditSpec::load(&dir).unwrap_err().to_string();
-        assert!(err.contains("`key` must name at least one column"), "{err}");
+        assert!(err.contains("missing field `key`"), "{err}");
+        // An empty key is allowed: the table is compared as a multiset of rows.
+        write(
+            &dir,
+            "audit.toml",
+            "[inputs.s]\nglob = \"a.csv\"\n[tables.students]\nkey = []\n",
+        );
+        assert!(AuditSpec::load(&dir).unwrap().tables[0].key.is_empty());
     }
 }

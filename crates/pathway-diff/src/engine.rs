@@ -185,6 +185,10 @@ pub async fn diff_tables(
         exclude_groups: spec.exclude_groups.clone(),
     };
 
+    if plan.key.is_empty() {
+        return multiset_diff(ctx, &plan, spec, schema, row_diff_dir).await;
+    }
+
     let mut groups: BTreeMap<String, GroupDiff> = BTreeMap::new();
     let group_entry = |groups: &mut BTreeMap<String, GroupDiff>, g: &str| {
         groups
@@ -218,31 +222,7 @@ pub async fn diff_tables(
 
     // The row diff goes to disk first; the remaining aggregates read it back, so they only touch
     // the rows that differ.
-    if row_diff_dir.exists() {
-        std::fs::remove_dir_all(row_diff_dir).map_err(|source| Error::Io {
-            table: spec.table.clone(),
-            path: row_diff_dir.to_path_buf(),
-            source,
-        })?;
-    }
-    std::fs::create_dir_all(row_diff_dir).map_err(|source| Error::Io {
-        table: spec.table.clone(),
-        path: row_diff_dir.to_path_buf(),
-        source,
-    })?;
-    let row_diff = ctx
-        .sql(&plan.row_diff_sql())
-        .await
-        .map_err(query("planning the row diff"))?;
-    let dir = format!("{}/", row_diff_dir.display());
-    let options = match &plan.group {
-        Some(g) => DataFrameWriteOptions::new().with_partition_by(vec![g.clone()]),
-        None => DataFrameWriteOptions::new(),
-    };
-    row_diff
-        .write_parquet(&dir, options, None)
-        .await
-        .map_err(query("writing the row diff"))?;
+    let dir = write_row_diff(ctx, &plan, &plan.row_diff_sql(), spec, row_diff_dir).await?;
 
     let mut categories = Vec::new();
     if has_parquet(row_diff_dir) {
@@ -418,6 +398,100 @@ async fn rename_beta_columns(ctx: &SessionContext, beta: &str, spec: &DiffSpec) 
     let name = format!("__beta_renamed_{}", spec.table);
     ctx.register_table(name.as_str(), view).map_err(on_error)?;
     Ok(name)
+}
+
+/// Write the row diff `sql` as Parquet under `row_diff_dir` (emptied first), Hive-partitioned
+/// by the group column. Returns the folder as a listing path.
+async fn write_row_diff(
+    ctx: &SessionContext,
+    plan: &Plan,
+    sql: &str,
+    spec: &DiffSpec,
+    row_diff_dir: &Path,
+) -> Result<String> {
+    let io = |source| Error::Io {
+        table: spec.table.clone(),
+        path: row_diff_dir.to_path_buf(),
+        source,
+    };
+    if row_diff_dir.exists() {
+        std::fs::remove_dir_all(row_diff_dir).map_err(io)?;
+    }
+    std::fs::create_dir_all(row_diff_dir).map_err(io)?;
+    let on_error = |step| {
+        let table = spec.table.clone();
+        move |source| Error::Query {
+            table: table.clone(),
+            step,
+            source,
+        }
+    };
+    let row_diff = ctx
+        .sql(sql)
+        .await
+        .map_err(on_error("planning the row diff"))?;
+    let dir = format!("{}/", row_diff_dir.display());
+    let options = match &plan.group {
+        Some(g) => DataFrameWriteOptions::new().with_partition_by(vec![g.clone()]),
+        None => DataFrameWriteOptions::new(),
+    };
+    row_diff
+        .write_parquet(&dir, options, None)
+        .await
+        .map_err(on_error("writing the row diff"))?;
+    Ok(dir)
+}
+
+/// A table without a key: both sides compared as multisets of rows.
+async fn multiset_diff(
+    ctx: &SessionContext,
+    plan: &Plan,
+    spec: &DiffSpec,
+    schema: SchemaDiff,
+    row_diff_dir: &Path,
+) -> Result<TableDiff> {
+    let on_error = |step| {
+        let table = spec.table.clone();
+        move |source| Error::Query {
+            table: table.clone(),
+            step,
+            source,
+        }
+    };
+    let mut groups = Vec::new();
+    for batch in collect(
+        ctx,
+        &plan.multiset_counts_sql(),
+        on_error("counting rows per side"),
+    )
+    .await?
+    {
+        let g = strings(&batch, 0);
+        let (legacy, beta, matched) = (ints(&batch, 1), ints(&batch, 2), ints(&batch, 3));
+        let (missing, extra) = (ints(&batch, 4), ints(&batch, 5));
+        for i in 0..batch.num_rows() {
+            groups.push(GroupDiff {
+                group: g[i].clone().unwrap_or_default(),
+                legacy_rows: legacy[i],
+                beta_rows: beta[i],
+                matched_rows: matched[i],
+                missing_in_beta: missing[i],
+                extra_in_beta: extra[i],
+                multiset_equal: missing[i] == 0 && extra[i] == 0,
+                ..GroupDiff::default()
+            });
+        }
+    }
+    groups.sort_by(|a, b| a.group.cmp(&b.group));
+    write_row_diff(ctx, plan, &plan.multiset_row_diff_sql(), spec, row_diff_dir).await?;
+    Ok(TableDiff {
+        table: spec.table.clone(),
+        key: Vec::new(),
+        compared_columns: plan.compared.iter().map(|c| c.name.clone()).collect(),
+        schema,
+        groups,
+        categories: Vec::new(),
+    })
 }
 
 async fn collect(

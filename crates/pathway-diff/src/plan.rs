@@ -346,6 +346,72 @@ impl Plan {
         )
     }
 
+    /// Both sides as one multiset: each distinct row (over the compared columns) with its count
+    /// on each side (`__g`, `__v<i>`, `lc`, `bc`). For tables without a key.
+    fn multiset_counts_cte(&self) -> String {
+        let side = |table: &str, lw: u8, bw: u8| {
+            let mut cols = vec![format!("{} AS \"__g\"", self.group_expr())];
+            for (i, c) in self.compared.iter().enumerate() {
+                cols.push(format!("{} AS {}", value("", c), internal("__v", i)));
+            }
+            cols.push(format!("{lw} AS \"__lw\", {bw} AS \"__bw\""));
+            format!(
+                "SELECT {} FROM {}{}",
+                cols.join(", "),
+                ident(table),
+                self.where_clause()
+            )
+        };
+        let mut group_cols = vec!["\"__g\"".to_owned()];
+        group_cols.extend((0..self.compared.len()).map(|i| internal("__v", i)));
+        format!(
+            "SELECT {cols}, SUM(\"__lw\") AS \"lc\", SUM(\"__bw\") AS \"bc\" \
+             FROM ({legacy} UNION ALL {beta}) AS u GROUP BY {cols}",
+            cols = group_cols.join(", "),
+            legacy = side(&self.legacy_table, 1, 0),
+            beta = side(&self.beta_table, 0, 1),
+        )
+    }
+
+    /// Per group, for a table without a key: rows per side, rows in both (with multiplicity),
+    /// rows only in legacy, rows only in beta.
+    #[must_use]
+    pub fn multiset_counts_sql(&self) -> String {
+        format!(
+            "SELECT \"__g\", SUM(\"lc\"), SUM(\"bc\"), SUM(LEAST(\"lc\", \"bc\")), \
+             SUM(GREATEST(\"lc\" - \"bc\", 0)), SUM(GREATEST(\"bc\" - \"lc\", 0)) \
+             FROM ({}) AS c GROUP BY \"__g\"",
+            self.multiset_counts_cte()
+        )
+    }
+
+    /// The row diff of a table without a key: one row per distinct row whose count differs,
+    /// with the compared columns, `diff` (`missing_in_beta` / `extra_in_beta`), `side`, empty
+    /// `changed_columns` and `hidden_columns`, and `rows`, how many more times it occurs on that
+    /// side.
+    #[must_use]
+    pub fn multiset_row_diff_sql(&self) -> String {
+        let mut out = Vec::new();
+        if let Some(g) = &self.group {
+            out.push(format!("\"__g\" AS {}", ident(g)));
+        }
+        for (i, c) in self.compared.iter().enumerate() {
+            out.push(format!("{} AS {}", internal("__v", i), ident(&c.name)));
+        }
+        out.push(
+            "CASE WHEN \"lc\" > \"bc\" THEN 'missing_in_beta' ELSE 'extra_in_beta' END AS \"diff\""
+                .into(),
+        );
+        out.push("CASE WHEN \"lc\" > \"bc\" THEN 'legacy' ELSE 'beta' END AS \"side\"".into());
+        out.push("'' AS \"changed_columns\", '' AS \"hidden_columns\"".into());
+        out.push("abs(\"lc\" - \"bc\") AS \"rows\"".into());
+        format!(
+            "SELECT {} FROM ({}) AS c WHERE \"lc\" <> \"bc\"",
+            out.join(", "),
+            self.multiset_counts_cte()
+        )
+    }
+
     /// Per group: rows and duplicated keys of one side (`__g`, `rows`, `dup_keys`).
     #[must_use]
     pub fn side_stats_sql(&self, table: &str) -> String {

@@ -578,3 +578,82 @@ async fn comparison_rules_hide_differences_and_count_them() {
         ]
     );
 }
+
+#[tokio::test]
+async fn tables_without_a_key_compare_as_multisets() {
+    let ctx = SessionContext::new();
+    ctx.register_table(
+        "l",
+        table(
+            &[
+                ("m", Some(1), Some("x")),
+                ("m", Some(1), Some("x")),
+                ("m", Some(2), Some("y")),
+                ("m", Some(3), Some("z")),
+                ("n", Some(5), None),
+                ("n", Some(5), None),
+            ],
+            "v",
+        ),
+    )
+    .unwrap();
+    ctx.register_table(
+        "b",
+        table(
+            &[
+                ("m", Some(1), Some("x")),
+                ("m", Some(2), Some("y")),
+                ("m", Some(2), Some("y")),
+                ("m", Some(4), Some("w")),
+                ("n", Some(5), None),
+                ("n", Some(5), None),
+            ],
+            "v",
+        ),
+    )
+    .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = DiffSpec::new("t", vec![]).with_group_by(Some("district_id".into()));
+    let diff = diff_tables(&ctx, "l", "b", &spec, &tmp.path().join("rd"))
+        .await
+        .unwrap();
+    assert_eq!(diff.compared_columns, ["id", "v"]);
+    let m = group(&diff, "m");
+    // (1,x) twice vs once, (2,y) once vs twice, (3,z) legacy only, (4,w) beta only.
+    assert_eq!(counts(m), [4, 4, 2, 0, 2, 2, 0, 0]);
+    assert_eq!(m.status(&diff.schema), Status::Mismatch);
+    let n = group(&diff, "n");
+    assert_eq!(counts(n), [2, 2, 2, 0, 0, 0, 0, 0]);
+    assert_eq!(
+        n.status(&diff.schema),
+        Status::FullMatch,
+        "nulls compare equal, duplicates balance"
+    );
+
+    let dir = format!("{}/", tmp.path().join("rd").display());
+    let options = ParquetReadOptions::default()
+        .table_partition_cols(vec![("district_id".into(), DataType::Utf8)]);
+    ctx.register_parquet("rd", &dir, options).await.unwrap();
+    let batches = ctx
+        .sql("SELECT district_id, id, v, diff, \"rows\" FROM rd ORDER BY id")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        text,
+        "\
++-------------+----+---+-----------------+------+
+| district_id | id | v | diff            | rows |
++-------------+----+---+-----------------+------+
+| m           | 1  | x | missing_in_beta | 1    |
+| m           | 2  | y | extra_in_beta   | 1    |
+| m           | 3  | z | missing_in_beta | 1    |
+| m           | 4  | w | extra_in_beta   | 1    |
++-------------+----+---+-----------------+------+"
+    );
+}

@@ -103,8 +103,8 @@ pub struct DiffArgs {
     pub left: PathBuf,
     /// The beta table, in the same forms.
     pub right: PathBuf,
-    /// Key columns, comma-separated.
-    #[arg(long, short, value_delimiter = ',', required = true)]
+    /// Key columns, comma-separated. Without a key the tables are compared as multisets of rows.
+    #[arg(long, short, value_delimiter = ',')]
     pub key: Vec<String>,
     /// Group column (default: `district_id` when both sides have it, else one group `*`).
     #[arg(long)]

@@ -101,6 +101,26 @@ pub async fn show(args: ShowArgs) -> anyhow::Result<ExitStatus> {
         .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
         .value(0);
 
+    if info.key.is_empty() {
+        // A table without a key: each differing distinct row once, with how many more times it
+        // occurs on its side.
+        let sql = format!(
+            "SELECT * FROM {}{filter} ORDER BY \"diff\" LIMIT {}",
+            ident(&view),
+            args.limit
+        );
+        let frame = ctx.sql(&sql).await.context("cannot read the row diff")?;
+        let schema = frame.schema().inner().clone();
+        let batches = frame.collect().await?;
+        let shown: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        writeln!(
+            stdout,
+            "{} · district {} · {status} · {total} differing distinct row(s), showing {shown}",
+            args.table, args.district
+        )?;
+        crate::output::write_batches(&mut stdout, &schema, &batches, crate::cli::Format::Table)?;
+        return Ok(ExitStatus::Completed);
+    }
     let mut select: Vec<String> = info.key.iter().map(|k| ident(k)).collect();
     select.extend([
         "\"diff\"".to_owned(),

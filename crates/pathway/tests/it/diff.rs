@@ -218,3 +218,58 @@ fn identical_tables_exit_0_and_errors_exit_2_with_a_clear_message() {
     assert_exit(&output, 2);
     assert!(String::from_utf8_lossy(&output.stderr).contains("no such file or folder"));
 }
+
+#[test]
+fn without_a_key_tables_compare_as_multisets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let left = tmp.path().join("scores.csv");
+    let right = tmp.path().join("scores_beta.csv");
+    fs::write(&left, "subject,score\nmath,1\nmath,1\nela,2\n").unwrap();
+    fs::write(&right, "subject,score\nmath,1\nela,2\nela,2\nsci,3\n").unwrap();
+    let out = tmp.path().join("out");
+    let output = pathway(&[
+        "diff",
+        left.to_str().unwrap(),
+        right.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert_exit(&output, 1);
+    let row = &read_csv(&out.join("summary.csv"))[0];
+    let got: Vec<&str> = [
+        "status",
+        "legacy_rows",
+        "beta_rows",
+        "matched_rows",
+        "missing_in_beta",
+        "extra_in_beta",
+    ]
+    .iter()
+    .map(|c| row[*c].as_str())
+    .collect();
+    assert_eq!(got, ["MISMATCH", "3", "4", "2", "1", "2"]);
+
+    let output = pathway(&[
+        "show",
+        "--run",
+        out.to_str().unwrap(),
+        "--table",
+        "scores",
+        "--district",
+        "*",
+    ]);
+    assert_exit(&output, 0);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.starts_with(
+            "scores · district * · MISMATCH · 3 differing distinct row(s), showing 3\n"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("│ math    ┆ 1     ┆ missing_in_beta ┆ legacy ┆"),
+        "{stdout}"
+    );
+}
