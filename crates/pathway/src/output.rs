@@ -9,6 +9,31 @@ use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 
 use crate::cli::Format;
 
+/// Every row of `batches` as display text, with `null` for nulls.
+///
+/// # Errors
+/// When a column type has no display form (a bug).
+pub fn text_rows(batches: &[RecordBatch], null: &str) -> anyhow::Result<Vec<Vec<String>>> {
+    let options = FormatOptions::default().with_null(null);
+    let mut rows = Vec::new();
+    for batch in batches {
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<Result<Vec<_>, _>>()?;
+        for row in 0..batch.num_rows() {
+            rows.push(
+                formatters
+                    .iter()
+                    .map(|f| f.value(row).to_string())
+                    .collect(),
+            );
+        }
+    }
+    Ok(rows)
+}
+
 /// Write `batches` (with `schema`, for the header of an empty result) in `format`.
 ///
 /// # Errors
@@ -30,26 +55,13 @@ pub fn write_batches(
                     .map(|f| f.name().clone())
                     .collect::<Vec<_>>(),
             );
-            let options = FormatOptions::default().with_null("NULL");
-            let mut rows = 0;
-            for batch in batches {
-                let formatters = batch
-                    .columns()
-                    .iter()
-                    .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-                    .collect::<Result<Vec<_>, _>>()?;
-                for row in 0..batch.num_rows() {
-                    table.add_row(
-                        formatters
-                            .iter()
-                            .map(|f| f.value(row).to_string())
-                            .collect::<Vec<_>>(),
-                    );
-                }
-                rows += batch.num_rows();
+            let rows = text_rows(batches, "NULL")?;
+            let count = rows.len();
+            for row in rows {
+                table.add_row(row);
             }
             writeln!(out, "{table}")?;
-            writeln!(out, "{rows} row(s)")?;
+            writeln!(out, "{count} row(s)")?;
         }
         Format::Csv => {
             let mut writer = datafusion::arrow::csv::WriterBuilder::new()

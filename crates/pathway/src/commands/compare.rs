@@ -17,7 +17,6 @@ use anyhow::{Context, bail};
 use comfy_table::{Table, presets};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::Schema;
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::prelude::{CsvReadOptions, SessionContext};
 
 use crate::ExitStatus;
@@ -270,23 +269,7 @@ async fn run(ctx: &SessionContext, sql: &str) -> anyhow::Result<Rows> {
         .map(|f| f.name().clone())
         .collect();
     let batches: Vec<RecordBatch> = frame.collect().await?;
-    let options = FormatOptions::default();
-    let mut rows = Vec::new();
-    for batch in &batches {
-        let formatters = batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-            .collect::<Result<Vec<_>, _>>()?;
-        for row in 0..batch.num_rows() {
-            rows.push(
-                formatters
-                    .iter()
-                    .map(|f| f.value(row).to_string())
-                    .collect(),
-            );
-        }
-    }
+    let rows = crate::output::text_rows(&batches, "")?;
     Ok(Rows { header, rows })
 }
 
