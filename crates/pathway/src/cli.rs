@@ -205,6 +205,22 @@ pub struct RunArgs {
     /// Night being audited, YYYY-MM-DD (default: today).
     #[arg(long, value_parser = parse_date)]
     pub date: Option<String>,
+    /// Exit 1 when the run shows any of these (comma-separated): `mismatch` (a district is not
+    /// FULL MATCH or ACCEPTED), `regression` (a district that was FULL MATCH in the previous
+    /// run of <out> is not any more), `error` (a district is ERROR).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub fail_on: Vec<FailOn>,
+}
+
+/// Conditions that make `pathway run` exit 1 for a scheduler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Some district is not FULL MATCH (or ACCEPTED).
+    Mismatch,
+    /// Some district was FULL MATCH in the previous run and is not any more.
+    Regression,
+    /// Some district is ERROR.
+    Error,
 }
 
 /// Arguments of `pathway history`.

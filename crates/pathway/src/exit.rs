@@ -8,8 +8,8 @@ pub enum ExitStatus {
     /// 0: the command completed. For `run`: every district was audited (mismatches are results,
     /// not failures).
     Completed = 0,
-    /// 1: `pathway diff` found differences (like `diff(1)`), or `pathway compare
-    /// --fail-on-regression` found a regressed district.
+    /// 1: `pathway diff` found differences (like `diff(1)`), `pathway compare
+    /// --fail-on-regression` found a regressed district, or `pathway run --fail-on` matched.
     DiffsFound = 1,
     /// 2: could not run at all: bad arguments, a bad audit definition, unreadable input or output.
     CouldNotRun = 2,

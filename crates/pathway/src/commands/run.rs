@@ -13,7 +13,7 @@ use pathway_diff::Status;
 use pathway_report::{mismatch_table, status_table};
 
 use crate::ExitStatus;
-use crate::cli::RunArgs;
+use crate::cli::{FailOn, RunArgs};
 use crate::pipeline::{RunSettings, execute};
 
 /// Run the audit and print its summary.
@@ -21,6 +21,8 @@ use crate::pipeline::{RunSettings, execute};
 /// # Errors
 /// When the run cannot happen at all (exit code 2).
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
+    let fail_on = args.fail_on.clone();
+    let out = args.out.clone();
     let settings = RunSettings {
         audit_dir: args.audit,
         input: args.input,
@@ -69,9 +71,61 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
         .summary
         .iter()
         .any(|r| r.status == Status::Error.as_str());
+    let mut failed = Vec::new();
+    for condition in &fail_on {
+        let hit = match condition {
+            FailOn::Error => errored,
+            FailOn::Mismatch => report.summary.iter().any(|r| {
+                r.status != Status::FullMatch.as_str() && r.status != Status::Accepted.as_str()
+            }),
+            FailOn::Regression => {
+                !regressions(&out, &report.audit_date, &report.summary)?.is_empty()
+            }
+        };
+        if hit {
+            failed.push(format!("{condition:?}").to_lowercase());
+        }
+    }
+    if !failed.is_empty() {
+        eprintln!("failing the run (--fail-on): {}", failed.join(", "));
+        return Ok(ExitStatus::DiffsFound);
+    }
     Ok(if errored {
         ExitStatus::DistrictErrors
     } else {
         ExitStatus::Completed
     })
+}
+
+/// (table, district) pairs that were FULL MATCH in the latest earlier run of `out` and are not
+/// any more. No earlier run: none.
+fn regressions(
+    out: &std::path::Path,
+    audit_date: &str,
+    summary: &[pathway_report::SummaryRow],
+) -> anyhow::Result<Vec<(String, String)>> {
+    let mut earlier: Vec<String> = std::fs::read_dir(out)?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| {
+            chrono::NaiveDate::parse_from_str(n, "%Y-%m-%d").is_ok() && n.as_str() < audit_date
+        })
+        .collect();
+    earlier.sort();
+    let Some(previous) = earlier.pop() else {
+        return Ok(Vec::new());
+    };
+    let before = pathway_report::read_summary_csv(&out.join(previous).join("summary.csv"))?;
+    Ok(summary
+        .iter()
+        .filter(|now| now.status != Status::FullMatch.as_str())
+        .filter(|now| {
+            before.iter().any(|b| {
+                b.table == now.table
+                    && b.district_id == now.district_id
+                    && b.status == Status::FullMatch.as_str()
+            })
+        })
+        .map(|r| (r.table.clone(), r.district_id.clone()))
+        .collect())
 }

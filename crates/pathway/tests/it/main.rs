@@ -6,6 +6,7 @@ mod compare;
 mod diff;
 mod faults;
 mod history;
+mod nightly;
 mod noise;
 mod patterns;
 mod privacy;

@@ -1,0 +1,113 @@
+//! `pathway run --fail-on` and scripts/nightly.sh, as a scheduler sees them.
+
+use std::fs;
+use std::process::Command;
+
+use crate::common::{assert_exit, copy_tree, pathway, root};
+
+fn nightly(
+    out: &std::path::Path,
+    input: &std::path::Path,
+    date: &str,
+    keep: &str,
+) -> std::process::Output {
+    Command::new("bash")
+        .arg("scripts/nightly.sh")
+        .current_dir(root())
+        .env("PATHWAY", env!("CARGO_BIN_EXE_pathway"))
+        .env("INPUT", input)
+        .env("OUT", out)
+        .env("DATE", date)
+        .env("KEEP", keep)
+        .env_remove("PATHWAY_MASK_KEY")
+        .env_remove("PATHWAY_MASK_KEY_FILE")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_nightly_job_goes_red_on_regression_and_keeps_the_last_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("runs");
+    let clean = root().join("fixtures/districts");
+    assert_exit(&nightly(&out, &clean, "2026-11-19", "2"), 0);
+    assert_exit(&nightly(&out, &clean, "2026-11-20", "2"), 0);
+    assert!(out.join("2026-11-20/compare.csv").exists());
+
+    // District 102 regresses on the third night.
+    let input = tmp.path().join("night3");
+    copy_tree(&clean, &input);
+    let students = input.join("102/students.txt");
+    let bytes = fs::read(&students).unwrap();
+    let at = bytes.windows(6).position(|w| w == b"|John|").unwrap();
+    fs::write(
+        &students,
+        [&bytes[..at], b"|John |", &bytes[at + 6..]].concat(),
+    )
+    .unwrap();
+    let output = nightly(&out, &input, "2026-11-21", "2");
+    assert_exit(&output, 1);
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("failing the run (--fail-on): regression")
+    );
+    let compare = fs::read_to_string(out.join("2026-11-21/compare.csv")).unwrap();
+    assert!(
+        compare.contains("district,students,102,,,regressed,FULL MATCH,MISMATCH,1"),
+        "{compare}"
+    );
+
+    // Only the last two nights are kept; history keeps all three.
+    let mut nights: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("2026"))
+        .collect();
+    nights.sort();
+    assert_eq!(nights, ["2026-11-20", "2026-11-21"]);
+    let history = fs::read_to_string(out.join("history.csv")).unwrap();
+    assert_eq!(
+        history
+            .lines()
+            .filter(|l| l.starts_with("2026-11-19,"))
+            .count(),
+        10
+    );
+}
+
+#[test]
+fn fail_on_mismatch_and_error_are_separate_choices() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("runs");
+    let run = |fail_on: &str| {
+        pathway(&[
+            "run",
+            "audits/example",
+            "--input",
+            "fixtures/districts",
+            "--out",
+            out.to_str().unwrap(),
+            "--date",
+            "2026-11-21",
+            "--fail-on",
+            fail_on,
+        ])
+    };
+    // The example has MISMATCH districts but no ERROR and no earlier night.
+    assert_exit(&run("error,regression"), 0);
+    let output = run("mismatch");
+    assert_exit(&output, 1);
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("failing the run (--fail-on): mismatch")
+    );
+    assert_exit(
+        &pathway(&[
+            "run",
+            "audits/example",
+            "--input",
+            "fixtures/districts",
+            "--fail-on",
+            "typo",
+        ]),
+        2,
+    );
+}
