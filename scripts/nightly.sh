@@ -4,7 +4,8 @@
 #   INPUT=/data/districts/$(date +%F) scripts/nightly.sh
 #
 # Runs the audit on tonight's input, compares the night with the previous one
-# (<out>/<date>/compare.csv), keeps the last KEEP runs, and exits non-zero when a
+# (<out>/<date>/compare.csv), writes the HTML dashboard (<out>/report.html), keeps the
+# last KEEP runs, and exits non-zero when a
 # district regressed or errored, so the scheduler shows red.
 #
 # Settings (environment):
@@ -41,6 +42,9 @@ if [ -n "$previous" ]; then
     "$PATHWAY" compare "$OUT/$previous" "$OUT/$DATE" --format csv > "$OUT/$DATE/compare.csv.tmp" \
         && mv "$OUT/$DATE/compare.csv.tmp" "$OUT/$DATE/compare.csv"
 fi
+
+# The team's dashboard, replaced atomically.
+"$PATHWAY" report --out "$OUT" --html "$OUT/report.html" || echo "nightly: the HTML report failed" >&2
 
 # Keep the last KEEP nights; history.csv keeps every night's summary.
 find "$OUT" -mindepth 1 -maxdepth 1 -type d -name '????-??-??' -printf '%f\n' | sort | head -n "-$KEEP" |

@@ -17,6 +17,7 @@
 mod csv_files;
 mod error;
 mod history;
+mod html;
 mod json;
 mod rows;
 mod terminal;
@@ -27,6 +28,7 @@ pub use csv_files::{
 };
 pub use error::{Error, Result};
 pub use history::{HistoryCount, full_match_counts, read_history, update_history};
+pub use html::{HtmlReport, TextTable, render_html};
 pub use json::{DistrictError, FileAccount, RunReport, SideRows, TableInfo};
 pub use pathway_mask::Masker;
 pub use rows::{

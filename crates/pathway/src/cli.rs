@@ -35,6 +35,22 @@ pub enum Command {
     Noise(NoiseArgs),
     /// Show each table's columns on both sides, their types and how they are compared.
     Schema(SchemaArgs),
+    /// Write the team's HTML dashboard for a run: trend, district grid, patterns, changes.
+    Report(ReportArgs),
+}
+
+/// Arguments of `pathway report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Output folder holding the runs and history.csv.
+    #[arg(long, short, default_value = "runs")]
+    pub out: PathBuf,
+    /// Run folder (default: the latest run in --out).
+    #[arg(long)]
+    pub run: Option<PathBuf>,
+    /// Where to write the self-contained HTML page.
+    #[arg(long)]
+    pub html: PathBuf,
 }
 
 /// Arguments of `pathway schema`.

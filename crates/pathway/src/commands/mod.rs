@@ -6,6 +6,7 @@ mod history;
 mod noise;
 mod patterns;
 mod query;
+mod report;
 mod run;
 mod schema;
 mod show;
@@ -28,5 +29,6 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Compare(args) => compare::compare(args).await,
         Command::Noise(args) => noise::noise(args).await,
         Command::Schema(args) => schema::schema(args).await,
+        Command::Report(args) => report::report(args).await,
     }
 }

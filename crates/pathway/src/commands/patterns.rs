@@ -18,7 +18,7 @@ use crate::cli::PatternsArgs;
 use crate::output::write_batches;
 
 /// The ranking query over the run's `categories` table.
-const PATTERNS_SQL: &str = "\
+pub(crate) const PATTERNS_SQL: &str = "\
 SELECT \"table\", \"column\", category,
        CASE WHEN category = 'value_remap' THEN legacy_value || ' → ' || beta_value
             WHEN category = 'date_shift' THEN CAST(shift_days AS VARCHAR) || ' day(s)'

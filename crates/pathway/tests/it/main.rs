@@ -11,6 +11,7 @@ mod noise;
 mod patterns;
 mod privacy;
 mod query;
+mod report;
 mod rules;
 mod run;
 mod show;

@@ -1,0 +1,425 @@
+//! The team's HTML dashboard: one self-contained file (inline CSS, SVG and a little JS, no
+//! network fetches) that a lead can open or attach.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::history::HistoryCount;
+use crate::rows::SummaryRow;
+
+/// A table of text cells (patterns, example rows).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextTable {
+    /// Column names.
+    pub header: Vec<String>,
+    /// Rows of cells.
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Everything the page shows; personal data must already be masked.
+#[derive(Debug, Clone, Default)]
+pub struct HtmlReport {
+    /// Audit name.
+    pub audit: String,
+    /// The night shown.
+    pub audit_date: String,
+    /// That night's summary rows.
+    pub summary: Vec<SummaryRow>,
+    /// FULL MATCH counts per night and table (from history.csv), oldest first.
+    pub history: Vec<HistoryCount>,
+    /// Top discrepancy patterns.
+    pub patterns: TextTable,
+    /// (table, district, before, after) for verdicts that changed since the previous night.
+    pub changes: Vec<(String, String, String, String)>,
+    /// The previous night, when there is one.
+    pub previous_date: Option<String>,
+    /// A few differing rows per (table, district), masked.
+    pub examples: BTreeMap<(String, String), TextTable>,
+}
+
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn status_class(status: &str) -> String {
+    status.to_lowercase().replace(' ', "-")
+}
+
+fn anchor(table: &str, district: &str) -> String {
+    let safe = |s: &str| {
+        s.chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect::<String>()
+    };
+    format!("d-{}-{}", safe(table), safe(district))
+}
+
+fn text_table(out: &mut String, table: &TextTable, class: &str) {
+    let _ = write!(out, "<table class=\"{class}\"><thead><tr>");
+    for h in &table.header {
+        let _ = write!(out, "<th>{}</th>", esc(h));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for row in &table.rows {
+        out.push_str("<tr>");
+        for cell in row {
+            let _ = write!(out, "<td>{}</td>", esc(cell));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table>");
+}
+
+/// The FULL MATCH trend: one line per table, plus the number of districts, as inline SVG.
+fn trend_svg(history: &[HistoryCount]) -> String {
+    let mut dates: Vec<&str> = history.iter().map(|h| h.audit_date.as_str()).collect();
+    dates.sort_unstable();
+    dates.dedup();
+    let mut tables: BTreeMap<&str, BTreeMap<&str, (u64, u64)>> = BTreeMap::new();
+    for h in history {
+        tables
+            .entry(&h.table)
+            .or_default()
+            .insert(&h.audit_date, (h.full_match, h.districts));
+    }
+    let max = history
+        .iter()
+        .map(|h| h.districts)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let (width, height, pad) = (640.0_f64, 220.0_f64, 36.0_f64);
+    let x = |i: usize| {
+        if dates.len() <= 1 {
+            pad + (width - 2.0 * pad) / 2.0
+        } else {
+            pad + (width - 2.0 * pad) * i as f64 / (dates.len() - 1) as f64
+        }
+    };
+    #[allow(clippy::cast_precision_loss)]
+    let y = |v: u64| height - pad - (height - 2.0 * pad) * v as f64 / max as f64;
+    let colors = [
+        "#2f7d32", "#1565c0", "#8e24aa", "#ef6c00", "#00838f", "#6d4c41",
+    ];
+    let mut svg = format!(
+        "<svg id=\"trend\" role=\"img\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" \
+         aria-label=\"FULL MATCH districts per night\">"
+    );
+    let _ = write!(
+        svg,
+        "<line x1=\"{pad}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" class=\"axis\"/>",
+        height - pad,
+        width - pad,
+        height - pad
+    );
+    let _ = write!(
+        svg,
+        "<text x=\"4\" y=\"{}\" class=\"label\">{max}</text>",
+        y(max) + 4.0
+    );
+    let _ = write!(
+        svg,
+        "<text x=\"4\" y=\"{}\" class=\"label\">0</text>",
+        y(0) + 4.0
+    );
+    for (i, date) in dates.iter().enumerate() {
+        let _ = write!(
+            svg,
+            "<text x=\"{}\" y=\"{}\" class=\"label\" text-anchor=\"middle\">{}</text>",
+            x(i),
+            height - 10.0,
+            esc(date)
+        );
+    }
+    // The number of districts, dashed: the line FULL MATCH should reach.
+    let totals: Vec<String> = dates
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| {
+            history
+                .iter()
+                .filter(|h| h.audit_date == *d)
+                .map(|h| h.districts)
+                .max()
+                .map(|t| format!("{:.1},{:.1}", x(i), y(t)))
+        })
+        .collect();
+    let _ = write!(
+        svg,
+        "<polyline class=\"districts\" fill=\"none\" stroke=\"#999\" stroke-dasharray=\"4 3\" points=\"{}\"/>",
+        totals.join(" ")
+    );
+    for (n, (table, points)) in tables.iter().enumerate() {
+        let color = colors[n % colors.len()];
+        let coords: Vec<String> = dates
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| {
+                points
+                    .get(d)
+                    .map(|(full, _)| format!("{:.1},{:.1}", x(i), y(*full)))
+            })
+            .collect();
+        let _ = write!(
+            svg,
+            "<polyline class=\"series\" data-table=\"{}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>",
+            esc(table),
+            coords.join(" ")
+        );
+        for (i, d) in dates.iter().enumerate() {
+            if let Some((full, total)) = points.get(d) {
+                let _ = write!(
+                    svg,
+                    "<circle class=\"point\" data-table=\"{t}\" data-date=\"{d}\" data-full-match=\"{full}\" data-districts=\"{total}\" \
+                     cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"{color}\"><title>{t} {d}: {full} of {total} FULL MATCH</title></circle>",
+                    x(i),
+                    y(*full),
+                    t = esc(table),
+                    d = esc(d),
+                );
+                let _ = write!(
+                    svg,
+                    "<text x=\"{:.1}\" y=\"{:.1}\" class=\"label\" fill=\"{color}\">{full}</text>",
+                    x(i) + 6.0,
+                    y(*full) - 6.0
+                );
+            }
+        }
+        let _ = write!(
+            svg,
+            "<text x=\"{}\" y=\"{}\" class=\"legend\" fill=\"{color}\">{}</text>",
+            width - pad - 120.0,
+            pad + 14.0 * n as f64,
+            esc(table)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}h1{font-size:20px}h2{font-size:16px;margin-top:28px}\
+table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}\
+.grid td.status a{color:inherit;text-decoration:none;display:block}.full-match{background:#c8e6c9}.accepted{background:#dcedc8}\
+.mismatch{background:#ffcdd2}.legacy-only,.beta-only{background:#ffe0b2}.error{background:#b0bec5}.hidden{display:none}\
+.axis{stroke:#999}.label,.legend{font-size:11px}.counts td:first-child{font-weight:600}.legend-button{cursor:pointer;margin-right:6px;border:1px solid #999;padding:2px 6px}";
+
+const SCRIPT: &str = "window.__errors=[];window.addEventListener('error',function(e){window.__errors.push(String(e.message));document.body.dataset.errors=window.__errors.length;});\
+(function(){var orig=console.error;console.error=function(){window.__errors.push(Array.prototype.join.call(arguments,' '));document.body.dataset.errors=window.__errors.length;orig.apply(console,arguments);};})();\
+document.addEventListener('DOMContentLoaded',function(){\
+document.querySelectorAll('.legend-button').forEach(function(b){b.addEventListener('click',function(){\
+var s=b.dataset.status;var active=b.classList.toggle('off');document.querySelectorAll('.grid td.status').forEach(function(td){\
+if(td.dataset.status===s){td.style.opacity=active?'0.25':'1';}});});});\
+var cells=document.querySelectorAll('.grid td.status');var counts={};cells.forEach(function(td){counts[td.dataset.status]=(counts[td.dataset.status]||0)+1;});\
+document.body.dataset.cells=cells.length;document.body.dataset.fullMatch=counts['FULL MATCH']||0;document.body.dataset.errors=window.__errors.length;document.body.dataset.ready='1';});";
+
+/// Render the page.
+#[must_use]
+pub fn render_html(report: &HtmlReport) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Beta Pathway · {} · {}</title>\
+         <style>{STYLE}</style><script>{SCRIPT}</script></head><body>",
+        esc(&report.audit),
+        esc(&report.audit_date)
+    );
+    let _ = write!(
+        out,
+        "<h1>Beta Pathway · audit {} · night {}</h1>",
+        esc(&report.audit),
+        esc(&report.audit_date)
+    );
+
+    // Districts per status and table.
+    let statuses = [
+        "FULL MATCH",
+        "ACCEPTED",
+        "MISMATCH",
+        "LEGACY ONLY",
+        "BETA ONLY",
+        "ERROR",
+    ];
+    let mut per_table: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
+    let mut districts: Vec<&str> = Vec::new();
+    for row in &report.summary {
+        *per_table
+            .entry(&row.table)
+            .or_default()
+            .entry(&row.status)
+            .or_default() += 1;
+        if !districts.contains(&row.district_id.as_str()) {
+            districts.push(&row.district_id);
+        }
+    }
+    districts.sort_unstable();
+    out.push_str(
+        "<table class=\"counts\" id=\"counts\"><thead><tr><th>table</th><th>districts</th>",
+    );
+    for s in statuses {
+        let _ = write!(out, "<th>{s}</th>");
+    }
+    out.push_str("</tr></thead><tbody>");
+    for (table, counts) in &per_table {
+        let _ = write!(
+            out,
+            "<tr data-table=\"{}\"><td>{}</td><td>{}</td>",
+            esc(table),
+            esc(table),
+            counts.values().sum::<u64>()
+        );
+        for s in statuses {
+            let _ = write!(
+                out,
+                "<td data-status=\"{s}\">{}</td>",
+                counts.get(s).copied().unwrap_or(0)
+            );
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table>");
+
+    out.push_str("<h2>FULL MATCH over time</h2>");
+    out.push_str(&trend_svg(&report.history));
+
+    out.push_str("<h2>Districts</h2><p>");
+    for s in statuses {
+        let _ = write!(
+            out,
+            "<span class=\"legend-button {}\" data-status=\"{s}\">{s}</span>",
+            status_class(s)
+        );
+    }
+    out.push_str("</p><table class=\"grid\" id=\"grid\"><thead><tr><th>district</th>");
+    for table in per_table.keys() {
+        let _ = write!(out, "<th>{}</th>", esc(table));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for district in &districts {
+        let _ = write!(out, "<tr><td>{}</td>", esc(district));
+        for table in per_table.keys() {
+            match report
+                .summary
+                .iter()
+                .find(|r| r.table == *table && r.district_id == *district)
+            {
+                Some(row) => {
+                    let _ = write!(
+                        out,
+                        "<td class=\"status {cls}\" data-status=\"{s}\" data-table=\"{t}\" data-district=\"{d}\"><a href=\"#{a}\">{s}</a></td>",
+                        cls = status_class(&row.status),
+                        s = esc(&row.status),
+                        t = esc(table),
+                        d = esc(district),
+                        a = anchor(table, district),
+                    );
+                }
+                None => out.push_str("<td></td>"),
+            }
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table>");
+
+    out.push_str("<h2>Top discrepancy patterns</h2>");
+    if report.patterns.rows.is_empty() {
+        out.push_str("<p>No changed cells.</p>");
+    } else {
+        text_table(&mut out, &report.patterns, "patterns");
+    }
+
+    match &report.previous_date {
+        Some(previous) => {
+            let _ = write!(out, "<h2>Since {}</h2>", esc(previous));
+            if report.changes.is_empty() {
+                out.push_str("<p id=\"changes\">No district changed its verdict.</p>");
+            } else {
+                let table = TextTable {
+                    header: ["table", "district", "before", "now", "change"]
+                        .map(String::from)
+                        .to_vec(),
+                    rows: report
+                        .changes
+                        .iter()
+                        .map(|(t, d, b, a)| {
+                            let change = if a == "FULL MATCH" {
+                                "fixed"
+                            } else if b == "FULL MATCH" {
+                                "regressed"
+                            } else {
+                                "changed"
+                            };
+                            vec![
+                                t.clone(),
+                                d.clone(),
+                                b.clone(),
+                                a.clone(),
+                                change.to_owned(),
+                            ]
+                        })
+                        .collect(),
+                };
+                text_table(&mut out, &table, "changes");
+            }
+        }
+        None => out.push_str(
+            "<h2>Since the previous night</h2><p id=\"changes\">This is the first night.</p>",
+        ),
+    }
+
+    out.push_str("<h2>District details</h2>");
+    for row in &report.summary {
+        let _ = write!(
+            out,
+            "<section id=\"{}\" class=\"detail\"><h3>{} · district {} · <span class=\"{}\">{}</span></h3>",
+            anchor(&row.table, &row.district_id),
+            esc(&row.table),
+            esc(&row.district_id),
+            status_class(&row.status),
+            esc(&row.status)
+        );
+        let counts = TextTable {
+            header: [
+                "legacy",
+                "beta",
+                "matched",
+                "changed",
+                "missing in beta",
+                "extra in beta",
+                "dup keys L/B",
+                "changed columns",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: vec![vec![
+                row.legacy_rows.to_string(),
+                row.beta_rows.to_string(),
+                row.matched_rows.to_string(),
+                row.changed_rows.to_string(),
+                row.missing_in_beta.to_string(),
+                row.extra_in_beta.to_string(),
+                format!("{}/{}", row.legacy_dup_keys, row.beta_dup_keys),
+                row.changed_columns.replace(';', ", "),
+            ]],
+        };
+        text_table(&mut out, &counts, "detail-counts");
+        if !row.error.is_empty() {
+            let _ = write!(
+                out,
+                "<pre class=\"error-message\">{}</pre>",
+                esc(&row.error)
+            );
+        }
+        if let Some(examples) = report
+            .examples
+            .get(&(row.table.clone(), row.district_id.clone()))
+        {
+            text_table(&mut out, examples, "examples");
+        }
+        out.push_str("</section>");
+    }
+    out.push_str("</body></html>\n");
+    out
+}

@@ -1,0 +1,163 @@
+//! `pathway report --out runs --html report.html`: the team's dashboard for a run.
+//!
+//! ```text
+//! pathway report --out runs --html report.html
+//! pathway report --out runs --run runs/2026-11-21 --html /srv/www/pathway.html
+//! ```
+//!
+//! One self-contained HTML file (inline CSS, SVG and JS; nothing fetched): the FULL MATCH trend
+//! from history.csv, districts × tables colored by status linking to each district's counts and a
+//! few masked differing rows, the top discrepancy patterns, and what changed since the previous
+//! night.
+
+use std::collections::BTreeMap;
+
+use anyhow::Context;
+use datafusion::prelude::SessionContext;
+use pathway_diff::Status;
+use pathway_diff::plan::{ident, literal};
+use pathway_report::{
+    HtmlReport, TextTable, atomic_write, full_match_counts, read_history, read_summary_csv,
+    render_html,
+};
+
+use crate::ExitStatus;
+use crate::catalog::{latest_run, register_run};
+use crate::cli::ReportArgs;
+use crate::output::text_rows;
+
+/// Differing rows shown per district.
+const EXAMPLE_ROWS: usize = 5;
+
+/// Write the HTML page.
+///
+/// # Errors
+/// An unreadable run or an unwritable --html path.
+pub async fn report(args: ReportArgs) -> anyhow::Result<ExitStatus> {
+    let run_dir = match &args.run {
+        Some(run) => run.clone(),
+        None => latest_run(&args.out)?,
+    };
+    let ctx = SessionContext::new();
+    let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
+    let catalog = register_run(&ctx, &run_dir, &masker).await?;
+    let summary = read_summary_csv(&run_dir.join("summary.csv"))?;
+    let audit = summary.first().map(|r| r.audit.clone()).unwrap_or_default();
+    let audit_date = summary
+        .first()
+        .map(|r| r.audit_date.clone())
+        .unwrap_or_default();
+
+    let mut history = read_history(&args.out.join("history.csv"))?;
+    history.retain(|r| r.audit == audit);
+    let history = full_match_counts(&history);
+
+    let patterns = if catalog.tables.iter().any(|t| t == "categories") {
+        let frame = ctx
+            .sql(&format!("{} LIMIT 10", super::patterns::PATTERNS_SQL))
+            .await?;
+        let header = frame
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        TextTable {
+            header,
+            rows: text_rows(&frame.collect().await?, "")?,
+        }
+    } else {
+        TextTable::default()
+    };
+
+    // The previous night of the same output folder, for fixed / regressed.
+    let mut nights: Vec<String> = std::fs::read_dir(&args.out)
+        .with_context(|| format!("cannot read `{}`", args.out.display()))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| chrono::NaiveDate::parse_from_str(n, "%Y-%m-%d").is_ok() && *n < audit_date)
+        .collect();
+    nights.sort();
+    let previous_date = nights.pop();
+    let mut changes = Vec::new();
+    if let Some(previous) = &previous_date {
+        let before = read_summary_csv(&args.out.join(previous).join("summary.csv"))?;
+        for now in &summary {
+            let was = before
+                .iter()
+                .find(|b| b.table == now.table && b.district_id == now.district_id);
+            let was = was.map_or("(absent)", |b| b.status.as_str());
+            if was != now.status {
+                changes.push((
+                    now.table.clone(),
+                    now.district_id.clone(),
+                    was.to_owned(),
+                    now.status.clone(),
+                ));
+            }
+        }
+    }
+
+    let mut examples = BTreeMap::new();
+    for row in summary
+        .iter()
+        .filter(|r| r.status != Status::FullMatch.as_str())
+    {
+        let view = format!("row_diff_{}", row.table);
+        let Some(info) = catalog.info.iter().find(|t| t.name == row.table) else {
+            continue;
+        };
+        if !catalog.tables.contains(&view) || info.key.is_empty() {
+            continue;
+        }
+        let mut select: Vec<String> = info.key.iter().map(|k| ident(k)).collect();
+        select.extend(["\"diff\"".to_owned(), "\"side\"".to_owned()]);
+        for column in row
+            .changed_columns
+            .split(';')
+            .filter(|c| info.compared_columns.iter().any(|x| x == c))
+        {
+            select.push(ident(&format!("legacy_{column}")));
+            select.push(ident(&format!("beta_{column}")));
+        }
+        let sql = format!(
+            "SELECT {} FROM {} WHERE \"district_id\" = {} ORDER BY \"diff\", {} LIMIT {EXAMPLE_ROWS}",
+            select.join(", "),
+            ident(&view),
+            literal(&row.district_id),
+            info.key
+                .iter()
+                .map(|k| ident(k))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let frame = ctx.sql(&sql).await?;
+        let header = frame
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        let rows = text_rows(&frame.collect().await?, "NULL")?;
+        if !rows.is_empty() {
+            examples.insert(
+                (row.table.clone(), row.district_id.clone()),
+                TextTable { header, rows },
+            );
+        }
+    }
+
+    let page = render_html(&HtmlReport {
+        audit,
+        audit_date,
+        summary,
+        history,
+        patterns,
+        changes,
+        previous_date,
+        examples,
+    });
+    atomic_write(&args.html, page.as_bytes())?;
+    eprintln!("wrote {}", args.html.display());
+    Ok(ExitStatus::Completed)
+}

@@ -1,0 +1,153 @@
+//! `pathway report`: the HTML dashboard, checked as text and in a real headless Chromium.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::{assert_exit, copy_tree, pathway, root, run_audit, run_example};
+
+/// Night 1: the example. Night 2: district 102 regresses (a first name with a trailing space).
+fn two_nights(tmp: &Path) -> PathBuf {
+    let runs = tmp.join("runs");
+    assert_exit(&run_example(&runs, "2026-11-20"), 0);
+    let input = tmp.join("night2");
+    copy_tree(&root().join("fixtures/districts"), &input);
+    let students = input.join("102/students.txt");
+    let bytes = fs::read(&students).unwrap();
+    let at = bytes.windows(6).position(|w| w == b"|John|").unwrap();
+    fs::write(
+        &students,
+        [&bytes[..at], b"|John |", &bytes[at + 6..]].concat(),
+    )
+    .unwrap();
+    assert_exit(&run_audit("audits/example", &input, &runs, "2026-11-21"), 0);
+    let html = tmp.join("report.html");
+    assert_exit(
+        &pathway(&[
+            "report",
+            "--out",
+            runs.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
+        ]),
+        0,
+    );
+    html
+}
+
+#[test]
+fn the_page_holds_the_trend_grid_patterns_and_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let page = fs::read_to_string(two_nights(tmp.path())).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "nothing is fetched"
+    );
+    // Trend: FULL MATCH students 2 then 1 of 5; enrollments 4 and 4.
+    for point in [
+        "data-table=\"students\" data-date=\"2026-11-20\" data-full-match=\"2\" data-districts=\"5\"",
+        "data-table=\"students\" data-date=\"2026-11-21\" data-full-match=\"1\" data-districts=\"5\"",
+        "data-table=\"enrollments\" data-date=\"2026-11-21\" data-full-match=\"4\" data-districts=\"5\"",
+    ] {
+        assert!(page.contains(point), "{point}");
+    }
+    assert_eq!(
+        page.matches("<td class=\"status ").count(),
+        10,
+        "5 districts x 2 tables"
+    );
+    assert!(page.contains(
+        "<td class=\"status mismatch\" data-status=\"MISMATCH\" data-table=\"students\" data-district=\"102\"><a href=\"#d-students-102\">MISMATCH</a></td>"
+    ));
+    assert!(page.contains("<section id=\"d-students-102\" class=\"detail\">"));
+    assert!(page.contains(
+        "<td>students</td><td>102</td><td>FULL MATCH</td><td>MISMATCH</td><td>regressed</td>"
+    ));
+    assert!(page.contains(
+        "<td>students</td><td>first_name</td><td>whitespace</td><td></td><td>2</td><td>3</td>"
+    ));
+    for secret in ["Amelia", "John", "Walker", "Smith"] {
+        assert!(!page.contains(secret), "{secret} leaked");
+    }
+}
+
+/// Debian's Chromium, if installed (scripts/install-test-deps.sh installs it; CI runs that).
+fn chromium() -> Option<PathBuf> {
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
+fn headless(profile: &Path) -> Command {
+    let mut command = Command::new(chromium().unwrap());
+    command.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--virtual-time-budget=2000",
+        "--window-size=1200,1600",
+    ]);
+    command.arg(format!("--user-data-dir={}", profile.display()));
+    command
+}
+
+#[test]
+fn the_page_renders_in_headless_chromium_without_errors() {
+    if chromium().is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have Chromium: scripts/install-test-deps.sh installs it"
+        );
+        eprintln!("skipped: no Chromium here (scripts/install-test-deps.sh installs it)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let html = two_nights(tmp.path());
+    let url = format!("file://{}", html.display());
+    let output = headless(&tmp.path().join("profile-dom"))
+        .arg("--dump-dom")
+        .arg(&url)
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&output.stdout);
+    let body = dom
+        .lines()
+        .find(|l| l.contains("<body"))
+        .unwrap_or_else(|| panic!("no body in:\n{dom}"));
+    // The page's own script counts what it rendered and records any error.
+    assert!(body.contains("data-ready=\"1\""), "{body}");
+    assert!(body.contains("data-errors=\"0\""), "{body}");
+    assert!(body.contains("data-cells=\"10\""), "{body}");
+    // FULL MATCH cells on night 2: enrollments 101, 102, 104, 255901 and students 255901.
+    assert!(body.contains("data-full-match=\"5\""), "{body}");
+    assert!(dom.contains("<svg id=\"trend\""));
+
+    let screenshot = tmp.path().join("report.png");
+    let output = headless(&tmp.path().join("profile-shot"))
+        .arg(format!("--screenshot={}", screenshot.display()))
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let png = fs::read(&screenshot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "a real screenshot ({} bytes)",
+        png.len()
+    );
+    // Keep it where a person can look at it after the test run.
+    let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report.png");
+    fs::copy(&screenshot, &keep).unwrap();
+    eprintln!("screenshot: {}", keep.display());
+}
