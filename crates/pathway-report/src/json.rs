@@ -72,6 +72,33 @@ pub struct TableInfo {
     pub rules: BTreeMap<String, String>,
 }
 
+/// What one transform of one district cost: a line of metrics.csv.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetricRow {
+    /// Night audited.
+    pub audit_date: String,
+    /// Audit name.
+    pub audit: String,
+    /// District id (`*` for the whole run).
+    pub district_id: String,
+    /// `legacy`, `beta`, or `run` for the whole run.
+    pub side: String,
+    /// Output table (`*` for the whole run).
+    pub table: String,
+    /// Input rows read for the district (all its files).
+    pub rows_read: u64,
+    /// Input rows loaded.
+    pub rows_loaded: u64,
+    /// Input rows rejected.
+    pub rows_rejected: u64,
+    /// Rows the transform wrote (for the run row: all of them).
+    pub rows_written: u64,
+    /// Seconds taken by the transform (for the run row: the whole run).
+    pub seconds: f64,
+    /// Peak resident memory of the run in MiB (run row only).
+    pub peak_rss_mib: Option<u64>,
+}
+
 /// Everything summary.json holds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RunReport {
@@ -117,6 +144,8 @@ pub struct RunReport {
     pub rule_hidden: Vec<RuleHiddenRow>,
     /// Things a person should look at (for example accepted differences that expired).
     pub warnings: Vec<String>,
+    /// Rows and time per district, side and table, and one row for the whole run.
+    pub metrics: Vec<MetricRow>,
 }
 
 impl RunReport {

@@ -29,7 +29,7 @@ pub use csv_files::{
 pub use error::{Error, Result};
 pub use history::{HistoryCount, full_match_counts, read_history, update_history};
 pub use html::{HtmlReport, TextTable, render_html};
-pub use json::{DistrictError, FileAccount, RunReport, SideRows, TableInfo};
+pub use json::{DistrictError, FileAccount, MetricRow, RunReport, SideRows, TableInfo};
 pub use pathway_mask::Masker;
 pub use rows::{
     CategoryRow, ColumnDiffRow, RuleHiddenRow, SummaryRow, category_rows, rows_for_table,

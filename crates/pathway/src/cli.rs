@@ -248,6 +248,9 @@ pub struct HistoryArgs {
     /// Only this audit.
     #[arg(long)]
     pub audit: Option<String>,
+    /// Show each night's run metrics (from <out>/metrics.csv) instead of FULL MATCH counts.
+    #[arg(long)]
+    pub metrics: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,

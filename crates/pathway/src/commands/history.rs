@@ -17,6 +17,9 @@ use crate::cli::{Format, HistoryArgs};
 /// # Errors
 /// When history.csv is unreadable or malformed.
 pub fn history(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
+    if args.metrics {
+        return metrics(args);
+    }
     let path = args.out.join("history.csv");
     let mut rows = read_history(&path)
         .with_context(|| format!("failed to read the history in `{}`", args.out.display()))?;
@@ -64,6 +67,69 @@ pub fn history(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
             stdout.write_all(&writer.into_inner()?)?;
         }
         Format::Json => writeln!(stdout, "{}", serde_json::to_string_pretty(&counts)?)?,
+    }
+    Ok(ExitStatus::Completed)
+}
+
+/// Per night: the run's time, rows and peak memory, from `<out>/metrics.csv`.
+fn metrics(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
+    let path = args.out.join("metrics.csv");
+    let mut rows: Vec<pathway_report::MetricRow> = Vec::new();
+    if path.exists() {
+        let mut reader = csv::Reader::from_path(&path)?;
+        for row in reader.deserialize() {
+            let row: pathway_report::MetricRow =
+                row.with_context(|| format!("`{}` is malformed", path.display()))?;
+            if row.side == "run" && args.audit.as_ref().is_none_or(|a| *a == row.audit) {
+                rows.push(row);
+            }
+        }
+    }
+    rows.sort_by(|a, b| (&a.audit_date, &a.audit).cmp(&(&b.audit_date, &b.audit)));
+    let mut stdout = std::io::stdout().lock();
+    match args.format {
+        Format::Table => {
+            let mut table = comfy_table::Table::new();
+            table
+                .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+                .set_header([
+                    "date",
+                    "audit",
+                    "seconds",
+                    "rows read",
+                    "rows rejected",
+                    "rows written",
+                    "rows/s",
+                    "peak MiB",
+                ]);
+            for r in &rows {
+                #[allow(clippy::cast_precision_loss)]
+                let rate = if r.seconds > 0.0 {
+                    (r.rows_written as f64 / r.seconds).round()
+                } else {
+                    0.0
+                };
+                table.add_row(vec![
+                    r.audit_date.clone(),
+                    r.audit.clone(),
+                    format!("{:.2}", r.seconds),
+                    r.rows_read.to_string(),
+                    r.rows_rejected.to_string(),
+                    r.rows_written.to_string(),
+                    format!("{rate}"),
+                    r.peak_rss_mib.map(|m| m.to_string()).unwrap_or_default(),
+                ]);
+            }
+            writeln!(stdout, "{table}")?;
+        }
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(Vec::new());
+            for r in &rows {
+                writer.serialize(r)?;
+            }
+            stdout.write_all(&writer.into_inner()?)?;
+        }
+        Format::Json => writeln!(stdout, "{}", serde_json::to_string_pretty(&rows)?)?,
     }
     Ok(ExitStatus::Completed)
 }

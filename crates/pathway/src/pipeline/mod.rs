@@ -19,8 +19,8 @@ use pathway_audit::{AuditSpec, Side};
 use pathway_diff::{DiffSpec, Status, TableDiff, diff_tables};
 use pathway_input::{Rejection, list_districts, read_district};
 use pathway_report::{
-    ColumnDiffRow, DistrictError, FileAccount, RunReport, SummaryRow, TableInfo, category_rows,
-    rows_for_table, rule_hidden_rows, update_history,
+    ColumnDiffRow, DistrictError, FileAccount, MetricRow, RunReport, SummaryRow, TableInfo,
+    atomic_write, category_rows, rows_for_table, rule_hidden_rows, update_history,
 };
 use pathway_transform::run_district;
 
@@ -58,6 +58,8 @@ pub struct RunResult {
 /// A district that fails is reported as ERROR in the result instead.
 pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     let started_at = now();
+    let clock = std::time::Instant::now();
+    let mut metrics: Vec<MetricRow> = Vec::new();
     let audit = AuditSpec::load(&settings.audit_dir)?;
     let list = list_districts(&settings.input).with_context(|| {
         format!(
@@ -135,7 +137,25 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             notes: f.notes.clone(),
         }));
         rejections.extend(input.rejections.iter().cloned());
+        let (read, loaded, rejected) = input.files.iter().fold((0, 0, 0), |(r, l, j), f| {
+            (r + f.rows_read, l + f.rows_loaded, j + f.rows_rejected)
+        });
         for outcome in run_district(&audit, &input, &staging).await {
+            if let Ok(written) = &outcome.result {
+                metrics.push(MetricRow {
+                    audit_date: settings.date.clone(),
+                    audit: audit.name.clone(),
+                    district_id: district.clone(),
+                    side: outcome.side.to_string(),
+                    table: outcome.table.clone(),
+                    rows_read: read,
+                    rows_loaded: loaded,
+                    rows_rejected: rejected,
+                    rows_written: written.rows,
+                    seconds: written.elapsed.as_secs_f64(),
+                    peak_rss_mib: None,
+                });
+            }
             if let Err(e) = outcome.result {
                 let message = e.to_string();
                 eprintln!(
@@ -289,11 +309,32 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     report.categories = categories;
     report.rule_hidden = rule_hidden;
     report.finished_at = now();
+    metrics.push(MetricRow {
+        audit_date: settings.date.clone(),
+        audit: audit.name.clone(),
+        district_id: "*".into(),
+        side: "run".into(),
+        table: "*".into(),
+        rows_read: report.input_files.iter().map(|f| f.rows_read).sum(),
+        rows_loaded: report.input_files.iter().map(|f| f.rows_loaded).sum(),
+        rows_rejected: report.rows_rejected,
+        rows_written: metrics.iter().map(|m| m.rows_written).sum(),
+        seconds: clock.elapsed().as_secs_f64(),
+        peak_rss_mib: peak_rss_mib(),
+    });
+    report.metrics = metrics;
 
     report.write_files(&staging)?;
 
     let run_dir = settings.out.join(&settings.date);
     publish(&staging, &run_dir)?;
+    update_metrics(
+        &settings.out.join("metrics.csv"),
+        &audit.name,
+        &settings.date,
+        &report.metrics,
+    )
+    .context("the run is published, but metrics.csv could not be updated")?;
     update_history(
         &settings.out.join("history.csv"),
         &audit.name,
@@ -347,6 +388,37 @@ async fn diff_table(
     )
     .await?;
     Ok(diff)
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`), in MiB.
+fn peak_rss_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
+}
+
+/// Swap this night's rows into `<out>/metrics.csv` (atomically), like history.csv.
+fn update_metrics(path: &Path, audit: &str, date: &str, rows: &[MetricRow]) -> anyhow::Result<()> {
+    let mut all: Vec<MetricRow> = Vec::new();
+    if path.exists() {
+        let mut reader = csv::Reader::from_path(path)
+            .with_context(|| format!("cannot read `{}`", path.display()))?;
+        for row in reader.deserialize() {
+            let row: MetricRow =
+                row.with_context(|| format!("`{}` is malformed", path.display()))?;
+            if !(row.audit == audit && row.audit_date == date) {
+                all.push(row);
+            }
+        }
+    }
+    all.extend(rows.iter().cloned());
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in &all {
+        writer.serialize(row)?;
+    }
+    atomic_write(path, &writer.into_inner()?)?;
+    Ok(())
 }
 
 /// The audit's rules (unset = exact) as the diff engine takes them.

@@ -50,3 +50,49 @@ fn history_gains_each_night_and_a_rerun_replaces_it() {
     assert!(table.contains("FULL MATCH"), "{table}");
     assert!(table.contains("2026-11-21"), "{table}");
 }
+
+#[test]
+fn each_run_records_its_metrics_and_a_rerun_replaces_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("runs");
+    assert_exit(&run_example(&out, "2026-11-21"), 0);
+    assert_exit(&run_example(&out, "2026-11-21"), 0);
+    let metrics = read_csv(&out.join("metrics.csv"));
+    assert_eq!(
+        metrics.len(),
+        21,
+        "5 districts x 2 tables x 2 sides, plus the run, once"
+    );
+    let row = metrics
+        .iter()
+        .find(|r| r["district_id"] == "101" && r["side"] == "legacy" && r["table"] == "students")
+        .unwrap();
+    let counts: Vec<&str> = ["rows_read", "rows_loaded", "rows_rejected", "rows_written"]
+        .iter()
+        .map(|c| row[*c].as_str())
+        .collect();
+    // District 101 sends 12 student and 6 enrollment rows, one student row ragged.
+    assert_eq!(counts, ["18", "17", "1", "10"]);
+    let run = metrics.iter().find(|r| r["side"] == "run").unwrap();
+    let counts: Vec<&str> = ["rows_read", "rows_loaded", "rows_rejected", "rows_written"]
+        .iter()
+        .map(|c| run[*c].as_str())
+        .collect();
+    // 74 input rows; legacy wrote 32 + 38, beta 29 + 39.
+    assert_eq!(counts, ["74", "73", "1", "138"]);
+    assert!(run["peak_rss_mib"].parse::<u64>().unwrap() > 0);
+    assert!(run["seconds"].parse::<f64>().unwrap() > 0.0);
+
+    let output = pathway(&[
+        "history",
+        "--out",
+        out.to_str().unwrap(),
+        "--metrics",
+        "--format",
+        "json",
+    ]);
+    assert_exit(&output, 0);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 1);
+    assert_eq!(json[0]["rows_written"], 138);
+}
