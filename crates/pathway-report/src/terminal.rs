@@ -10,8 +10,10 @@ use crate::rows::SummaryRow;
 
 fn new_table(header: &[&str]) -> Table {
     let mut table = Table::new();
+    // Fit the terminal's width when there is one; pipes and files get full lines.
     table
         .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
         .set_header(header.to_vec());
     table
 }

@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod cli;
 pub mod commands;
 mod exit;
+pub mod logging;
 mod output;
 pub mod pipeline;
 mod sources;
@@ -35,6 +36,7 @@ pub fn main() -> ExitCode {
             };
         }
     };
+    logging::init(args.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -57,13 +57,13 @@ pub async fn noise(args: NoiseArgs) -> anyhow::Result<ExitStatus> {
         let input = match read_district(&audit, &args.input, district, &masker) {
             Ok(input) => input,
             Err(e) => {
-                eprintln!("warning: district {district}: {e}");
+                tracing::warn!("warning: district {district}: {e}");
                 continue;
             }
         };
         for outcome in run_district(&audit, &input, scratch.path()).await {
             if let Err(e) = outcome.result {
-                eprintln!(
+                tracing::warn!(
                     "warning: table `{}`, district {district}: {}",
                     outcome.table,
                     e.to_string().lines().next().unwrap_or("")

@@ -57,7 +57,7 @@ impl RunLock {
                     };
                     let pid = field("pid");
                     if pid.parse::<u32>().is_ok_and(process_is_gone) {
-                        eprintln!(
+                        tracing::warn!(
                             "warning: taking over the lock of a run that no longer exists (pid {pid})"
                         );
                         let _ = fs::remove_file(&path);

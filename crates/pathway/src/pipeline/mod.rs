@@ -68,7 +68,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
         )
     })?;
     for (folder, reason) in &list.skipped {
-        eprintln!("warning: skipping input folder `{folder}`: {reason}");
+        tracing::warn!("warning: skipping input folder `{folder}`: {reason}");
     }
     if list.districts.is_empty() {
         bail!(
@@ -100,13 +100,14 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     let mut errors = Vec::new();
     let mut files = Vec::new();
     let mut rejections: Vec<Rejection> = Vec::new();
-    for (n, district) in list.districts.iter().enumerate() {
-        eprintln!("[{}/{}] district {district}", n + 1, list.districts.len());
+    let mut progress = crate::logging::Progress::new(list.districts.len());
+    for district in &list.districts {
+        let district_clock = std::time::Instant::now();
         let input = match read_district(&audit, &settings.input, district, &settings.masker) {
             Ok(input) => input,
             Err(e) => {
                 let message = format!("reading input: {e}");
-                eprintln!(
+                tracing::warn!(
                     "warning: audit `{}`, district {district}: {message}",
                     audit.name
                 );
@@ -122,6 +123,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
                     stage: "input".into(),
                     message,
                 });
+                progress.district_done(district, 0, district_clock.elapsed().as_secs_f64());
                 continue;
             }
         };
@@ -158,7 +160,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             }
             if let Err(e) = outcome.result {
                 let message = e.to_string();
-                eprintln!(
+                tracing::warn!(
                     "warning: audit `{}`, table `{}`, district {district}: {}",
                     audit.name,
                     outcome.table,
@@ -181,7 +183,14 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
                 });
             }
         }
+        let written = metrics
+            .iter()
+            .filter(|m| m.district_id == *district)
+            .map(|m| m.rows_written)
+            .sum();
+        progress.district_done(district, written, district_clock.elapsed().as_secs_f64());
     }
+    progress.finish();
     validation::write_validation_errors(
         &staging.join("validation_errors.parquet"),
         &settings.date,

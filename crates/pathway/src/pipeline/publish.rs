@@ -63,7 +63,7 @@ pub fn recover(out: &Path) -> anyhow::Result<()> {
                     format!("cannot remove the replaced run `{}`", path.display())
                 })?;
             } else {
-                eprintln!(
+                tracing::warn!(
                     "warning: restoring `{}`, left aside by a run that was stopped",
                     run_dir.display()
                 );

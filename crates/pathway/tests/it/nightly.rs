@@ -111,3 +111,45 @@ fn fail_on_mismatch_and_error_are_separate_choices() {
         2,
     );
 }
+
+#[test]
+fn json_logs_are_one_object_per_line_with_no_student_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("runs");
+    let output = pathway(&[
+        "--log-format",
+        "json",
+        "run",
+        "audits/example",
+        "--input",
+        "fixtures/districts",
+        "--out",
+        out.to_str().unwrap(),
+        "--date",
+        "2026-11-21",
+    ]);
+    assert_exit(&output, 0);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let events: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        events.len(),
+        5,
+        "one progress event per district:\n{stderr}"
+    );
+    let last = &events[4]["fields"];
+    assert_eq!(
+        (
+            last["district"].as_str(),
+            last["done"].as_u64(),
+            last["total"].as_u64()
+        ),
+        (Some("255901"), Some(5), Some(5))
+    );
+    assert_eq!(last["rows"], 56, "8 + 8 students and 20 + 20 enrollments");
+    for secret in ["Amelia", "Archer", "Sofia"] {
+        assert!(!stderr.contains(secret));
+    }
+}
