@@ -1,0 +1,18 @@
+# The pathway binary in a small image, for a Kubernetes CronJob or any container scheduler.
+#   docker build -t beta-pathway .
+#   docker run --rm -v /data:/data -e INPUT=/data/districts/2026-11-21 -e OUT=/data/runs beta-pathway
+# Not built in this project's CI: its machines run no Docker engine (see docs/nightly.md).
+FROM rust:1-bookworm AS build
+WORKDIR /src
+COPY . .
+RUN cargo build --release -p pathway
+
+FROM debian:bookworm-slim
+RUN useradd --system --home /work pathway
+COPY --from=build /src/target/release/pathway /usr/local/bin/pathway
+COPY scripts/nightly.sh /usr/local/bin/pathway-nightly
+COPY audits /work/audits
+WORKDIR /work
+USER pathway
+ENV PATHWAY=/usr/local/bin/pathway
+ENTRYPOINT ["/usr/local/bin/pathway-nightly"]
