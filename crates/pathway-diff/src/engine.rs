@@ -29,14 +29,7 @@ pub async fn diff_tables(
     spec: &DiffSpec,
     row_diff_dir: &Path,
 ) -> Result<TableDiff> {
-    let query = |step: &'static str| {
-        let table = spec.table.clone();
-        move |source: DataFusionError| Error::Query {
-            table: table.clone(),
-            step,
-            source,
-        }
-    };
+    let query = |step| query_error(&spec.table, step);
     let beta = &rename_beta_columns(ctx, beta, spec).await?;
     let legacy_schema = ctx
         .table(legacy)
@@ -418,14 +411,7 @@ async fn write_row_diff(
         std::fs::remove_dir_all(row_diff_dir).map_err(io)?;
     }
     std::fs::create_dir_all(row_diff_dir).map_err(io)?;
-    let on_error = |step| {
-        let table = spec.table.clone();
-        move |source| Error::Query {
-            table: table.clone(),
-            step,
-            source,
-        }
-    };
+    let on_error = |step| query_error(&spec.table, step);
     let row_diff = ctx
         .sql(sql)
         .await
@@ -450,14 +436,7 @@ async fn multiset_diff(
     schema: SchemaDiff,
     row_diff_dir: &Path,
 ) -> Result<TableDiff> {
-    let on_error = |step| {
-        let table = spec.table.clone();
-        move |source| Error::Query {
-            table: table.clone(),
-            step,
-            source,
-        }
-    };
+    let on_error = |step| query_error(&spec.table, step);
     let mut groups = Vec::new();
     for batch in collect(
         ctx,
@@ -492,6 +471,16 @@ async fn multiset_diff(
         groups,
         categories: Vec::new(),
     })
+}
+
+/// Maps a DataFusion error of one step of diffing `table` to [`Error::Query`].
+fn query_error(table: &str, step: &'static str) -> impl Fn(DataFusionError) -> Error {
+    let table = table.to_owned();
+    move |source| Error::Query {
+        table: table.clone(),
+        step,
+        source,
+    }
 }
 
 async fn collect(

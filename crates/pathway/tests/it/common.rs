@@ -110,3 +110,16 @@ pub fn assert_exit(output: &Output, code: i32) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// Make district 102 of an input copy regress: one first name sent with a trailing space.
+/// Only ASCII bytes change, so the file's Windows-1252 characters stay as they are.
+pub fn regress_district_102(input: &Path) {
+    let students = input.join("102/students.txt");
+    let bytes = std::fs::read(&students).unwrap();
+    let at = bytes.windows(6).position(|w| w == b"|John|").unwrap();
+    std::fs::write(
+        &students,
+        [&bytes[..at], b"|John |", &bytes[at + 6..]].concat(),
+    )
+    .unwrap();
+}

@@ -2,7 +2,9 @@
 
 use std::fs;
 
-use crate::common::{assert_exit, copy_tree, pathway, root, run_audit, run_example};
+use crate::common::{
+    assert_exit, copy_tree, pathway, regress_district_102, root, run_audit, run_example,
+};
 
 /// Night 1: the example as shipped. Night 2: beta zero-pads grades (the fix for district 101's
 /// `grade_level` mismatches) and district 102 now sends a first name with a trailing space.
@@ -20,16 +22,7 @@ fn two_nights(tmp: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf)
     fs::write(audit.join("beta/students.sql"), fixed).unwrap();
     let input = tmp.join("night2");
     copy_tree(&root().join("fixtures/districts"), &input);
-    let students = input.join("102/students.txt");
-    let bytes = fs::read(&students).unwrap();
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    assert!(text.contains("|John|"));
-    // Only ASCII changes, so the Windows-1252 bytes elsewhere stay as they are.
-    let changed: Vec<u8> = {
-        let at = bytes.windows(6).position(|w| w == b"|John|").unwrap();
-        [&bytes[..at], b"|John |", &bytes[at + 6..]].concat()
-    };
-    fs::write(&students, changed).unwrap();
+    regress_district_102(&input);
     assert_exit(
         &run_audit(audit.to_str().unwrap(), &input, &runs, "2026-11-21"),
         0,

@@ -3,7 +3,7 @@
 use std::fs;
 use std::process::Command;
 
-use crate::common::{assert_exit, copy_tree, pathway, root};
+use crate::common::{assert_exit, copy_tree, pathway, regress_district_102, root};
 
 fn nightly(
     out: &std::path::Path,
@@ -37,14 +37,7 @@ fn the_nightly_job_goes_red_on_regression_and_keeps_the_last_runs() {
     // District 102 regresses on the third night.
     let input = tmp.path().join("night3");
     copy_tree(&clean, &input);
-    let students = input.join("102/students.txt");
-    let bytes = fs::read(&students).unwrap();
-    let at = bytes.windows(6).position(|w| w == b"|John|").unwrap();
-    fs::write(
-        &students,
-        [&bytes[..at], b"|John |", &bytes[at + 6..]].concat(),
-    )
-    .unwrap();
+    regress_district_102(&input);
     let output = nightly(&out, &input, "2026-11-21", "2");
     assert_exit(&output, 1);
     assert!(

@@ -4,7 +4,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{assert_exit, copy_tree, pathway, root, run_audit, run_example};
+use crate::common::{
+    assert_exit, copy_tree, pathway, regress_district_102, root, run_audit, run_example,
+};
 
 /// Night 1: the example. Night 2: district 102 regresses (a first name with a trailing space).
 fn two_nights(tmp: &Path) -> PathBuf {
@@ -12,14 +14,7 @@ fn two_nights(tmp: &Path) -> PathBuf {
     assert_exit(&run_example(&runs, "2026-11-20"), 0);
     let input = tmp.join("night2");
     copy_tree(&root().join("fixtures/districts"), &input);
-    let students = input.join("102/students.txt");
-    let bytes = fs::read(&students).unwrap();
-    let at = bytes.windows(6).position(|w| w == b"|John|").unwrap();
-    fs::write(
-        &students,
-        [&bytes[..at], b"|John |", &bytes[at + 6..]].concat(),
-    )
-    .unwrap();
+    regress_district_102(&input);
     assert_exit(&run_audit("audits/example", &input, &runs, "2026-11-21"), 0);
     let html = tmp.join("report.html");
     assert_exit(
