@@ -70,10 +70,34 @@ pub fn recover(out: &Path) -> anyhow::Result<()> {
                 fs::rename(&path, &run_dir)
                     .with_context(|| format!("cannot restore `{}`", run_dir.display()))?;
             }
-        } else if name.starts_with(".history.csv.tmp-") || name.starts_with(".pathway.lock.tmp-") {
+        } else if is_temporary_file(&name) && path.is_file() {
             fs::remove_file(&path)
                 .with_context(|| format!("cannot remove `{}`", path.display()))?;
         }
     }
     Ok(())
+}
+
+/// `.<file>.tmp-<pid>`: a file written by `atomic_write` (history.csv, metrics.csv) or the lock,
+/// left behind when a run was killed before renaming it into place.
+fn is_temporary_file(name: &str) -> bool {
+    name.starts_with('.')
+        && name
+            .rsplit_once(".tmp-")
+            .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_temporary_file;
+
+    #[test]
+    fn every_atomic_write_leftover_is_recognised() {
+        assert!(is_temporary_file(".history.csv.tmp-123"));
+        assert!(is_temporary_file(".metrics.csv.tmp-9"));
+        assert!(is_temporary_file(".pathway.lock.tmp-77"));
+        assert!(!is_temporary_file("history.csv"));
+        assert!(!is_temporary_file(".pathway.lock"));
+        assert!(!is_temporary_file(".notes.tmp-x"));
+    }
 }
