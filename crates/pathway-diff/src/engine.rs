@@ -15,6 +15,7 @@ use crate::model::{
     CategoryCount, ColumnDiff, DiffSpec, GroupDiff, RuleHidden, SchemaDiff, TableDiff, TypeChange,
 };
 use crate::plan::{Plan, PlanColumn};
+use crate::triage;
 
 /// Diff the registered tables `legacy` and `beta` per group, write the row diff as Parquet under
 /// `row_diff_dir` (Hive-partitioned by the group column when there is one) and return the
@@ -183,39 +184,73 @@ pub async fn diff_tables(
     }
 
     let mut groups: BTreeMap<String, GroupDiff> = BTreeMap::new();
+    let dir = prepare_row_diff_dir(spec, row_diff_dir)?;
+    if spec.triage {
+        for chunk in triage::chunks(ctx, &plan, &spec.table, spec.chunk_rows).await? {
+            let found = triage::triage_chunk(ctx, &plan, &spec.table, &chunk).await?;
+            for (name, [legacy_side, beta_side]) in &found.profiles {
+                let mut entry = GroupDiff::empty(name);
+                if let Some(side) = legacy_side {
+                    entry.legacy_rows = side.rows;
+                    entry.legacy_dup_keys = side.dup_keys;
+                }
+                if let Some(side) = beta_side {
+                    entry.beta_rows = side.rows;
+                    entry.beta_dup_keys = side.dup_keys;
+                }
+                entry.multiset_equal = found.same_rows(name);
+                groups.insert(name.clone(), entry);
+            }
+            if let Some([legacy_rows, beta_rows]) = &found.residual_tables {
+                let residual = Plan {
+                    legacy_table: legacy_rows.clone(),
+                    beta_table: beta_rows.clone(),
+                    ..plan.clone()
+                };
+                write_row_diff(ctx, &residual, &residual.row_diff_sql(), spec, &dir).await?;
+            }
+            triage::release(ctx, &spec.table)?;
+        }
+    } else {
+        let group_entry = |groups: &mut BTreeMap<String, GroupDiff>, g: &str| {
+            groups
+                .entry(g.to_owned())
+                .or_insert_with(|| GroupDiff::empty(g))
+                .clone()
+        };
+        for (is_legacy, table) in [(true, legacy), (false, beta)] {
+            let batches = collect(
+                ctx,
+                &plan.side_stats_sql(table),
+                query("counting rows per key"),
+            )
+            .await?;
+            for batch in &batches {
+                let (g, rows, dups) = (strings(batch, 0), ints(batch, 1), ints(batch, 2));
+                for i in 0..batch.num_rows() {
+                    let name = g[i].clone().unwrap_or_default();
+                    let mut entry = group_entry(&mut groups, &name);
+                    if is_legacy {
+                        entry.legacy_rows = rows[i];
+                        entry.legacy_dup_keys = dups[i];
+                    } else {
+                        entry.beta_rows = rows[i];
+                        entry.beta_dup_keys = dups[i];
+                    }
+                    groups.insert(name, entry);
+                }
+            }
+        }
+        // The row diff goes to disk first; the remaining aggregates read it back, so they only
+        // touch the rows that differ.
+        write_row_diff(ctx, &plan, &plan.row_diff_sql(), spec, &dir).await?;
+    }
     let group_entry = |groups: &mut BTreeMap<String, GroupDiff>, g: &str| {
         groups
             .entry(g.to_owned())
             .or_insert_with(|| GroupDiff::empty(g))
             .clone()
     };
-    for (is_legacy, table) in [(true, legacy), (false, beta)] {
-        let batches = collect(
-            ctx,
-            &plan.side_stats_sql(table),
-            query("counting rows per key"),
-        )
-        .await?;
-        for batch in &batches {
-            let (g, rows, dups) = (strings(batch, 0), ints(batch, 1), ints(batch, 2));
-            for i in 0..batch.num_rows() {
-                let name = g[i].clone().unwrap_or_default();
-                let mut entry = group_entry(&mut groups, &name);
-                if is_legacy {
-                    entry.legacy_rows = rows[i];
-                    entry.legacy_dup_keys = dups[i];
-                } else {
-                    entry.beta_rows = rows[i];
-                    entry.beta_dup_keys = dups[i];
-                }
-                groups.insert(name, entry);
-            }
-        }
-    }
-
-    // The row diff goes to disk first; the remaining aggregates read it back, so they only touch
-    // the rows that differ.
-    let dir = write_row_diff(ctx, &plan, &plan.row_diff_sql(), spec, row_diff_dir).await?;
 
     let mut categories = Vec::new();
     if has_parquet(row_diff_dir) {
@@ -393,15 +428,8 @@ async fn rename_beta_columns(ctx: &SessionContext, beta: &str, spec: &DiffSpec) 
     Ok(name)
 }
 
-/// Write the row diff `sql` as Parquet under `row_diff_dir` (emptied first), Hive-partitioned
-/// by the group column. Returns the folder as a listing path.
-async fn write_row_diff(
-    ctx: &SessionContext,
-    plan: &Plan,
-    sql: &str,
-    spec: &DiffSpec,
-    row_diff_dir: &Path,
-) -> Result<String> {
+/// Empty (or create) `row_diff_dir`. Returns it as a listing path (`dir/`).
+fn prepare_row_diff_dir(spec: &DiffSpec, row_diff_dir: &Path) -> Result<String> {
     let io = |source| Error::Io {
         table: spec.table.clone(),
         path: row_diff_dir.to_path_buf(),
@@ -411,21 +439,32 @@ async fn write_row_diff(
         std::fs::remove_dir_all(row_diff_dir).map_err(io)?;
     }
     std::fs::create_dir_all(row_diff_dir).map_err(io)?;
+    Ok(format!("{}/", row_diff_dir.display()))
+}
+
+/// Add the rows of the row diff `sql` as Parquet files under `dir` (a listing path from
+/// [`prepare_row_diff_dir`]), Hive-partitioned by the group column. Each call writes new files.
+async fn write_row_diff(
+    ctx: &SessionContext,
+    plan: &Plan,
+    sql: &str,
+    spec: &DiffSpec,
+    dir: &str,
+) -> Result<()> {
     let on_error = |step| query_error(&spec.table, step);
     let row_diff = ctx
         .sql(sql)
         .await
         .map_err(on_error("planning the row diff"))?;
-    let dir = format!("{}/", row_diff_dir.display());
     let options = match &plan.group {
         Some(g) => DataFrameWriteOptions::new().with_partition_by(vec![g.clone()]),
         None => DataFrameWriteOptions::new(),
     };
     row_diff
-        .write_parquet(&dir, options, None)
+        .write_parquet(dir, options, None)
         .await
         .map_err(on_error("writing the row diff"))?;
-    Ok(dir)
+    Ok(())
 }
 
 /// A table without a key: both sides compared as multisets of rows.
@@ -462,7 +501,8 @@ async fn multiset_diff(
         }
     }
     groups.sort_by(|a, b| a.group.cmp(&b.group));
-    write_row_diff(ctx, plan, &plan.multiset_row_diff_sql(), spec, row_diff_dir).await?;
+    let dir = prepare_row_diff_dir(spec, row_diff_dir)?;
+    write_row_diff(ctx, plan, &plan.multiset_row_diff_sql(), spec, &dir).await?;
     Ok(TableDiff {
         table: spec.table.clone(),
         key: Vec::new(),
@@ -474,7 +514,7 @@ async fn multiset_diff(
 }
 
 /// Maps a DataFusion error of one step of diffing `table` to [`Error::Query`].
-fn query_error(table: &str, step: &'static str) -> impl Fn(DataFusionError) -> Error {
+pub(crate) fn query_error(table: &str, step: &'static str) -> impl Fn(DataFusionError) -> Error {
     let table = table.to_owned();
     move |source| Error::Query {
         table: table.clone(),
@@ -483,7 +523,7 @@ fn query_error(table: &str, step: &'static str) -> impl Fn(DataFusionError) -> E
     }
 }
 
-async fn collect(
+pub(crate) async fn collect(
     ctx: &SessionContext,
     sql: &str,
     on_error: impl Fn(DataFusionError) -> Error,
@@ -506,7 +546,7 @@ fn has_parquet(dir: &Path) -> bool {
     })
 }
 
-fn strings(batch: &RecordBatch, i: usize) -> Vec<Option<String>> {
+pub(crate) fn strings(batch: &RecordBatch, i: usize) -> Vec<Option<String>> {
     let column = cast(batch.column(i), &DataType::Utf8).expect("any column casts to text");
     let column = column.as_string::<i32>();
     (0..column.len())
@@ -514,7 +554,7 @@ fn strings(batch: &RecordBatch, i: usize) -> Vec<Option<String>> {
         .collect()
 }
 
-fn ints(batch: &RecordBatch, i: usize) -> Vec<u64> {
+pub(crate) fn ints(batch: &RecordBatch, i: usize) -> Vec<u64> {
     let column = cast(batch.column(i), &DataType::Int64).expect("counts are integers");
     let column = column.as_primitive::<Int64Type>();
     (0..column.len())

@@ -30,13 +30,17 @@
 pub mod classify;
 mod engine;
 mod error;
+pub mod fingerprint;
 mod model;
 pub mod plan;
+mod session;
+mod triage;
 mod udf;
 
 pub use engine::diff_tables;
 pub use error::{Error, Result};
 pub use model::{
-    CategoryCount, ColumnDiff, ColumnRules, DiffSpec, GroupDiff, RuleHidden, SchemaDiff, Status,
-    TableDiff, TypeChange,
+    CategoryCount, ColumnDiff, ColumnRules, DEFAULT_CHUNK_ROWS, DiffSpec, GroupDiff, RuleHidden,
+    SchemaDiff, Status, TableDiff, TypeChange,
 };
+pub use session::{DEFAULT_MEMORY_LIMIT, EngineSettings, parse_size, session_context};

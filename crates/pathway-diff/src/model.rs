@@ -85,7 +85,15 @@ pub struct DiffSpec {
     pub default_rules: ColumnRules,
     /// Rules per column (by legacy name).
     pub column_rules: Vec<(String, ColumnRules)>,
+    /// Triage first (see the crate docs): groups whose fingerprints match skip the join, and the
+    /// join sees only rows under keys that differ. `false` joins every row; results are the same.
+    pub triage: bool,
+    /// Triage groups in chunks of about this many rows (both sides), which bounds memory.
+    pub chunk_rows: u64,
 }
+
+/// Default [`DiffSpec::chunk_rows`]: about 200 MB of key profiles per chunk.
+pub const DEFAULT_CHUNK_ROWS: u64 = 4_000_000;
 
 impl DiffSpec {
     /// A spec with a key, no ignored columns and no grouping.
@@ -100,7 +108,23 @@ impl DiffSpec {
             rename: Vec::new(),
             default_rules: ColumnRules::default(),
             column_rules: Vec::new(),
+            triage: true,
+            chunk_rows: DEFAULT_CHUNK_ROWS,
         }
+    }
+
+    /// Turn triage on or off (see [`DiffSpec::triage`]).
+    #[must_use]
+    pub fn with_triage(mut self, triage: bool) -> DiffSpec {
+        self.triage = triage;
+        self
+    }
+
+    /// Set [`DiffSpec::chunk_rows`].
+    #[must_use]
+    pub fn with_chunk_rows(mut self, chunk_rows: u64) -> DiffSpec {
+        self.chunk_rows = chunk_rows;
+        self
     }
 
     /// Set the comparison rules: table-wide defaults and per-column rules.

@@ -430,6 +430,100 @@ impl Plan {
         )
     }
 
+    /// The group as non-null text: what the triage queries filter and group on.
+    #[must_use]
+    pub fn triage_group_expr(&self) -> String {
+        format!("COALESCE({}, '')", self.group_expr())
+    }
+
+    /// The hash of a row's key (see [`crate::fingerprint`]).
+    #[must_use]
+    pub fn key_hash_expr(&self) -> String {
+        let keys: Vec<String> = self.key.iter().map(|k| value("", k)).collect();
+        format!("{}({})", crate::fingerprint::ROW_HASH, keys.join(", "))
+    }
+
+    /// `IN` list of group names over [`Plan::triage_group_expr`].
+    fn in_groups(&self, groups: &[String]) -> String {
+        let list: Vec<String> = groups.iter().map(|g| literal(g)).collect();
+        format!("{} IN ({})", self.triage_group_expr(), list.join(", "))
+    }
+
+    /// Rows per group of one side (`__g`, `rows`), excluded groups left out. Reads no data
+    /// columns of a Hive-partitioned table.
+    #[must_use]
+    pub fn group_sizes_sql(&self, table: &str) -> String {
+        let filter = if self.exclude_groups.is_empty() || self.group.is_none() {
+            String::new()
+        } else {
+            let list: Vec<String> = self.exclude_groups.iter().map(|g| literal(g)).collect();
+            format!(
+                " WHERE {} NOT IN ({})",
+                self.triage_group_expr(),
+                list.join(", ")
+            )
+        };
+        format!(
+            "SELECT {g} AS \"__g\", count(*) AS \"rows\" FROM {table}{filter} GROUP BY 1",
+            g = self.triage_group_expr(),
+            table = ident(table),
+        )
+    }
+
+    /// One row per (group, key) of one side, for the groups listed: `__g`, `__kh` (hash of the
+    /// key), `__n` (rows with that key) and `__fp` (fingerprint of those rows: key and compared
+    /// columns). One scan of the side.
+    #[must_use]
+    pub fn key_profile_sql(&self, table: &str, groups: &[String]) -> String {
+        let mut row: Vec<String> = self.key.iter().map(|k| value("", k)).collect();
+        row.extend(self.compared.iter().map(|c| value("", c)));
+        format!(
+            "SELECT \"__g\", \"__kh\", count(*) AS \"__n\", {fp}(\"__rh\") AS \"__fp\" \
+             FROM (SELECT {g} AS \"__g\", {kh} AS \"__kh\", {hash}({row}) AS \"__rh\" \
+                   FROM {table} WHERE {filter}) AS s GROUP BY \"__g\", \"__kh\"",
+            fp = crate::fingerprint::FINGERPRINT,
+            hash = crate::fingerprint::ROW_HASH,
+            g = self.triage_group_expr(),
+            kh = self.key_hash_expr(),
+            row = row.join(", "),
+            table = ident(table),
+            filter = self.in_groups(groups),
+        )
+    }
+
+    /// Per group, from a [`Plan::key_profile_sql`] table: `__g`, `rows`, `dup_keys`, `dup_rows`
+    /// (rows under duplicated keys) and `fingerprint` (of all rows).
+    #[must_use]
+    pub fn group_profile_sql(keys_table: &str) -> String {
+        format!(
+            "SELECT \"__g\", sum(\"__n\") AS \"rows\", \
+             sum(CASE WHEN \"__n\" > 1 THEN 1 ELSE 0 END) AS \"dup_keys\", \
+             sum(CASE WHEN \"__n\" > 1 THEN \"__n\" ELSE 0 END) AS \"dup_rows\", \
+             {fp}(\"__fp\") AS \"fingerprint\" FROM {table} GROUP BY \"__g\"",
+            fp = crate::fingerprint::FINGERPRINT,
+            table = ident(keys_table),
+        )
+    }
+
+    /// The keys of the listed groups that need the exact row diff (`__g`, `__kh`): present on
+    /// one side only, duplicated on either side, or with rows that differ. A key that occurs
+    /// once per side with identical rows cannot appear in the row diff, so it is left out.
+    #[must_use]
+    pub fn residual_keys_sql(legacy_keys: &str, beta_keys: &str, groups: &[String]) -> String {
+        let list: Vec<String> = groups.iter().map(|g| literal(g)).collect();
+        let list = list.join(", ");
+        format!(
+            "SELECT COALESCE(l.\"__g\", b.\"__g\") AS \"__g\", COALESCE(l.\"__kh\", b.\"__kh\") AS \"__kh\" \
+             FROM (SELECT * FROM {legacy} WHERE \"__g\" IN ({list})) AS l \
+             FULL OUTER JOIN (SELECT * FROM {beta} WHERE \"__g\" IN ({list})) AS b \
+             ON l.\"__g\" = b.\"__g\" AND l.\"__kh\" = b.\"__kh\" \
+             WHERE l.\"__n\" IS NULL OR b.\"__n\" IS NULL OR l.\"__n\" <> 1 OR b.\"__n\" <> 1 \
+                OR l.\"__fp\" <> b.\"__fp\"",
+            legacy = ident(legacy_keys),
+            beta = ident(beta_keys),
+        )
+    }
+
     /// The group expression over the row diff table.
     fn row_diff_group(&self) -> String {
         match &self.group {

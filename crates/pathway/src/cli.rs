@@ -178,6 +178,41 @@ pub struct DiffArgs {
     /// (the table then goes to stderr).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// How the diff engine may use the machine (`pathway run` and `pathway diff`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct EngineArgs {
+    /// Memory that joins, sorts and aggregations may hold before spilling to disk
+    /// (e.g. 512MiB, 2GiB).
+    #[arg(long, value_parser = pathway_diff::parse_size, default_value = "1GiB", help_heading = "Engine")]
+    pub memory_limit: usize,
+    /// Folder for spill files (default: the system's temporary folder).
+    #[arg(long, help_heading = "Engine")]
+    pub spill_dir: Option<PathBuf>,
+    /// Triage districts in chunks of about this many rows (both sides together); smaller
+    /// chunks use less memory.
+    #[arg(long, default_value_t = pathway_diff::DEFAULT_CHUNK_ROWS, help_heading = "Engine")]
+    pub chunk_rows: u64,
+    /// Join every row instead of comparing fingerprints and row hashes first. Slower; the
+    /// results are the same.
+    #[arg(long, help_heading = "Engine")]
+    pub no_triage: bool,
+}
+
+impl EngineArgs {
+    /// The engine settings these flags ask for.
+    #[must_use]
+    pub fn settings(&self) -> pathway_diff::EngineSettings {
+        pathway_diff::EngineSettings {
+            memory_limit: self.memory_limit,
+            spill_dir: self.spill_dir.clone(),
+            chunk_rows: self.chunk_rows,
+            triage: !self.no_triage,
+        }
+    }
 }
 
 /// Arguments of `pathway query`.
@@ -238,6 +273,8 @@ pub struct RunArgs {
     /// run of <out> is not any more), `error` (a district is ERROR).
     #[arg(long, value_enum, value_delimiter = ',')]
     pub fail_on: Vec<FailOn>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 /// Conditions that make `pathway run` exit 1 for a scheduler.

@@ -13,7 +13,6 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use datafusion::prelude::SessionContext;
 use pathway_diff::{DiffSpec, Status, diff_tables};
 use pathway_report::{
     RunReport, TableInfo, mismatch_table, rows_for_table, status_table, summary_csv,
@@ -30,7 +29,9 @@ use crate::sources::register_source;
 pub async fn diff(args: DiffArgs) -> anyhow::Result<ExitStatus> {
     let started_at = now();
     let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
-    let ctx = SessionContext::new();
+    let engine = args.engine.settings();
+    let ctx = pathway_diff::session_context(&engine)
+        .context("cannot set up the diff engine (memory pool, spill folder)")?;
     for (name, path) in [("legacy", &args.left), ("beta", &args.right)] {
         if let Some(note) = register_source(&ctx, name, path).await? {
             eprintln!("warning: {note}");
@@ -71,7 +72,8 @@ pub async fn diff(args: DiffArgs) -> anyhow::Result<ExitStatus> {
     let spec = DiffSpec::new(table.clone(), args.key.clone())
         .with_group_by(group)
         .with_ignore(args.ignore.clone())
-        .with_rename(args.rename.clone());
+        .with_rename(args.rename.clone())
+        .with_engine(&engine);
     let table_rules = pathway_diff::ColumnRules {
         trim: args.trim,
         ignore_case: args.ignore_case,

@@ -31,6 +31,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
             .date
             .unwrap_or_else(|| chrono::Local::now().format("%Y-%m-%d").to_string()),
         masker: pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?,
+        engine: args.engine.settings(),
     };
     let result = execute(&settings).await?;
     let report = &result.report;

@@ -40,6 +40,8 @@ pub struct RunSettings {
     pub date: String,
     /// How personal values are shown in reports.
     pub masker: pathway_mask::Masker,
+    /// Memory pool, spilling and triage of the diff.
+    pub engine: pathway_diff::EngineSettings,
 }
 
 /// A finished run.
@@ -197,7 +199,8 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
         &rejections,
     )?;
 
-    let ctx = SessionContext::new();
+    let ctx = pathway_diff::session_context(&settings.engine)
+        .context("cannot set up the diff engine (memory pool, spill folder)")?;
     let mut summary: Vec<SummaryRow> = Vec::new();
     let mut column_diff: Vec<ColumnDiffRow> = Vec::new();
     let mut categories = Vec::new();
@@ -208,7 +211,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
         let diff = if table_failed.len() == list.districts.len() {
             None
         } else {
-            match diff_table(&ctx, &staging, table, &table_failed).await {
+            match diff_table(&ctx, &staging, table, &table_failed, &settings.engine).await {
                 Ok(diff) => Some(diff),
                 Err(e) => {
                     // A table-wide failure (e.g. districts disagreeing on a column type): every
@@ -360,6 +363,7 @@ async fn diff_table(
     staging: &Path,
     table: &pathway_audit::TableSpec,
     failed: &BTreeMap<String, String>,
+    engine: &pathway_diff::EngineSettings,
 ) -> anyhow::Result<TableDiff> {
     let mut names = Vec::new();
     for side in Side::BOTH {
@@ -379,6 +383,7 @@ async fn diff_table(
         .with_group_by(Some("district_id".into()))
         .with_ignore(table.ignore.clone())
         .with_exclude_groups(failed.keys().cloned().collect())
+        .with_engine(engine)
         .with_rename(table.rename.clone())
         .with_rules(
             column_rules(&table.compare),

@@ -14,4 +14,5 @@ mod query;
 mod report;
 mod rules;
 mod run;
+mod scale;
 mod show;

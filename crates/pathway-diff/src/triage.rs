@@ -1,0 +1,251 @@
+//! Triage: one scan per side decides which groups and keys need the exact row diff.
+//!
+//! Most districts match on most nights, and in a district that differs most rows are still
+//! identical. So before the row diff, each side is read once and reduced to one small row per
+//! key: the key's hash, its row count and the fingerprint of its rows (see [`crate::fingerprint`]).
+//! From those:
+//!
+//! - per group, row counts, duplicated keys and the fingerprint of all rows. Equal fingerprints
+//!   and row counts on both sides mean the same multiset of rows: a FULL MATCH, with no join;
+//! - for the other groups, the *residual* keys: on one side only, duplicated, or with rows that
+//!   differ. Only rows under those keys reach the exact row diff of [`crate::plan`], so with 1%
+//!   of rows differing the expensive join sees about 1% of the data.
+//!
+//! Groups are triaged in chunks of bounded size, so memory follows the largest chunk (at least
+//! the largest group), not the whole night.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::Decimal128Type;
+use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::datasource::MemTable;
+use datafusion::logical_expr::{Expr, in_list, lit};
+use datafusion::prelude::SessionContext;
+
+use crate::engine::{collect, ints, query_error, strings};
+use crate::error::Result;
+use crate::plan::Plan;
+
+/// One side of one group, as the triage scan saw it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct SideProfile {
+    pub rows: u64,
+    pub dup_keys: u64,
+    pub fingerprint: i128,
+}
+
+/// What the triage of one chunk found.
+#[derive(Debug, Default)]
+pub(crate) struct Triage {
+    /// Per group: legacy and beta profiles (`None` when the side has no rows).
+    pub profiles: BTreeMap<String, [Option<SideProfile>; 2]>,
+    /// Groups whose sides hold different multisets of rows.
+    pub differing: Vec<String>,
+    /// Registered views of the rows under residual keys, legacy then beta.
+    pub residual_tables: Option<[String; 2]>,
+}
+
+impl Triage {
+    /// True when both sides of `group` hold the same multiset of rows.
+    pub fn same_rows(&self, group: &str) -> bool {
+        !self.differing.iter().any(|g| g == group)
+    }
+}
+
+/// Split the groups of both sides into chunks of at most `chunk_rows` rows (legacy plus beta;
+/// a larger group is a chunk of its own). Sorted by group name.
+pub(crate) async fn chunks(
+    ctx: &SessionContext,
+    plan: &Plan,
+    table: &str,
+    chunk_rows: u64,
+) -> Result<Vec<Vec<String>>> {
+    let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
+    for side in [&plan.legacy_table, &plan.beta_table] {
+        let batches = collect(
+            ctx,
+            &plan.group_sizes_sql(side),
+            query_error(table, "counting rows per group"),
+        )
+        .await?;
+        for batch in &batches {
+            let (g, rows) = (strings(batch, 0), ints(batch, 1));
+            for i in 0..batch.num_rows() {
+                *sizes.entry(g[i].clone().unwrap_or_default()).or_default() += rows[i];
+            }
+        }
+    }
+    let mut chunks: Vec<Vec<String>> = Vec::new();
+    let mut current_rows = 0;
+    for (group, rows) in sizes {
+        match chunks.last_mut() {
+            Some(chunk) if current_rows + rows <= chunk_rows.max(1) => {
+                chunk.push(group);
+                current_rows += rows;
+            }
+            _ => {
+                chunks.push(vec![group]);
+                current_rows = rows;
+            }
+        }
+    }
+    Ok(chunks)
+}
+
+/// Triage the groups of one chunk. Registers `__keys_legacy` / `__keys_beta` and, when some
+/// group differs, the residual views; [`release`] drops them.
+pub(crate) async fn triage_chunk(
+    ctx: &SessionContext,
+    plan: &Plan,
+    table: &str,
+    groups: &[String],
+) -> Result<Triage> {
+    crate::fingerprint::register(ctx);
+    let names = ["__keys_legacy", "__keys_beta"];
+    let mut triage = Triage::default();
+    for (side, (source, keys)) in [&plan.legacy_table, &plan.beta_table]
+        .into_iter()
+        .zip(names)
+        .enumerate()
+    {
+        let on_error = query_error(table, "profiling keys");
+        let frame = ctx
+            .sql(&plan.key_profile_sql(source, groups))
+            .await
+            .map_err(&on_error)?;
+        let schema = Arc::new(frame.schema().as_arrow().clone());
+        let batches = frame.collect().await.map_err(&on_error)?;
+        let memory = MemTable::try_new(schema, vec![batches]).map_err(&on_error)?;
+        ctx.deregister_table(keys).map_err(&on_error)?;
+        ctx.register_table(keys, Arc::new(memory))
+            .map_err(&on_error)?;
+
+        for batch in collect(
+            ctx,
+            &Plan::group_profile_sql(keys),
+            query_error(table, "profiling groups"),
+        )
+        .await?
+        {
+            let g = strings(&batch, 0);
+            let (rows, dup_keys) = (ints(&batch, 1), ints(&batch, 2));
+            let fingerprints = batch.column(4).as_primitive::<Decimal128Type>();
+            for i in 0..batch.num_rows() {
+                let entry = triage
+                    .profiles
+                    .entry(g[i].clone().unwrap_or_default())
+                    .or_default();
+                entry[side] = Some(SideProfile {
+                    rows: rows[i],
+                    dup_keys: dup_keys[i],
+                    fingerprint: fingerprints.value(i),
+                });
+            }
+        }
+    }
+    triage.differing = triage
+        .profiles
+        .iter()
+        .filter(|(_, [l, b])| l != b || l.is_some_and(|l| l.dup_keys > 0))
+        .map(|(g, _)| g.clone())
+        .collect();
+    if triage.differing.is_empty() {
+        return Ok(triage);
+    }
+
+    // Residual keys per differing group; a group where most keys are residual is read whole.
+    let mut residual: BTreeMap<String, Vec<i128>> = BTreeMap::new();
+    for batch in collect(
+        ctx,
+        &Plan::residual_keys_sql(names[0], names[1], &triage.differing),
+        query_error(table, "finding the keys that differ"),
+    )
+    .await?
+    {
+        let hashes = batch.column(1).as_primitive::<Decimal128Type>();
+        for (i, g) in strings(&batch, 0).into_iter().enumerate() {
+            if hashes.is_valid(i) {
+                residual
+                    .entry(g.unwrap_or_default())
+                    .or_default()
+                    .push(hashes.value(i));
+            }
+        }
+    }
+    let mut whole = Vec::new();
+    let mut partial_groups = Vec::new();
+    let mut partial_keys = Vec::new();
+    for group in &triage.differing {
+        let keys = residual.remove(group).unwrap_or_default();
+        let rows = triage.profiles[group]
+            .iter()
+            .flatten()
+            .map(|p| p.rows)
+            .max()
+            .unwrap_or(0);
+        if keys.len() as u64 * 2 > rows {
+            whole.push(group.clone());
+        } else if !keys.is_empty() {
+            partial_groups.push(group.clone());
+            partial_keys.extend(keys);
+        }
+    }
+    let mut views = [String::new(), String::new()];
+    for (i, source) in [&plan.legacy_table, &plan.beta_table]
+        .into_iter()
+        .enumerate()
+    {
+        views[i] = format!("__residual_{}", ["legacy", "beta"][i]);
+        let on_error = query_error(table, "selecting the rows that differ");
+        let frame = ctx.table(source).await.map_err(&on_error)?;
+        let schema: DFSchema = frame.schema().clone();
+        let group = ctx
+            .parse_sql_expr(&plan.triage_group_expr(), &schema)
+            .map_err(&on_error)?;
+        let key_hash = ctx
+            .parse_sql_expr(&plan.key_hash_expr(), &schema)
+            .map_err(&on_error)?;
+        let texts = |groups: &[String]| -> Vec<Expr> { groups.iter().map(lit).collect() };
+        let mut keep: Option<Expr> = None;
+        let mut or = |e: Expr| keep = Some(keep.take().map_or(e.clone(), |k| k.or(e)));
+        if !whole.is_empty() {
+            or(in_list(group.clone(), texts(&whole), false));
+        }
+        if !partial_groups.is_empty() {
+            let hashes: Vec<Expr> = partial_keys
+                .iter()
+                .map(|&h| lit(ScalarValue::Decimal128(Some(h), 38, 0)))
+                .collect();
+            or(
+                in_list(group.clone(), texts(&partial_groups), false).and(in_list(
+                    key_hash.clone(),
+                    hashes,
+                    false,
+                )),
+            );
+        }
+        let keep = keep.unwrap_or_else(|| lit(false));
+        let view = frame.filter(keep).map_err(&on_error)?.into_view();
+        ctx.deregister_table(views[i].as_str()).map_err(&on_error)?;
+        ctx.register_table(views[i].as_str(), view)
+            .map_err(&on_error)?;
+    }
+    triage.residual_tables = Some(views);
+    Ok(triage)
+}
+
+/// Drop the tables [`triage_chunk`] registered.
+pub(crate) fn release(ctx: &SessionContext, table: &str) -> Result<()> {
+    for name in [
+        "__keys_legacy",
+        "__keys_beta",
+        "__residual_legacy",
+        "__residual_beta",
+    ] {
+        ctx.deregister_table(name)
+            .map_err(query_error(table, "releasing triage tables"))?;
+    }
+    Ok(())
+}
