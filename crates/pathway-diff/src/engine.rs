@@ -17,6 +17,9 @@ use crate::model::{
 use crate::plan::{Plan, PlanColumn};
 use crate::triage;
 
+/// Row diffs up to this many rows are aggregated from memory rather than from their files.
+const ROW_DIFF_IN_MEMORY: u64 = 1_000_000;
+
 /// Diff the registered tables `legacy` and `beta` per group, write the row diff as Parquet under
 /// `row_diff_dir` (Hive-partitioned by the group column when there is one) and return the
 /// per-group summary.
@@ -259,9 +262,31 @@ pub async fn diff_tables(
         if let Some(g) = &plan.group {
             read = read.table_partition_cols(vec![(g.clone(), DataType::Utf8)]);
         }
-        ctx.register_parquet(&name, &dir, read)
+        // The aggregates below read the row diff a few dozen times; read the files once and keep
+        // the rows in memory unless the row diff is large.
+        let frame = ctx
+            .read_parquet(&dir, read)
             .await
             .map_err(query("reading the row diff back"))?;
+        let rows = frame
+            .clone()
+            .count()
+            .await
+            .map_err(query("reading the row diff back"))?;
+        if rows as u64 <= ROW_DIFF_IN_MEMORY {
+            let schema = std::sync::Arc::new(frame.schema().as_arrow().clone());
+            let batches = frame
+                .collect()
+                .await
+                .map_err(query("reading the row diff back"))?;
+            let table = datafusion::datasource::MemTable::try_new(schema, vec![batches])
+                .map_err(query("reading the row diff back"))?;
+            ctx.register_table(&name, std::sync::Arc::new(table))
+                .map_err(query("reading the row diff back"))?;
+        } else {
+            ctx.register_table(&name, frame.into_view())
+                .map_err(query("reading the row diff back"))?;
+        }
 
         for batch in collect(
             ctx,
@@ -460,10 +485,16 @@ async fn write_row_diff(
         Some(g) => DataFrameWriteOptions::new().with_partition_by(vec![g.clone()]),
         None => DataFrameWriteOptions::new(),
     };
+    let clock = std::time::Instant::now();
     row_diff
         .write_parquet(dir, options, None)
         .await
         .map_err(on_error("writing the row diff"))?;
+    tracing::debug!(
+        seconds = clock.elapsed().as_secs_f64(),
+        "wrote the row diff of {}",
+        spec.table
+    );
     Ok(())
 }
 
@@ -528,8 +559,15 @@ pub(crate) async fn collect(
     sql: &str,
     on_error: impl Fn(DataFusionError) -> Error,
 ) -> Result<Vec<RecordBatch>> {
+    let clock = std::time::Instant::now();
     let frame = ctx.sql(sql).await.map_err(&on_error)?;
-    frame.collect().await.map_err(&on_error)
+    let batches = frame.collect().await.map_err(&on_error)?;
+    tracing::debug!(
+        seconds = clock.elapsed().as_secs_f64(),
+        "query {}",
+        sql.chars().take(90).collect::<String>()
+    );
+    Ok(batches)
 }
 
 fn has_parquet(dir: &Path) -> bool {

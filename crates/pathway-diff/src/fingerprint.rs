@@ -1,8 +1,8 @@
 //! Row hashes and order-independent fingerprints, as DataFusion functions.
 //!
 //! - `pathway_row_hash(c1, …, cn)`: a 126-bit hash of each row's values (a `DECIMAL(38, 0)`),
-//!   computed over Arrow's row format, which is typed, length-prefixed and marks nulls: `'a', 'bc'`
-//!   and `'ab', 'c'` hash differently, as do null and `''`, `1` and `1.0`.
+//!   column by column with xxh3-128 seeded by the column's position, with a marker for null:
+//!   `'a', 'bc'` and `'ab', 'c'` hash differently, as do null and `''` (see [`hash_rows`]).
 //! - `pathway_fingerprint(h)`: the sum of the hashes modulo 2^126, so the order of rows does not
 //!   matter but their multiplicity does. With the row count beside it, two groups with equal
 //!   fingerprints hold the same multiset of rows, except with probability about 2^-126.
@@ -27,6 +27,7 @@ use datafusion::logical_expr::{
     ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion::prelude::SessionContext;
+use xxhash_rust::xxh3::{xxh3_128, xxh3_128_with_seed};
 
 /// Name of the row hash function.
 pub const ROW_HASH: &str = "pathway_row_hash";
@@ -52,24 +53,89 @@ pub fn row_hash_udf() -> ScalarUDF {
 
 /// Hash each row of `columns` (all of the same length) to a 126-bit value.
 ///
+/// Column by column, each value is hashed with xxh3-128 seeded by its column's position (text
+/// and binary by their bytes, fixed-width values by their bytes, booleans as one byte, null as a
+/// marker no value hashes to); the per-column hashes of a row are added, and the sum is hashed
+/// again, so that a fingerprint (a sum over rows) keeps which values shared a row. Other types
+/// (lists, structs, dictionaries) are hashed through Arrow's row format.
+///
 /// # Errors
 /// A column type Arrow's row format cannot encode.
 pub fn hash_rows(columns: &[ArrayRef]) -> Result<Vec<i128>> {
     let Some(first) = columns.first() else {
         return Ok(Vec::new());
     };
-    let fields = columns
-        .iter()
-        .map(|c| SortField::new(c.data_type().clone()))
-        .collect();
-    let converter = RowConverter::new(fields)?;
-    let rows = converter.convert_columns(columns)?;
-    let mut out = Vec::with_capacity(first.len());
-    for row in &rows {
-        let hash = xxhash_rust::xxh3::xxh3_128(row.as_ref());
-        out.push(i128::from_ne_bytes(hash.to_ne_bytes()) & MASK);
+    let mut sums = vec![0_u128; first.len()];
+    for (position, column) in columns.iter().enumerate() {
+        let seed = 0x9E37_79B9_7F4A_7C15_u64.wrapping_mul(position as u64 + 1);
+        add_column(column, seed, &mut sums)?;
     }
-    Ok(out)
+    Ok(sums
+        .into_iter()
+        .map(|sum| {
+            let hash = xxh3_128(&sum.to_le_bytes());
+            i128::from_ne_bytes(hash.to_ne_bytes()) & MASK
+        })
+        .collect())
+}
+
+/// Add the hash of each value of `column` to `sums`.
+fn add_column(column: &ArrayRef, seed: u64, sums: &mut [u128]) -> Result<()> {
+    let null_hash = xxh3_128_with_seed(b"\xffpathway-null\xff", seed);
+    let nulls = column.logical_nulls();
+    let mut add = |value: &dyn Fn(usize) -> u128| {
+        for (row, sum) in sums.iter_mut().enumerate() {
+            let hash = if nulls.as_ref().is_some_and(|n| n.is_null(row)) {
+                null_hash
+            } else {
+                value(row)
+            };
+            *sum = sum.wrapping_add(hash);
+        }
+    };
+    let bytes = |b: &[u8]| xxh3_128_with_seed(b, seed);
+    match column.data_type() {
+        DataType::Utf8 => {
+            let a = column.as_string::<i32>();
+            add(&|row| bytes(a.value(row).as_bytes()));
+        }
+        DataType::LargeUtf8 => {
+            let a = column.as_string::<i64>();
+            add(&|row| bytes(a.value(row).as_bytes()));
+        }
+        DataType::Utf8View => {
+            let a = column.as_string_view();
+            add(&|row| bytes(a.value(row).as_bytes()));
+        }
+        DataType::Binary => {
+            let a = column.as_binary::<i32>();
+            add(&|row| bytes(a.value(row)));
+        }
+        DataType::LargeBinary => {
+            let a = column.as_binary::<i64>();
+            add(&|row| bytes(a.value(row)));
+        }
+        DataType::BinaryView => {
+            let a = column.as_binary_view();
+            add(&|row| bytes(a.value(row)));
+        }
+        DataType::Boolean => {
+            let a = column.as_boolean();
+            add(&|row| bytes(&[u8::from(a.value(row))]));
+        }
+        t if t.is_primitive() => {
+            let width = t.primitive_width().expect("primitive types have a width");
+            let data = column.to_data();
+            let values = &data.buffers()[0].as_slice()[data.offset() * width..];
+            add(&|row| bytes(&values[row * width..(row + 1) * width]));
+        }
+        other => {
+            let converter = RowConverter::new(vec![SortField::new(other.clone())])?;
+            let rows = converter.convert_columns(std::slice::from_ref(column))?;
+            add(&|row| bytes(rows.row(row).as_ref()));
+        }
+    }
+    Ok(())
 }
 
 /// Add `b` to the fingerprint `a` (modulo 2^126).

@@ -92,8 +92,9 @@ pub struct DiffSpec {
     pub chunk_rows: u64,
 }
 
-/// Default [`DiffSpec::chunk_rows`]: about 200 MB of key profiles per chunk.
-pub const DEFAULT_CHUNK_ROWS: u64 = 4_000_000;
+/// Default [`DiffSpec::chunk_rows`]: a chunk of this many rows (both sides) is held in memory
+/// once, a few hundred MB for a wide table.
+pub const DEFAULT_CHUNK_ROWS: u64 = 2_000_000;
 
 impl DiffSpec {
     /// A spec with a key, no ignored columns and no grouping.

@@ -470,6 +470,21 @@ impl Plan {
         )
     }
 
+    /// The rows of the listed groups of one side, with only the columns the diff uses (group,
+    /// key, compared), under their own names.
+    #[must_use]
+    pub fn chunk_rows_sql(&self, table: &str, groups: &[String]) -> String {
+        let mut columns: Vec<String> = self.group.iter().map(|g| ident(g)).collect();
+        columns.extend(self.key.iter().map(|k| ident(&k.name)));
+        columns.extend(self.compared.iter().map(|c| ident(&c.name)));
+        format!(
+            "SELECT {} FROM {} WHERE {}",
+            columns.join(", "),
+            ident(table),
+            self.in_groups(groups)
+        )
+    }
+
     /// One row per (group, key) of one side, for the groups listed: `__g`, `__kh` (hash of the
     /// key), `__n` (rows with that key) and `__fp` (fingerprint of those rows: key and compared
     /// columns). One scan of the side.

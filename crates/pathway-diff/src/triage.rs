@@ -61,7 +61,7 @@ pub(crate) async fn chunks(
     plan: &Plan,
     table: &str,
     chunk_rows: u64,
-) -> Result<Vec<Vec<String>>> {
+) -> Result<Vec<Chunk>> {
     let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
     for side in [&plan.legacy_table, &plan.beta_table] {
         let batches = collect(
@@ -77,16 +77,19 @@ pub(crate) async fn chunks(
             }
         }
     }
-    let mut chunks: Vec<Vec<String>> = Vec::new();
+    let mut chunks: Vec<Chunk> = Vec::new();
     let mut current_rows = 0;
     for (group, rows) in sizes {
         match chunks.last_mut() {
             Some(chunk) if current_rows + rows <= chunk_rows.max(1) => {
-                chunk.push(group);
+                chunk.groups.push(group);
                 current_rows += rows;
             }
             _ => {
-                chunks.push(vec![group]);
+                chunks.push(Chunk {
+                    groups: vec![group],
+                    in_memory: rows <= chunk_rows,
+                });
                 current_rows = rows;
             }
         }
@@ -94,29 +97,65 @@ pub(crate) async fn chunks(
     Ok(chunks)
 }
 
-/// Triage the groups of one chunk. Registers `__keys_legacy` / `__keys_beta` and, when some
-/// group differs, the residual views; [`release`] drops them.
+/// A chunk: its groups and whether its rows are few enough to hold in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Chunk {
+    pub groups: Vec<String>,
+    /// Read each side once into memory, so the rows that differ are picked from there rather
+    /// than read again. False for a single group larger than the chunk size.
+    pub in_memory: bool,
+}
+
+/// Triage the groups of one chunk. Registers `__keys_legacy` / `__keys_beta` (and the chunk's
+/// rows when held in memory) and, when some group differs, the residual views; [`release`]
+/// drops them.
 pub(crate) async fn triage_chunk(
     ctx: &SessionContext,
     plan: &Plan,
     table: &str,
-    groups: &[String],
+    chunk: &Chunk,
 ) -> Result<Triage> {
     crate::fingerprint::register(ctx);
+    let groups = &chunk.groups;
     let names = ["__keys_legacy", "__keys_beta"];
     let mut triage = Triage::default();
-    for (side, (source, keys)) in [&plan.legacy_table, &plan.beta_table]
-        .into_iter()
-        .zip(names)
-        .enumerate()
-    {
+    let mut sources = [plan.legacy_table.clone(), plan.beta_table.clone()];
+    for (side, keys) in names.into_iter().enumerate() {
         let on_error = query_error(table, "profiling keys");
+        if chunk.in_memory {
+            let held = ["__chunk_legacy", "__chunk_beta"][side];
+            let frame = ctx
+                .sql(&plan.chunk_rows_sql(&sources[side], groups))
+                .await
+                .map_err(&on_error)?;
+            let schema = Arc::new(frame.schema().as_arrow().clone());
+            let clock = std::time::Instant::now();
+            let batches = frame.collect().await.map_err(&on_error)?;
+            tracing::debug!(
+                seconds = clock.elapsed().as_secs_f64(),
+                groups = groups.len(),
+                "read the chunk of {}",
+                sources[side]
+            );
+            let memory = MemTable::try_new(schema, vec![batches]).map_err(&on_error)?;
+            ctx.deregister_table(held).map_err(&on_error)?;
+            ctx.register_table(held, Arc::new(memory))
+                .map_err(&on_error)?;
+            sources[side] = held.to_owned();
+        }
+        let source = &sources[side];
         let frame = ctx
             .sql(&plan.key_profile_sql(source, groups))
             .await
             .map_err(&on_error)?;
         let schema = Arc::new(frame.schema().as_arrow().clone());
+        let clock = std::time::Instant::now();
         let batches = frame.collect().await.map_err(&on_error)?;
+        tracing::debug!(
+            seconds = clock.elapsed().as_secs_f64(),
+            groups = groups.len(),
+            "profiled the keys of {source}"
+        );
         let memory = MemTable::try_new(schema, vec![batches]).map_err(&on_error)?;
         ctx.deregister_table(keys).map_err(&on_error)?;
         ctx.register_table(keys, Arc::new(memory))
@@ -193,10 +232,7 @@ pub(crate) async fn triage_chunk(
         }
     }
     let mut views = [String::new(), String::new()];
-    for (i, source) in [&plan.legacy_table, &plan.beta_table]
-        .into_iter()
-        .enumerate()
-    {
+    for (i, source) in sources.iter().enumerate() {
         views[i] = format!("__residual_{}", ["legacy", "beta"][i]);
         let on_error = query_error(table, "selecting the rows that differ");
         let frame = ctx.table(source).await.map_err(&on_error)?;
@@ -241,6 +277,8 @@ pub(crate) fn release(ctx: &SessionContext, table: &str) -> Result<()> {
     for name in [
         "__keys_legacy",
         "__keys_beta",
+        "__chunk_legacy",
+        "__chunk_beta",
         "__residual_legacy",
         "__residual_beta",
     ] {
