@@ -92,7 +92,7 @@ pub struct FileRead {
 }
 
 /// A row that could not be loaded.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Rejection {
     /// District id.
     pub district_id: String,

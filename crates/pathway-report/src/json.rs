@@ -18,7 +18,7 @@ pub struct SideRows {
 }
 
 /// Accounting for one input file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileAccount {
     /// District id.
     pub district_id: String,
@@ -118,6 +118,8 @@ pub struct RunReport {
     pub pathway_version: String,
     /// Districts audited.
     pub districts: Vec<String>,
+    /// Districts carried over from the previous run instead of being run again.
+    pub reused_districts: Vec<String>,
     /// The tables compared.
     pub tables: Vec<TableInfo>,
     /// Folders of the input that were not taken as districts, with the reason.

@@ -44,6 +44,10 @@ pub struct SummaryRow {
     /// Changed cells covered by an accepted difference (audit.toml `[[accepted]]`).
     #[serde(default)]
     pub accepted_cells: u64,
+    /// Carried over from the previous run because the district's input and the audit were
+    /// unchanged (or `--only mismatched` left it out).
+    #[serde(default)]
+    pub reused: bool,
 }
 
 /// One column's mismatches in one district: a line of column_diff.csv.

@@ -101,6 +101,7 @@ pub(crate) fn summary_schema() -> Schema {
             .map(|n| Field::new(*n, DataType::Utf8, true)),
     );
     fields.push(Field::new("accepted_cells", DataType::UInt64, true));
+    fields.push(Field::new("reused", DataType::Boolean, true));
     Schema::new(fields)
 }
 

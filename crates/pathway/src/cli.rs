@@ -273,8 +273,23 @@ pub struct RunArgs {
     /// run of <out> is not any more), `error` (a district is ERROR).
     #[arg(long, value_enum, value_delimiter = ',')]
     pub fail_on: Vec<FailOn>,
+    /// `mismatched`: run only the districts that were not FULL MATCH (or ACCEPTED) in every
+    /// table of the previous run, and carry the others over, changed or not.
+    #[arg(long, value_enum)]
+    pub only: Option<OnlyDistricts>,
+    /// Run every district. By default a district whose input files and audit folder are
+    /// byte-identical to the previous run's reuses that run's results (marked `reused`).
+    #[arg(long, conflicts_with = "only")]
+    pub no_reuse: bool,
     #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+/// Which districts `pathway run --only` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnlyDistricts {
+    /// Those that were not FULL MATCH (or ACCEPTED) in the previous run.
+    Mismatched,
 }
 
 /// Conditions that make `pathway run` exit 1 for a scheduler.

@@ -13,7 +13,8 @@ use pathway_diff::Status;
 use pathway_report::{mismatch_table, status_table};
 
 use crate::ExitStatus;
-use crate::cli::{FailOn, RunArgs};
+use crate::cli::{FailOn, OnlyDistricts, RunArgs};
+use crate::pipeline::reuse::ReuseMode;
 use crate::pipeline::{RunSettings, execute};
 
 /// Run the audit and print its summary.
@@ -32,14 +33,23 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
             .unwrap_or_else(|| chrono::Local::now().format("%Y-%m-%d").to_string()),
         masker: pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?,
         engine: args.engine.settings(),
+        reuse: match (args.only, args.no_reuse) {
+            (Some(OnlyDistricts::Mismatched), _) => ReuseMode::OnlyMismatched,
+            (None, true) => ReuseMode::Off,
+            (None, false) => ReuseMode::Unchanged,
+        },
     };
     let result = execute(&settings).await?;
     let report = &result.report;
 
     let mut stdout = std::io::stdout().lock();
+    let reused = match report.reused_districts.len() {
+        0 => String::new(),
+        n => format!(" ({n} reused from the previous run)"),
+    };
     writeln!(
         stdout,
-        "audit {} · night {} · {} districts · {} tables → {}",
+        "audit {} · night {} · {} districts{reused} · {} tables → {}",
         report.audit,
         report.audit_date,
         report.districts.len(),

@@ -7,6 +7,7 @@
 mod accepted;
 mod lock;
 mod publish;
+pub mod reuse;
 mod validation;
 
 use std::collections::BTreeMap;
@@ -42,6 +43,8 @@ pub struct RunSettings {
     pub masker: pathway_mask::Masker,
     /// Memory pool, spilling and triage of the diff.
     pub engine: pathway_diff::EngineSettings,
+    /// Which districts may be carried over from the previous run.
+    pub reuse: reuse::ReuseMode,
 }
 
 /// A finished run.
@@ -97,6 +100,16 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     std::fs::create_dir_all(&staging)
         .with_context(|| format!("cannot create `{}`", staging.display()))?;
 
+    let audit_fingerprint =
+        reuse::fingerprint_folder(&settings.audit_dir, env!("CARGO_PKG_VERSION"))
+            .with_context(|| format!("audit `{}`: cannot read the audit folder", audit.name))?;
+    let previous = match settings.reuse {
+        reuse::ReuseMode::Off => None,
+        _ => reuse::previous(&settings.out, &audit.name),
+    };
+    let mut input_fingerprints: BTreeMap<String, String> = BTreeMap::new();
+    let mut reused: BTreeMap<String, reuse::DistrictRecord> = BTreeMap::new();
+
     // table -> district -> message, for every (table, district) that is ERROR.
     let mut failed: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     let mut errors = Vec::new();
@@ -105,6 +118,29 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     let mut progress = crate::logging::Progress::new(list.districts.len());
     for district in &list.districts {
         let district_clock = std::time::Instant::now();
+        // An unreadable folder gets no fingerprint and is never reused; reading it fails below.
+        let fingerprint =
+            reuse::fingerprint_folder(&settings.input.join(district), "").unwrap_or_default();
+        if let Some(record) = reuse::reusable(
+            settings.reuse,
+            previous.as_ref().map(|(_, record)| record),
+            &audit_fingerprint,
+            district,
+            &fingerprint,
+        )
+        .filter(|_| !fingerprint.is_empty())
+        {
+            let record = record.for_night(&settings.date);
+            // The results stand for the input they were computed from.
+            input_fingerprints.insert(district.clone(), record.input_fingerprint.clone());
+            files.extend(record.files.iter().cloned());
+            rejections.extend(record.rejections.iter().cloned());
+            metrics.extend(record.metrics.iter().cloned());
+            reused.insert(district.clone(), record);
+            progress.district_done(district, 0, district_clock.elapsed().as_secs_f64());
+            continue;
+        }
+        input_fingerprints.insert(district.clone(), fingerprint);
         let input = match read_district(&audit, &settings.input, district, &settings.masker) {
             Ok(input) => input,
             Err(e) => {
@@ -206,18 +242,26 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     let mut categories = Vec::new();
     let mut rule_hidden = Vec::new();
     let mut report = RunReport::default();
+    let diffed: Vec<String> = list
+        .districts
+        .iter()
+        .filter(|d| !reused.contains_key(*d))
+        .cloned()
+        .collect();
+    let reused_names: Vec<String> = reused.keys().cloned().collect();
     for table in &audit.tables {
         let mut table_failed = failed.get(&table.name).cloned().unwrap_or_default();
-        let diff = if table_failed.len() == list.districts.len() {
+        let diff = if table_failed.len() >= diffed.len() {
             None
         } else {
-            match diff_table(&ctx, &staging, table, &table_failed, &settings.engine).await {
+            let skip: Vec<String> = table_failed.keys().chain(&reused_names).cloned().collect();
+            match diff_table(&ctx, &staging, table, &skip, &settings.engine).await {
                 Ok(diff) => Some(diff),
                 Err(e) => {
                     // A table-wide failure (e.g. districts disagreeing on a column type): every
                     // district not already failed becomes ERROR with the reason.
                     let message = format!("diff: {e:#}");
-                    for district in &list.districts {
+                    for district in &diffed {
                         table_failed
                             .entry(district.clone())
                             .or_insert_with(|| message.clone());
@@ -244,7 +288,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             &audit.name,
             &settings.date,
             &diff,
-            &list.districts,
+            &diffed,
             &table_failed,
             &table.pii,
             &settings.masker,
@@ -286,10 +330,34 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             &mut rows,
             &mut table_categories,
         ));
+        let mut columns = columns;
+        let mut table_rule_hidden = rule_hidden_rows(&settings.date, &diff);
+        if let Some((previous_run, _)) = &previous {
+            for (district, record) in &reused {
+                let of = |t: &String| *t == table.name;
+                rows.extend(record.summary.iter().filter(|r| of(&r.table)).cloned());
+                columns.extend(record.column_diff.iter().filter(|r| of(&r.table)).cloned());
+                table_categories.extend(record.categories.iter().filter(|r| of(&r.table)).cloned());
+                table_rule_hidden
+                    .extend(record.rule_hidden.iter().filter(|r| of(&r.table)).cloned());
+                reuse::link_district(previous_run, &staging, &table.name, district).with_context(
+                    || {
+                        format!(
+                            "audit `{}`, district {district}: cannot reuse the previous run",
+                            audit.name
+                        )
+                    },
+                )?;
+            }
+        }
+        rows.sort_by(|a, b| a.district_id.cmp(&b.district_id));
+        columns.sort_by(|a, b| (&a.district_id, &a.column).cmp(&(&b.district_id, &b.column)));
+        table_categories.sort_by(|a, b| a.district_id.cmp(&b.district_id));
+        table_rule_hidden.sort_by(|a, b| a.district_id.cmp(&b.district_id));
         summary.extend(rows);
         column_diff.extend(columns);
         categories.extend(table_categories);
-        rule_hidden.extend(rule_hidden_rows(&settings.date, &diff));
+        rule_hidden.extend(table_rule_hidden);
     }
 
     for row in &summary {
@@ -312,6 +380,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     report.started_at = started_at;
     report.pathway_version = env!("CARGO_PKG_VERSION").to_owned();
     report.districts = list.districts.clone();
+    report.reused_districts = reused_names.clone();
     report.skipped_folders = list.skipped.clone();
     report.rows_rejected = rejections.len() as u64;
     report.input_files = files;
@@ -337,6 +406,17 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     report.metrics = metrics;
 
     report.write_files(&staging)?;
+    let record = reuse::record_of(
+        &report,
+        &audit_fingerprint,
+        &input_fingerprints,
+        &rejections,
+    );
+    std::fs::write(
+        staging.join(reuse::FILE),
+        serde_json::to_string(&record).context("cannot serialise reuse.json")?,
+    )
+    .with_context(|| format!("cannot write `{}`", staging.join(reuse::FILE).display()))?;
 
     let run_dir = settings.out.join(&settings.date);
     publish(&staging, &run_dir)?;
@@ -362,7 +442,7 @@ async fn diff_table(
     ctx: &SessionContext,
     staging: &Path,
     table: &pathway_audit::TableSpec,
-    failed: &BTreeMap<String, String>,
+    skip: &[String],
     engine: &pathway_diff::EngineSettings,
 ) -> anyhow::Result<TableDiff> {
     let mut names = Vec::new();
@@ -382,7 +462,7 @@ async fn diff_table(
     let spec = DiffSpec::new(table.name.clone(), table.key.clone())
         .with_group_by(Some("district_id".into()))
         .with_ignore(table.ignore.clone())
-        .with_exclude_groups(failed.keys().cloned().collect())
+        .with_exclude_groups(skip.to_vec())
         .with_engine(engine)
         .with_rename(table.rename.clone())
         .with_rules(

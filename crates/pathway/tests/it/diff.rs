@@ -125,8 +125,8 @@ fn csv_files_with_renamed_and_ignored_columns_are_one_group() {
     assert_eq!(
         stdout,
         format!(
-            "audit_date,table,district_id,status,legacy_rows,beta_rows,matched_rows,changed_rows,missing_in_beta,extra_in_beta,legacy_dup_keys,beta_dup_keys,changed_columns,audit,error,accepted_cells\n\
-             {today},students,*,MISMATCH,3,3,1,1,1,1,0,0,grade,diff,,0\n"
+            "audit_date,table,district_id,status,legacy_rows,beta_rows,matched_rows,changed_rows,missing_in_beta,extra_in_beta,legacy_dup_keys,beta_dup_keys,changed_columns,audit,error,accepted_cells,reused\n\
+             {today},students,*,MISMATCH,3,3,1,1,1,1,0,0,grade,diff,,0,false\n"
         )
     );
     // The summary table went to stderr, so stdout stays machine-readable.

@@ -12,6 +12,7 @@ mod patterns;
 mod privacy;
 mod query;
 mod report;
+mod reuse;
 mod rules;
 mod run;
 mod scale;

@@ -1,0 +1,265 @@
+//! Incremental nights: a district whose input files and audit definition are byte for byte those
+//! of the previous run reuses that run's results instead of being read, transformed and diffed.
+//!
+//! Every run writes `reuse.json`: the fingerprint of the audit folder and, per district, the
+//! fingerprint of its input folder and everything the run reported about it (summary, column
+//! diff, categories, rule counts, files read, rejected rows, metrics). The next run compares
+//! fingerprints; a district that matches, and was not ERROR, gets those rows back (with the new
+//! date, `reused = true`) and hard links to the previous run's Parquet (legacy, beta, row diff),
+//! so the new run folder is complete and queryable on its own.
+//!
+//! `--only mismatched` reuses every district that was FULL MATCH (or ACCEPTED) in every table
+//! last time, whatever changed, and runs the others: the quick check after a fix to the beta code.
+//! `--no-reuse` runs everything.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use pathway_input::Rejection;
+use pathway_report::{
+    CategoryRow, ColumnDiffRow, FileAccount, MetricRow, RuleHiddenRow, RunReport, SummaryRow,
+};
+use serde::{Deserialize, Serialize};
+
+/// File name of the record in each run folder.
+pub const FILE: &str = "reuse.json";
+
+/// Which districts may be carried over from the previous run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ReuseMode {
+    /// Districts whose input and audit are unchanged.
+    #[default]
+    Unchanged,
+    /// Districts that were FULL MATCH (or ACCEPTED) in every table, changed or not.
+    OnlyMismatched,
+    /// None: run every district.
+    Off,
+}
+
+/// What one run knows about its districts, for the next run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReuseRecord {
+    /// Audit name.
+    pub audit: String,
+    /// Fingerprint of the audit folder and the pathway version.
+    pub audit_fingerprint: String,
+    /// Per district.
+    pub districts: BTreeMap<String, DistrictRecord>,
+}
+
+/// Everything a run reported about one district.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DistrictRecord {
+    /// Fingerprint of the district's input folder.
+    pub input_fingerprint: String,
+    pub summary: Vec<SummaryRow>,
+    pub column_diff: Vec<ColumnDiffRow>,
+    pub categories: Vec<CategoryRow>,
+    pub rule_hidden: Vec<RuleHiddenRow>,
+    pub files: Vec<FileAccount>,
+    pub rejections: Vec<Rejection>,
+    pub metrics: Vec<MetricRow>,
+}
+
+impl DistrictRecord {
+    /// Every table of the district was ERROR-free.
+    fn has_errors(&self) -> bool {
+        self.summary.iter().any(|r| r.status == "ERROR")
+    }
+
+    /// Every table matched (FULL MATCH or ACCEPTED).
+    fn all_matched(&self) -> bool {
+        !self.summary.is_empty()
+            && self
+                .summary
+                .iter()
+                .all(|r| r.status == "FULL MATCH" || r.status == "ACCEPTED")
+    }
+
+    /// The record with its rows moved to night `date` and marked reused.
+    pub fn for_night(&self, date: &str) -> DistrictRecord {
+        let mut record = self.clone();
+        for row in &mut record.summary {
+            row.audit_date = date.to_owned();
+            row.reused = true;
+        }
+        for row in &mut record.column_diff {
+            row.audit_date = date.to_owned();
+        }
+        for row in &mut record.categories {
+            row.audit_date = date.to_owned();
+        }
+        for row in &mut record.rule_hidden {
+            row.audit_date = date.to_owned();
+        }
+        for row in &mut record.metrics {
+            row.audit_date = date.to_owned();
+            // Nothing was read or transformed for it tonight.
+            row.seconds = 0.0;
+        }
+        record
+    }
+}
+
+/// Fingerprint of every file below `dir` (relative path and content), sorted by path, plus
+/// `salt`. Hex, 32 characters.
+///
+/// # Errors
+/// A file that cannot be read.
+pub fn fingerprint_folder(dir: &Path, salt: &str) -> anyhow::Result<String> {
+    let mut files = Vec::new();
+    collect_files(dir, dir, &mut files)?;
+    files.sort();
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    hasher.update(salt.as_bytes());
+    for relative in files {
+        let path = dir.join(&relative);
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
+        let name = relative.to_string_lossy();
+        // Lengths first, so no two different folders hash the same byte stream.
+        hasher.update(&(name.len() as u64).to_le_bytes());
+        hasher.update(name.as_bytes());
+        hasher.update(&(bytes.len() as u64).to_le_bytes());
+        hasher.update(&bytes);
+    }
+    Ok(format!("{:032x}", hasher.digest128()))
+}
+
+fn collect_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("cannot list `{}`", dir.display()))?;
+    for entry in entries {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            collect_files(root, &path, out)?;
+        } else {
+            out.push(path.strip_prefix(root).unwrap_or(&path).to_path_buf());
+        }
+    }
+    Ok(())
+}
+
+/// The record of the latest run of `audit` in `out`, with its folder. Runs without a record
+/// (or with an unreadable one) are passed over.
+pub fn previous(out: &Path, audit: &str) -> Option<(PathBuf, ReuseRecord)> {
+    let mut nights: Vec<PathBuf> = std::fs::read_dir(out)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| chrono::NaiveDate::parse_from_str(n, "%Y-%m-%d").is_ok())
+        })
+        .collect();
+    nights.sort();
+    nights.into_iter().rev().find_map(|night| {
+        let text = std::fs::read_to_string(night.join(FILE)).ok()?;
+        let record: ReuseRecord = serde_json::from_str(&text).ok()?;
+        (record.audit == audit).then_some((night, record))
+    })
+}
+
+/// Whether `district` may be carried over from `previous` under `mode`.
+pub fn reusable<'a>(
+    mode: ReuseMode,
+    previous: Option<&'a ReuseRecord>,
+    audit_fingerprint: &str,
+    district: &str,
+    input_fingerprint: &str,
+) -> Option<&'a DistrictRecord> {
+    let previous = previous?;
+    let record = previous.districts.get(district)?;
+    if record.has_errors() {
+        return None;
+    }
+    match mode {
+        ReuseMode::Off => None,
+        ReuseMode::OnlyMismatched => record.all_matched().then_some(record),
+        ReuseMode::Unchanged => (previous.audit_fingerprint == audit_fingerprint
+            && record.input_fingerprint == input_fingerprint)
+            .then_some(record),
+    }
+}
+
+/// Link (or copy) the previous run's Parquet of `district` for `table` into the staging folder:
+/// both sides and the row diff.
+///
+/// # Errors
+/// A file that can be neither linked nor copied.
+pub fn link_district(
+    previous_run: &Path,
+    staging: &Path,
+    table: &str,
+    district: &str,
+) -> anyhow::Result<()> {
+    let partition = format!("district_id={district}");
+    for part in ["legacy", "beta", "row_diff"] {
+        let from = previous_run.join(part).join(table).join(&partition);
+        if !from.is_dir() {
+            continue;
+        }
+        let to = staging.join(part).join(table).join(&partition);
+        std::fs::create_dir_all(&to)
+            .with_context(|| format!("cannot create `{}`", to.display()))?;
+        for entry in std::fs::read_dir(&from)? {
+            let entry = entry?;
+            let target = to.join(entry.file_name());
+            if std::fs::hard_link(entry.path(), &target).is_err() {
+                std::fs::copy(entry.path(), &target).with_context(|| {
+                    format!(
+                        "cannot copy `{}` from the previous run",
+                        entry.path().display()
+                    )
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// This run's record, built from its report.
+pub fn record_of(
+    report: &RunReport,
+    audit_fingerprint: &str,
+    input_fingerprints: &BTreeMap<String, String>,
+    rejections: &[Rejection],
+) -> ReuseRecord {
+    let mut districts = BTreeMap::new();
+    for (district, fingerprint) in input_fingerprints {
+        let of = |d: &String| d == district;
+        districts.insert(
+            district.clone(),
+            DistrictRecord {
+                input_fingerprint: fingerprint.clone(),
+                summary: report
+                    .summary
+                    .iter()
+                    .filter(|r| of(&r.district_id))
+                    .map(|r| SummaryRow {
+                        reused: false,
+                        ..r.clone()
+                    })
+                    .collect(),
+                column_diff: filtered(&report.column_diff, |r| of(&r.district_id)),
+                categories: filtered(&report.categories, |r| of(&r.district_id)),
+                rule_hidden: filtered(&report.rule_hidden, |r| of(&r.district_id)),
+                files: filtered(&report.input_files, |r| of(&r.district_id)),
+                rejections: filtered(rejections, |r| of(&r.district_id)),
+                metrics: filtered(&report.metrics, |r| of(&r.district_id)),
+            },
+        );
+    }
+    ReuseRecord {
+        audit: report.audit.clone(),
+        audit_fingerprint: audit_fingerprint.to_owned(),
+        districts,
+    }
+}
+
+fn filtered<T: Clone>(rows: &[T], keep: impl Fn(&T) -> bool) -> Vec<T> {
+    rows.iter().filter(|r| keep(r)).cloned().collect()
+}

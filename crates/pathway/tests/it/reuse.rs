@@ -1,0 +1,167 @@
+//! Incremental nights: unchanged districts are carried over from the previous run, with the
+//! same figures a full run gives; `--only mismatched` re-runs only the districts that differed.
+
+use std::path::Path;
+
+use crate::common::{
+    assert_exit, copy_tree, pathway, read_csv, regress_district_102, root, run_audit,
+};
+
+/// summary.csv rows without the columns that legitimately differ between a reused and a full
+/// run of the same night (`reused`).
+fn figures(run: &Path) -> Vec<String> {
+    read_csv(&run.join("summary.csv"))
+        .into_iter()
+        .map(|mut r| {
+            r.remove("reused");
+            format!("{r:?}")
+        })
+        .collect()
+}
+
+fn reused_column(run: &Path) -> Vec<(String, String, String)> {
+    read_csv(&run.join("summary.csv"))
+        .into_iter()
+        .map(|r| {
+            (
+                r["table"].clone(),
+                r["district_id"].clone(),
+                r["reused"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn unchanged_districts_are_reused_with_the_figures_of_a_full_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("input");
+    copy_tree(&root().join("fixtures/districts"), &input);
+    let out = tmp.path().join("runs");
+    assert_exit(&run_audit("audits/example", &input, &out, "2026-11-20"), 0);
+
+    // Night two: district 102 sends a changed file, the four others send the same bytes.
+    regress_district_102(&input);
+    let output = run_audit("audits/example", &input, &out, "2026-11-21");
+    assert_exit(&output, 0);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("5 districts (4 reused from the previous run)"),
+        "{stdout}"
+    );
+    let night = out.join("2026-11-21");
+    let reused: Vec<(String, String, String)> = reused_column(&night);
+    let mut expected = Vec::new();
+    for table in ["enrollments", "students"] {
+        for district in ["101", "102", "103", "104", "255901"] {
+            let flag = if district == "102" { "false" } else { "true" };
+            expected.push((table.to_owned(), district.to_owned(), flag.to_owned()));
+        }
+    }
+    let mut sorted = reused;
+    sorted.sort();
+    assert_eq!(sorted, expected);
+
+    // The same night run in full gives the same figures, row for row.
+    let full = tmp.path().join("full");
+    let output = pathway(&[
+        "run",
+        "audits/example",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        full.to_str().unwrap(),
+        "--date",
+        "2026-11-21",
+        "--no-reuse",
+    ]);
+    assert_exit(&output, 0);
+    assert_eq!(figures(&night), figures(&full.join("2026-11-21")));
+    assert_eq!(
+        std::fs::read_to_string(night.join("column_diff.csv")).unwrap(),
+        std::fs::read_to_string(full.join("2026-11-21/column_diff.csv")).unwrap()
+    );
+
+    // The reused night is complete on its own: its Parquet, row diff and rejected rows are
+    // there for queries (32 legacy students, 1 rejected line of 101, 4 changed rows of 101).
+    let output = pathway(&[
+        "query",
+        "--run",
+        night.to_str().unwrap(),
+        "--format",
+        "csv",
+        "SELECT (SELECT count(*) FROM legacy_students) AS students, \
+                (SELECT count(*) FROM validation_errors) AS rejected, \
+                (SELECT count(*) FROM row_diff_students WHERE district_id = '101' AND diff = 'changed') AS changed",
+    ]);
+    assert_exit(&output, 0);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "students,rejected,changed\n32,1,4\n"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(night.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        json["reused_districts"],
+        serde_json::json!(["101", "103", "104", "255901"])
+    );
+}
+
+#[test]
+fn a_changed_audit_reruns_everything_and_only_mismatched_reruns_what_differed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let audit = tmp.path().join("audit");
+    copy_tree(&root().join("audits/example"), &audit);
+    let input = root().join("fixtures/districts");
+    let out = tmp.path().join("runs");
+    let audit_arg = audit.to_str().unwrap();
+    assert_exit(&run_audit(audit_arg, &input, &out, "2026-11-20"), 0);
+
+    // Any change to the audit folder (here a comment) means nothing can be reused.
+    let toml = audit.join("audit.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(&toml, format!("{text}\n# reviewed\n")).unwrap();
+    let output = run_audit(audit_arg, &input, &out, "2026-11-21");
+    assert_exit(&output, 0);
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("reused"));
+
+    // --only mismatched carries over the districts that matched in every table (102 and
+    // 255901) and runs 101, 103 and 104 again.
+    let output = pathway(&[
+        "run",
+        audit_arg,
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--date",
+        "2026-11-22",
+        "--only",
+        "mismatched",
+    ]);
+    assert_exit(&output, 0);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("(2 reused from the previous run)"));
+    let mut reused: Vec<String> = reused_column(&out.join("2026-11-22"))
+        .into_iter()
+        .filter(|(_, _, flag)| flag == "true")
+        .map(|(table, district, _)| format!("{table}/{district}"))
+        .collect();
+    reused.sort();
+    assert_eq!(
+        reused,
+        [
+            "enrollments/102",
+            "enrollments/255901",
+            "students/102",
+            "students/255901"
+        ]
+    );
+    assert_eq!(
+        figures(&out.join("2026-11-22")),
+        figures(&out.join("2026-11-21"))
+            .into_iter()
+            .map(|r| r.replace("2026-11-21", "2026-11-22"))
+            .collect::<Vec<_>>()
+    );
+}
