@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Benchmark `pathway diff` against its peers (DuckDB, polars, datacompy) in one run, on the
+# datasets of the shared bench kit, and write a markdown table per size.
+#
+#   scripts/bench/run.sh                 # 1M and 10M rows
+#   SIZES="1m 10m 30m" REPS=3 scripts/bench/run.sh
+#
+# Needs: the shared kit (BENCH_KIT, default ../shared/bench) and its Python packages
+# (pip install numpy pyarrow duckdb polars datacompy). Data goes to /tmp/bench-data (BENCH_DATA).
+# Results go to target/bench/<size>.{json,md}; docs/performance.md quotes them.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+kit=${BENCH_KIT:-$root/../shared/bench}
+data=${BENCH_DATA:-/tmp/bench-data}
+sizes=${SIZES:-1m 10m}
+reps=${REPS:-3}
+peers=${PEERS:-scan_floor,duckdb_join,polars_join_streaming,datacompy_polars}
+results=$root/target/bench
+mkdir -p "$results" "$data"
+
+cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p pathway
+bin=$root/target/release/pathway
+
+rows_of() {
+    case $1 in
+        *m) echo $(( ${1%m} * 1000000 )) ;;
+        *k) echo $(( ${1%k} * 1000 )) ;;
+        *) echo "$1" ;;
+    esac
+}
+
+for size in $sizes; do
+    dir=$data/r$size
+    if [ ! -f "$dir/truth.json" ]; then
+        python3 "$kit/gen_pair.py" --seed 42 --rows "$(rows_of "$size")" --districts 200 \
+            --diff-rate 0.01 --out "$dir"
+    fi
+    python3 "$kit/peers.py" "$dir" --reps "$reps" --threads 2 --peers "$peers" \
+        --external "pathway=python3 $root/scripts/bench/pathway_peer.py --bin $bin --dir {dir} --json {out}" \
+        --external "pathway_join=python3 $root/scripts/bench/pathway_peer.py --bin $bin --dir {dir} --json {out} --extra=--no-triage" \
+        --json "$results/$size.json" --md "$results/$size.md"
+    cat "$results/$size.md"
+done
