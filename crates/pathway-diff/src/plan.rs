@@ -471,52 +471,82 @@ impl Plan {
     }
 
     /// The rows of the listed groups of one side, with only the columns the diff uses (group,
-    /// key, compared), under their own names.
+    /// key, compared) under their own names, plus `__kh` and `__rh`, the hashes of the key and
+    /// of the row (key and compared columns).
     #[must_use]
     pub fn chunk_rows_sql(&self, table: &str, groups: &[String]) -> String {
         let mut columns: Vec<String> = self.group.iter().map(|g| ident(g)).collect();
         columns.extend(self.key.iter().map(|k| ident(&k.name)));
         columns.extend(self.compared.iter().map(|c| ident(&c.name)));
         format!(
-            "SELECT {} FROM {} WHERE {}",
+            "SELECT {}, {} AS \"__kh\", {} AS \"__rh\" FROM {} WHERE {}",
             columns.join(", "),
+            self.key_hash_expr(),
+            self.row_hash_expr(),
             ident(table),
             self.in_groups(groups)
         )
     }
 
-    /// One row per (group, key) of one side, for the groups listed: `__g`, `__kh` (hash of the
-    /// key), `__n` (rows with that key) and `__fp` (fingerprint of those rows: key and compared
-    /// columns). One scan of the side.
-    #[must_use]
-    pub fn key_profile_sql(&self, table: &str, groups: &[String]) -> String {
+    /// The hash of a row's key and compared columns.
+    fn row_hash_expr(&self) -> String {
         let mut row: Vec<String> = self.key.iter().map(|k| value("", k)).collect();
         row.extend(self.compared.iter().map(|c| value("", c)));
+        format!("{}({})", crate::fingerprint::ROW_HASH, row.join(", "))
+    }
+
+    /// One row per (group, key) of both sides, for the groups listed: `__g`, `__kh` (hash of
+    /// the key), `__nl` / `__nb` (rows with that key per side) and `__fl` / `__fb` (fingerprint
+    /// of those rows per side). One pass over each side; `hashed` when the sides already hold
+    /// `__kh` and `__rh` ([`Plan::chunk_rows_sql`]).
+    #[must_use]
+    pub fn key_profile_sql(
+        &self,
+        legacy: &str,
+        beta: &str,
+        groups: &[String],
+        hashed: bool,
+    ) -> String {
+        let (kh, rh) = if hashed {
+            ("\"__kh\"".to_owned(), "\"__rh\"".to_owned())
+        } else {
+            (self.key_hash_expr(), self.row_hash_expr())
+        };
+        let side = |table: &str, is_legacy: u8| {
+            format!(
+                "SELECT {g} AS \"__g\", {kh} AS \"__kh\", {rh} AS \"__rh\", {is_legacy} AS \"__l\" \
+                 FROM {table} WHERE {filter}",
+                g = self.triage_group_expr(),
+                table = ident(table),
+                filter = self.in_groups(groups),
+            )
+        };
         format!(
-            "SELECT \"__g\", \"__kh\", count(*) AS \"__n\", {fp}(\"__rh\") AS \"__fp\" \
-             FROM (SELECT {g} AS \"__g\", {kh} AS \"__kh\", {hash}({row}) AS \"__rh\" \
-                   FROM {table} WHERE {filter}) AS s GROUP BY \"__g\", \"__kh\"",
+            "SELECT \"__g\", \"__kh\", sum(\"__l\") AS \"__nl\", sum(1 - \"__l\") AS \"__nb\", \
+             {fp}(\"__rh\") FILTER (WHERE \"__l\" = 1) AS \"__fl\", \
+             {fp}(\"__rh\") FILTER (WHERE \"__l\" = 0) AS \"__fb\" \
+             FROM ({legacy} UNION ALL {beta}) AS s GROUP BY \"__g\", \"__kh\"",
             fp = crate::fingerprint::FINGERPRINT,
-            hash = crate::fingerprint::ROW_HASH,
-            g = self.triage_group_expr(),
-            kh = self.key_hash_expr(),
-            row = row.join(", "),
-            table = ident(table),
-            filter = self.in_groups(groups),
+            legacy = side(legacy, 1),
+            beta = side(beta, 0),
         )
     }
 
-    /// Per group, from a [`Plan::key_profile_sql`] table: `__g`, `rows`, `dup_keys`, `dup_rows`
-    /// (rows under duplicated keys) and `fingerprint` (of all rows).
+    /// Per group, from a [`Plan::key_profile_sql`] table: for legacy then beta, `rows`,
+    /// `dup_keys` and `fingerprint` (of all rows).
     #[must_use]
     pub fn group_profile_sql(keys_table: &str) -> String {
+        let side = |n: &str, f: &str| {
+            format!(
+                "sum(\"{n}\"), sum(CASE WHEN \"{n}\" > 1 THEN 1 ELSE 0 END), {fp}(\"{f}\")",
+                fp = crate::fingerprint::FINGERPRINT,
+            )
+        };
         format!(
-            "SELECT \"__g\", sum(\"__n\") AS \"rows\", \
-             sum(CASE WHEN \"__n\" > 1 THEN 1 ELSE 0 END) AS \"dup_keys\", \
-             sum(CASE WHEN \"__n\" > 1 THEN \"__n\" ELSE 0 END) AS \"dup_rows\", \
-             {fp}(\"__fp\") AS \"fingerprint\" FROM {table} GROUP BY \"__g\"",
-            fp = crate::fingerprint::FINGERPRINT,
-            table = ident(keys_table),
+            "SELECT \"__g\", {}, {} FROM {} GROUP BY \"__g\"",
+            side("__nl", "__fl"),
+            side("__nb", "__fb"),
+            ident(keys_table),
         )
     }
 
@@ -524,19 +554,48 @@ impl Plan {
     /// one side only, duplicated on either side, or with rows that differ. A key that occurs
     /// once per side with identical rows cannot appear in the row diff, so it is left out.
     #[must_use]
-    pub fn residual_keys_sql(legacy_keys: &str, beta_keys: &str, groups: &[String]) -> String {
+    pub fn residual_keys_sql(keys_table: &str, groups: &[String]) -> String {
         let list: Vec<String> = groups.iter().map(|g| literal(g)).collect();
-        let list = list.join(", ");
         format!(
-            "SELECT COALESCE(l.\"__g\", b.\"__g\") AS \"__g\", COALESCE(l.\"__kh\", b.\"__kh\") AS \"__kh\" \
-             FROM (SELECT * FROM {legacy} WHERE \"__g\" IN ({list})) AS l \
-             FULL OUTER JOIN (SELECT * FROM {beta} WHERE \"__g\" IN ({list})) AS b \
-             ON l.\"__g\" = b.\"__g\" AND l.\"__kh\" = b.\"__kh\" \
-             WHERE l.\"__n\" IS NULL OR b.\"__n\" IS NULL OR l.\"__n\" <> 1 OR b.\"__n\" <> 1 \
-                OR l.\"__fp\" <> b.\"__fp\"",
-            legacy = ident(legacy_keys),
-            beta = ident(beta_keys),
+            "SELECT \"__g\", \"__kh\" FROM {} WHERE \"__g\" IN ({}) \
+             AND (\"__nl\" <> 1 OR \"__nb\" <> 1 OR \"__fl\" <> \"__fb\")",
+            ident(keys_table),
+            list.join(", "),
         )
+    }
+
+    /// The rows of `table` the row diff must see: every row of the `whole` groups, and in the
+    /// `partial` groups the rows whose key hash (`key_hash`, an expression over `table`) is in
+    /// `keys_table`'s `__kh`.
+    #[must_use]
+    pub fn residual_rows_sql(
+        &self,
+        table: &str,
+        whole: &[String],
+        partial: &[String],
+        key_hash: &str,
+        keys_table: &str,
+    ) -> String {
+        let mut parts = Vec::new();
+        if !whole.is_empty() {
+            parts.push(format!(
+                "SELECT * FROM {} WHERE {}",
+                ident(table),
+                self.in_groups(whole)
+            ));
+        }
+        if !partial.is_empty() {
+            parts.push(format!(
+                "SELECT * FROM {} WHERE {} AND {key_hash} IN (SELECT \"__kh\" FROM {})",
+                ident(table),
+                self.in_groups(partial),
+                ident(keys_table),
+            ));
+        }
+        if parts.is_empty() {
+            parts.push(format!("SELECT * FROM {} WHERE FALSE", ident(table)));
+        }
+        parts.join(" UNION ALL ")
     }
 
     /// The group expression over the row diff table.

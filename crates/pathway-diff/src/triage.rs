@@ -17,16 +17,19 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::Decimal128Type;
-use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::datasource::MemTable;
-use datafusion::logical_expr::{Expr, in_list, lit};
 use datafusion::prelude::SessionContext;
 
 use crate::engine::{collect, ints, query_error, strings};
 use crate::error::Result;
 use crate::plan::Plan;
+
+/// The per-key profile of the chunk being triaged.
+const KEYS: &str = "__keys";
+/// Its residual keys.
+const RESIDUAL_KEYS: &str = "__residual_keys";
 
 /// One side of one group, as the triage scan saw it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -106,9 +109,8 @@ pub(crate) struct Chunk {
     pub in_memory: bool,
 }
 
-/// Triage the groups of one chunk. Registers `__keys_legacy` / `__keys_beta` (and the chunk's
-/// rows when held in memory) and, when some group differs, the residual views; [`release`]
-/// drops them.
+/// Triage the groups of one chunk. Registers `__keys` (and the chunk's rows when held in
+/// memory) and, when some group differs, the residual views; [`release`] drops them.
 pub(crate) async fn triage_chunk(
     ctx: &SessionContext,
     plan: &Plan,
@@ -117,15 +119,16 @@ pub(crate) async fn triage_chunk(
 ) -> Result<Triage> {
     crate::fingerprint::register(ctx);
     let groups = &chunk.groups;
-    let names = ["__keys_legacy", "__keys_beta"];
     let mut triage = Triage::default();
     let mut sources = [plan.legacy_table.clone(), plan.beta_table.clone()];
-    for (side, keys) in names.into_iter().enumerate() {
-        let on_error = query_error(table, "profiling keys");
-        if chunk.in_memory {
+    let on_error = query_error(table, "profiling keys");
+    if chunk.in_memory {
+        // Read once, with both hashes computed once: the profile and the residual rows both
+        // come from memory.
+        for (side, source) in sources.iter_mut().enumerate() {
             let held = ["__chunk_legacy", "__chunk_beta"][side];
             let frame = ctx
-                .sql(&plan.chunk_rows_sql(&sources[side], groups))
+                .sql(&plan.chunk_rows_sql(source, groups))
                 .await
                 .map_err(&on_error)?;
             let schema = Arc::new(frame.schema().as_arrow().clone());
@@ -134,52 +137,52 @@ pub(crate) async fn triage_chunk(
             tracing::debug!(
                 seconds = clock.elapsed().as_secs_f64(),
                 groups = groups.len(),
-                "read the chunk of {}",
-                sources[side]
+                "read the chunk of {source}"
             );
             let memory = MemTable::try_new(schema, vec![batches]).map_err(&on_error)?;
             ctx.deregister_table(held).map_err(&on_error)?;
             ctx.register_table(held, Arc::new(memory))
                 .map_err(&on_error)?;
-            sources[side] = held.to_owned();
+            *source = held.to_owned();
         }
-        let source = &sources[side];
-        let frame = ctx
-            .sql(&plan.key_profile_sql(source, groups))
-            .await
-            .map_err(&on_error)?;
-        let schema = Arc::new(frame.schema().as_arrow().clone());
-        let clock = std::time::Instant::now();
-        let batches = frame.collect().await.map_err(&on_error)?;
-        tracing::debug!(
-            seconds = clock.elapsed().as_secs_f64(),
-            groups = groups.len(),
-            "profiled the keys of {source}"
-        );
-        let memory = MemTable::try_new(schema, vec![batches]).map_err(&on_error)?;
-        ctx.deregister_table(keys).map_err(&on_error)?;
-        ctx.register_table(keys, Arc::new(memory))
-            .map_err(&on_error)?;
+    }
+    let frame = ctx
+        .sql(&plan.key_profile_sql(&sources[0], &sources[1], groups, chunk.in_memory))
+        .await
+        .map_err(&on_error)?;
+    let schema = Arc::new(frame.schema().as_arrow().clone());
+    let clock = std::time::Instant::now();
+    let batches = frame.collect().await.map_err(&on_error)?;
+    tracing::debug!(
+        seconds = clock.elapsed().as_secs_f64(),
+        groups = groups.len(),
+        "profiled the keys"
+    );
+    let memory = MemTable::try_new(schema, vec![batches]).map_err(&on_error)?;
+    ctx.deregister_table(KEYS).map_err(&on_error)?;
+    ctx.register_table(KEYS, Arc::new(memory))
+        .map_err(&on_error)?;
 
-        for batch in collect(
-            ctx,
-            &Plan::group_profile_sql(keys),
-            query_error(table, "profiling groups"),
-        )
-        .await?
-        {
-            let g = strings(&batch, 0);
-            let (rows, dup_keys) = (ints(&batch, 1), ints(&batch, 2));
-            let fingerprints = batch.column(4).as_primitive::<Decimal128Type>();
-            for i in 0..batch.num_rows() {
-                let entry = triage
-                    .profiles
-                    .entry(g[i].clone().unwrap_or_default())
-                    .or_default();
-                entry[side] = Some(SideProfile {
+    for batch in collect(
+        ctx,
+        &Plan::group_profile_sql(KEYS),
+        query_error(table, "profiling groups"),
+    )
+    .await?
+    {
+        let g = strings(&batch, 0);
+        let fingerprints = |i| batch.column(i).as_primitive::<Decimal128Type>();
+        let sides = [
+            (ints(&batch, 1), ints(&batch, 2), fingerprints(3)),
+            (ints(&batch, 4), ints(&batch, 5), fingerprints(6)),
+        ];
+        for (i, name) in g.into_iter().enumerate() {
+            let entry = triage.profiles.entry(name.unwrap_or_default()).or_default();
+            for (side, (rows, dup_keys, fingerprint)) in sides.iter().enumerate() {
+                entry[side] = (rows[i] > 0).then(|| SideProfile {
                     rows: rows[i],
                     dup_keys: dup_keys[i],
-                    fingerprint: fingerprints.value(i),
+                    fingerprint: fingerprint.value(i),
                 });
             }
         }
@@ -195,75 +198,54 @@ pub(crate) async fn triage_chunk(
     }
 
     // Residual keys per differing group; a group where most keys are residual is read whole.
-    let mut residual: BTreeMap<String, Vec<i128>> = BTreeMap::new();
-    for batch in collect(
+    let residual_batches = collect(
         ctx,
-        &Plan::residual_keys_sql(names[0], names[1], &triage.differing),
+        &Plan::residual_keys_sql(KEYS, &triage.differing),
         query_error(table, "finding the keys that differ"),
     )
-    .await?
-    {
-        let hashes = batch.column(1).as_primitive::<Decimal128Type>();
-        for (i, g) in strings(&batch, 0).into_iter().enumerate() {
-            if hashes.is_valid(i) {
-                residual
-                    .entry(g.unwrap_or_default())
-                    .or_default()
-                    .push(hashes.value(i));
-            }
+    .await?;
+    let mut residual_per_group: BTreeMap<String, u64> = BTreeMap::new();
+    for batch in &residual_batches {
+        for g in strings(batch, 0) {
+            *residual_per_group.entry(g.unwrap_or_default()).or_default() += 1;
         }
     }
-    let mut whole = Vec::new();
-    let mut partial_groups = Vec::new();
-    let mut partial_keys = Vec::new();
+    let (mut whole, mut partial) = (Vec::new(), Vec::new());
     for group in &triage.differing {
-        let keys = residual.remove(group).unwrap_or_default();
+        let keys = residual_per_group.get(group).copied().unwrap_or(0);
         let rows = triage.profiles[group]
             .iter()
             .flatten()
             .map(|p| p.rows)
             .max()
             .unwrap_or(0);
-        if keys.len() as u64 * 2 > rows {
+        if keys * 2 > rows {
             whole.push(group.clone());
-        } else if !keys.is_empty() {
-            partial_groups.push(group.clone());
-            partial_keys.extend(keys);
+        } else if keys > 0 {
+            partial.push(group.clone());
         }
     }
+    let on_error = query_error(table, "selecting the rows that differ");
+    let schema = residual_batches
+        .first()
+        .map(|b| b.schema())
+        .unwrap_or_else(|| Arc::new(datafusion::arrow::datatypes::Schema::empty()));
+    let residual = MemTable::try_new(schema, vec![residual_batches]).map_err(&on_error)?;
+    ctx.deregister_table(RESIDUAL_KEYS).map_err(&on_error)?;
+    ctx.register_table(RESIDUAL_KEYS, Arc::new(residual))
+        .map_err(&on_error)?;
+    let key_hash = if chunk.in_memory {
+        "\"__kh\"".to_owned()
+    } else {
+        plan.key_hash_expr()
+    };
     let mut views = [String::new(), String::new()];
     for (i, source) in sources.iter().enumerate() {
         views[i] = format!("__residual_{}", ["legacy", "beta"][i]);
-        let on_error = query_error(table, "selecting the rows that differ");
-        let frame = ctx.table(source).await.map_err(&on_error)?;
-        let schema: DFSchema = frame.schema().clone();
-        let group = ctx
-            .parse_sql_expr(&plan.triage_group_expr(), &schema)
-            .map_err(&on_error)?;
-        let key_hash = ctx
-            .parse_sql_expr(&plan.key_hash_expr(), &schema)
-            .map_err(&on_error)?;
-        let texts = |groups: &[String]| -> Vec<Expr> { groups.iter().map(lit).collect() };
-        let mut keep: Option<Expr> = None;
-        let mut or = |e: Expr| keep = Some(keep.take().map_or(e.clone(), |k| k.or(e)));
-        if !whole.is_empty() {
-            or(in_list(group.clone(), texts(&whole), false));
-        }
-        if !partial_groups.is_empty() {
-            let hashes: Vec<Expr> = partial_keys
-                .iter()
-                .map(|&h| lit(ScalarValue::Decimal128(Some(h), 38, 0)))
-                .collect();
-            or(
-                in_list(group.clone(), texts(&partial_groups), false).and(in_list(
-                    key_hash.clone(),
-                    hashes,
-                    false,
-                )),
-            );
-        }
-        let keep = keep.unwrap_or_else(|| lit(false));
-        let view = frame.filter(keep).map_err(&on_error)?.into_view();
+        // A semi-join on the key hash (hashes of the same key in two districts only add rows
+        // that then compare equal); whole groups by the group alone.
+        let sql = plan.residual_rows_sql(source, &whole, &partial, &key_hash, RESIDUAL_KEYS);
+        let view = ctx.sql(&sql).await.map_err(&on_error)?.into_view();
         ctx.deregister_table(views[i].as_str()).map_err(&on_error)?;
         ctx.register_table(views[i].as_str(), view)
             .map_err(&on_error)?;
@@ -275,8 +257,8 @@ pub(crate) async fn triage_chunk(
 /// Drop the tables [`triage_chunk`] registered.
 pub(crate) fn release(ctx: &SessionContext, table: &str) -> Result<()> {
     for name in [
-        "__keys_legacy",
-        "__keys_beta",
+        KEYS,
+        RESIDUAL_KEYS,
         "__chunk_legacy",
         "__chunk_beta",
         "__residual_legacy",

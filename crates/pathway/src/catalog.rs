@@ -168,6 +168,8 @@ pub async fn register_run(
     masker: &Masker,
 ) -> anyhow::Result<RunCatalog> {
     ctx.register_udf(mask_udf(masker.clone()));
+    // Row hashes and fingerprints, for checking by hand what the triage decided.
+    pathway_diff::fingerprint::register(ctx);
     let summary_json = run_dir.join("summary.json");
     if !summary_json.exists() {
         bail!(
