@@ -4,6 +4,7 @@
 #
 #   scripts/bench/run.sh                 # 1M and 10M rows
 #   SIZES="1m 10m 30m" REPS=3 scripts/bench/run.sh
+#   SIZES=30m PEERS=scan_floor,duckdb_join scripts/bench/run.sh   # polars and datacompy need >20 GB at 30M
 #
 # Needs: the shared kit (BENCH_KIT, default ../shared/bench) and its Python packages
 # (pip install numpy pyarrow duckdb polars datacompy). Data goes to /tmp/bench-data (BENCH_DATA).
@@ -16,6 +17,8 @@ data=${BENCH_DATA:-/tmp/bench-data}
 sizes=${SIZES:-1m 10m}
 reps=${REPS:-3}
 peers=${PEERS:-scan_floor,duckdb_join,polars_join_streaming,datacompy_polars}
+# JOIN=1 also times `pathway diff --no-triage` (needs a large --memory-limit past 1M rows).
+join=${JOIN:-0}
 results=$root/target/bench
 mkdir -p "$results" "$data"
 
@@ -36,9 +39,11 @@ for size in $sizes; do
         python3 "$kit/gen_pair.py" --seed 42 --rows "$(rows_of "$size")" --districts 200 \
             --diff-rate 0.01 --out "$dir"
     fi
-    python3 "$kit/peers.py" "$dir" --reps "$reps" --threads 2 --peers "$peers" \
-        --external "pathway=python3 $root/scripts/bench/pathway_peer.py --bin $bin --dir {dir} --json {out}" \
-        --external "pathway_join=python3 $root/scripts/bench/pathway_peer.py --bin $bin --dir {dir} --json {out} --extra=--no-triage" \
+    externals=(--external "pathway=python3 $root/scripts/bench/pathway_peer.py --bin $bin --dir {dir} --json {out}")
+    if [ "$join" = 1 ]; then
+        externals+=(--external "pathway_join=python3 $root/scripts/bench/pathway_peer.py --bin $bin --dir {dir} --json {out} --extra=--no-triage")
+    fi
+    python3 "$kit/peers.py" "$dir" --reps "$reps" --threads 2 --peers "$peers" "${externals[@]}" \
         --json "$results/$size.json" --md "$results/$size.md"
     cat "$results/$size.md"
 done
