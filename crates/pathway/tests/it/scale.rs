@@ -72,6 +72,7 @@ fn generated_pair_diffs_to_its_truth_on_every_path() {
             diff_rate: 0.02,
             identical_share: 0.3,
             seed: 7,
+            csv: false,
         },
         &data,
     )
@@ -118,5 +119,42 @@ fn generated_pair_diffs_to_its_truth_on_every_path() {
             String::from_utf8_lossy(&output.stderr)
         );
         check_against_truth(&truth, &out);
+    }
+}
+
+#[test]
+fn the_bench_audit_loads_a_generated_csv_night_row_for_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("night");
+    let truth = generate(
+        &Params {
+            rows: 3_000,
+            districts: 8,
+            diff_rate: 0.02,
+            identical_share: 0.3,
+            seed: 11,
+            csv: true,
+        },
+        &data,
+    )
+    .unwrap();
+    let out = tmp.path().join("runs");
+    let output = crate::common::run_audit("audits/bench", &data.join("input"), &out, "2026-11-21");
+    crate::common::assert_exit(&output, 0);
+    // Every district with legacy rows sent a file; both sides load it row for row (duplicates
+    // included) and agree.
+    let summary = read_csv(&out.join("2026-11-21/summary.csv"));
+    let senders: Vec<(&String, u64)> = truth
+        .districts
+        .iter()
+        .filter(|(_, t)| t.legacy_rows > 0)
+        .map(|(d, t)| (d, t.legacy_rows))
+        .collect();
+    assert_eq!(summary.len(), senders.len());
+    for (row, (district, rows)) in summary.iter().zip(senders) {
+        assert_eq!(&row["district_id"], district);
+        assert_eq!(row["status"], "FULL MATCH", "district {district}");
+        assert_eq!(row["legacy_rows"], rows.to_string(), "district {district}");
+        assert_eq!(row["beta_rows"], rows.to_string(), "district {district}");
     }
 }
