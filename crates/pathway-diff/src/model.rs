@@ -94,7 +94,7 @@ pub struct DiffSpec {
 
 /// Default [`DiffSpec::chunk_rows`]: a chunk of this many rows (both sides) is held in memory
 /// once, a few hundred MB for a wide table.
-pub const DEFAULT_CHUNK_ROWS: u64 = 2_000_000;
+pub const DEFAULT_CHUNK_ROWS: u64 = 1_000_000;
 
 impl DiffSpec {
     /// A spec with a key, no ignored columns and no grouping.
