@@ -105,6 +105,23 @@ impl Progress {
         }
     }
 
+    /// One more district done, carried over from the previous run.
+    pub fn district_reused(&mut self, district: &str) {
+        self.done += 1;
+        match &self.bar {
+            Some(bar) => bar.inc(1),
+            None => tracing::info!(
+                district,
+                done = self.done,
+                total = self.total,
+                reused = true,
+                "[{}/{}] district {district}: unchanged, reused from the previous run",
+                self.done,
+                self.total
+            ),
+        }
+    }
+
     /// Remove the bar.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {

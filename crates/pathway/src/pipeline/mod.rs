@@ -137,7 +137,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             rejections.extend(record.rejections.iter().cloned());
             metrics.extend(record.metrics.iter().cloned());
             reused.insert(district.clone(), record);
-            progress.district_done(district, 0, district_clock.elapsed().as_secs_f64());
+            progress.district_reused(district);
             continue;
         }
         input_fingerprints.insert(district.clone(), fingerprint);

@@ -49,6 +49,14 @@ fn unchanged_districts_are_reused_with_the_figures_of_a_full_run() {
         stdout.contains("5 districts (4 reused from the previous run)"),
         "{stdout}"
     );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr
+            .matches("unchanged, reused from the previous run")
+            .count(),
+        4,
+        "{stderr}"
+    );
     let night = out.join("2026-11-21");
     let reused: Vec<(String, String, String)> = reused_column(&night);
     let mut expected = Vec::new();
