@@ -281,6 +281,9 @@ pub struct RunArgs {
     /// byte-identical to the previous run's reuses that run's results (marked `reused`).
     #[arg(long, conflicts_with = "only")]
     pub no_reuse: bool,
+    /// Districts read and transformed at the same time (default: the number of CPU cores).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
     #[command(flatten)]
     pub engine: EngineArgs,
 }

@@ -38,6 +38,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
             (None, true) => ReuseMode::Off,
             (None, false) => ReuseMode::Unchanged,
         },
+        jobs: args.jobs.map_or_else(
+            || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            usize::from,
+        ),
     };
     let result = execute(&settings).await?;
     let report = &result.report;

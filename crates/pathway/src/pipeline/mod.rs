@@ -45,6 +45,8 @@ pub struct RunSettings {
     pub engine: pathway_diff::EngineSettings,
     /// Which districts may be carried over from the previous run.
     pub reuse: reuse::ReuseMode,
+    /// Districts read and transformed at the same time.
+    pub jobs: usize,
 }
 
 /// A finished run.
@@ -116,8 +118,9 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     let mut files = Vec::new();
     let mut rejections: Vec<Rejection> = Vec::new();
     let mut progress = crate::logging::Progress::new(list.districts.len());
+    // Which districts can be carried over is decided first, in order; it is cheap.
+    let mut to_run: Vec<String> = Vec::new();
     for district in &list.districts {
-        let district_clock = std::time::Instant::now();
         // An unreadable folder gets no fingerprint and is never reused; reading it fails below.
         let fingerprint =
             reuse::fingerprint_folder(&settings.input.join(district), "").unwrap_or_default();
@@ -141,7 +144,18 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             continue;
         }
         input_fingerprints.insert(district.clone(), fingerprint);
-        let input = match read_district(&audit, &settings.input, district, &settings.masker) {
+        to_run.push(district.clone());
+    }
+
+    // Read and transform up to `jobs` districts at a time; then account for them in order, so
+    // the reports do not depend on which finished first.
+    let mut worked =
+        read_and_transform_all(&audit, settings, &staging, &to_run, &mut progress).await;
+    for district in &to_run {
+        let (read, outcomes) = worked
+            .remove(district)
+            .expect("every district to run has a result");
+        let input = match read {
             Ok(input) => input,
             Err(e) => {
                 let message = format!("reading input: {e}");
@@ -161,7 +175,6 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
                     stage: "input".into(),
                     message,
                 });
-                progress.district_done(district, 0, district_clock.elapsed().as_secs_f64());
                 continue;
             }
         };
@@ -180,7 +193,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
         let (read, loaded, rejected) = input.files.iter().fold((0, 0, 0), |(r, l, j), f| {
             (r + f.rows_read, l + f.rows_loaded, j + f.rows_rejected)
         });
-        for outcome in run_district(&audit, &input, &staging).await {
+        for outcome in outcomes {
             if let Ok(written) = &outcome.result {
                 metrics.push(MetricRow {
                     audit_date: settings.date.clone(),
@@ -221,12 +234,6 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
                 });
             }
         }
-        let written = metrics
-            .iter()
-            .filter(|m| m.district_id == *district)
-            .map(|m| m.rows_written)
-            .sum();
-        progress.district_done(district, written, district_clock.elapsed().as_secs_f64());
     }
     progress.finish();
     validation::write_validation_errors(
@@ -435,6 +442,76 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     )
     .context("the run is published, but history.csv could not be updated")?;
     Ok(RunResult { report, run_dir })
+}
+
+/// A district's input as read (or why it could not be), and its transforms' outcomes.
+type Worked = (
+    Result<pathway_input::DistrictInput, String>,
+    Vec<pathway_transform::Outcome>,
+);
+
+/// Read and transform `districts`, `settings.jobs` at a time (each in its own task: reading is
+/// CPU-bound and runs on the blocking pool), reporting progress as each one finishes.
+async fn read_and_transform_all(
+    audit: &AuditSpec,
+    settings: &RunSettings,
+    staging: &Path,
+    districts: &[String],
+    progress: &mut crate::logging::Progress,
+) -> BTreeMap<String, Worked> {
+    use futures::StreamExt;
+    let audit = std::sync::Arc::new(audit.clone());
+    let mut running = futures::stream::iter(districts.iter().cloned().map(|district| {
+        let task = read_and_transform(
+            audit.clone(),
+            settings.input.clone(),
+            settings.masker.clone(),
+            staging.to_path_buf(),
+            district.clone(),
+        );
+        async move {
+            let clock = std::time::Instant::now();
+            let worked = tokio::spawn(task)
+                .await
+                .unwrap_or_else(|e| (Err(format!("the district's task stopped: {e}")), Vec::new()));
+            (district, worked, clock.elapsed().as_secs_f64())
+        }
+    }))
+    .buffer_unordered(settings.jobs.max(1));
+    let mut done = BTreeMap::new();
+    while let Some((district, worked, seconds)) = running.next().await {
+        let written = worked
+            .1
+            .iter()
+            .filter_map(|o| o.result.as_ref().ok())
+            .map(|w| w.rows)
+            .sum();
+        progress.district_done(&district, written, seconds);
+        done.insert(district, worked);
+    }
+    done
+}
+
+async fn read_and_transform(
+    audit: std::sync::Arc<AuditSpec>,
+    input_root: PathBuf,
+    masker: pathway_mask::Masker,
+    staging: PathBuf,
+    district: String,
+) -> Worked {
+    let read = {
+        let (audit, district) = (audit.clone(), district.clone());
+        tokio::task::spawn_blocking(move || {
+            read_district(&audit, &input_root, &district, &masker).map_err(|e| e.to_string())
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("reading stopped: {e}")))
+    };
+    let outcomes = match &read {
+        Ok(input) => run_district(&audit, input, &staging).await,
+        Err(_) => Vec::new(),
+    };
+    (read, outcomes)
 }
 
 /// Register one table's two sides from the staging folder and diff them per district.

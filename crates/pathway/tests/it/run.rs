@@ -4,7 +4,9 @@ use std::fs;
 
 use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
 
-use crate::common::{assert_exit, copy_tree, header_line, read_csv, root, run_audit, run_example};
+use crate::common::{
+    assert_exit, copy_tree, header_line, pathway, read_csv, root, run_audit, run_example,
+};
 
 /// (table, district, status, legacy, beta, matched, changed, missing, extra, legacy dups, beta dups, changed columns)
 type Expected = (
@@ -474,4 +476,46 @@ fn an_unreadable_district_file_makes_that_district_error_for_every_table() {
     );
     let error = &summary.iter().find(|r| r["district_id"] == "104").unwrap()["error"];
     assert!(error.contains("104/students.csv"), "{error}");
+}
+
+#[test]
+fn districts_run_in_parallel_report_as_when_run_one_by_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut outputs = Vec::new();
+    for jobs in ["1", "4"] {
+        let out = tmp.path().join(format!("jobs-{jobs}"));
+        let output = pathway(&[
+            "run",
+            "audits/example",
+            "--input",
+            "fixtures/districts",
+            "--out",
+            out.to_str().unwrap(),
+            "--date",
+            "2026-11-21",
+            "--jobs",
+            jobs,
+        ]);
+        assert_exit(&output, 0);
+        let night = out.join("2026-11-21");
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(night.join("summary.json")).unwrap())
+                .unwrap();
+        outputs.push((
+            std::fs::read_to_string(night.join("summary.csv")).unwrap(),
+            std::fs::read_to_string(night.join("column_diff.csv")).unwrap(),
+            json["input_files"].clone(),
+            json["errors"].clone(),
+        ));
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    // Every input row of the night is accounted for either way: 74 rows read.
+    let rows_read: u64 = outputs[0]
+        .2
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rows_read"].as_u64().unwrap())
+        .sum();
+    assert_eq!(rows_read, 74);
 }
