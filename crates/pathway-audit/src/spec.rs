@@ -62,6 +62,9 @@ pub enum InputFormat {
     Csv,
     /// Apache Parquet.
     Parquet,
+    /// JSON lines: one JSON object per line (`.jsonl`, `.ndjson`).
+    #[serde(alias = "ndjson", alias = "json")]
+    Jsonl,
 }
 
 /// Character encoding of a text input.
@@ -351,6 +354,8 @@ impl AuditSpec {
             let format = input.format.unwrap_or_else(|| {
                 if input.glob.ends_with(".parquet") {
                     InputFormat::Parquet
+                } else if input.glob.ends_with(".jsonl") || input.glob.ends_with(".ndjson") {
+                    InputFormat::Jsonl
                 } else {
                     InputFormat::Csv
                 }

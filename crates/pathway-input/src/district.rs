@@ -176,6 +176,42 @@ pub fn read_district(
                 InputFormat::Csv => {
                     read_text_file(input, &path, &shown, district_id, masker, &mut out)?
                 }
+                InputFormat::Jsonl => {
+                    let bytes = fs::read(&path).map_err(|source| Error::Io {
+                        path: path.clone(),
+                        source,
+                    })?;
+                    let parsed = crate::json_lines::parse_json_lines(&bytes);
+                    for (line, reason, raw) in &parsed.rejected {
+                        // The line could not be read as fields, so it is masked whole when the
+                        // input has personal columns.
+                        let raw_line = if input.pii.is_empty() {
+                            raw.clone()
+                        } else {
+                            masker.mask_value(raw)
+                        };
+                        out.rejections.push(Rejection {
+                            district_id: district_id.to_owned(),
+                            input: input.name.clone(),
+                            file: shown.clone(),
+                            line: *line,
+                            column: None,
+                            reason: reason.clone(),
+                            raw_line,
+                        });
+                    }
+                    out.files.push(FileRead {
+                        input: input.name.clone(),
+                        file: shown.clone(),
+                        rows_read: (parsed.rows.len() + parsed.rejected.len()) as u64,
+                        rows_loaded: parsed.rows.len() as u64,
+                        rows_rejected: parsed.rejected.len() as u64,
+                        encoding: "UTF-8".into(),
+                        delimiter: String::new(),
+                        notes: Vec::new(),
+                    });
+                    crate::json_lines::to_batches(&parsed)?
+                }
                 InputFormat::Parquet => {
                     let (schema, batches) = read_parquet(&path)?;
                     let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
@@ -378,6 +414,57 @@ mod tests {
             encoding: Encoding::Auto,
             pii: vec!["name".into()],
         }
+    }
+
+    #[test]
+    fn daily_json_lines_files_of_one_input_are_read_as_one_table() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("d1");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(
+            dir.join("students-2026-11-20.jsonl"),
+            "{\"id\": \"1\", \"name\": \"Ann\", \"grade\": 7}\n{\"id\": \"2\", \"name\": \"Bo\"\n",
+        )
+        .unwrap();
+        fs::write(
+            dir.join("students-2026-11-21.jsonl"),
+            "\n{\"id\": \"3\", \"name\": null, \"ell\": true}\n",
+        )
+        .unwrap();
+        let audit = audit(vec![input(
+            "students",
+            "students-*.jsonl",
+            InputFormat::Jsonl,
+        )]);
+        let read = read_district(&audit, tmp.path(), "d1", &Masker::without_key()).unwrap();
+        let students = &read.tables[0];
+        let names: Vec<&String> = students.schema.fields().iter().map(|f| f.name()).collect();
+        assert_eq!(names, ["grade", "id", "name", "ell"]);
+        assert_eq!(
+            students
+                .batches
+                .iter()
+                .map(RecordBatch::num_rows)
+                .sum::<usize>(),
+            2
+        );
+        let accounting: Vec<(&str, u64, u64, u64)> = read
+            .files
+            .iter()
+            .map(|f| (f.file.as_str(), f.rows_read, f.rows_loaded, f.rows_rejected))
+            .collect();
+        assert_eq!(
+            accounting,
+            [
+                ("d1/students-2026-11-20.jsonl", 2, 1, 1),
+                ("d1/students-2026-11-21.jsonl", 1, 1, 0)
+            ]
+        );
+        // The broken line is rejected with its number, masked whole (the input has `pii`).
+        assert_eq!(read.rejections.len(), 1);
+        assert_eq!(read.rejections[0].line, 2);
+        assert_eq!(read.rejections[0].raw_line, "***");
+        assert!(read.rejections[0].reason.starts_with("not valid JSON"));
     }
 
     #[test]

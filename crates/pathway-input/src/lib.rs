@@ -23,6 +23,7 @@
 mod delimited;
 mod district;
 mod error;
+mod json_lines;
 mod parquet_file;
 
 pub use delimited::{ParsedText, parse_delimited};
@@ -31,3 +32,4 @@ pub use district::{
     valid_district_id,
 };
 pub use error::{Error, Result};
+pub use json_lines::{ParsedJsonLines, parse_json_lines};
