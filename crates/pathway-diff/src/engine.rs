@@ -188,6 +188,7 @@ pub async fn diff_tables(
 
     let mut groups: BTreeMap<String, GroupDiff> = BTreeMap::new();
     let dir = prepare_row_diff_dir(spec, row_diff_dir)?;
+    let mut row_diff_rows = 0;
     if spec.triage {
         for chunk in triage::chunks(ctx, &plan, &spec.table, spec.chunk_rows).await? {
             let found = triage::triage_chunk(ctx, &plan, &spec.table, &chunk).await?;
@@ -210,7 +211,8 @@ pub async fn diff_tables(
                     beta_table: beta_rows.clone(),
                     ..plan.clone()
                 };
-                write_row_diff(ctx, &residual, &residual.row_diff_sql(), spec, &dir).await?;
+                row_diff_rows +=
+                    write_row_diff(ctx, &residual, &residual.row_diff_sql(), spec, &dir).await?;
             }
             triage::release(ctx, &spec.table)?;
         }
@@ -246,7 +248,7 @@ pub async fn diff_tables(
         }
         // The row diff goes to disk first; the remaining aggregates read it back, so they only
         // touch the rows that differ.
-        write_row_diff(ctx, &plan, &plan.row_diff_sql(), spec, &dir).await?;
+        row_diff_rows = write_row_diff(ctx, &plan, &plan.row_diff_sql(), spec, &dir).await?;
     }
     let group_entry = |groups: &mut BTreeMap<String, GroupDiff>, g: &str| {
         groups
@@ -268,21 +270,8 @@ pub async fn diff_tables(
             .read_parquet(&dir, read)
             .await
             .map_err(query("reading the row diff back"))?;
-        let rows = frame
-            .clone()
-            .count()
-            .await
-            .map_err(query("reading the row diff back"))?;
-        if rows as u64 <= ROW_DIFF_IN_MEMORY {
-            let schema = std::sync::Arc::new(frame.schema().as_arrow().clone());
-            let batches = frame
-                .collect()
-                .await
-                .map_err(query("reading the row diff back"))?;
-            let table = datafusion::datasource::MemTable::try_new(schema, vec![batches])
-                .map_err(query("reading the row diff back"))?;
-            ctx.register_table(&name, std::sync::Arc::new(table))
-                .map_err(query("reading the row diff back"))?;
+        if row_diff_rows <= ROW_DIFF_IN_MEMORY {
+            hold_in_memory(ctx, frame, &name, query("reading the row diff back")).await?;
         } else {
             ctx.register_table(&name, frame.into_view())
                 .map_err(query("reading the row diff back"))?;
@@ -469,13 +458,14 @@ fn prepare_row_diff_dir(spec: &DiffSpec, row_diff_dir: &Path) -> Result<String> 
 
 /// Add the rows of the row diff `sql` as Parquet files under `dir` (a listing path from
 /// [`prepare_row_diff_dir`]), Hive-partitioned by the group column. Each call writes new files.
+/// Returns the number of rows written.
 async fn write_row_diff(
     ctx: &SessionContext,
     plan: &Plan,
     sql: &str,
     spec: &DiffSpec,
     dir: &str,
-) -> Result<()> {
+) -> Result<u64> {
     let on_error = |step| query_error(&spec.table, step);
     let row_diff = ctx
         .sql(sql)
@@ -486,7 +476,8 @@ async fn write_row_diff(
         None => DataFrameWriteOptions::new(),
     };
     let clock = std::time::Instant::now();
-    row_diff
+    // DataFusion answers a write with one `count` row.
+    let written = row_diff
         .write_parquet(dir, options, None)
         .await
         .map_err(on_error("writing the row diff"))?;
@@ -495,7 +486,11 @@ async fn write_row_diff(
         "wrote the row diff of {}",
         spec.table
     );
-    Ok(())
+    Ok(written
+        .iter()
+        .filter(|b| b.num_columns() > 0)
+        .flat_map(|b| ints(b, 0))
+        .sum())
 }
 
 /// A table without a key: both sides compared as multisets of rows.
@@ -568,6 +563,23 @@ pub(crate) async fn collect(
         sql.chars().take(90).collect::<String>()
     );
     Ok(batches)
+}
+
+/// Run `frame` and register its rows, held in memory, as `name` (replacing a table of that name).
+pub(crate) async fn hold_in_memory(
+    ctx: &SessionContext,
+    frame: datafusion::dataframe::DataFrame,
+    name: &str,
+    on_error: impl Fn(DataFusionError) -> Error,
+) -> Result<()> {
+    let schema = std::sync::Arc::new(frame.schema().as_arrow().clone());
+    let batches = frame.collect().await.map_err(&on_error)?;
+    let table =
+        datafusion::datasource::MemTable::try_new(schema, vec![batches]).map_err(&on_error)?;
+    ctx.deregister_table(name).map_err(&on_error)?;
+    ctx.register_table(name, std::sync::Arc::new(table))
+        .map_err(&on_error)?;
+    Ok(())
 }
 
 fn has_parquet(dir: &Path) -> bool {

@@ -22,7 +22,7 @@ use datafusion::arrow::datatypes::Decimal128Type;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
-use crate::engine::{collect, ints, query_error, strings};
+use crate::engine::{collect, hold_in_memory, ints, query_error, strings};
 use crate::error::Result;
 use crate::plan::Plan;
 
@@ -127,41 +127,31 @@ pub(crate) async fn triage_chunk(
         // come from memory.
         for (side, source) in sources.iter_mut().enumerate() {
             let held = ["__chunk_legacy", "__chunk_beta"][side];
+            let clock = std::time::Instant::now();
             let frame = ctx
                 .sql(&plan.chunk_rows_sql(source, groups))
                 .await
                 .map_err(&on_error)?;
-            let schema = Arc::new(frame.schema().as_arrow().clone());
-            let clock = std::time::Instant::now();
-            let batches = frame.collect().await.map_err(&on_error)?;
+            hold_in_memory(ctx, frame, held, &on_error).await?;
             tracing::debug!(
                 seconds = clock.elapsed().as_secs_f64(),
                 groups = groups.len(),
                 "read the chunk of {source}"
             );
-            let memory = MemTable::try_new(schema, vec![batches]).map_err(&on_error)?;
-            ctx.deregister_table(held).map_err(&on_error)?;
-            ctx.register_table(held, Arc::new(memory))
-                .map_err(&on_error)?;
             *source = held.to_owned();
         }
     }
+    let clock = std::time::Instant::now();
     let frame = ctx
         .sql(&plan.key_profile_sql(&sources[0], &sources[1], groups, chunk.in_memory))
         .await
         .map_err(&on_error)?;
-    let schema = Arc::new(frame.schema().as_arrow().clone());
-    let clock = std::time::Instant::now();
-    let batches = frame.collect().await.map_err(&on_error)?;
+    hold_in_memory(ctx, frame, KEYS, &on_error).await?;
     tracing::debug!(
         seconds = clock.elapsed().as_secs_f64(),
         groups = groups.len(),
         "profiled the keys"
     );
-    let memory = MemTable::try_new(schema, vec![batches]).map_err(&on_error)?;
-    ctx.deregister_table(KEYS).map_err(&on_error)?;
-    ctx.register_table(KEYS, Arc::new(memory))
-        .map_err(&on_error)?;
 
     for batch in collect(
         ctx,
