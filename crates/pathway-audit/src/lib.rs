@@ -20,11 +20,13 @@
 //! }
 //! ```
 
+mod code_map;
 mod error;
 mod spec;
 
+pub use code_map::{CodeMap, CodeMapEntry, Lookup, parse_school_year};
 pub use error::{Error, Result};
 pub use spec::{
-    Accepted, AuditSpec, CASTS, CATEGORIES, Encoding, InputFormat, InputSpec, Rules, Side, SqlFile,
-    TableSpec,
+    Accepted, AuditSpec, CASTS, CATEGORIES, CommandSpec, Encoding, InputFormat, InputSpec, Rules,
+    Side, SqlFile, TableSpec, Transform, format_from_name,
 };

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::code_map::CodeMap;
 use crate::error::{Error, Result};
 
 /// A whole audit: inputs, output tables and the SQL of both sides, validated.
@@ -23,6 +24,8 @@ pub struct AuditSpec {
     pub tables: Vec<TableSpec>,
     /// Accepted differences.
     pub accepted: Vec<Accepted>,
+    /// Reference-data code mapping (`code_map = "<file>.csv"`), for `map_code` in transforms.
+    pub code_map: Option<CodeMap>,
 }
 
 /// Which pipeline produced a table.
@@ -103,6 +106,9 @@ pub struct InputSpec {
     pub encoding: Encoding,
     /// Raw columns holding personal data (masked in rejected-line samples).
     pub pii: Vec<String>,
+    /// Columns some districts' files lack (an older version of an export format): read as null
+    /// when absent, so one transform serves both layouts.
+    pub optional_columns: Vec<String>,
 }
 
 /// One output table compared between the two sides.
@@ -123,10 +129,56 @@ pub struct TableSpec {
     pub compare: Rules,
     /// Comparison rules of single columns (by legacy name), over the table's.
     pub columns: Vec<(String, Rules)>,
-    /// The legacy transform: path and SQL text.
-    pub legacy_sql: SqlFile,
-    /// The beta transform: path and SQL text.
-    pub beta_sql: SqlFile,
+    /// The legacy transform: SQL, or a command run per district.
+    pub legacy: Transform,
+    /// The beta transform.
+    pub beta: Transform,
+}
+
+/// How one side of a table is produced for a district.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Transform {
+    /// An SQL query over the district's raw tables (`<side>/<table>.sql`).
+    Sql(SqlFile),
+    /// An external program (`[tables.<table>.<side>]` with `command = [...]`): a legacy job run
+    /// as it is, once per district.
+    Command(CommandSpec),
+}
+
+impl Transform {
+    /// The file users look at to see this transform: the SQL file, or the audit.toml entry.
+    #[must_use]
+    pub fn source_path(&self) -> &Path {
+        match self {
+            Transform::Sql(sql) => &sql.path,
+            Transform::Command(command) => &command.defined_in,
+        }
+    }
+}
+
+/// An external program producing one side of one table.
+///
+/// It runs in the audit folder with the district's input folder and an empty output folder as
+/// its last two arguments (also in `PATHWAY_INPUT_DIR` and `PATHWAY_OUTPUT_DIR`, with
+/// `PATHWAY_DISTRICT_ID`, `PATHWAY_TABLE` and `PATHWAY_SIDE`), and must write `output` into the
+/// output folder and exit 0 within `timeout`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandSpec {
+    /// Program and its first arguments, e.g. `["python3", "legacy/students.py"]`.
+    pub argv: Vec<String>,
+    /// The file the program writes in its output folder, e.g. `students.csv`.
+    pub output: String,
+    /// Format of that file.
+    pub format: InputFormat,
+    /// Longest a run may take before it is killed.
+    pub timeout: std::time::Duration,
+    /// Extra environment variables.
+    pub env: BTreeMap<String, String>,
+    /// SQL types of output columns (`entry_date = "DATE"`): text output is cast after reading,
+    /// an empty field becoming null, so it compares with a typed SQL side. Others stay as read.
+    pub types: BTreeMap<String, String>,
+    /// audit.toml, where the command is declared (for error messages).
+    pub defined_in: PathBuf,
 }
 
 /// A transform's SQL and where it came from.
@@ -139,12 +191,12 @@ pub struct SqlFile {
 }
 
 impl TableSpec {
-    /// The SQL of one side.
+    /// The transform of one side.
     #[must_use]
-    pub fn sql(&self, side: Side) -> &SqlFile {
+    pub fn transform(&self, side: Side) -> &Transform {
         match side {
-            Side::Legacy => &self.legacy_sql,
-            Side::Beta => &self.beta_sql,
+            Side::Legacy => &self.legacy,
+            Side::Beta => &self.beta,
         }
     }
 }
@@ -163,6 +215,7 @@ struct RawAudit {
     tables: BTreeMap<String, RawTable>,
     #[serde(default)]
     accepted: Vec<Accepted>,
+    code_map: Option<String>,
 }
 
 /// A known difference the team accepted (`[[accepted]]` in audit.toml): the old system was wrong
@@ -225,6 +278,8 @@ struct RawInput {
     encoding: Encoding,
     #[serde(default)]
     pii: Vec<String>,
+    #[serde(default)]
+    optional_columns: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -241,6 +296,39 @@ struct RawTable {
     compare: Rules,
     #[serde(default)]
     columns: BTreeMap<String, Rules>,
+    legacy: Option<RawCommand>,
+    beta: Option<RawCommand>,
+}
+
+/// `[tables.<table>.<side>]`: that side is produced by a program instead of SQL.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCommand {
+    command: Vec<String>,
+    output: String,
+    format: Option<InputFormat>,
+    #[serde(default = "default_timeout")]
+    timeout_seconds: f64,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(default)]
+    types: BTreeMap<String, String>,
+}
+
+fn default_timeout() -> f64 {
+    600.0
+}
+
+/// The format of a file, from its extension: `.parquet`, `.jsonl`/`.ndjson`, else delimited text.
+#[must_use]
+pub fn format_from_name(name: &str) -> InputFormat {
+    if name.ends_with(".parquet") {
+        InputFormat::Parquet
+    } else if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
+        InputFormat::Jsonl
+    } else {
+        InputFormat::Csv
+    }
 }
 
 /// Comparison rules for a table (`[tables.X.compare]`) or one column (`[tables.X.columns.C]`).
@@ -312,6 +400,46 @@ fn parse_delimiter(text: &str) -> std::result::Result<Option<u8>, String> {
     }
 }
 
+fn command_spec(raw: RawCommand, toml_path: &Path) -> std::result::Result<CommandSpec, String> {
+    if raw.command.is_empty() || raw.command[0].trim().is_empty() {
+        return Err("`command` names no program: write e.g. [\"python3\", \"legacy/x.py\"]".into());
+    }
+    let output = raw.output.trim();
+    if output.is_empty() || output.contains('/') || output.contains('\\') || output.starts_with('.')
+    {
+        return Err(format!(
+            "`output` must be a plain file name in the output folder, not `{}`",
+            raw.output
+        ));
+    }
+    if !(raw.timeout_seconds.is_finite() && raw.timeout_seconds > 0.0) {
+        return Err(format!(
+            "`timeout_seconds` must be a positive number of seconds, not {}",
+            raw.timeout_seconds
+        ));
+    }
+    // Types go into an SQL CAST; allow what type names are made of and nothing else.
+    if let Some((column, sql_type)) = raw.types.iter().find(|(_, t)| {
+        t.trim().is_empty()
+            || !t
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || " (),_".contains(c))
+    }) {
+        return Err(format!(
+            "types: `{sql_type}` for column `{column}` is not an SQL type name (e.g. DATE, BIGINT, DECIMAL(10,2))"
+        ));
+    }
+    Ok(CommandSpec {
+        argv: raw.command,
+        output: output.to_owned(),
+        format: raw.format.unwrap_or_else(|| format_from_name(output)),
+        timeout: std::time::Duration::from_secs_f64(raw.timeout_seconds),
+        env: raw.env,
+        types: raw.types,
+        defined_in: toml_path.to_path_buf(),
+    })
+}
+
 impl AuditSpec {
     /// Load and validate the audit in `dir` (the folder holding `audit.toml`).
     ///
@@ -351,15 +479,9 @@ impl AuditSpec {
                     ),
                 ));
             }
-            let format = input.format.unwrap_or_else(|| {
-                if input.glob.ends_with(".parquet") {
-                    InputFormat::Parquet
-                } else if input.glob.ends_with(".jsonl") || input.glob.ends_with(".ndjson") {
-                    InputFormat::Jsonl
-                } else {
-                    InputFormat::Csv
-                }
-            });
+            let format = input
+                .format
+                .unwrap_or_else(|| format_from_name(&input.glob));
             let delimiter = match input.delimiter.as_deref() {
                 None => None,
                 Some(d) => parse_delimiter(d)
@@ -379,6 +501,7 @@ impl AuditSpec {
                 header: input.header,
                 encoding: input.encoding,
                 pii: input.pii,
+                optional_columns: input.optional_columns,
             });
         }
         if inputs.is_empty() {
@@ -404,22 +527,46 @@ impl AuditSpec {
                     format!("table `{table_name}`: key column `{both}` cannot also be ignored"),
                 ));
             }
-            let mut sql = Vec::new();
-            for side in Side::BOTH {
+            let mut transforms = Vec::new();
+            for (side, command) in [(Side::Legacy, table.legacy), (Side::Beta, table.beta)] {
                 let path = dir.join(side.as_str()).join(format!("{table_name}.sql"));
-                let text = fs::read_to_string(&path).map_err(|e| {
-                    invalid(
-                        &path,
-                        format!("table `{table_name}` needs its {side} transform here: {e}"),
-                    )
-                })?;
-                if text.trim().is_empty() {
-                    return Err(invalid(
-                        &path,
-                        format!("the {side} SQL of `{table_name}` is empty"),
-                    ));
-                }
-                sql.push(SqlFile { path, sql: text });
+                let transform = match command {
+                    Some(command) => {
+                        if path.exists() {
+                            return Err(invalid(
+                                &path,
+                                format!(
+                                    "table `{table_name}`: the {side} side is both this SQL file \
+                                     and a command in audit.toml; keep one"
+                                ),
+                            ));
+                        }
+                        let at = format!("[tables.{table_name}.{side}]");
+                        Transform::Command(
+                            command_spec(command, &toml_path)
+                                .map_err(|m| invalid(&toml_path, format!("{at}: {m}")))?,
+                        )
+                    }
+                    None => {
+                        let text = fs::read_to_string(&path).map_err(|e| {
+                            invalid(
+                                &path,
+                                format!(
+                                    "table `{table_name}` needs its {side} transform here \
+                                     (or a [tables.{table_name}.{side}] command): {e}"
+                                ),
+                            )
+                        })?;
+                        if text.trim().is_empty() {
+                            return Err(invalid(
+                                &path,
+                                format!("the {side} SQL of `{table_name}` is empty"),
+                            ));
+                        }
+                        Transform::Sql(SqlFile { path, sql: text })
+                    }
+                };
+                transforms.push(transform);
             }
             for (scope, rules) in std::iter::once(("compare", &table.compare))
                 .chain(table.columns.iter().map(|(c, r)| (c.as_str(), r)))
@@ -436,8 +583,8 @@ impl AuditSpec {
                     ));
                 }
             }
-            let beta_sql = sql.pop().expect("two sides");
-            let legacy_sql = sql.pop().expect("two sides");
+            let beta = transforms.pop().expect("two sides");
+            let legacy = transforms.pop().expect("two sides");
             tables.push(TableSpec {
                 name: table_name,
                 key: table.key,
@@ -446,8 +593,8 @@ impl AuditSpec {
                 rename: table.rename.into_iter().collect(),
                 compare: table.compare,
                 columns: table.columns.into_iter().collect(),
-                legacy_sql,
-                beta_sql,
+                legacy,
+                beta,
             });
         }
         if tables.is_empty() {
@@ -460,11 +607,25 @@ impl AuditSpec {
         // An SQL file nobody declared is almost always a typo in a table name: say so.
         for side in Side::BOTH {
             let side_dir = dir.join(side.as_str());
-            let entries = fs::read_dir(&side_dir).map_err(|source| Error::Read {
-                audit: name.clone(),
-                path: side_dir.clone(),
-                source,
-            })?;
+            let entries = match fs::read_dir(&side_dir) {
+                Ok(entries) => entries,
+                // A side whose every table is a command needs no SQL folder.
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::NotFound
+                        && tables
+                            .iter()
+                            .all(|t| matches!(t.transform(side), Transform::Command(_))) =>
+                {
+                    continue;
+                }
+                Err(source) => {
+                    return Err(Error::Read {
+                        audit: name.clone(),
+                        path: side_dir.clone(),
+                        source,
+                    });
+                }
+            };
             for entry in entries.flatten() {
                 let path = entry.path();
                 if path.extension().is_some_and(|e| e == "sql") {
@@ -511,6 +672,24 @@ impl AuditSpec {
             }
         }
 
+        let code_map = match &raw.code_map {
+            None => None,
+            Some(_) if inputs.iter().any(|i| i.name == "code_map") => {
+                return Err(invalid(
+                    &toml_path,
+                    "input `code_map`: the name is taken by the code map's table; rename the input"
+                        .into(),
+                ));
+            }
+            Some(file) => {
+                let path = dir.join(file);
+                Some(
+                    CodeMap::load(&path)
+                        .map_err(|m| invalid(&toml_path, format!("code_map: {m}")))?,
+                )
+            }
+        };
+
         Ok(AuditSpec {
             name,
             description: raw.description,
@@ -518,6 +697,7 @@ impl AuditSpec {
             inputs,
             tables,
             accepted: raw.accepted,
+            code_map,
         })
     }
 
@@ -563,10 +743,10 @@ mod tests {
         assert!(audit.inputs[0].header);
         assert_eq!(audit.tables[0].key, vec!["student_id"]);
         assert_eq!(audit.tables[0].pii, vec!["last_name"]);
-        assert_eq!(
-            audit.tables[0].sql(Side::Beta).sql,
-            "SELECT * FROM students_raw"
-        );
+        assert!(matches!(
+            audit.tables[0].transform(Side::Beta),
+            Transform::Sql(sql) if sql.sql == "SELECT * FROM students_raw"
+        ));
     }
 
     #[test]

@@ -124,6 +124,8 @@ pub struct RawTable {
 /// Everything read for one district.
 #[derive(Debug, Clone)]
 pub struct DistrictInput {
+    /// The district's input folder.
+    pub folder: PathBuf,
     /// District id.
     pub district_id: String,
     /// Raw tables that had at least one file.
@@ -150,6 +152,7 @@ pub fn read_district(
     let dir = input_root.join(district_id);
     let files = list_files(&dir)?;
     let mut out = DistrictInput {
+        folder: dir.clone(),
         district_id: district_id.to_owned(),
         tables: Vec::new(),
         missing: Vec::new(),
@@ -230,7 +233,9 @@ pub fn read_district(
             };
             parts.push((path, batch));
         }
-        out.tables.push(union_by_name(&input.name, parts)?);
+        let mut table = union_by_name(&input.name, parts)?;
+        with_optional_columns(&mut table, &input.optional_columns)?;
+        out.tables.push(table);
     }
     Ok(out)
 }
@@ -314,6 +319,11 @@ fn read_text_file(
         notes: parsed.notes.clone(),
     });
 
+    text_batches(&parsed)
+}
+
+/// The accepted rows of a parsed text file as text columns.
+pub(crate) fn text_batches(parsed: &crate::ParsedText) -> Result<(SchemaRef, Vec<RecordBatch>)> {
     let schema: SchemaRef = Arc::new(Schema::new(
         parsed
             .columns
@@ -335,6 +345,42 @@ fn read_text_file(
         batches.push(RecordBatch::try_new(schema.clone(), columns)?);
     }
     Ok((schema, batches))
+}
+
+/// Add each optional column the files did not have, as text nulls.
+fn with_optional_columns(table: &mut RawTable, optional: &[String]) -> Result<()> {
+    let absent: Vec<&String> = optional
+        .iter()
+        .filter(|c| table.schema.index_of(c).is_err())
+        .collect();
+    if absent.is_empty() {
+        return Ok(());
+    }
+    let mut fields: Vec<Field> = table
+        .schema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.extend(
+        absent
+            .iter()
+            .map(|c| Field::new(c.as_str(), DataType::Utf8, true)),
+    );
+    let schema: SchemaRef = Arc::new(Schema::new(fields));
+    let mut batches = Vec::with_capacity(table.batches.len());
+    for batch in &table.batches {
+        let mut columns = batch.columns().to_vec();
+        columns.extend(
+            absent
+                .iter()
+                .map(|_| new_null_array(&DataType::Utf8, batch.num_rows())),
+        );
+        batches.push(RecordBatch::try_new(schema.clone(), columns)?);
+    }
+    table.schema = schema;
+    table.batches = batches;
+    Ok(())
 }
 
 /// Stack the files of one input into one table: columns are matched by name, a column missing
@@ -401,6 +447,7 @@ mod tests {
             inputs,
             tables: Vec::new(),
             accepted: Vec::new(),
+            code_map: None,
         }
     }
 
@@ -413,7 +460,41 @@ mod tests {
             header: true,
             encoding: Encoding::Auto,
             pii: vec!["name".into()],
+            optional_columns: Vec::new(),
         }
+    }
+
+    #[test]
+    fn optional_columns_absent_from_a_file_read_as_null() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("v10");
+        fs::create_dir_all(&dir).unwrap();
+        // OneRoster 1.0 users.csv has no `grades`; 1.1 has it.
+        fs::write(
+            dir.join("users.csv"),
+            "sourcedId,role
+1,student
+2,teacher
+",
+        )
+        .unwrap();
+        let mut users = input("users", "users.csv", InputFormat::Csv);
+        users.optional_columns = vec!["grades".into(), "role".into()];
+        let read = read_district(
+            &audit(vec![users]),
+            tmp.path(),
+            "v10",
+            &Masker::without_key(),
+        )
+        .unwrap();
+        let table = &read.tables[0];
+        let names: Vec<&String> = table.schema.fields().iter().map(|f| f.name()).collect();
+        assert_eq!(names, ["sourcedId", "role", "grades"]);
+        let grades = table.batches[0].column(2);
+        assert_eq!(grades.len(), 2);
+        assert_eq!(grades.null_count(), 2);
+        // A present optional column keeps its values.
+        assert_eq!(table.batches[0].column(1).null_count(), 0);
     }
 
     #[test]

@@ -24,6 +24,7 @@ mod delimited;
 mod district;
 mod error;
 mod json_lines;
+mod output_file;
 mod parquet_file;
 
 pub use delimited::{ParsedText, parse_delimited};
@@ -33,3 +34,4 @@ pub use district::{
 };
 pub use error::{Error, Result};
 pub use json_lines::{ParsedJsonLines, parse_json_lines};
+pub use output_file::{OutputError, read_output_file};

@@ -133,5 +133,8 @@ fn every_fixture_file_accounts_for_every_row() {
             files += 1;
         }
     }
-    assert_eq!(files, 22, "10 district files + 12 messy files");
+    assert_eq!(
+        files, 35,
+        "10 district files + 12 messy files + 13 OneRoster files (6 of 1.0, 7 of 1.1)"
+    );
 }

@@ -119,15 +119,27 @@ impl Masker {
 /// up in reports and logs.
 #[must_use]
 pub fn redact_quoted(message: &str) -> String {
+    redact_between(message, '\'')
+}
+
+/// [`redact_quoted`] for both single- and double-quoted text: free text written by a program
+/// (a legacy job's stderr) may quote values either way.
+#[must_use]
+pub fn redact_all_quoted(message: &str) -> String {
+    redact_between(&redact_between(message, '\''), '"')
+}
+
+fn redact_between(message: &str, quote: char) -> String {
     let mut out = String::with_capacity(message.len());
     let mut rest = message;
-    while let Some(start) = rest.find('\'') {
-        out.push_str(&rest[..=start]);
-        let after = &rest[start + 1..];
-        match after.find('\'') {
+    while let Some(start) = rest.find(quote) {
+        out.push_str(&rest[..start + quote.len_utf8()]);
+        let after = &rest[start + quote.len_utf8()..];
+        match after.find(quote) {
             Some(end) => {
-                out.push_str("***'");
-                rest = &after[end + 1..];
+                out.push_str("***");
+                out.push(quote);
+                rest = &after[end + quote.len_utf8()..];
             }
             None => {
                 out.push_str("***");
@@ -179,5 +191,9 @@ mod tests {
         );
         assert_eq!(redact_quoted("a 'b' c 'd"), "a '***' c '***");
         assert_eq!(redact_quoted("no quotes"), "no quotes");
+        assert_eq!(
+            redact_all_quoted("KeyError: 'Ann' in \"Smith, Ann\" and 'x"),
+            "KeyError: '***' in \"***\" and '***"
+        );
     }
 }

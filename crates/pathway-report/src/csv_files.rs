@@ -12,6 +12,17 @@ const COLUMN_DIFF_HEADER: &str =
     "audit_date,table,district_id,column,mismatches,legacy_example,beta_example,categories";
 const CATEGORIES_HEADER: &str = "audit_date,table,district_id,column,category,cells,legacy_value,beta_value,shift_days,example_key,accepted";
 
+const CODE_MAPPING_HEADER: &str =
+    "audit_date,table,district_id,side,code_set,school_year,outcome,used_year,source_code,values";
+
+/// code_mapping.csv content.
+///
+/// # Errors
+/// Only on a serialisation bug.
+pub fn code_mapping_csv(rows: &[crate::json::CodeMappingRow]) -> Result<String> {
+    to_csv(rows, CODE_MAPPING_HEADER)
+}
+
 fn to_csv<T: Serialize>(rows: &[T], header: &str) -> Result<String> {
     let mut writer = csv::WriterBuilder::new()
         .has_headers(false)

@@ -99,6 +99,34 @@ pub struct MetricRow {
     pub peak_rss_mib: Option<u64>,
 }
 
+/// What `map_code` found in one transform of one district: a line of code_mapping.csv.
+/// Codes that mapped with their own year's entries are counted per code set and year; codes
+/// that mapped through an earlier year's entries (`fallback`) likewise, with the year used; codes
+/// with no entry (`unmapped`) are listed one per line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeMappingRow {
+    /// Night audited.
+    pub audit_date: String,
+    /// Output table whose transform called `map_code`.
+    pub table: String,
+    /// District id.
+    pub district_id: String,
+    /// `legacy` or `beta`.
+    pub side: String,
+    /// Code set.
+    pub code_set: String,
+    /// School year asked for (ending year); empty when the value was null or not a year.
+    pub school_year: String,
+    /// `mapped`, `fallback` or `unmapped`.
+    pub outcome: String,
+    /// Year whose entries were used; empty when none applied.
+    pub used_year: String,
+    /// The code with no entry (`unmapped` only).
+    pub source_code: String,
+    /// Values looked up.
+    pub values: u64,
+}
+
 /// Everything summary.json holds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RunReport {
@@ -148,16 +176,19 @@ pub struct RunReport {
     pub warnings: Vec<String>,
     /// Rows and time per district, side and table, and one row for the whole run.
     pub metrics: Vec<MetricRow>,
+    /// What the code map's `map_code` found, per district, table and side (code_mapping.csv).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub code_mapping: Vec<CodeMappingRow>,
 }
 
 impl RunReport {
-    /// Write summary.csv, column_diff.csv, categories.csv and summary.json into `dir`, each
-    /// replaced atomically.
+    /// Write summary.csv, column_diff.csv, categories.csv, code_mapping.csv (when the audit maps
+    /// codes) and summary.json into `dir`, each replaced atomically.
     ///
     /// # Errors
     /// When a file cannot be written.
     pub fn write_files(&self, dir: &std::path::Path) -> Result<()> {
-        use crate::csv_files::{categories_csv, column_diff_csv, summary_csv};
+        use crate::csv_files::{categories_csv, code_mapping_csv, column_diff_csv, summary_csv};
         use crate::write::atomic_write;
         atomic_write(
             &dir.join("summary.csv"),
@@ -171,6 +202,12 @@ impl RunReport {
             &dir.join("categories.csv"),
             categories_csv(&self.categories)?.as_bytes(),
         )?;
+        if !self.code_mapping.is_empty() {
+            atomic_write(
+                &dir.join("code_mapping.csv"),
+                code_mapping_csv(&self.code_mapping)?.as_bytes(),
+            )?;
+        }
         atomic_write(&dir.join("summary.json"), self.to_json()?.as_bytes())
     }
 

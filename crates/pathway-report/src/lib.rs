@@ -24,12 +24,15 @@ mod terminal;
 mod write;
 
 pub use csv_files::{
-    categories_csv, column_diff_csv, read_categories_csv, read_summary_csv, summary_csv,
+    categories_csv, code_mapping_csv, column_diff_csv, read_categories_csv, read_summary_csv,
+    summary_csv,
 };
 pub use error::{Error, Result};
 pub use history::{HistoryCount, full_match_counts, read_history, update_history};
 pub use html::{HtmlReport, TextTable, render_html};
-pub use json::{DistrictError, FileAccount, MetricRow, RunReport, SideRows, TableInfo};
+pub use json::{
+    CodeMappingRow, DistrictError, FileAccount, MetricRow, RunReport, SideRows, TableInfo,
+};
 pub use pathway_mask::Masker;
 pub use rows::{
     CategoryRow, ColumnDiffRow, RuleHiddenRow, SummaryRow, category_rows, rows_for_table,

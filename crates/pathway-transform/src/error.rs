@@ -37,6 +37,19 @@ pub enum Error {
         /// value, which may be a student's.
         message: String,
     },
+    /// A command side failed: it could not start, exited non-zero, ran too long, or wrote no or
+    /// malformed output.
+    #[error("{side} command of table `{table}` failed for district {district}: {message}")]
+    Command {
+        /// `legacy` or `beta`.
+        side: String,
+        /// Output table.
+        table: String,
+        /// District id.
+        district: String,
+        /// What happened (exit status, time, the last stderr line with quoted text redacted).
+        message: String,
+    },
     /// Registering the district's raw tables failed.
     #[error("district {district}: cannot register input `{input}`: {source}")]
     Register {

@@ -7,9 +7,11 @@ use std::time::{Duration, Instant};
 use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
-use pathway_audit::{AuditSpec, Side, TableSpec};
+use pathway_audit::{AuditSpec, CommandSpec, Side, TableSpec, Transform};
 use pathway_input::DistrictInput;
 
+use crate::code_map::{CodeMapStats, CodeMapUse, register_code_map};
+use crate::command::{CommandRun, command_folder, run_command};
 use crate::error::{Error, Result};
 use crate::parquet_out::{StreamError, output_file, write_stream};
 
@@ -20,8 +22,12 @@ pub struct Written {
     pub rows: u64,
     /// The Parquet file.
     pub path: PathBuf,
-    /// Time spent running the SQL and writing.
+    /// Time spent running the SQL or the program, and writing.
     pub elapsed: Duration,
+    /// For a command side: how the program ran.
+    pub command: Option<CommandRun>,
+    /// What `map_code` found while the SQL ran, with counts (empty without a code map).
+    pub code_mapping: Vec<(CodeMapUse, u64)>,
 }
 
 /// The outcome of one table on one side for one district.
@@ -81,10 +87,71 @@ pub async fn run_district(
                 .collect();
         }
     };
+    let code_map = audit.code_map.clone().map(Arc::new);
     let mut outcomes = Vec::new();
     for table in &audit.tables {
         for side in Side::BOTH {
-            let result = run_one(&ctx, table, side, input, run_dir).await;
+            let result = match table.transform(side) {
+                Transform::Sql(_) => {
+                    // Fresh counts for each transform, so each reports its own codes.
+                    let stats = CodeMapStats::default();
+                    let registered = match &code_map {
+                        Some(map) => {
+                            register_code_map(&ctx, map, &stats).map_err(|e| Error::Register {
+                                district: input.district_id.clone(),
+                                input: crate::code_map::CODE_MAP_TABLE.into(),
+                                source: e,
+                            })
+                        }
+                        None => Ok(()),
+                    };
+                    match registered {
+                        Ok(()) => run_sql(&ctx, table, side, input, run_dir)
+                            .await
+                            .map(|written| Written {
+                                code_mapping: stats.take(),
+                                ..written
+                            }),
+                        Err(e) => Err(e),
+                    }
+                }
+                Transform::Command(spec) => {
+                    let work = command_folder(run_dir, side, &table.name, &input.district_id);
+                    let started = Instant::now();
+                    match run_command(
+                        spec,
+                        &audit.dir,
+                        &input.folder,
+                        &work,
+                        (&input.district_id, &table.name, side),
+                    )
+                    .await
+                    {
+                        Ok((schema, batches, run)) => {
+                            write_batches(schema, batches, spec, table, side, input, run_dir)
+                                .await
+                                .map(|rows| Written {
+                                    rows,
+                                    path: output_file(
+                                        run_dir,
+                                        side,
+                                        &table.name,
+                                        &input.district_id,
+                                    ),
+                                    elapsed: started.elapsed(),
+                                    command: Some(run),
+                                    code_mapping: Vec::new(),
+                                })
+                        }
+                        Err(failure) => Err(Error::Command {
+                            side: side.to_string(),
+                            table: table.name.clone(),
+                            district: input.district_id.clone(),
+                            message: failure.message,
+                        }),
+                    }
+                }
+            };
             outcomes.push(Outcome {
                 table: table.name.clone(),
                 side,
@@ -95,7 +162,91 @@ pub async fn run_district(
     outcomes
 }
 
-async fn run_one(
+/// Write what a program produced as that side's Parquet, like an SQL side's result, with the
+/// column types its audit entry declares.
+#[allow(clippy::too_many_arguments)]
+async fn write_batches(
+    schema: datafusion::arrow::datatypes::SchemaRef,
+    batches: Vec<datafusion::arrow::array::RecordBatch>,
+    spec: &CommandSpec,
+    table: &TableSpec,
+    side: Side,
+    input: &DistrictInput,
+    run_dir: &Path,
+) -> Result<u64> {
+    let path = output_file(run_dir, side, &table.name, &input.district_id);
+    let internal = |e: DataFusionError| Error::Write {
+        path: path.clone(),
+        message: e.strip_backtrace(),
+    };
+    let typing = |message: String| Error::Command {
+        side: side.to_string(),
+        table: table.name.clone(),
+        district: input.district_id.clone(),
+        message,
+    };
+    if let Some(unknown) = spec.types.keys().find(|c| schema.index_of(c).is_err()) {
+        let has: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        return Err(typing(format!(
+            "`types` names column `{unknown}`, which `{}` does not have (it has: {})",
+            spec.output,
+            has.join(", ")
+        )));
+    }
+    let columns: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let quoted = format!("\"{}\"", f.name().replace('"', "\"\""));
+            match spec.types.get(f.name()) {
+                // Text formats write null as an empty field.
+                Some(sql_type)
+                    if f.data_type() == &datafusion::arrow::datatypes::DataType::Utf8 =>
+                {
+                    format!("CAST(NULLIF({quoted}, '') AS {sql_type}) AS {quoted}")
+                }
+                Some(sql_type) => format!("CAST({quoted} AS {sql_type}) AS {quoted}"),
+                None => quoted,
+            }
+        })
+        .collect();
+    let mem = MemTable::try_new(schema, vec![batches]).map_err(internal)?;
+    // A session of its own: the name must not shadow a raw input of the district.
+    let own = SessionContext::new();
+    own.register_table("command_output", Arc::new(mem))
+        .map_err(internal)?;
+    let sql = format!("SELECT {} FROM command_output", columns.join(", "));
+    let frame = own
+        .sql(&sql)
+        .await
+        .map_err(|e| typing(format!("`types`: {}", e.strip_backtrace())))?;
+    let frame = without_district_id(frame).map_err(internal)?;
+    let stream = frame.execute_stream().await.map_err(internal)?;
+    write_stream(stream, &path).await.map_err(|e| match e {
+        StreamError::Execution(source) => typing(format!(
+            "cannot apply `types` to `{}`: {}",
+            spec.output,
+            pathway_mask::redact_quoted(&source.strip_backtrace())
+        )),
+        StreamError::Write(e) => e,
+    })
+}
+
+/// The Hive partition carries the district; a district_id column in the output would clash.
+fn without_district_id(
+    frame: datafusion::dataframe::DataFrame,
+) -> std::result::Result<datafusion::dataframe::DataFrame, DataFusionError> {
+    if frame
+        .schema()
+        .has_column_with_unqualified_name("district_id")
+    {
+        frame.drop_columns(&["district_id"])
+    } else {
+        Ok(frame)
+    }
+}
+
+async fn run_sql(
     ctx: &SessionContext,
     table: &TableSpec,
     side: Side,
@@ -103,7 +254,9 @@ async fn run_one(
     run_dir: &Path,
 ) -> Result<Written> {
     let started = Instant::now();
-    let sql = table.sql(side);
+    let Transform::Sql(sql) = table.transform(side) else {
+        unreachable!("run_sql is called for SQL sides only");
+    };
     let sql_error = |e: DataFusionError| {
         let message = e.strip_backtrace();
         let hint = input
@@ -125,15 +278,7 @@ async fn run_one(
         }
     };
     let frame = ctx.sql(&sql.sql).await.map_err(sql_error)?;
-    // The Hive partition carries the district; a district_id column in the output would clash.
-    let frame = if frame
-        .schema()
-        .has_column_with_unqualified_name("district_id")
-    {
-        frame.drop_columns(&["district_id"]).map_err(sql_error)?
-    } else {
-        frame
-    };
+    let frame = without_district_id(frame).map_err(sql_error)?;
     let stream = frame.execute_stream().await.map_err(sql_error)?;
     let path = output_file(run_dir, side, &table.name, &input.district_id);
     let rows = write_stream(stream, &path).await.map_err(|e| match e {
@@ -149,5 +294,7 @@ async fn run_one(
         rows,
         path,
         elapsed: started.elapsed(),
+        command: None,
+        code_mapping: Vec::new(),
     })
 }

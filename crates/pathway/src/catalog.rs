@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `summary`, `column_diff`, `categories` | the run's CSV files |
 //! | `history` | `history.csv` beside the run folder |
+//! | `code_mapping` | `code_mapping.csv`, when the audit has a code map |
 //! | `validation_errors` | `validation_errors.parquet` |
 //! | `row_diff_<table>` | `row_diff/<table>/` (every column) |
 //! | `row_diff` | all tables' row diffs: `table`, `district_id`, `diff`, `side`, `changed_columns` |
@@ -122,6 +123,22 @@ pub(crate) fn categories_schema() -> Schema {
     ])
 }
 
+pub(crate) fn code_mapping_schema() -> Schema {
+    let text = |n: &str| Field::new(n, DataType::Utf8, true);
+    Schema::new(vec![
+        text("audit_date"),
+        text("table"),
+        text("district_id"),
+        text("side"),
+        text("code_set"),
+        text("school_year"),
+        text("outcome"),
+        text("used_year"),
+        text("source_code"),
+        Field::new("values", DataType::UInt64, true),
+    ])
+}
+
 pub(crate) fn column_diff_schema() -> Schema {
     Schema::new(vec![
         Field::new("audit_date", DataType::Utf8, true),
@@ -218,6 +235,18 @@ pub async fn register_run(
         .await
         .context("cannot read categories.csv")?;
         tables.push("categories".to_owned());
+    }
+    let code_mapping = run_dir.join("code_mapping.csv");
+    if code_mapping.exists() {
+        let schema = code_mapping_schema();
+        ctx.register_csv(
+            "code_mapping",
+            &code_mapping.display().to_string(),
+            csv(&schema),
+        )
+        .await
+        .context("cannot read code_mapping.csv")?;
+        tables.push("code_mapping".to_owned());
     }
     let history = run_dir
         .parent()

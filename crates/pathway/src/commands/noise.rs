@@ -40,9 +40,9 @@ struct NoisyColumn {
 /// A bad audit or unreadable input.
 pub async fn noise(args: NoiseArgs) -> anyhow::Result<ExitStatus> {
     let mut audit = AuditSpec::load(&args.audit)?;
-    // "Beta" is the legacy SQL again: any difference is the legacy side's own noise.
+    // "Beta" is the legacy transform again: any difference is the legacy side's own noise.
     for table in &mut audit.tables {
-        table.beta_sql = table.legacy_sql.clone();
+        table.beta = table.legacy.clone();
     }
     let list = list_districts(&args.input).with_context(|| {
         format!(

@@ -20,8 +20,8 @@ use pathway_audit::{AuditSpec, Side};
 use pathway_diff::{DiffSpec, Status, TableDiff, diff_tables};
 use pathway_input::{Rejection, list_districts, read_district};
 use pathway_report::{
-    ColumnDiffRow, DistrictError, FileAccount, MetricRow, RunReport, SummaryRow, TableInfo,
-    atomic_write, category_rows, rows_for_table, rule_hidden_rows, update_history,
+    CodeMappingRow, ColumnDiffRow, DistrictError, FileAccount, MetricRow, RunReport, SummaryRow,
+    TableInfo, atomic_write, category_rows, rows_for_table, rule_hidden_rows, update_history,
 };
 use pathway_transform::run_district;
 
@@ -67,6 +67,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     let started_at = now();
     let clock = std::time::Instant::now();
     let mut metrics: Vec<MetricRow> = Vec::new();
+    let mut code_mapping: Vec<CodeMappingRow> = Vec::new();
     let audit = AuditSpec::load(&settings.audit_dir)?;
     let list = list_districts(&settings.input).with_context(|| {
         format!(
@@ -139,6 +140,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             files.extend(record.files.iter().cloned());
             rejections.extend(record.rejections.iter().cloned());
             metrics.extend(record.metrics.iter().cloned());
+            code_mapping.extend(record.code_mapping.iter().cloned());
             reused.insert(district.clone(), record);
             progress.district_reused(district);
             continue;
@@ -208,6 +210,9 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
                     seconds: written.elapsed.as_secs_f64(),
                     peak_rss_mib: None,
                 });
+                let rows = code_mapping_rows(&settings.date, district, &outcome, written);
+                warn_unmapped(&audit.name, district, &outcome, &rows);
+                code_mapping.extend(rows);
             }
             if let Err(e) = outcome.result {
                 let message = e.to_string();
@@ -411,6 +416,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
         peak_rss_mib: peak_rss_mib(),
     });
     report.metrics = metrics;
+    report.code_mapping = code_mapping;
 
     report.write_files(&staging)?;
     let record = reuse::record_of(
@@ -442,6 +448,62 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     )
     .context("the run is published, but history.csv could not be updated")?;
     Ok(RunResult { report, run_dir })
+}
+
+/// code_mapping.csv rows for what one transform's `map_code` calls found.
+fn code_mapping_rows(
+    date: &str,
+    district: &str,
+    outcome: &pathway_transform::Outcome,
+    written: &pathway_transform::Written,
+) -> Vec<CodeMappingRow> {
+    let year = |y: Option<i32>| y.map(|y| y.to_string()).unwrap_or_default();
+    written
+        .code_mapping
+        .iter()
+        .map(|(found, values)| CodeMappingRow {
+            audit_date: date.to_owned(),
+            table: outcome.table.clone(),
+            district_id: district.to_owned(),
+            side: outcome.side.to_string(),
+            code_set: found.code_set.clone(),
+            school_year: year(found.school_year),
+            outcome: found.outcome.to_owned(),
+            used_year: year(found.used_year),
+            source_code: found.source_code.clone(),
+            values: *values,
+        })
+        .collect()
+}
+
+/// One line per transform that met codes it could not map or years it mapped through an
+/// earlier year; the codes themselves are in code_mapping.csv.
+fn warn_unmapped(
+    audit: &str,
+    district: &str,
+    outcome: &pathway_transform::Outcome,
+    rows: &[CodeMappingRow],
+) {
+    let count = |kind: &str| -> (u64, usize) {
+        let matching: Vec<&CodeMappingRow> = rows.iter().filter(|r| r.outcome == kind).collect();
+        (matching.iter().map(|r| r.values).sum(), matching.len())
+    };
+    let (unmapped, codes) = count("unmapped");
+    let (fell_back, _) = count("fallback");
+    if unmapped > 0 {
+        tracing::warn!(
+            "warning: audit `{audit}`, table `{}` ({}), district {district}: {unmapped} value(s) of {codes} code(s) had no entry in the code map (see code_mapping.csv)",
+            outcome.table,
+            outcome.side
+        );
+    }
+    if fell_back > 0 {
+        tracing::info!(
+            "audit `{audit}`, table `{}` ({}), district {district}: {fell_back} value(s) mapped with an earlier school year's entries",
+            outcome.table,
+            outcome.side
+        );
+    }
 }
 
 /// A district's input as read (or why it could not be), and its transforms' outcomes.

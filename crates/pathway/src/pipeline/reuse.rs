@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use pathway_input::Rejection;
 use pathway_report::{
-    CategoryRow, ColumnDiffRow, FileAccount, MetricRow, RuleHiddenRow, RunReport, SummaryRow,
+    CategoryRow, CodeMappingRow, ColumnDiffRow, FileAccount, MetricRow, RuleHiddenRow, RunReport,
+    SummaryRow,
 };
 use serde::{Deserialize, Serialize};
 
@@ -60,6 +61,8 @@ pub struct DistrictRecord {
     pub files: Vec<FileAccount>,
     pub rejections: Vec<Rejection>,
     pub metrics: Vec<MetricRow>,
+    #[serde(default)]
+    pub code_mapping: Vec<CodeMappingRow>,
 }
 
 impl DistrictRecord {
@@ -97,6 +100,9 @@ impl DistrictRecord {
             row.audit_date = date.to_owned();
             // Nothing was read or transformed for it tonight.
             row.seconds = 0.0;
+        }
+        for row in &mut record.code_mapping {
+            row.audit_date = date.to_owned();
         }
         record
     }
@@ -250,6 +256,7 @@ pub fn record_of(
                 files: filtered(&report.input_files, |r| of(&r.district_id)),
                 rejections: filtered(rejections, |r| of(&r.district_id)),
                 metrics: filtered(&report.metrics, |r| of(&r.district_id)),
+                code_mapping: filtered(&report.code_mapping, |r| of(&r.district_id)),
             },
         );
     }

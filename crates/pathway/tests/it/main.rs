@@ -1,6 +1,7 @@
 //! End-to-end tests of the `pathway` binary on the bundled fixtures.
 
 mod accepted;
+mod commands;
 mod common;
 mod compare;
 mod diff;
@@ -8,6 +9,7 @@ mod faults;
 mod history;
 mod nightly;
 mod noise;
+mod oneroster;
 mod patterns;
 mod privacy;
 mod query;

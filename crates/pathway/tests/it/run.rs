@@ -357,13 +357,26 @@ fn a_broken_district_is_error_and_the_others_complete() {
     assert_eq!(find("students", "105")["status"], "FULL MATCH");
     let error = find("enrollments", "105");
     assert_eq!(error["status"], "ERROR");
+    // Both sides fail, each with its own reason: the legacy job exits 1 saying why, the beta
+    // SQL cannot find the raw table.
     assert!(
-        error["error"].contains("legacy transform"),
+        error["error"].starts_with(
+            "legacy command of table `enrollments` failed for district 105: `python3` exited \
+             with status 1 after "
+        ),
         "{}",
         error["error"]
     );
     assert!(
-        error["error"].contains("audits/example/legacy/enrollments.sql"),
+        error["error"].contains(
+            "; last stderr line: no enrollments file in district 105 (full stderr: \
+             `commands/legacy/enrollments/district_id=105/stderr.log` in the run folder)"
+        ),
+        "{}",
+        error["error"]
+    );
+    assert!(
+        error["error"].contains("beta transform `audits/example/beta/enrollments.sql` failed"),
         "{}",
         error["error"]
     );

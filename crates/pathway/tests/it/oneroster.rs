@@ -1,0 +1,222 @@
+//! `audits/oneroster` on the real Grand Bend OneRoster 1.0 and 1.1 exports: two layouts through
+//! one transform per side, the CEDS code map with its school-year fallback and an unmapped code,
+//! and the real export's broken teacher rows rejected by line.
+
+use crate::common::{assert_exit, pathway, read_csv, root, run_audit};
+
+#[test]
+fn oneroster_audit_gives_the_hand_checked_figures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("runs");
+    let output = run_audit(
+        "audits/oneroster",
+        &root().join("fixtures/oneroster"),
+        &out,
+        "2026-11-22",
+    );
+    assert_exit(&output, 0);
+    let run = out.join("2026-11-22");
+
+    let summary: Vec<Vec<String>> = read_csv(&run.join("summary.csv"))
+        .into_iter()
+        .map(|r| {
+            [
+                "table",
+                "district_id",
+                "status",
+                "legacy_rows",
+                "beta_rows",
+                "matched_rows",
+                "changed_rows",
+                "missing_in_beta",
+                "extra_in_beta",
+                "changed_columns",
+            ]
+            .iter()
+            .map(|c| r[*c].clone())
+            .collect()
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            [
+                "enrollments",
+                "grandbend-v1.0",
+                "MISMATCH",
+                "24",
+                "24",
+                "20",
+                "4",
+                "0",
+                "0",
+                "is_primary"
+            ],
+            [
+                "enrollments",
+                "grandbend-v1.1",
+                "FULL MATCH",
+                "24",
+                "24",
+                "24",
+                "0",
+                "0",
+                "0",
+                ""
+            ],
+            [
+                "students",
+                "grandbend-v1.0",
+                "MISMATCH",
+                "8",
+                "8",
+                "0",
+                "8",
+                "0",
+                "0",
+                "grade_level"
+            ],
+            [
+                "students",
+                "grandbend-v1.1",
+                "FULL MATCH",
+                "8",
+                "8",
+                "8",
+                "0",
+                "0",
+                "0",
+                ""
+            ],
+        ]
+    );
+
+    // What map_code found: every lookup of the 2020-21 roster fell back to the 2020 entries, and
+    // OneRoster 1.0's unpadded grade 9 is listed as unmapped, 8 times.
+    let mapping: Vec<Vec<String>> = read_csv(&run.join("code_mapping.csv"))
+        .into_iter()
+        .map(|r| {
+            [
+                "district_id",
+                "table",
+                "side",
+                "code_set",
+                "school_year",
+                "outcome",
+                "used_year",
+                "source_code",
+                "values",
+            ]
+            .iter()
+            .map(|c| r[*c].clone())
+            .collect()
+        })
+        .collect();
+    assert_eq!(
+        mapping,
+        [
+            [
+                "grandbend-v1.0",
+                "students",
+                "beta",
+                "grade_level",
+                "2021",
+                "unmapped",
+                "2020",
+                "9",
+                "8"
+            ],
+            [
+                "grandbend-v1.0",
+                "students",
+                "beta",
+                "sex",
+                "2021",
+                "fallback",
+                "2020",
+                "",
+                "8"
+            ],
+            [
+                "grandbend-v1.1",
+                "students",
+                "beta",
+                "grade_level",
+                "2021",
+                "fallback",
+                "2020",
+                "",
+                "8"
+            ],
+            [
+                "grandbend-v1.1",
+                "students",
+                "beta",
+                "sex",
+                "2021",
+                "fallback",
+                "2020",
+                "",
+                "8"
+            ],
+        ]
+    );
+
+    // The column diff: legacy zero-padded `9`, beta left it unmapped (null).
+    let columns = read_csv(&run.join("column_diff.csv"));
+    assert_eq!(columns.len(), 2);
+    assert_eq!(
+        (
+            columns[1]["column"].as_str(),
+            columns[1]["mismatches"].as_str(),
+            columns[1]["legacy_example"].as_str(),
+            columns[1]["beta_example"].as_str()
+        ),
+        ("grade_level", "8", "09", "")
+    );
+
+    // The real 1.1 users.csv has two teacher rows with 19 fields under 18 columns: rejected by
+    // line, queryable; everything else loaded.
+    let query = pathway(&[
+        "query",
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "csv",
+        "SELECT district_id, input, file, line, reason FROM validation_errors ORDER BY line",
+    ]);
+    assert_exit(&query, 0);
+    assert_eq!(
+        String::from_utf8(query.stdout).unwrap(),
+        "district_id,input,file,line,reason\n\
+         grandbend-v1.1,users,grandbend-v1.1/users.csv,10,\"expected 18 fields, found 19\"\n\
+         grandbend-v1.1,users,grandbend-v1.1/users.csv,11,\"expected 18 fields, found 19\"\n"
+    );
+    let query = pathway(&[
+        "query",
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "csv",
+        "SELECT outcome, sum(\"values\") AS n FROM code_mapping GROUP BY outcome ORDER BY outcome",
+    ]);
+    assert_exit(&query, 0);
+    assert_eq!(
+        String::from_utf8(query.stdout).unwrap(),
+        "outcome,n\nfallback,24\nunmapped,8\n"
+    );
+
+    // Names and birth dates stay masked.
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("8 value(s) of 1 code(s) had no entry in the code map"),
+        "{stderr}"
+    );
+    for secret in ["Archer", "Hughes", "1997-05-30"] {
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "{secret} leaked"
+        );
+    }
+}
