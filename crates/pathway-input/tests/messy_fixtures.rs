@@ -134,7 +134,7 @@ fn every_fixture_file_accounts_for_every_row() {
         }
     }
     assert_eq!(
-        files, 35,
-        "10 district files + 12 messy files + 13 OneRoster files (6 of 1.0, 7 of 1.1)"
+        files, 37,
+        "10 district files + 12 messy files + 15 OneRoster/Ed-Fi files (7 of 1.0, 8 of 1.1)"
     );
 }
