@@ -85,6 +85,7 @@ pub async fn diff_tables(
             (Some(l), Some(b)) => key.push(PlanColumn {
                 name: column.clone(),
                 as_text: l != b,
+                as_number: l != b && l.is_numeric() && b.is_numeric(),
                 ..PlanColumn::default()
             }),
             _ => {
@@ -161,6 +162,7 @@ pub async fn diff_tables(
                 compared.push(PlanColumn {
                     name: name.clone(),
                     as_text,
+                    as_number: as_text && (legacy_type.is_numeric() && beta_type.is_numeric()),
                     is_text: text(legacy_type) && text(&beta_type),
                     rules: spec.rules_for(name).clone(),
                 });

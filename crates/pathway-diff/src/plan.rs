@@ -30,6 +30,10 @@ pub struct PlanColumn {
     pub name: String,
     /// The sides disagree on its type: compare (and join) it as text.
     pub as_text: bool,
+    /// Both sides are numbers of different types (`DECIMAL(4,2)` and `DECIMAL(38,20)`, `INT`
+    /// and `BIGINT`): their text is normalised first (`3.50` and `3.50000` are both `3.5`), so
+    /// equal numbers compare equal whatever their precision and scale.
+    pub as_number: bool,
     /// Both sides hold text, so the text rules (trim, case, null = empty) apply.
     pub is_text: bool,
     /// How its values compare (exact by default).
@@ -76,9 +80,23 @@ pub struct Plan {
 fn value(prefix: &str, column: &PlanColumn) -> String {
     let expr = format!("{prefix}{}", ident(&column.name));
     if column.as_text {
-        format!("CAST({expr} AS VARCHAR)")
+        text_form(&expr, column)
     } else {
         expr
+    }
+}
+
+/// `expr` as the text both sides are compared in when their types differ: plain text, or for
+/// numbers their canonical text, without trailing fractional zeros.
+fn text_form(expr: &str, column: &PlanColumn) -> String {
+    let text = format!("CAST({expr} AS VARCHAR)");
+    if column.as_number {
+        format!(
+            "CASE WHEN strpos({text}, '.') > 0 AND strpos(lower({text}), 'e') = 0 \
+             THEN rtrim(rtrim({text}, '0'), '.') ELSE {text} END"
+        )
+    } else {
+        text
     }
 }
 
@@ -140,7 +158,7 @@ impl Plan {
         if let Some(cast) = &column.rules.cast {
             e = format!("TRY_CAST({e} AS {})", cast_type(cast));
         } else if column.as_text {
-            e = format!("CAST({e} AS VARCHAR)");
+            e = text_form(&e, column);
         }
         let text = match &column.rules.cast {
             Some(cast) => cast_type(cast) == "VARCHAR",
@@ -199,7 +217,7 @@ impl Plan {
         let column = &self.compared[i];
         let wrap = |e: String| {
             if column.as_text {
-                format!("CAST({e} AS VARCHAR)")
+                text_form(&e, column)
             } else {
                 e
             }
@@ -752,6 +770,7 @@ impl Plan {
                     &PlanColumn {
                         name: format!("{side}_{}", c.name),
                         as_text: c.as_text,
+                        as_number: c.as_number,
                         ..PlanColumn::default()
                     },
                 );

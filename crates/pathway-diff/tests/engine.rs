@@ -660,3 +660,64 @@ async fn tables_without_a_key_compare_as_multisets() {
 +-------------+----+---+-----------------+------+"
     );
 }
+
+/// Numbers whose types differ between the sides (a `numeric(4,2)` column against an unconstrained
+/// `numeric`, `INT` against `BIGINT`) compare by value: only 3.50 against 3.51 and 7 against 8
+/// differ, on the triage path and on the plain join alike; the type change is still reported.
+#[tokio::test]
+async fn numbers_of_different_types_compare_by_value() {
+    for triage in [true, false] {
+        let ctx = SessionContext::new();
+        ctx.sql(
+            "CREATE VIEW l AS SELECT * FROM (VALUES \
+               ('a', 1, CAST(3.50 AS DECIMAL(4,2)), CAST(7 AS INT)), \
+               ('a', 2, CAST(2.00 AS DECIMAL(4,2)), CAST(0 AS INT)), \
+               ('b', 1, CAST(3.50 AS DECIMAL(4,2)), CAST(7 AS INT)), \
+               ('b', 2, CAST(-1.25 AS DECIMAL(4,2)), CAST(NULL AS INT))) \
+             AS t(district_id, id, gpa, grade)",
+        )
+        .await
+        .unwrap();
+        ctx.sql(
+            "CREATE VIEW b AS SELECT * FROM (VALUES \
+               ('a', 1, CAST(3.5 AS DECIMAL(38,20)), CAST(7 AS BIGINT)), \
+               ('a', 2, CAST(2 AS DECIMAL(38,20)), CAST(0 AS BIGINT)), \
+               ('b', 1, CAST(3.51 AS DECIMAL(38,20)), CAST(8 AS BIGINT)), \
+               ('b', 2, CAST(-1.25 AS DECIMAL(38,20)), CAST(NULL AS BIGINT))) \
+             AS t(district_id, id, gpa, grade)",
+        )
+        .await
+        .unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let spec = DiffSpec::new("t", vec!["id".into()])
+            .with_group_by(Some("district_id".into()))
+            .with_triage(triage);
+        let diff = diff_tables(&ctx, "l", "b", &spec, tmp.path())
+            .await
+            .unwrap();
+        let a = group(&diff, "a");
+        assert_eq!(a.status(&diff.schema), Status::FullMatch, "triage {triage}");
+        assert_eq!((a.matched_rows, a.changed_rows), (2, 0));
+        let b = group(&diff, "b");
+        assert_eq!((b.matched_rows, b.changed_rows), (1, 1), "triage {triage}");
+        let columns: Vec<(&str, u64)> = b
+            .columns
+            .iter()
+            .map(|c| (c.column.as_str(), c.mismatches))
+            .collect();
+        assert_eq!(columns, [("gpa", 1), ("grade", 1)]);
+        // Examples show each side's value as stored.
+        assert_eq!(b.columns[0].legacy_example.as_deref(), Some("3.50"));
+        assert_eq!(
+            b.columns[0].beta_example.as_deref(),
+            Some("3.51000000000000000000")
+        );
+        let changed: Vec<&str> = diff
+            .schema
+            .type_changes
+            .iter()
+            .map(|t| t.column.as_str())
+            .collect();
+        assert_eq!(changed, ["gpa", "grade"]);
+    }
+}
