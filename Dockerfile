@@ -5,9 +5,11 @@
 FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY . .
-RUN cargo build --release -p pathway
+RUN cargo build --release -p pathway --features postgres,mysql
 
 FROM debian:bookworm-slim
+# libssl3: the database drivers link OpenSSL for TLS.
+RUN apt-get update && apt-get install -y --no-install-recommends libssl3 ca-certificates && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --home /work pathway
 COPY --from=build /src/target/release/pathway /usr/local/bin/pathway
 COPY scripts/nightly.sh /usr/local/bin/pathway-nightly

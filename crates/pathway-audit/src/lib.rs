@@ -27,6 +27,6 @@ mod spec;
 pub use code_map::{CodeMap, CodeMapEntry, Lookup, parse_school_year};
 pub use error::{Error, Result};
 pub use spec::{
-    Accepted, AuditSpec, CASTS, CATEGORIES, CommandSpec, Encoding, InputFormat, InputSpec, Rules,
-    Side, SqlFile, TableSpec, Transform, format_from_name,
+    Accepted, AuditSpec, CASTS, CATEGORIES, CommandSpec, DatabaseSpec, Encoding, InputFormat,
+    InputSpec, Relation, Rules, Side, SqlFile, TableSpec, Transform, format_from_name,
 };

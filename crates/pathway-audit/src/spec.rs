@@ -143,6 +143,45 @@ pub enum Transform {
     /// An external program (`[tables.<table>.<side>]` with `command = [...]`): a legacy job run
     /// as it is, once per district.
     Command(CommandSpec),
+    /// Rows that already live in a database (`[tables.<table>.<side>]` with `database = "..."`):
+    /// a table or a SELECT, snapshotted per district into the run's Parquet.
+    Database(DatabaseSpec),
+}
+
+/// One side of a table read from PostgreSQL or MySQL.
+///
+/// Each district's rows are those whose `district_column` equals the district id; the filter and
+/// the column list are sent to the database, and the rows are copied into the run's Parquet (the
+/// snapshot) before the diff, so the diff can be repeated after the database has moved on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatabaseSpec {
+    /// `postgres://user@host:port/db` or `mysql://user@host:port/db`, as written (`${VAR}`
+    /// references are expanded, and passwords looked up, only when connecting).
+    pub url: String,
+    /// What to read.
+    pub relation: Relation,
+    /// The column holding the district id (default `district_id`); it becomes the partition.
+    pub district_column: String,
+    /// audit.toml, where the side is declared (for error messages).
+    pub defined_in: PathBuf,
+}
+
+/// A database table (or view), or a query in the database's own SQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Relation {
+    /// `schema.table`, or `table` (PostgreSQL: the `public` schema; MySQL: the URL's database).
+    Table(String),
+    /// A `SELECT` run by the database; pathway wraps it as a derived table to filter it.
+    Query(String),
+}
+
+impl std::fmt::Display for Relation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Relation::Table(table) => write!(f, "table {table}"),
+            Relation::Query(query) => write!(f, "query {}", query.trim()),
+        }
+    }
 }
 
 impl Transform {
@@ -152,6 +191,7 @@ impl Transform {
         match self {
             Transform::Sql(sql) => &sql.path,
             Transform::Command(command) => &command.defined_in,
+            Transform::Database(database) => &database.defined_in,
         }
     }
 }
@@ -296,23 +336,111 @@ struct RawTable {
     compare: Rules,
     #[serde(default)]
     columns: BTreeMap<String, Rules>,
-    legacy: Option<RawCommand>,
-    beta: Option<RawCommand>,
+    legacy: Option<RawSide>,
+    beta: Option<RawSide>,
 }
 
-/// `[tables.<table>.<side>]`: that side is produced by a program instead of SQL.
+/// `[tables.<table>.<side>]`: that side is produced by a program, or read from a database,
+/// instead of by SQL over the raw tables.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawCommand {
-    command: Vec<String>,
-    output: String,
+struct RawSide {
+    // A program.
+    command: Option<Vec<String>>,
+    output: Option<String>,
     format: Option<InputFormat>,
-    #[serde(default = "default_timeout")]
-    timeout_seconds: f64,
+    timeout_seconds: Option<f64>,
     #[serde(default)]
     env: BTreeMap<String, String>,
     #[serde(default)]
     types: BTreeMap<String, String>,
+    // A database.
+    database: Option<String>,
+    table: Option<String>,
+    query: Option<String>,
+    district_column: Option<String>,
+}
+
+/// A side from its `[tables.<table>.<side>]` entry: a command or a database.
+fn side_spec(raw: RawSide, toml_path: &Path) -> std::result::Result<Transform, String> {
+    match (&raw.command, &raw.database) {
+        (Some(_), Some(_)) => Err("give either `command` or `database`, not both".into()),
+        (None, None) => Err(
+            "say how this side is produced: `command = [...]` (a program) or `database = \"postgres://...\"`"
+                .into(),
+        ),
+        (Some(_), None) => {
+            if raw.table.is_some() || raw.query.is_some() || raw.district_column.is_some() {
+                return Err("`table`, `query` and `district_column` go with `database`, not `command`".into());
+            }
+            command_spec(raw, toml_path).map(Transform::Command)
+        }
+        (None, Some(_)) => database_spec(raw, toml_path).map(Transform::Database),
+    }
+}
+
+fn database_spec(raw: RawSide, toml_path: &Path) -> std::result::Result<DatabaseSpec, String> {
+    if raw.output.is_some()
+        || raw.format.is_some()
+        || raw.timeout_seconds.is_some()
+        || !raw.env.is_empty()
+        || !raw.types.is_empty()
+    {
+        return Err(
+            "`output`, `format`, `timeout_seconds`, `env` and `types` go with `command`, not `database`"
+                .into(),
+        );
+    }
+    let url = raw.database.unwrap_or_default();
+    let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+    if !matches!(
+        scheme.as_deref(),
+        Some("postgres" | "postgresql" | "mysql" | "mariadb")
+    ) {
+        return Err(format!(
+            "`database` must be a postgres:// or mysql:// URL, not `{}`",
+            url.split('@').next_back().unwrap_or_default()
+        ));
+    }
+    let relation = match (raw.table, raw.query) {
+        (Some(_), Some(_)) => return Err("give either `table` or `query`, not both".into()),
+        (None, None) => {
+            return Err(
+                "name what to read: `table = \"schema.table\"` or `query = \"SELECT ...\"`".into(),
+            );
+        }
+        (Some(table), None) => {
+            let parts: Vec<&str> = table.split('.').collect();
+            if parts.len() > 2 || parts.iter().any(|p| p.trim().is_empty()) {
+                return Err(format!(
+                    "`table = \"{table}\"` is not `schema.table` or `table`"
+                ));
+            }
+            Relation::Table(table)
+        }
+        (None, Some(query)) => {
+            let head = query.trim_start().to_ascii_lowercase();
+            if !(head.starts_with("select") || head.starts_with("with")) {
+                return Err("`query` must be one SELECT (or WITH ... SELECT) statement".into());
+            }
+            if query.trim().trim_end_matches(';').contains(';') {
+                return Err("`query` must be one statement: remove the `;` inside it".into());
+            }
+            Relation::Query(query.trim().trim_end_matches(';').to_owned())
+        }
+    };
+    let district_column = raw
+        .district_column
+        .unwrap_or_else(|| "district_id".to_owned());
+    if district_column.trim().is_empty() {
+        return Err("`district_column` is empty".into());
+    }
+    Ok(DatabaseSpec {
+        url,
+        relation,
+        district_column,
+        defined_in: toml_path.to_path_buf(),
+    })
 }
 
 fn default_timeout() -> f64 {
@@ -400,22 +528,27 @@ fn parse_delimiter(text: &str) -> std::result::Result<Option<u8>, String> {
     }
 }
 
-fn command_spec(raw: RawCommand, toml_path: &Path) -> std::result::Result<CommandSpec, String> {
-    if raw.command.is_empty() || raw.command[0].trim().is_empty() {
+fn command_spec(raw: RawSide, toml_path: &Path) -> std::result::Result<CommandSpec, String> {
+    let argv = raw.command.unwrap_or_default();
+    if argv.is_empty() || argv[0].trim().is_empty() {
         return Err("`command` names no program: write e.g. [\"python3\", \"legacy/x.py\"]".into());
     }
-    let output = raw.output.trim();
+    let Some(raw_output) = raw.output else {
+        return Err(
+            "`output` is missing: the file the program writes, e.g. \"students.csv\"".into(),
+        );
+    };
+    let timeout_seconds = raw.timeout_seconds.unwrap_or_else(default_timeout);
+    let output = raw_output.trim();
     if output.is_empty() || output.contains('/') || output.contains('\\') || output.starts_with('.')
     {
         return Err(format!(
-            "`output` must be a plain file name in the output folder, not `{}`",
-            raw.output
+            "`output` must be a plain file name in the output folder, not `{raw_output}`"
         ));
     }
-    if !(raw.timeout_seconds.is_finite() && raw.timeout_seconds > 0.0) {
+    if !(timeout_seconds.is_finite() && timeout_seconds > 0.0) {
         return Err(format!(
-            "`timeout_seconds` must be a positive number of seconds, not {}",
-            raw.timeout_seconds
+            "`timeout_seconds` must be a positive number of seconds, not {timeout_seconds}"
         ));
     }
     // Types go into an SQL CAST; allow what type names are made of and nothing else.
@@ -430,10 +563,10 @@ fn command_spec(raw: RawCommand, toml_path: &Path) -> std::result::Result<Comman
         ));
     }
     Ok(CommandSpec {
-        argv: raw.command,
+        argv,
         output: output.to_owned(),
         format: raw.format.unwrap_or_else(|| format_from_name(output)),
-        timeout: std::time::Duration::from_secs_f64(raw.timeout_seconds),
+        timeout: std::time::Duration::from_secs_f64(timeout_seconds),
         env: raw.env,
         types: raw.types,
         defined_in: toml_path.to_path_buf(),
@@ -504,13 +637,6 @@ impl AuditSpec {
                 optional_columns: input.optional_columns,
             });
         }
-        if inputs.is_empty() {
-            return Err(invalid(
-                &toml_path,
-                "no [inputs.<name>] section: nothing to read".into(),
-            ));
-        }
-
         let mut tables = Vec::new();
         for (table_name, table) in raw.tables {
             if !is_plain_identifier(&table_name) {
@@ -537,15 +663,13 @@ impl AuditSpec {
                                 &path,
                                 format!(
                                     "table `{table_name}`: the {side} side is both this SQL file \
-                                     and a command in audit.toml; keep one"
+                                     and a [tables.{table_name}.{side}] entry in audit.toml; keep one"
                                 ),
                             ));
                         }
                         let at = format!("[tables.{table_name}.{side}]");
-                        Transform::Command(
-                            command_spec(command, &toml_path)
-                                .map_err(|m| invalid(&toml_path, format!("{at}: {m}")))?,
-                        )
+                        side_spec(command, &toml_path)
+                            .map_err(|m| invalid(&toml_path, format!("{at}: {m}")))?
                     }
                     None => {
                         let text = fs::read_to_string(&path).map_err(|e| {
@@ -603,18 +727,30 @@ impl AuditSpec {
                 "no [tables.<name>] section: nothing to compare".into(),
             ));
         }
+        // Input files are only needed when some side is made from them.
+        let from_databases_only = tables.iter().all(|t| {
+            Side::BOTH
+                .iter()
+                .all(|side| matches!(t.transform(*side), Transform::Database(_)))
+        });
+        if inputs.is_empty() && !from_databases_only {
+            return Err(invalid(
+                &toml_path,
+                "no [inputs.<name>] section: nothing to read".into(),
+            ));
+        }
 
         // An SQL file nobody declared is almost always a typo in a table name: say so.
         for side in Side::BOTH {
             let side_dir = dir.join(side.as_str());
             let entries = match fs::read_dir(&side_dir) {
                 Ok(entries) => entries,
-                // A side whose every table is a command needs no SQL folder.
+                // A side without SQL transforms needs no SQL folder.
                 Err(e)
                     if e.kind() == std::io::ErrorKind::NotFound
                         && tables
                             .iter()
-                            .all(|t| matches!(t.transform(side), Transform::Command(_))) =>
+                            .all(|t| !matches!(t.transform(side), Transform::Sql(_))) =>
                 {
                     continue;
                 }
@@ -698,6 +834,27 @@ impl AuditSpec {
             tables,
             accepted: raw.accepted,
             code_map,
+        })
+    }
+
+    /// Whether every side of every table is read from a database: such an audit needs no input
+    /// folder, and its districts are the ones the databases hold.
+    #[must_use]
+    pub fn reads_databases_only(&self) -> bool {
+        self.tables.iter().all(|t| {
+            Side::BOTH
+                .iter()
+                .all(|side| matches!(t.transform(*side), Transform::Database(_)))
+        })
+    }
+
+    /// Whether some side of some table is read from a database.
+    #[must_use]
+    pub fn reads_databases(&self) -> bool {
+        self.tables.iter().any(|t| {
+            Side::BOTH
+                .iter()
+                .any(|side| matches!(t.transform(*side), Transform::Database(_)))
         })
     }
 
@@ -785,6 +942,86 @@ mod tests {
         write(&dir, "legacy/studnets.sql", "SELECT 1");
         let err = AuditSpec::load(&dir).unwrap_err().to_string();
         assert!(err.contains("no [tables.studnets] entry"), "{err}");
+    }
+
+    #[test]
+    fn database_sides_load_and_need_no_inputs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("demo");
+        write(
+            &dir,
+            "audit.toml",
+            "[tables.students]\nkey = [\"student_id\"]\n\
+             [tables.students.legacy]\ndatabase = \"postgres://pathway@db:5432/sis\"\ntable = \"legacy.students\"\n\
+             [tables.students.beta]\ndatabase = \"mysql://root@127.0.0.1/test\"\n\
+             query = \"SELECT id AS student_id, dist AS district_id FROM students;\"\ndistrict_column = \"dist\"\n",
+        );
+        let audit = AuditSpec::load(&dir).unwrap();
+        assert!(audit.inputs.is_empty());
+        assert!(audit.reads_databases_only());
+        let Transform::Database(legacy) = audit.tables[0].transform(Side::Legacy) else {
+            panic!("legacy is a database side");
+        };
+        assert_eq!(legacy.relation, Relation::Table("legacy.students".into()));
+        assert_eq!(legacy.district_column, "district_id");
+        let Transform::Database(beta) = audit.tables[0].transform(Side::Beta) else {
+            panic!("beta is a database side");
+        };
+        assert_eq!(
+            beta.relation,
+            Relation::Query("SELECT id AS student_id, dist AS district_id FROM students".into())
+        );
+        assert_eq!(beta.district_column, "dist");
+    }
+
+    #[test]
+    fn database_side_mistakes_are_named() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("demo");
+        let check = |side: &str, expected: &str| {
+            write(
+                &dir,
+                "audit.toml",
+                &format!(
+                    "[inputs.s]\nglob = \"a.csv\"\n[tables.students]\nkey = [\"id\"]\n[tables.students.legacy]\n{side}"
+                ),
+            );
+            write(&dir, "beta/students.sql", "SELECT 1");
+            let err = AuditSpec::load(&dir).unwrap_err().to_string();
+            assert!(err.contains("[tables.students.legacy]"), "{err}");
+            assert!(err.contains(expected), "{err}");
+        };
+        check(
+            "database = \"oracle://x\"\ntable = \"t\"",
+            "postgres:// or mysql:// URL",
+        );
+        check("database = \"postgres://h/db\"", "name what to read");
+        check(
+            "database = \"postgres://h/db\"\ntable = \"t\"\nquery = \"SELECT 1\"",
+            "either `table` or `query`",
+        );
+        check(
+            "database = \"postgres://h/db\"\nquery = \"DELETE FROM t\"",
+            "one SELECT",
+        );
+        check(
+            "database = \"postgres://h/db\"\nquery = \"SELECT 1; DROP TABLE t\"",
+            "one statement",
+        );
+        check(
+            "database = \"postgres://h/db\"\ntable = \"a.b.c\"",
+            "not `schema.table`",
+        );
+        check(
+            "command = [\"x\"]\noutput = \"o.csv\"\ndatabase = \"postgres://h/db\"",
+            "not both",
+        );
+        check("output = \"o.csv\"", "say how this side is produced");
+        // A password in the URL is never echoed in an error.
+        check(
+            "database = \"ftp://u:secret@h/db\"\ntable = \"t\"",
+            "not `h/db`",
+        );
     }
 
     #[test]

@@ -114,6 +114,34 @@ impl Masker {
     }
 }
 
+/// `text` with the password of a `scheme://user:password@host/...` URL replaced by `***`, for
+/// every place a database URL is shown (reports, logs, summary.json, errors). Text that is not
+/// such a URL comes back unchanged.
+///
+/// ```
+/// assert_eq!(
+///     pathway_mask::redact_url("postgres://audit:s3cret@db:5432/sis?sslmode=require"),
+///     "postgres://audit:***@db:5432/sis?sslmode=require"
+/// );
+/// assert_eq!(pathway_mask::redact_url("postgres://audit@db/sis"), "postgres://audit@db/sis");
+/// ```
+#[must_use]
+pub fn redact_url(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.to_owned();
+    };
+    // The user info ends at the last `@` before the path.
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => text.to_owned(),
+        },
+        None => text.to_owned(),
+    }
+}
+
 /// Replace every single-quoted span of an error message with `'***'`. DataFusion quotes the
 /// offending value in data errors (`Cannot cast string 'Amelia' to ...`), and error messages end
 /// up in reports and logs.

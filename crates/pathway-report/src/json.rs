@@ -127,6 +127,29 @@ pub struct CodeMappingRow {
     pub values: u64,
 }
 
+/// Where a database side's rows came from, and what the night's snapshot copied.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatabaseSource {
+    /// Output table.
+    pub table: String,
+    /// `legacy` or `beta`.
+    pub side: String,
+    /// The database URL, password replaced by `***`.
+    pub database: String,
+    /// `table` or `query`.
+    pub relation: String,
+    /// The table name or the query text.
+    pub source: String,
+    /// The filter sent with it for each district (`district_id = <district id>`).
+    pub district_filter: String,
+    /// Districts snapshotted.
+    pub districts: u64,
+    /// Rows copied into the run's Parquet, all districts.
+    pub rows: u64,
+    /// Why the side could not be read at all (then each of its districts is ERROR).
+    pub error: Option<String>,
+}
+
 /// Everything summary.json holds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RunReport {
@@ -179,6 +202,9 @@ pub struct RunReport {
     /// What the code map's `map_code` found, per district, table and side (code_mapping.csv).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub code_mapping: Vec<CodeMappingRow>,
+    /// The database sides: their table or query and the rows the snapshot copied.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub database_sources: Vec<DatabaseSource>,
 }
 
 impl RunReport {

@@ -50,6 +50,22 @@ pub enum Error {
         /// What happened (exit status, time, the last stderr line with quoted text redacted).
         message: String,
     },
+    /// A database side could not be read for this district.
+    #[error(
+        "{side} side of table `{table}` from {origin} failed for district {district}: {message}"
+    )]
+    Database {
+        /// `legacy` or `beta`.
+        side: String,
+        /// Output table.
+        table: String,
+        /// District id.
+        district: String,
+        /// The database (URL redacted) and the table or query.
+        origin: String,
+        /// What happened, with quoted values redacted.
+        message: String,
+    },
     /// Registering the district's raw tables failed.
     #[error("district {district}: cannot register input `{input}`: {source}")]
     Register {

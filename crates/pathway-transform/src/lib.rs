@@ -9,12 +9,16 @@
 //!
 //! A side may instead be an external program (a legacy job run as it is, see [`run_command`]):
 //! it runs once per district with a time limit, and the file it writes becomes that side's table.
-//! When the audit has a code map, SQL transforms can call `map_code(code_set, school_year, code)`
+//! A side may also be rows of a database table or query ([`snapshot_district`]), copied per
+//! district into the same Parquet layout. When the audit has a code map, SQL transforms can call `map_code(code_set, school_year, code)`
 //! and join the `code_map` table; what the function found is counted per transform.
 //!
 //! ```no_run
 //! # async fn demo(audit: &pathway_audit::AuditSpec, input: &pathway_input::DistrictInput) {
-//! let outcomes = pathway_transform::run_district(audit, input, std::path::Path::new("runs/tmp")).await;
+//! let databases = pathway_transform::DatabaseTables::new(); // an audit without database sides
+//! let outcomes =
+//!     pathway_transform::run_district(audit, input, std::path::Path::new("runs/tmp"), &databases)
+//!         .await;
 //! for outcome in outcomes {
 //!     match outcome.result {
 //!         Ok(written) => println!("{} {}: {} rows", outcome.table, outcome.side, written.rows),
@@ -29,9 +33,11 @@ mod command;
 mod error;
 mod parquet_out;
 mod run;
+mod snapshot;
 
 pub use code_map::{CODE_MAP_TABLE, CodeMapStats, CodeMapUse, MAP_CODE, register_code_map};
 pub use command::{CommandFailure, CommandRun, command_folder, run_command};
 pub use error::{Error, Result};
 pub use parquet_out::{StreamError, output_file, write_stream};
 pub use run::{Outcome, Written, district_context, run_district};
+pub use snapshot::{DatabaseTables, snapshot_district};

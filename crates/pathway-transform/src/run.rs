@@ -14,6 +14,7 @@ use crate::code_map::{CodeMapStats, CodeMapUse, register_code_map};
 use crate::command::{CommandRun, command_folder, run_command};
 use crate::error::{Error, Result};
 use crate::parquet_out::{StreamError, output_file, write_stream};
+use crate::snapshot::{DatabaseTables, snapshot_district};
 
 /// What one transform wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,12 +62,13 @@ pub fn district_context(input: &DistrictInput) -> Result<SessionContext> {
     Ok(ctx)
 }
 
-/// Run every table of the audit, both sides, for one district, writing below `run_dir`.
-/// Failures are per table and side; the others still run.
+/// Run every table of the audit, both sides, for one district, writing below `run_dir`; database
+/// sides are read from `databases`. Failures are per table and side; the others still run.
 pub async fn run_district(
     audit: &AuditSpec,
     input: &DistrictInput,
     run_dir: &Path,
+    databases: &DatabaseTables,
 ) -> Vec<Outcome> {
     let ctx = match district_context(input) {
         Ok(ctx) => ctx,
@@ -92,6 +94,38 @@ pub async fn run_district(
     for table in &audit.tables {
         for side in Side::BOTH {
             let result = match table.transform(side) {
+                Transform::Database(spec) => match databases.get(&(table.name.clone(), side)) {
+                    Some(Ok(provider)) => {
+                        snapshot_district(
+                            provider.clone(),
+                            spec,
+                            &table.name,
+                            side,
+                            &input.district_id,
+                            run_dir,
+                        )
+                        .await
+                    }
+                    Some(Err(message)) => Err(Error::Database {
+                        side: side.to_string(),
+                        table: table.name.clone(),
+                        district: input.district_id.clone(),
+                        origin: format!(
+                            "{} ({})",
+                            pathway_mask::redact_url(&spec.url),
+                            spec.relation
+                        ),
+                        message: message.clone(),
+                    }),
+                    None => Err(Error::Database {
+                        side: side.to_string(),
+                        table: table.name.clone(),
+                        district: input.district_id.clone(),
+                        origin: pathway_mask::redact_url(&spec.url),
+                        message: "not connected (an internal error: the caller passed no table)"
+                            .into(),
+                    }),
+                },
                 Transform::Sql(_) => {
                     // Fresh counts for each transform, so each reports its own codes.
                     let stats = CodeMapStats::default();

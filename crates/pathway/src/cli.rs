@@ -33,8 +33,9 @@ pub enum Command {
     Run(RunArgs),
     /// Show FULL MATCH counts per night and table from <out>/history.csv.
     History(HistoryArgs),
-    /// Diff any two tables (Parquet file, folder of Parquet, or CSV) without an audit.
-    Diff(DiffArgs),
+    /// Diff any two tables (Parquet file, folder of Parquet, CSV, or a database table or query)
+    /// without an audit.
+    Diff(Box<DiffArgs>),
     /// Run SQL over a run's results (interactive when no SQL is given).
     Query(QueryArgs),
     /// Show one district's differing rows, legacy above beta, differing cells marked.
@@ -127,10 +128,23 @@ pub struct PatternsArgs {
 /// Arguments of `pathway diff`.
 #[derive(Debug, clap::Args)]
 pub struct DiffArgs {
-    /// The legacy (reference) table: a Parquet file, a folder of Parquet, or a CSV/TXT file.
+    /// The legacy (reference) table: a Parquet file, a folder of Parquet, a CSV/TXT file, or a
+    /// database URL (postgres://user@host:5432/db, mysql://...) with --left-table or --left-query.
     pub left: PathBuf,
-    /// The beta table, in the same forms.
+    /// The beta table, in the same forms (with --right-table or --right-query for a database).
     pub right: PathBuf,
+    /// With a database LEFT: the table or view to read, `schema.table`.
+    #[arg(long, conflicts_with = "left_query", help_heading = "Database sides")]
+    pub left_table: Option<String>,
+    /// With a database LEFT: a SELECT in the database's own SQL.
+    #[arg(long, help_heading = "Database sides")]
+    pub left_query: Option<String>,
+    /// With a database RIGHT: the table or view to read, `schema.table`.
+    #[arg(long, conflicts_with = "right_query", help_heading = "Database sides")]
+    pub right_table: Option<String>,
+    /// With a database RIGHT: a SELECT in the database's own SQL.
+    #[arg(long, help_heading = "Database sides")]
+    pub right_query: Option<String>,
     /// Key columns, comma-separated. Without a key the tables are compared as multisets of rows.
     #[arg(long, short, value_delimiter = ',')]
     pub key: Vec<String>,
@@ -259,15 +273,22 @@ pub struct ShowArgs {
 pub struct RunArgs {
     /// Audit folder (holding audit.toml, legacy/ and beta/).
     pub audit: PathBuf,
-    /// Input folder: one sub-folder of files per district.
+    /// Input folder: one sub-folder of files per district. Not needed when every side of the
+    /// audit is read from a database: the districts are then the ones the databases hold.
     #[arg(long, short)]
-    pub input: PathBuf,
+    pub input: Option<PathBuf>,
     /// Output folder: runs go to <out>/<date>/, history to <out>/history.csv.
     #[arg(long, short, default_value = "runs")]
     pub out: PathBuf,
     /// Night being audited, YYYY-MM-DD (default: today).
     #[arg(long, value_parser = parse_date)]
     pub date: Option<String>,
+    /// Also write the night's summary, column diff and the history of district counts to
+    /// PostgreSQL tables (pathway_summary, pathway_column_diff, pathway_history; created when
+    /// missing, upserted in one transaction). `?schema=NAME` picks the schema (default public).
+    /// Passwords: `${VAR}` in the URL, PGPASSWORD or ~/.pgpass.
+    #[arg(long, value_name = "POSTGRES_URL")]
+    pub publish: Option<String>,
     /// Exit 1 when the run shows any of these (comma-separated): `mismatch` (a district is not
     /// FULL MATCH or ACCEPTED), `regression` (a district that was FULL MATCH in the previous
     /// run of <out> is not any more), `error` (a district is ERROR).

@@ -1,5 +1,5 @@
 //! Registering what `pathway diff` compares: a Parquet file, a folder of (Hive-partitioned)
-//! Parquet, or a CSV/TXT file.
+//! Parquet, a CSV/TXT file, or a database table or query (copied to Parquet first).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -60,6 +60,54 @@ pub async fn register_source(
             path.display()
         ),
     }
+}
+
+/// Whether `text` names a database rather than a file.
+pub fn is_database_url(text: &str) -> bool {
+    ["postgres://", "postgresql://", "mysql://", "mariadb://"]
+        .iter()
+        .any(|scheme| text.to_ascii_lowercase().starts_with(scheme))
+}
+
+/// Copy `relation` of the database at `url` into the Parquet file `snapshot` and register that
+/// file as `name`. Returns the rows copied.
+///
+/// # Errors
+/// A bad URL, an unreachable database, an unknown table or a failing query.
+pub async fn register_database(
+    ctx: &SessionContext,
+    name: &str,
+    url: &str,
+    relation: &pathway_audit::Relation,
+    snapshot: &Path,
+) -> anyhow::Result<u64> {
+    let url = pathway_db::DatabaseUrl::parse(url)?;
+    let database = pathway_db::connect(&url).await?;
+    let provider = database.provider(relation).await?;
+    let own = SessionContext::new();
+    let stream = own
+        .read_table(provider)?
+        .execute_stream()
+        .await
+        .with_context(|| format!("{}: cannot read {relation}", url.redacted()))?;
+    let rows = pathway_transform::write_stream(stream, snapshot)
+        .await
+        .map_err(|e| match e {
+            pathway_transform::StreamError::Execution(source) => anyhow::anyhow!(
+                "{}: reading {relation} failed: {}",
+                url.redacted(),
+                pathway_mask::redact_quoted(&source.strip_backtrace())
+            ),
+            pathway_transform::StreamError::Write(e) => e.into(),
+        })?;
+    ctx.register_parquet(
+        name,
+        &snapshot.display().to_string(),
+        ParquetReadOptions::default(),
+    )
+    .await
+    .with_context(|| format!("cannot read the snapshot `{}`", snapshot.display()))?;
+    Ok(rows)
 }
 
 /// Text files are read as text columns, like audit inputs: `07` stays `07`.

@@ -3,6 +3,8 @@
 //! ```text
 //! pathway diff legacy/students beta/students --key student_id --out diff-out
 //! pathway diff old.csv new.parquet --key id --by school_id --format json
+//! pathway diff postgres://audit@sis/prod postgres://audit@sis/prod \
+//!     --left-table legacy.students --right-table beta.students --key student_id
 //! ```
 //!
 //! Same summary, column diff and row diff as `pathway run` (same headers and semantics). Exits 0
@@ -20,7 +22,7 @@ use pathway_report::{
 
 use crate::ExitStatus;
 use crate::cli::{DiffArgs, Format};
-use crate::sources::register_source;
+use crate::sources::{is_database_url, register_database, register_source};
 
 /// Diff the two tables and report.
 ///
@@ -32,14 +34,59 @@ pub async fn diff(args: DiffArgs) -> anyhow::Result<ExitStatus> {
     let engine = args.engine.settings();
     let ctx = pathway_diff::session_context(&engine)
         .context("cannot set up the diff engine (memory pool, spill folder)")?;
-    for (name, path) in [("legacy", &args.left), ("beta", &args.right)] {
-        if let Some(note) = register_source(&ctx, name, path).await? {
-            eprintln!("warning: {note}");
+    // A database side is copied to Parquet first: the diff reads each side more than once, and
+    // a live table must not change between those reads.
+    let scratch_snapshots =
+        tempfile::tempdir().context("cannot create a temporary folder for database snapshots")?;
+    let snapshot_dir = match &args.out {
+        Some(out) => out.join("snapshot"),
+        None => scratch_snapshots.path().to_path_buf(),
+    };
+    let mut shown = Vec::new();
+    for (name, path, table, query) in [
+        ("legacy", &args.left, &args.left_table, &args.left_query),
+        ("beta", &args.right, &args.right_table, &args.right_query),
+    ] {
+        let text = path.to_string_lossy();
+        if is_database_url(&text) {
+            let relation = match (table, query) {
+                (Some(t), None) => pathway_audit::Relation::Table(t.clone()),
+                (None, Some(q)) => pathway_audit::Relation::Query(q.clone()),
+                _ => bail!(
+                    "the {name} side is a database: say what to read with --{0}-table schema.table \
+                     or --{0}-query \"SELECT ...\"",
+                    if name == "legacy" { "left" } else { "right" }
+                ),
+            };
+            let rows = register_database(
+                &ctx,
+                name,
+                &text,
+                &relation,
+                &snapshot_dir.join(format!("{name}.parquet")),
+            )
+            .await?;
+            tracing::info!(
+                "{name}: {rows} rows copied from {}",
+                pathway_mask::redact_url(&text)
+            );
+            shown.push(format!("{} ({relation})", pathway_mask::redact_url(&text)));
+        } else {
+            if table.is_some() || query.is_some() {
+                bail!(
+                    "--{0}-table and --{0}-query go with a database URL, not `{text}`",
+                    if name == "legacy" { "left" } else { "right" }
+                );
+            }
+            if let Some(note) = register_source(&ctx, name, path).await? {
+                eprintln!("warning: {note}");
+            }
+            shown.push(path.display().to_string());
         }
     }
     let table = match &args.table {
         Some(table) => table.clone(),
-        None => default_table_name(&args.left),
+        None => default_table_name(&args.left, args.left_table.as_deref()),
     };
     if !pathway_input::valid_district_id(&table) {
         bail!(
@@ -115,7 +162,7 @@ pub async fn diff(args: DiffArgs) -> anyhow::Result<ExitStatus> {
     let mut report = RunReport {
         audit: "diff".into(),
         audit_date: date,
-        input: format!("{} vs {}", args.left.display(), args.right.display()),
+        input: format!("{} vs {}", shown[0], shown[1]),
         started_at,
         pathway_version: env!("CARGO_PKG_VERSION").into(),
         districts: diff.groups.iter().map(|g| g.group.clone()).collect(),
@@ -200,8 +247,15 @@ pub async fn diff(args: DiffArgs) -> anyhow::Result<ExitStatus> {
     })
 }
 
-/// `students` for `legacy/students/`, `students.parquet` or `students.csv`.
-fn default_table_name(path: &Path) -> String {
+/// `students` for `legacy/students/`, `students.parquet`, `students.csv` or a database's
+/// `--left-table sis.students` (`table` for a query).
+fn default_table_name(path: &Path, database_table: Option<&str>) -> String {
+    if is_database_url(&path.to_string_lossy()) {
+        return database_table
+            .and_then(|t| t.rsplit('.').next())
+            .unwrap_or("table")
+            .to_owned();
+    }
     let stem = if path.is_dir() {
         path.file_name()
     } else {

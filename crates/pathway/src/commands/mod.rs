@@ -22,7 +22,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Run(args) => run::run(args).await,
         Command::History(args) => history::history(&args),
-        Command::Diff(args) => diff::diff(args).await,
+        Command::Diff(args) => diff::diff(*args).await,
         Command::Query(args) => query::query(args).await,
         Command::Show(args) => show::show(args).await,
         Command::Patterns(args) => patterns::patterns(args).await,

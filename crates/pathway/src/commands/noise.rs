@@ -51,6 +51,7 @@ pub async fn noise(args: NoiseArgs) -> anyhow::Result<ExitStatus> {
         )
     })?;
     let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
+    let databases = crate::pipeline::connect_database_sides(&audit).await;
     let scratch = tempfile::tempdir().context("cannot create a temporary folder")?;
     let mut failed: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for district in &list.districts {
@@ -61,7 +62,7 @@ pub async fn noise(args: NoiseArgs) -> anyhow::Result<ExitStatus> {
                 continue;
             }
         };
-        for outcome in run_district(&audit, &input, scratch.path()).await {
+        for outcome in run_district(&audit, &input, scratch.path(), &databases).await {
             if let Err(e) = outcome.result {
                 tracing::warn!(
                     "warning: table `{}`, district {district}: {}",

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! pathway run audits/example --input fixtures/districts --out runs --date 2026-11-21
+//! pathway run audits/sis-db --publish postgres://bi@reports/warehouse?schema=pathway
 //! ```
 //!
 //! Prints districts per status and the districts that are not a FULL MATCH; exits 0 when every
@@ -24,10 +25,14 @@ use crate::pipeline::{RunSettings, execute};
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
     let fail_on = args.fail_on.clone();
     let out = args.out.clone();
+    // Checked before the night runs, so a typo does not cost a whole run.
+    if let Some(url) = &args.publish {
+        pathway_db::DatabaseUrl::parse(url)?;
+    }
     let settings = RunSettings {
         audit_dir: args.audit,
         input: args.input,
-        out: args.out,
+        out: args.out.clone(),
         date: args
             .date
             .unwrap_or_else(|| chrono::Local::now().format("%Y-%m-%d").to_string()),
@@ -45,6 +50,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
     };
     let result = execute(&settings).await?;
     let report = &result.report;
+    if let Some(url) = &args.publish {
+        publish(url, &out, report).await?;
+    }
 
     let mut stdout = std::io::stdout().lock();
     let reused = match report.reused_districts.len() {
@@ -110,6 +118,41 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
     } else {
         ExitStatus::Completed
     })
+}
+
+/// Write the night and the history to the database of `url`.
+async fn publish(
+    url: &str,
+    out: &std::path::Path,
+    report: &pathway_report::RunReport,
+) -> anyhow::Result<()> {
+    let url = pathway_db::DatabaseUrl::parse(url)?;
+    let history = pathway_report::read_history(&out.join("history.csv"))?;
+    let counts = pathway_db::publish(
+        &url,
+        pathway_db::PublishRows {
+            audit: &report.audit,
+            audit_date: &report.audit_date,
+            summary: &report.summary,
+            column_diff: &report.column_diff,
+            history: &pathway_report::full_match_counts(&history),
+        },
+    )
+    .await
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "the run is saved in {}, but publishing it failed: {e}",
+            out.display()
+        )
+    })?;
+    tracing::info!(
+        "published to {}: {} summary, {} column-diff and {} history rows",
+        url.redacted(),
+        counts.summary,
+        counts.column_diff,
+        counts.history
+    );
+    Ok(())
 }
 
 /// (table, district) pairs that were FULL MATCH in the latest earlier run of `out` and are not

@@ -5,6 +5,7 @@
 //! run never leaves a half-written night behind.
 
 mod accepted;
+mod databases;
 mod lock;
 mod publish;
 pub mod reuse;
@@ -25,6 +26,7 @@ use pathway_report::{
 };
 use pathway_transform::run_district;
 
+pub use databases::connect_sides as connect_database_sides;
 pub use lock::RunLock;
 pub use publish::{publish, recover};
 
@@ -33,8 +35,9 @@ pub use publish::{publish, recover};
 pub struct RunSettings {
     /// Audit folder.
     pub audit_dir: PathBuf,
-    /// Input folder (one sub-folder per district).
-    pub input: PathBuf,
+    /// Input folder (one sub-folder per district); `None` for an audit read from databases only,
+    /// whose districts are the ones the databases hold.
+    pub input: Option<PathBuf>,
     /// Output folder.
     pub out: PathBuf,
     /// Night audited, `YYYY-MM-DD`.
@@ -69,21 +72,47 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     let mut metrics: Vec<MetricRow> = Vec::new();
     let mut code_mapping: Vec<CodeMappingRow> = Vec::new();
     let audit = AuditSpec::load(&settings.audit_dir)?;
-    let list = list_districts(&settings.input).with_context(|| {
-        format!(
-            "audit `{}`: cannot list the district folders of the input",
+    // Database sides are connected once, before any district; one that cannot be reached makes
+    // its districts ERROR and the rest of the night goes on.
+    let databases = std::sync::Arc::new(if audit.reads_databases() {
+        databases::connect_sides(&audit).await
+    } else {
+        pathway_transform::DatabaseTables::new()
+    });
+    let list = match &settings.input {
+        Some(input) => {
+            let list = list_districts(input).with_context(|| {
+                format!(
+                    "audit `{}`: cannot list the district folders of the input",
+                    audit.name
+                )
+            })?;
+            if list.districts.is_empty() {
+                bail!(
+                    "audit `{}`: no district folders in `{}` (expected <input>/<district_id>/<files>)",
+                    audit.name,
+                    input.display()
+                );
+            }
+            list
+        }
+        None if audit.reads_databases_only() => {
+            let (districts, skipped) = databases::districts_in(&audit, &databases).await?;
+            if districts.is_empty() {
+                bail!(
+                    "audit `{}`: the databases hold no rows with a district id",
+                    audit.name
+                );
+            }
+            pathway_input::DistrictList { districts, skipped }
+        }
+        None => bail!(
+            "audit `{}` reads input files: give the input folder with --input <folder>",
             audit.name
-        )
-    })?;
+        ),
+    };
     for (folder, reason) in &list.skipped {
         tracing::warn!("warning: skipping input folder `{folder}`: {reason}");
-    }
-    if list.districts.is_empty() {
-        bail!(
-            "audit `{}`: no district folders in `{}` (expected <input>/<district_id>/<files>)",
-            audit.name,
-            settings.input.display()
-        );
     }
     std::fs::create_dir_all(&settings.out).with_context(|| {
         format!(
@@ -106,7 +135,20 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     let audit_fingerprint =
         reuse::fingerprint_folder(&settings.audit_dir, env!("CARGO_PKG_VERSION"))
             .with_context(|| format!("audit `{}`: cannot read the audit folder", audit.name))?;
-    let previous = match settings.reuse {
+    // A database's rows can change while the audit's files stay the same: nothing read from
+    // one is carried over.
+    let reuse_mode = if audit.reads_databases() {
+        if settings.reuse != reuse::ReuseMode::Off {
+            tracing::info!(
+                "audit `{}` reads databases: every district is run (none carried over)",
+                audit.name
+            );
+        }
+        reuse::ReuseMode::Off
+    } else {
+        settings.reuse
+    };
+    let previous = match reuse_mode {
         reuse::ReuseMode::Off => None,
         _ => reuse::previous(&settings.out, &audit.name),
     };
@@ -123,10 +165,12 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     let mut to_run: Vec<String> = Vec::new();
     for district in &list.districts {
         // An unreadable folder gets no fingerprint and is never reused; reading it fails below.
-        let fingerprint =
-            reuse::fingerprint_folder(&settings.input.join(district), "").unwrap_or_default();
+        let fingerprint = match &settings.input {
+            Some(input) => reuse::fingerprint_folder(&input.join(district), "").unwrap_or_default(),
+            None => String::new(),
+        };
         if let Some(record) = reuse::reusable(
-            settings.reuse,
+            reuse_mode,
             previous.as_ref().map(|(_, record)| record),
             &audit_fingerprint,
             district,
@@ -151,8 +195,17 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
 
     // Read and transform up to `jobs` districts at a time; then account for them in order, so
     // the reports do not depend on which finished first.
-    let mut worked =
-        read_and_transform_all(&audit, settings, &staging, &to_run, &mut progress).await;
+    let mut worked = read_and_transform_all(
+        &audit,
+        settings,
+        &databases,
+        &staging,
+        &to_run,
+        &mut progress,
+    )
+    .await;
+    // (table, side) of a database side → (districts, rows) the snapshot copied.
+    let mut snapshotted: BTreeMap<(String, Side), (u64, u64)> = BTreeMap::new();
     for district in &to_run {
         let (read, outcomes) = worked
             .remove(district)
@@ -196,6 +249,18 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             (r + f.rows_read, l + f.rows_loaded, j + f.rows_rejected)
         });
         for outcome in outcomes {
+            if let (Ok(written), Some(table)) = (&outcome.result, audit.table(&outcome.table))
+                && matches!(
+                    table.transform(outcome.side),
+                    pathway_audit::Transform::Database(_)
+                )
+            {
+                let entry = snapshotted
+                    .entry((outcome.table.clone(), outcome.side))
+                    .or_default();
+                entry.0 += 1;
+                entry.1 += written.rows;
+            }
             if let Ok(written) = &outcome.result {
                 metrics.push(MetricRow {
                     audit_date: settings.date.clone(),
@@ -388,7 +453,11 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     report.audit = audit.name.clone();
     report.audit_dir = settings.audit_dir.display().to_string();
     report.audit_date = settings.date.clone();
-    report.input = settings.input.display().to_string();
+    report.input = settings.input.as_ref().map_or_else(
+        || "(the audit's databases)".to_owned(),
+        |i| i.display().to_string(),
+    );
+    report.database_sources = databases::sources_report(&audit, &databases, &snapshotted);
     report.started_at = started_at;
     report.pathway_version = env!("CARGO_PKG_VERSION").to_owned();
     report.districts = list.districts.clone();
@@ -517,6 +586,7 @@ type Worked = (
 async fn read_and_transform_all(
     audit: &AuditSpec,
     settings: &RunSettings,
+    databases: &std::sync::Arc<pathway_transform::DatabaseTables>,
     staging: &Path,
     districts: &[String],
     progress: &mut crate::logging::Progress,
@@ -526,6 +596,7 @@ async fn read_and_transform_all(
     let mut running = futures::stream::iter(districts.iter().cloned().map(|district| {
         let task = read_and_transform(
             audit.clone(),
+            databases.clone(),
             settings.input.clone(),
             settings.masker.clone(),
             staging.to_path_buf(),
@@ -556,21 +627,33 @@ async fn read_and_transform_all(
 
 async fn read_and_transform(
     audit: std::sync::Arc<AuditSpec>,
-    input_root: PathBuf,
+    databases: std::sync::Arc<pathway_transform::DatabaseTables>,
+    input_root: Option<PathBuf>,
     masker: pathway_mask::Masker,
     staging: PathBuf,
     district: String,
 ) -> Worked {
-    let read = {
-        let (audit, district) = (audit.clone(), district.clone());
-        tokio::task::spawn_blocking(move || {
-            read_district(&audit, &input_root, &district, &masker).map_err(|e| e.to_string())
-        })
-        .await
-        .unwrap_or_else(|e| Err(format!("reading stopped: {e}")))
+    let read = match input_root {
+        // An audit without input files: the district is only a filter on its databases.
+        None => Ok(pathway_input::DistrictInput {
+            folder: PathBuf::new(),
+            district_id: district.clone(),
+            tables: Vec::new(),
+            missing: Vec::new(),
+            files: Vec::new(),
+            rejections: Vec::new(),
+        }),
+        Some(input_root) => {
+            let (audit, district) = (audit.clone(), district.clone());
+            tokio::task::spawn_blocking(move || {
+                read_district(&audit, &input_root, &district, &masker).map_err(|e| e.to_string())
+            })
+            .await
+            .unwrap_or_else(|e| Err(format!("reading stopped: {e}")))
+        }
     };
     let outcomes = match &read {
-        Ok(input) => run_district(&audit, input, &staging).await,
+        Ok(input) => run_district(&audit, input, &staging, &databases).await,
         Err(_) => Vec::new(),
     };
     (read, outcomes)

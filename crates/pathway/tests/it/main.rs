@@ -4,6 +4,8 @@ mod accepted;
 mod commands;
 mod common;
 mod compare;
+#[cfg(all(feature = "postgres", feature = "mysql"))]
+mod databases;
 mod diff;
 mod faults;
 mod history;

@@ -1,0 +1,288 @@
+//! Publish a run to PostgreSQL: the night's summary and column diff, and the whole history of
+//! district counts per night, in tables a BI tool can read.
+//!
+//! Everything goes in one transaction: a failure (or a killed process) leaves the tables as they
+//! were. Tables are created when missing. Summary rows are upserted by
+//! (audit, audit_date, table_name, district_id); the night's column diff replaces that night's
+//! earlier rows (a district fixed since the last publish leaves no stale mismatch behind);
+//! history rows are upserted by (audit, audit_date, table_name).
+
+use pathway_report::{ColumnDiffRow, HistoryCount, SummaryRow};
+
+use crate::error::{Error, Result};
+use crate::url::DatabaseUrl;
+
+/// What to publish.
+#[derive(Debug, Clone, Copy)]
+pub struct PublishRows<'a> {
+    /// Audit name.
+    pub audit: &'a str,
+    /// Night (`YYYY-MM-DD`).
+    pub audit_date: &'a str,
+    /// The night's summary (summary.csv).
+    pub summary: &'a [SummaryRow],
+    /// The night's column diff (column_diff.csv).
+    pub column_diff: &'a [ColumnDiffRow],
+    /// Districts per status for every night in history.csv.
+    pub history: &'a [HistoryCount],
+}
+
+/// Rows written per table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PublishCounts {
+    /// Summary rows upserted.
+    pub summary: u64,
+    /// Column-diff rows written.
+    pub column_diff: u64,
+    /// History rows upserted.
+    pub history: u64,
+}
+
+#[cfg(feature = "postgres")]
+const CREATE: [&str; 3] = [
+    "CREATE TABLE IF NOT EXISTS {schema}.pathway_summary (
+        audit text NOT NULL, audit_date date NOT NULL, table_name text NOT NULL,
+        district_id text NOT NULL, status text NOT NULL,
+        legacy_rows bigint NOT NULL, beta_rows bigint NOT NULL, matched_rows bigint NOT NULL,
+        changed_rows bigint NOT NULL, missing_in_beta bigint NOT NULL, extra_in_beta bigint NOT NULL,
+        legacy_dup_keys bigint NOT NULL, beta_dup_keys bigint NOT NULL,
+        changed_columns text NOT NULL, error text NOT NULL, accepted_cells bigint NOT NULL,
+        reused boolean NOT NULL, published_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (audit, audit_date, table_name, district_id))",
+    "CREATE TABLE IF NOT EXISTS {schema}.pathway_column_diff (
+        audit text NOT NULL, audit_date date NOT NULL, table_name text NOT NULL,
+        district_id text NOT NULL, column_name text NOT NULL, mismatches bigint NOT NULL,
+        legacy_example text, beta_example text, categories text NOT NULL,
+        published_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (audit, audit_date, table_name, district_id, column_name))",
+    "CREATE TABLE IF NOT EXISTS {schema}.pathway_history (
+        audit text NOT NULL, audit_date date NOT NULL, table_name text NOT NULL,
+        districts bigint NOT NULL, full_match bigint NOT NULL, mismatch bigint NOT NULL,
+        legacy_only bigint NOT NULL, beta_only bigint NOT NULL, error bigint NOT NULL,
+        accepted bigint NOT NULL, published_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (audit, audit_date, table_name))",
+];
+
+#[cfg(feature = "postgres")]
+const UPSERT_SUMMARY: &str = "INSERT INTO {schema}.pathway_summary (audit, audit_date, table_name,
+        district_id, status, legacy_rows, beta_rows, matched_rows, changed_rows, missing_in_beta,
+        extra_in_beta, legacy_dup_keys, beta_dup_keys, changed_columns, error, accepted_cells, reused)
+    VALUES ($1, $2::text::date, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+    ON CONFLICT (audit, audit_date, table_name, district_id) DO UPDATE SET
+        status = EXCLUDED.status, legacy_rows = EXCLUDED.legacy_rows,
+        beta_rows = EXCLUDED.beta_rows, matched_rows = EXCLUDED.matched_rows,
+        changed_rows = EXCLUDED.changed_rows, missing_in_beta = EXCLUDED.missing_in_beta,
+        extra_in_beta = EXCLUDED.extra_in_beta, legacy_dup_keys = EXCLUDED.legacy_dup_keys,
+        beta_dup_keys = EXCLUDED.beta_dup_keys, changed_columns = EXCLUDED.changed_columns,
+        error = EXCLUDED.error, accepted_cells = EXCLUDED.accepted_cells,
+        reused = EXCLUDED.reused, published_at = now()";
+
+#[cfg(feature = "postgres")]
+const INSERT_COLUMN_DIFF: &str = "INSERT INTO {schema}.pathway_column_diff (audit, audit_date,
+        table_name, district_id, column_name, mismatches, legacy_example, beta_example, categories)
+    VALUES ($1, $2::text::date, $3, $4, $5, $6, $7, $8, $9)";
+
+#[cfg(feature = "postgres")]
+const UPSERT_HISTORY: &str = "INSERT INTO {schema}.pathway_history (audit, audit_date, table_name,
+        districts, full_match, mismatch, legacy_only, beta_only, error, accepted)
+    VALUES ($1, $2::text::date, $3, $4, $5, $6, $7, $8, $9, $10)
+    ON CONFLICT (audit, audit_date, table_name) DO UPDATE SET
+        districts = EXCLUDED.districts, full_match = EXCLUDED.full_match,
+        mismatch = EXCLUDED.mismatch, legacy_only = EXCLUDED.legacy_only,
+        beta_only = EXCLUDED.beta_only, error = EXCLUDED.error, accepted = EXCLUDED.accepted,
+        published_at = now()";
+
+/// Write `rows` into the tables of the schema named by the URL's `schema` parameter (default
+/// `public`; created when missing), in one transaction.
+///
+/// # Errors
+/// The URL is not PostgreSQL, the server cannot be reached, or a statement fails (then nothing
+/// was written).
+pub async fn publish(url: &DatabaseUrl, rows: PublishRows<'_>) -> Result<PublishCounts> {
+    #[cfg(feature = "postgres")]
+    {
+        publish_postgres(url, rows).await
+    }
+    #[cfg(not(feature = "postgres"))]
+    {
+        let _ = rows;
+        let _ = url;
+        Err(Error::NotBuilt {
+            engine: "PostgreSQL",
+            feature: "postgres",
+        })
+    }
+}
+
+#[cfg(feature = "postgres")]
+async fn publish_postgres(url: &DatabaseUrl, rows: PublishRows<'_>) -> Result<PublishCounts> {
+    let failed = |message: String| Error::Publish {
+        url: url.redacted().to_owned(),
+        message: crate::source::scrub(&message, url),
+    };
+    if url.engine != crate::Engine::Postgres {
+        return Err(failed(
+            "results are published to PostgreSQL only: give a postgres:// URL".into(),
+        ));
+    }
+    let schema_name = url.param("schema").unwrap_or("public");
+    let schema = quote(schema_name);
+
+    let mut config = tokio_postgres::Config::new();
+    config
+        .host(&url.host)
+        .port(url.port)
+        .user(&url.user)
+        .dbname(&url.database)
+        .application_name("pathway");
+    if let Some(password) = url.password() {
+        config.password(password);
+    }
+    // Publishing goes over loopback or a trusted network in the setups this is tested in; TLS
+    // for publishing is not wired (the sources support it).
+    if matches!(
+        url.param("sslmode"),
+        Some("require" | "verify-ca" | "verify-full")
+    ) {
+        return Err(failed(
+            "sslmode=require is not supported for --publish yet: publish over a trusted network \
+             or a local socket tunnel"
+                .into(),
+        ));
+    }
+    let (mut client, connection) = config
+        .connect(tokio_postgres::NoTls)
+        .await
+        .map_err(|e| failed(format!("cannot connect: {e}")))?;
+    let driver = tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::warn!("publish connection closed: {e}");
+        }
+    });
+    let sql_error = |what: &str, e: tokio_postgres::Error| {
+        let detail = e
+            .as_db_error()
+            .map_or_else(|| e.to_string(), |db| db.message().to_owned());
+        failed(format!("{what}: {detail}"))
+    };
+
+    let result = async {
+        let tx = client
+            .transaction()
+            .await
+            .map_err(|e| sql_error("starting the transaction", e))?;
+        tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+            .await
+            .map_err(|e| sql_error("creating the schema", e))?;
+        for create in CREATE {
+            tx.batch_execute(&create.replace("{schema}", &schema))
+                .await
+                .map_err(|e| sql_error("creating the tables", e))?;
+        }
+        let mut counts = PublishCounts::default();
+        let upsert = tx
+            .prepare(&UPSERT_SUMMARY.replace("{schema}", &schema))
+            .await
+            .map_err(|e| sql_error("preparing the summary upsert", e))?;
+        for row in rows.summary {
+            tx.execute(
+                &upsert,
+                &[
+                    &rows.audit,
+                    &row.audit_date,
+                    &row.table,
+                    &row.district_id,
+                    &row.status,
+                    &count(row.legacy_rows),
+                    &count(row.beta_rows),
+                    &count(row.matched_rows),
+                    &count(row.changed_rows),
+                    &count(row.missing_in_beta),
+                    &count(row.extra_in_beta),
+                    &count(row.legacy_dup_keys),
+                    &count(row.beta_dup_keys),
+                    &row.changed_columns,
+                    &row.error,
+                    &count(row.accepted_cells),
+                    &row.reused,
+                ],
+            )
+            .await
+            .map_err(|e| sql_error("writing pathway_summary", e))?;
+            counts.summary += 1;
+        }
+        tx.execute(
+            &format!(
+                "DELETE FROM {schema}.pathway_column_diff WHERE audit = $1 AND audit_date = $2::text::date"
+            ),
+            &[&rows.audit, &rows.audit_date],
+        )
+        .await
+        .map_err(|e| sql_error("replacing the night's pathway_column_diff", e))?;
+        let insert = tx
+            .prepare(&INSERT_COLUMN_DIFF.replace("{schema}", &schema))
+            .await
+            .map_err(|e| sql_error("preparing the column diff insert", e))?;
+        for row in rows.column_diff {
+            tx.execute(
+                &insert,
+                &[
+                    &rows.audit,
+                    &row.audit_date,
+                    &row.table,
+                    &row.district_id,
+                    &row.column,
+                    &count(row.mismatches),
+                    &row.legacy_example,
+                    &row.beta_example,
+                    &row.categories,
+                ],
+            )
+            .await
+            .map_err(|e| sql_error("writing pathway_column_diff", e))?;
+            counts.column_diff += 1;
+        }
+        let upsert = tx
+            .prepare(&UPSERT_HISTORY.replace("{schema}", &schema))
+            .await
+            .map_err(|e| sql_error("preparing the history upsert", e))?;
+        for row in rows.history.iter().filter(|h| h.audit == rows.audit) {
+            tx.execute(
+                &upsert,
+                &[
+                    &row.audit,
+                    &row.audit_date,
+                    &row.table,
+                    &count(row.districts),
+                    &count(row.full_match),
+                    &count(row.mismatch),
+                    &count(row.legacy_only),
+                    &count(row.beta_only),
+                    &count(row.error),
+                    &count(row.accepted),
+                ],
+            )
+            .await
+            .map_err(|e| sql_error("writing pathway_history", e))?;
+            counts.history += 1;
+        }
+        tx.commit()
+            .await
+            .map_err(|e| sql_error("committing", e))?;
+        Ok(counts)
+    }
+    .await;
+    drop(client);
+    let _ = driver.await;
+    result
+}
+
+#[cfg(feature = "postgres")]
+fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+#[cfg(feature = "postgres")]
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
