@@ -14,6 +14,7 @@ pub mod logging;
 mod output;
 pub mod pipeline;
 mod sources;
+mod storage;
 
 use std::process::ExitCode;
 

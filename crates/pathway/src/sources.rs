@@ -21,6 +21,10 @@ pub async fn register_source(
     name: &str,
     path: &Path,
 ) -> anyhow::Result<Option<String>> {
+    let text = path.to_string_lossy();
+    if pathway_storage::is_remote(&text) {
+        return register_remote(ctx, name, &text).await;
+    }
     if !path.exists() {
         bail!("cannot read `{}`: no such file or folder", path.display());
     }
@@ -60,6 +64,44 @@ pub async fn register_source(
             path.display()
         ),
     }
+}
+
+/// An `s3://` Parquet file or folder, read by DataFusion from the store; a folder's first level
+/// of `name=value` sub-folders becomes a partition column, as for a local folder. A CSV/TXT file
+/// is downloaded and read like a local one.
+async fn register_remote(
+    ctx: &SessionContext,
+    name: &str,
+    text: &str,
+) -> anyhow::Result<Option<String>> {
+    let location = pathway_storage::Location::parse(text)?;
+    pathway_storage::register_store(ctx, &location)?;
+    let lower = text.to_ascii_lowercase();
+    if [".csv", ".txt", ".tsv"].iter().any(|e| lower.ends_with(e)) {
+        let scratch = tempfile::tempdir()?;
+        let local = scratch.path().join("table.csv");
+        if !pathway_storage::download_file(&location, &local).await? {
+            bail!("cannot read `{location}`: no such object");
+        }
+        return register_text(ctx, name, &local);
+    }
+    if lower.ends_with(".parquet") {
+        ctx.register_parquet(name, text, ParquetReadOptions::default())
+            .await
+            .with_context(|| format!("cannot read the Parquet file `{location}`"))?;
+        return Ok(None);
+    }
+    let folders = pathway_storage::list_folders(&location).await?;
+    let partitions: Vec<(String, DataType)> = folders
+        .iter()
+        .find_map(|f| f.split_once('=').map(|(column, _)| column.to_owned()))
+        .map(|column| vec![(column, DataType::Utf8)])
+        .unwrap_or_default();
+    let options = ParquetReadOptions::default().table_partition_cols(partitions);
+    ctx.register_parquet(name, &format!("{location}/"), options)
+        .await
+        .with_context(|| format!("cannot read the Parquet folder `{location}`"))?;
+    Ok(None)
 }
 
 /// Whether `text` names a database rather than a file.

@@ -23,12 +23,19 @@ use pathway_report::{
 use crate::ExitStatus;
 use crate::cli::{DiffArgs, Format};
 use crate::sources::{is_database_url, register_database, register_source};
+use crate::storage::{OutFolder, Scratch};
 
 /// Diff the two tables and report.
 ///
 /// # Errors
 /// Unreadable inputs, unknown key or group columns, an unwritable --out.
-pub async fn diff(args: DiffArgs) -> anyhow::Result<ExitStatus> {
+pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatus> {
+    // An s3:// --out is written locally and uploaded at the end.
+    let out_folder = match &args.out {
+        Some(out) => Some(OutFolder::open(out, scratch, |_: &[String]| Vec::new()).await?),
+        None => None,
+    };
+    let out = out_folder.as_ref().map(|f| f.local.clone());
     let started_at = now();
     let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
     let engine = args.engine.settings();
@@ -38,7 +45,7 @@ pub async fn diff(args: DiffArgs) -> anyhow::Result<ExitStatus> {
     // a live table must not change between those reads.
     let scratch_snapshots =
         tempfile::tempdir().context("cannot create a temporary folder for database snapshots")?;
-    let snapshot_dir = match &args.out {
+    let snapshot_dir = match &out {
         Some(out) => out.join("snapshot"),
         None => scratch_snapshots.path().to_path_buf(),
     };
@@ -108,7 +115,7 @@ pub async fn diff(args: DiffArgs) -> anyhow::Result<ExitStatus> {
     };
 
     let scratch;
-    let out_dir = match &args.out {
+    let out_dir = match &out {
         Some(out) => out.clone(),
         None => {
             scratch =
@@ -209,8 +216,9 @@ pub async fn diff(args: DiffArgs) -> anyhow::Result<ExitStatus> {
         pathway_report::category_rows(&report.audit_date, &diff, &args.pii, &masker);
     report.finished_at = now();
 
-    if let Some(out) = &args.out {
+    if let (Some(out), Some(folder)) = (&out, &out_folder) {
         report.write_files(out)?;
+        folder.publish_all().await?;
     }
 
     let mut tables = status_table(&report.summary).to_string();

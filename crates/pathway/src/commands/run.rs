@@ -17,25 +17,38 @@ use crate::ExitStatus;
 use crate::cli::{FailOn, OnlyDistricts, RunArgs};
 use crate::pipeline::reuse::ReuseMode;
 use crate::pipeline::{RunSettings, execute};
+use crate::storage::{OutFolder, Scratch, local_folder};
 
 /// Run the audit and print its summary.
 ///
 /// # Errors
 /// When the run cannot happen at all (exit code 2).
-pub async fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
+pub async fn run(args: RunArgs, scratch: &Scratch) -> anyhow::Result<ExitStatus> {
     let fail_on = args.fail_on.clone();
-    let out = args.out.clone();
+    let date = args
+        .date
+        .clone()
+        .unwrap_or_else(|| chrono::Local::now().format("%Y-%m-%d").to_string());
+    // s3:// folders: the audit and the night are fetched; the output is a local working copy
+    // holding history.csv, metrics.csv and the previous night, uploaded when the run is done.
+    let audit_dir = local_folder(&args.audit, scratch).await?;
+    let input = match &args.input {
+        Some(input) => Some(local_folder(input, scratch).await?),
+        None => None,
+    };
+    let out_folder = OutFolder::open(&args.out, scratch, OutFolder::for_run(date.clone())).await?;
+    let out = out_folder.local.clone();
     // Checked before the night runs, so a typo does not cost a whole run.
     if let Some(url) = &args.publish {
         pathway_db::DatabaseUrl::parse(url)?;
     }
     let settings = RunSettings {
-        audit_dir: args.audit,
-        input: args.input,
-        out: args.out.clone(),
-        date: args
-            .date
-            .unwrap_or_else(|| chrono::Local::now().format("%Y-%m-%d").to_string()),
+        audit_dir,
+        input,
+        out: out.clone(),
+        date: date.clone(),
+        audit_label: args.audit.display().to_string(),
+        input_label: args.input.as_ref().map(|i| i.display().to_string()),
         masker: pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?,
         engine: args.engine.settings(),
         reuse: match (args.only, args.no_reuse) {
@@ -49,7 +62,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
         ),
     };
     let result = execute(&settings).await?;
+    out_folder.publish_night(&date).await?;
     let report = &result.report;
+    let shown_run_dir = args.out.join(&date);
     if let Some(url) = &args.publish {
         publish(url, &out, report).await?;
     }
@@ -66,7 +81,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
         report.audit_date,
         report.districts.len(),
         report.schema_diff.len(),
-        result.run_dir.display()
+        shown_run_dir.display()
     )?;
     writeln!(stdout, "{}", status_table(&report.summary))?;
     if report
@@ -87,7 +102,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitStatus> {
             stdout,
             "{} input rows rejected: see {}",
             report.rows_rejected,
-            result.run_dir.join("validation_errors.parquet").display()
+            shown_run_dir.join("validation_errors.parquet").display()
         )?;
     }
     let errored = report

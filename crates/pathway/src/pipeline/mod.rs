@@ -40,6 +40,10 @@ pub struct RunSettings {
     pub input: Option<PathBuf>,
     /// Output folder.
     pub out: PathBuf,
+    /// The audit folder as the user named it (an `s3://` URL is fetched into `audit_dir`).
+    pub audit_label: String,
+    /// The input as the user named it.
+    pub input_label: Option<String>,
     /// Night audited, `YYYY-MM-DD`.
     pub date: String,
     /// How personal values are shown in reports.
@@ -451,12 +455,12 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
         *counts.entry(row.status.clone()).or_default() += 1;
     }
     report.audit = audit.name.clone();
-    report.audit_dir = settings.audit_dir.display().to_string();
+    report.audit_dir.clone_from(&settings.audit_label);
     report.audit_date = settings.date.clone();
-    report.input = settings.input.as_ref().map_or_else(
-        || "(the audit's databases)".to_owned(),
-        |i| i.display().to_string(),
-    );
+    report.input = settings
+        .input_label
+        .clone()
+        .unwrap_or_else(|| "(the audit's databases)".to_owned());
     report.database_sources = databases::sources_report(&audit, &databases, &snapshotted);
     report.started_at = started_at;
     report.pathway_version = env!("CARGO_PKG_VERSION").to_owned();

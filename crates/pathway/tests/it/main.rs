@@ -11,6 +11,8 @@ mod faults;
 mod history;
 mod nightly;
 mod noise;
+#[cfg(feature = "s3")]
+mod object_storage;
 mod oneroster;
 mod patterns;
 mod privacy;
