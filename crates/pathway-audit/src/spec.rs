@@ -26,6 +26,8 @@ pub struct AuditSpec {
     pub accepted: Vec<Accepted>,
     /// Reference-data code mapping (`code_map = "<file>.csv"`), for `map_code` in transforms.
     pub code_map: Option<CodeMap>,
+    /// `df://host:port` of a Ballista scheduler to run the diff on (`--cluster` overrides it).
+    pub cluster: Option<String>,
 }
 
 /// Which pipeline produced a table.
@@ -256,6 +258,7 @@ struct RawAudit {
     #[serde(default)]
     accepted: Vec<Accepted>,
     code_map: Option<String>,
+    cluster: Option<String>,
 }
 
 /// A known difference the team accepted (`[[accepted]]` in audit.toml): the old system was wrong
@@ -826,6 +829,15 @@ impl AuditSpec {
             }
         };
 
+        if let Some(cluster) = &raw.cluster
+            && !cluster.starts_with("df://")
+        {
+            return Err(invalid(
+                &toml_path,
+                format!("cluster `{cluster}` is not a Ballista address: write df://HOST:PORT"),
+            ));
+        }
+
         Ok(AuditSpec {
             name,
             description: raw.description,
@@ -834,6 +846,7 @@ impl AuditSpec {
             tables,
             accepted: raw.accepted,
             code_map,
+            cluster: raw.cluster,
         })
     }
 

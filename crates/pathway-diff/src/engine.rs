@@ -2,12 +2,17 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Int64Type};
+use datafusion::arrow::datatypes::{DataType, Int64Type, SchemaRef};
+use datafusion::catalog::streaming::StreamingTable;
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::error::DataFusionError;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_plan::EmptyRecordBatchStream;
+use datafusion::physical_plan::streaming::PartitionStream;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
 use crate::error::{Error, Result};
@@ -261,6 +266,16 @@ pub async fn diff_tables(
 
     let mut categories = Vec::new();
     if has_parquet(row_diff_dir) {
+        // On a cluster, the row diff was written by this process (see `write_row_diff`), so the
+        // queries that read it back run here too: it is the small part of the night, and the
+        // executors need not see the run's output folder.
+        let local;
+        let ctx = if spec.distributed {
+            local = local_session(&spec.table)?;
+            &local
+        } else {
+            ctx
+        };
         let name = format!("__row_diff_{}", spec.table);
         let mut read = ParquetReadOptions::default();
         if let Some(g) = &plan.group {
@@ -478,6 +493,31 @@ async fn write_row_diff(
         None => DataFrameWriteOptions::new(),
     };
     let clock = std::time::Instant::now();
+    // On a cluster the join runs on the executors and its rows stream back here, where the
+    // Parquet is written: Ballista 55 cannot yet run a Hive-partitioned write (an executor
+    // panics on the partition index), and the run's output folder then need not be shared.
+    let local;
+    let row_diff = if spec.distributed {
+        local = local_session(&spec.table)?;
+        let rows = row_diff
+            .execute_stream()
+            .await
+            .map_err(on_error("running the row diff on the cluster"))?;
+        let schema = rows.schema();
+        let table = StreamingTable::try_new(
+            schema.clone(),
+            vec![Arc::new(StreamOnce {
+                schema,
+                rows: Mutex::new(Some(rows)),
+            })],
+        )
+        .map_err(on_error("receiving the row diff from the cluster"))?;
+        local
+            .read_table(Arc::new(table))
+            .map_err(on_error("receiving the row diff from the cluster"))?
+    } else {
+        row_diff
+    };
     // DataFusion answers a write with one `count` row.
     let written = row_diff
         .write_parquet(dir, options, None)
@@ -493,6 +533,41 @@ async fn write_row_diff(
         .filter(|b| b.num_columns() > 0)
         .flat_map(|b| ints(b, 0))
         .sum())
+}
+
+/// The rows of a query run elsewhere, as a table this process can read once.
+struct StreamOnce {
+    schema: SchemaRef,
+    rows: Mutex<Option<SendableRecordBatchStream>>,
+}
+
+impl std::fmt::Debug for StreamOnce {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamOnce")
+            .field("schema", &self.schema)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartitionStream for StreamOnce {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let taken = self.rows.lock().map(|mut rows| rows.take()).ok().flatten();
+        taken.unwrap_or_else(|| Box::pin(EmptyRecordBatchStream::new(self.schema.clone())))
+    }
+}
+
+/// An embedded session for the work a distributed diff does in this process, with pathway's
+/// functions.
+fn local_session(table: &str) -> Result<SessionContext> {
+    let ctx = crate::session_context(&crate::EngineSettings::default())
+        .map_err(query_error(table, "starting the local session"))?;
+    crate::udf::register(&ctx);
+    crate::fingerprint::register(&ctx);
+    Ok(ctx)
 }
 
 /// A table without a key: both sides compared as multisets of rows.
@@ -574,12 +649,12 @@ pub(crate) async fn hold_in_memory(
     name: &str,
     on_error: impl Fn(DataFusionError) -> Error,
 ) -> Result<()> {
-    let schema = std::sync::Arc::new(frame.schema().as_arrow().clone());
+    let schema = Arc::new(frame.schema().as_arrow().clone());
     let batches = frame.collect().await.map_err(&on_error)?;
     let table =
         datafusion::datasource::MemTable::try_new(schema, vec![batches]).map_err(&on_error)?;
     ctx.deregister_table(name).map_err(&on_error)?;
-    ctx.register_table(name, std::sync::Arc::new(table))
+    ctx.register_table(name, Arc::new(table))
         .map_err(&on_error)?;
     Ok(())
 }

@@ -42,7 +42,13 @@ const MASK: i128 = (1 << 126) - 1;
 /// Register `pathway_row_hash` and `pathway_fingerprint` in `ctx` (idempotent).
 pub fn register(ctx: &SessionContext) {
     ctx.register_udf(row_hash_udf());
-    ctx.register_udaf(AggregateUDF::from(Fingerprint::new()));
+    ctx.register_udaf(fingerprint_udaf());
+}
+
+/// The `pathway_fingerprint` aggregate.
+#[must_use]
+pub fn fingerprint_udaf() -> AggregateUDF {
+    AggregateUDF::from(Fingerprint::new())
 }
 
 /// The `pathway_row_hash` function, for building expressions without SQL.

@@ -38,6 +38,21 @@ mod triage;
 mod udf;
 
 pub use engine::diff_tables;
+
+/// Every SQL function the diff's queries call (row hash, classification, date shift), for a
+/// session the engine does not create itself, such as a Ballista scheduler's or executor's.
+#[must_use]
+pub fn scalar_functions() -> Vec<datafusion::logical_expr::ScalarUDF> {
+    let mut functions = udf::functions();
+    functions.push(fingerprint::row_hash_udf());
+    functions
+}
+
+/// Every aggregate function the diff's queries call (the fingerprint).
+#[must_use]
+pub fn aggregate_functions() -> Vec<datafusion::logical_expr::AggregateUDF> {
+    vec![fingerprint::fingerprint_udaf()]
+}
 pub use error::{Error, Result};
 pub use model::{
     CategoryCount, ColumnDiff, ColumnRules, DEFAULT_CHUNK_ROWS, DiffSpec, GroupDiff, RuleHidden,

@@ -25,6 +25,9 @@ pub struct EngineSettings {
     pub chunk_rows: u64,
     /// See [`crate::DiffSpec::triage`].
     pub triage: bool,
+    /// `df://host:port` of a Ballista scheduler to run the queries on, or `None` for this
+    /// process (the session is then made by the `pathway-cluster` crate, not here).
+    pub cluster: Option<String>,
 }
 
 impl Default for EngineSettings {
@@ -34,6 +37,7 @@ impl Default for EngineSettings {
             spill_dir: None,
             chunk_rows: DEFAULT_CHUNK_ROWS,
             triage: true,
+            cluster: None,
         }
     }
 }
@@ -42,8 +46,12 @@ impl crate::DiffSpec {
     /// Take triage and chunk size from `settings`.
     #[must_use]
     pub fn with_engine(self, settings: &EngineSettings) -> crate::DiffSpec {
-        self.with_triage(settings.triage)
-            .with_chunk_rows(settings.chunk_rows)
+        let distributed = settings.cluster.is_some();
+        let mut spec = self
+            .with_triage(settings.triage && !distributed)
+            .with_chunk_rows(settings.chunk_rows);
+        spec.distributed = distributed;
+        spec
     }
 }
 

@@ -26,6 +26,13 @@ fn text_pairs(args: &[ColumnarValue]) -> datafusion::error::Result<(ArrayRef, Ar
 
 /// Register both functions in `ctx` (idempotent).
 pub fn register(ctx: &SessionContext) {
+    for udf in functions() {
+        ctx.register_udf(udf);
+    }
+}
+
+/// The classification functions.
+pub fn functions() -> Vec<datafusion::logical_expr::ScalarUDF> {
     let classify_fn = Arc::new(
         |args: &[ColumnarValue]| -> datafusion::error::Result<ColumnarValue> {
             let (l, b) = text_pairs(args)?;
@@ -51,18 +58,20 @@ pub fn register(ctx: &SessionContext) {
         },
     );
     let text = vec![DataType::Utf8, DataType::Utf8];
-    ctx.register_udf(create_udf(
-        CLASSIFY,
-        text.clone(),
-        DataType::Utf8,
-        Volatility::Immutable,
-        classify_fn,
-    ));
-    ctx.register_udf(create_udf(
-        DATE_SHIFT,
-        text,
-        DataType::Int64,
-        Volatility::Immutable,
-        shift_fn,
-    ));
+    vec![
+        create_udf(
+            CLASSIFY,
+            text.clone(),
+            DataType::Utf8,
+            Volatility::Immutable,
+            classify_fn,
+        ),
+        create_udf(
+            DATE_SHIFT,
+            text,
+            DataType::Int64,
+            Volatility::Immutable,
+            shift_fn,
+        ),
+    ]
 }

@@ -448,6 +448,7 @@ mod tests {
             tables: Vec::new(),
             accepted: Vec::new(),
             code_map: None,
+            cluster: None,
         }
     }
 

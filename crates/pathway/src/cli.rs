@@ -50,6 +50,48 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Write the team's HTML dashboard for a run: trend, district grid, patterns, changes.
     Report(ReportArgs),
+    /// Start a Ballista scheduler or executor that knows pathway's functions (see
+    /// docs/scaling.md).
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+}
+
+/// `pathway cluster ...`.
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// Serve a scheduler: `pathway run/diff --cluster df://HOST:PORT` send their queries here.
+    Scheduler {
+        /// Address to listen on.
+        #[arg(long, default_value = "0.0.0.0")]
+        bind: String,
+        /// Port to listen on (gRPC, and /readyz over HTTP).
+        #[arg(long, default_value_t = 50050)]
+        port: u16,
+        /// Name executors reach this scheduler by (default: localhost).
+        #[arg(long)]
+        external_host: Option<String>,
+    },
+    /// Serve an executor that takes tasks from a scheduler.
+    Executor {
+        /// The scheduler, HOST:PORT.
+        #[arg(long, default_value = "localhost:50050")]
+        scheduler: String,
+        /// Address to listen on.
+        #[arg(long, default_value = "0.0.0.0")]
+        bind: String,
+        /// Arrow Flight port: results and shuffle data.
+        #[arg(long, default_value_t = 50051)]
+        port: u16,
+        /// gRPC port: tasks from the scheduler.
+        #[arg(long, default_value_t = 50052)]
+        grpc_port: u16,
+        /// Folder for shuffle files.
+        #[arg(long, default_value = "/tmp/pathway-executor")]
+        work_dir: PathBuf,
+        /// Tasks run at once (0: one per core).
+        #[arg(long, default_value_t = 0)]
+        vcores: usize,
+    },
 }
 
 /// Arguments of `pathway report`.
@@ -214,6 +256,16 @@ pub struct EngineArgs {
     /// results are the same.
     #[arg(long, help_heading = "Engine")]
     pub no_triage: bool,
+    /// Run the diff queries on the Ballista cluster whose scheduler is at df://HOST:PORT
+    /// (started with `pathway cluster scheduler`); the same results as embedded. Overrides the
+    /// audit's `cluster`.
+    #[arg(
+        long,
+        value_name = "df://HOST:PORT",
+        env = "PATHWAY_CLUSTER",
+        help_heading = "Engine"
+    )]
+    pub cluster: Option<String>,
 }
 
 impl EngineArgs {
@@ -225,6 +277,7 @@ impl EngineArgs {
             spill_dir: self.spill_dir.clone(),
             chunk_rows: self.chunk_rows,
             triage: !self.no_triage,
+            cluster: self.cluster.clone(),
         }
     }
 }

@@ -9,6 +9,7 @@
 pub mod catalog;
 pub mod cli;
 pub mod commands;
+mod engine;
 mod exit;
 pub mod logging;
 mod output;

@@ -28,6 +28,8 @@ pub async fn register_source(
     if !path.exists() {
         bail!("cannot read `{}`: no such file or folder", path.display());
     }
+    // A cluster's executors do not share this process's working folder.
+    let path = &std::path::absolute(path)?;
     if path.is_dir() {
         let partitions = hive_partitions(path);
         if !contains_parquet(path) {

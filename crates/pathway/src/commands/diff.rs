@@ -39,8 +39,7 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
     let started_at = now();
     let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
     let engine = args.engine.settings();
-    let ctx = pathway_diff::session_context(&engine)
-        .context("cannot set up the diff engine (memory pool, spill folder)")?;
+    let ctx = crate::engine::session(&engine).await?;
     // A database side is copied to Parquet first: the diff reads each side more than once, and
     // a live table must not change between those reads.
     let scratch_snapshots =
@@ -123,6 +122,8 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
             scratch.path().to_path_buf()
         }
     };
+    // Executors of a cluster run elsewhere: they need absolute paths.
+    let out_dir = std::path::absolute(&out_dir)?;
     let spec = DiffSpec::new(table.clone(), args.key.clone())
         .with_group_by(group)
         .with_ignore(args.ignore.clone())

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod cluster;
 mod compare;
 mod diff;
 mod history;
@@ -58,6 +59,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
             (args.run, args.out) = localize_run(args.run, &args.out, &scratch).await?;
             schema::schema(args).await
         }
+        Command::Cluster(command) => cluster::cluster(command).await,
         Command::Report(mut args) => {
             // The dashboard shows the latest night against the one before, and the trend.
             let html = OutFile::new(&args.html, &scratch)?;

@@ -76,6 +76,12 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     let mut metrics: Vec<MetricRow> = Vec::new();
     let mut code_mapping: Vec<CodeMappingRow> = Vec::new();
     let audit = AuditSpec::load(&settings.audit_dir)?;
+    // The diff's session first: an unreachable cluster should stop the night before any work.
+    let mut engine = settings.engine.clone();
+    if engine.cluster.is_none() {
+        engine.cluster.clone_from(&audit.cluster);
+    }
+    let ctx = crate::engine::session(&engine).await?;
     // Database sides are connected once, before any district; one that cannot be reached makes
     // its districts ERROR and the rest of the night goes on.
     let databases = std::sync::Arc::new(if audit.reads_databases() {
@@ -316,8 +322,6 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
         &rejections,
     )?;
 
-    let ctx = pathway_diff::session_context(&settings.engine)
-        .context("cannot set up the diff engine (memory pool, spill folder)")?;
     let mut summary: Vec<SummaryRow> = Vec::new();
     let mut column_diff: Vec<ColumnDiffRow> = Vec::new();
     let mut categories = Vec::new();
@@ -336,7 +340,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             None
         } else {
             let skip: Vec<String> = table_failed.keys().chain(&reused_names).cloned().collect();
-            match diff_table(&ctx, &staging, table, &skip, &settings.engine).await {
+            match diff_table(&ctx, &staging, table, &skip, &engine).await {
                 Ok(diff) => Some(diff),
                 Err(e) => {
                     // A table-wide failure (e.g. districts disagreeing on a column type): every
@@ -671,6 +675,8 @@ async fn diff_table(
     skip: &[String],
     engine: &pathway_diff::EngineSettings,
 ) -> anyhow::Result<TableDiff> {
+    // A cluster's executors run in other processes: give them absolute paths.
+    let staging = &std::path::absolute(staging)?;
     let mut names = Vec::new();
     for side in Side::BOTH {
         let name = format!("{side}_{}", table.name);

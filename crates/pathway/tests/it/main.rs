@@ -1,6 +1,8 @@
 //! End-to-end tests of the `pathway` binary on the bundled fixtures.
 
 mod accepted;
+#[cfg(feature = "ballista")]
+mod cluster;
 mod commands;
 mod common;
 mod compare;
