@@ -937,6 +937,36 @@ mod tests {
     }
 
     #[test]
+    fn a_cluster_must_be_a_ballista_address() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("demo");
+        minimal(&dir);
+        let toml = fs::read_to_string(dir.join("audit.toml")).unwrap();
+        write(
+            &dir,
+            "audit.toml",
+            &format!("cluster = \"df://sched:50050\"\n{toml}"),
+        );
+        assert_eq!(
+            AuditSpec::load(&dir).unwrap().cluster.as_deref(),
+            Some("df://sched:50050")
+        );
+        write(
+            &dir,
+            "audit.toml",
+            &format!("cluster = \"http://sched:50050\"\n{toml}"),
+        );
+        let err = AuditSpec::load(&dir).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "cluster `http://sched:50050` is not a Ballista address: write df://HOST:PORT"
+            ),
+            "{err}"
+        );
+        assert!(err.contains("audit.toml"), "{err}");
+    }
+
+    #[test]
     fn missing_sql_file_is_named() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("demo");

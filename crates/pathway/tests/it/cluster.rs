@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use crate::common::{assert_exit, pathway, pathway_with_env, root};
+use crate::common::{assert_exit, copy_tree, pathway, pathway_with_env, root, run_audit};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -117,6 +117,31 @@ fn the_cluster_gives_the_embedded_results() {
         std::fs::read_dir(cluster.work_dir.path()).unwrap().count() > 0,
         "the executor's work folder is empty"
     );
+
+    // The same night with the cluster named in audit.toml instead of on the command line.
+    let audit = tmp.path().join("audit");
+    copy_tree(&root().join("audits/example"), &audit);
+    let toml = std::fs::read_to_string(audit.join("audit.toml")).unwrap();
+    std::fs::write(
+        audit.join("audit.toml"),
+        format!("cluster = \"{}\"\n{toml}", cluster.url),
+    )
+    .unwrap();
+    let from_audit = tmp.path().join("from-audit");
+    let jobs = || std::fs::read_dir(cluster.work_dir.path()).unwrap().count();
+    let jobs_before = jobs();
+    let output = run_audit(
+        audit.to_str().unwrap(),
+        &root().join("fixtures/districts"),
+        &from_audit,
+        "2026-11-21",
+    );
+    assert_exit(&output, 0);
+    assert!(jobs() > jobs_before, "the audit's cluster ran no job");
+    for file in ["summary.csv", "column_diff.csv"] {
+        let read = |out: &Path| std::fs::read_to_string(out.join("2026-11-21").join(file)).unwrap();
+        assert_eq!(read(&from_audit), read(&embedded), "{file}");
+    }
 
     // pathway diff on the cluster: the same CSV as embedded, keyed and as multisets.
     let diff = |key: &[&str], cluster_url: Option<&str>| {
