@@ -24,10 +24,12 @@ modes=${MODES:-embedded embedded_join cluster}
 results=$root/target/scaling
 mkdir -p "$results" "$data"
 
+# One build for the binary, the generator and the scan-floor example, so cargo resolves one
+# feature set (building them apart recompiles DataFusion).
 features=()
-case " $modes " in *" cluster "*) features=(--features ballista) ;; esac
-cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p pathway "${features[@]}"
-cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p pathway-fixtures
+case " $modes " in *" cluster "*) features=(--features pathway/ballista) ;; esac
+cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p pathway -p pathway-fixtures \
+    -p pathway-diff --bins --example scan_floor "${features[@]}"
 bin=$root/target/release/pathway
 generate=$root/target/release/pathway-fixtures
 scratch=$(mktemp -d /tmp/pathway-scaling.XXXXXX)
@@ -65,10 +67,11 @@ time_diff() {
     /usr/bin/time -f '%e %M' -o "$scratch/time" "$bin" diff "$dir/legacy/students" "$dir/beta/students" \
         --key student_id --out "$out" --format csv "$@" >/dev/null 2>"$scratch/stderr" || {
         local status=$?
-        [ "$status" = 1 ] || { cat "$scratch/stderr" >&2; exit "$status"; }
+        [ "$status" = 1 ] || { cat "$scratch/stderr" >&2; return "$status"; }
     }
     python3 "$root/scripts/scaling/check_truth.py" "$dir/truth.json" "$out/summary.csv"
-    awk '{printf "%s %.0f\n", $1, $2 / 1024}' "$scratch/time"
+    # GNU time writes "Command exited with non-zero status 1" first when differences were found.
+    tail -1 "$scratch/time" | awk '{printf "%s %.0f\n", $1, $2 / 1024}'
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -100,9 +103,16 @@ for case in $cases; do
             *) echo "unknown mode $mode" >&2; exit 2 ;;
         esac
         : >"$scratch/reps"
+        failed=0
         for _ in $(seq "$reps"); do
-            time_diff "$dir" "${extra[@]}" >>"$scratch/reps"
+            time_diff "$dir" "${extra[@]}" >>"$scratch/reps" || { failed=1; break; }
         done
+        if [ "$failed" = 1 ]; then
+            # Recorded, not fatal: the other sizes and modes still run.
+            echo "| $rows | $districts | $mode | failed (error above) | | | |" | tee -a "$table"
+            [ "$mode" = cluster ] && kill "$executor_pid" "$scheduler_pid" 2>/dev/null
+            continue
+        fi
         wall=$(cut -d' ' -f1 "$scratch/reps" | median)
         rss=$(cut -d' ' -f2 "$scratch/reps" | sort -n | tail -1)
         rate=$(awk -v r="$rows" -v s="$wall" 'BEGIN {printf "%.2fM", 2 * r / s / 1e6}')

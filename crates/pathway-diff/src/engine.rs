@@ -494,8 +494,9 @@ async fn write_row_diff(
     };
     let clock = std::time::Instant::now();
     // On a cluster the join runs on the executors and its rows stream back here, where the
-    // Parquet is written: Ballista 55 cannot yet run a Hive-partitioned write (an executor
-    // panics on the partition index), and the run's output folder then need not be shared.
+    // Parquet is written: the run's output folder then need not be shared with the executors,
+    // and Ballista 55's executors panicked ("index out of bounds") running this write
+    // Hive-partitioned on small nights (docs/scaling.md has what still fails at 10M rows).
     let local;
     let row_diff = if spec.distributed {
         local = local_session(&spec.table)?;
