@@ -270,8 +270,8 @@ pub async fn diff_tables(
         // queries that read it back run here too: it is the small part of the night, and the
         // executors need not see the run's output folder.
         let local;
-        let ctx = if spec.distributed {
-            local = local_session(&spec.table)?;
+        let ctx = if let Some(engine) = &spec.local_engine {
+            local = local_session(&spec.table, engine)?;
             &local
         } else {
             ctx
@@ -498,8 +498,8 @@ async fn write_row_diff(
     // and Ballista 55's executors panicked ("index out of bounds") running this write
     // Hive-partitioned on small nights (docs/scaling.md has what still fails at 10M rows).
     let local;
-    let row_diff = if spec.distributed {
-        local = local_session(&spec.table)?;
+    let row_diff = if let Some(engine) = &spec.local_engine {
+        local = local_session(&spec.table, engine)?;
         let rows = row_diff
             .execute_stream()
             .await
@@ -561,11 +561,11 @@ impl PartitionStream for StreamOnce {
     }
 }
 
-/// An embedded session for the work a distributed diff does in this process, with pathway's
-/// functions.
-fn local_session(table: &str) -> Result<SessionContext> {
-    let ctx = crate::session_context(&crate::EngineSettings::default())
-        .map_err(query_error(table, "starting the local session"))?;
+/// An embedded session for the work a distributed diff does in this process (memory pool and
+/// spill folder as `--memory-limit` / `--spill-dir` say), with pathway's functions.
+fn local_session(table: &str, engine: &crate::EngineSettings) -> Result<SessionContext> {
+    let ctx =
+        crate::session_context(engine).map_err(query_error(table, "starting the local session"))?;
     crate::udf::register(&ctx);
     crate::fingerprint::register(&ctx);
     Ok(ctx)

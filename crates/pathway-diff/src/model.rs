@@ -90,10 +90,10 @@ pub struct DiffSpec {
     pub triage: bool,
     /// Triage groups in chunks of about this many rows (both sides), which bounds memory.
     pub chunk_rows: u64,
-    /// The session runs its queries on a cluster. Executors cannot see tables held in this
-    /// process's memory, so there is no triage; the row diff's rows come back here, are
-    /// written and aggregated here.
-    pub distributed: bool,
+    /// `Some` when the session runs its queries on a cluster: executors cannot see tables held
+    /// in this process's memory, so there is no triage; the row diff's rows come back here and
+    /// are written and aggregated in a local session with these settings.
+    pub local_engine: Option<crate::EngineSettings>,
 }
 
 /// Default [`DiffSpec::chunk_rows`]: a chunk of this many rows (both sides) is held in memory
@@ -115,7 +115,7 @@ impl DiffSpec {
             column_rules: Vec::new(),
             triage: true,
             chunk_rows: DEFAULT_CHUNK_ROWS,
-            distributed: false,
+            local_engine: None,
         }
     }
 

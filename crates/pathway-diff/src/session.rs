@@ -50,7 +50,7 @@ impl crate::DiffSpec {
         let mut spec = self
             .with_triage(settings.triage && !distributed)
             .with_chunk_rows(settings.chunk_rows);
-        spec.distributed = distributed;
+        spec.local_engine = distributed.then(|| settings.clone());
         spec
     }
 }
