@@ -240,7 +240,15 @@ impl Plan {
             let k = internal("__k", i);
             join_on.push(format!("(l.{k} IS NOT DISTINCT FROM b.{k})"));
         }
-        join_on.push("l.\"__n\" = 1 AND b.\"__n\" = 1".into());
+        // "Both sides hold the key once", as one more equi-join key rather than a join filter:
+        // 0 on a side where the key is unique, a value per side that never matches otherwise.
+        // A plain equi-join plans the same everywhere; Ballista 55's fallback from hash join to
+        // sort-merge join mis-indexes a join filter's columns (an out-of-bounds panic at 10M rows).
+        join_on.push(
+            "((CASE WHEN l.\"__n\" = 1 THEN 0 ELSE -1 END) \
+             IS NOT DISTINCT FROM (CASE WHEN b.\"__n\" = 1 THEN 0 ELSE -2 END))"
+                .into(),
+        );
 
         let mut sorted: Vec<usize> = (0..self.compared.len()).collect();
         sorted.sort_by(|&a, &b| self.compared[a].name.cmp(&self.compared[b].name));
