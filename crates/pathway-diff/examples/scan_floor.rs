@@ -7,7 +7,8 @@
 //! 1. decode: every column of every row read into Arrow and dropped;
 //! 2. fingerprint: the cheapest complete answer to "are the sides equal per district", one
 //!    `pathway_fingerprint(pathway_row_hash(every column))` per district and side;
-//! 3. key profile: the same plus a `GROUP BY district, key` (what counting duplicate keys needs).
+//! 3. key profile: the same plus a `GROUP BY district, key` (what counting duplicate keys needs);
+//! 4. ways of finding the residual keys with both sides in one `GROUP BY` (see below).
 //!
 //! ```text
 //! cargo run --release -p pathway-diff --example scan_floor -- /tmp/bench-data/r10m students student_id
@@ -15,6 +16,7 @@
 
 use std::time::Instant;
 
+use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::ParquetReadOptions;
 use futures::StreamExt;
@@ -80,5 +82,85 @@ async fn main() -> datafusion::error::Result<()> {
         .await?;
     }
     println!("key profile {:>7.3} s", clock.elapsed().as_secs_f64());
+
+    // Ways to find the keys that need the exact diff, both sides in one GROUP BY: by (district,
+    // key hash) with per-side fingerprints (the triage before 2026-12-01), by one hash of
+    // district and key with per-side fingerprints, by that hash with min/max of the row hash (a
+    // key held once per side with equal hashes is the only kind that can be skipped: what the
+    // triage does now); per-side fingerprints of hash buckets (fewer groups, but most buckets
+    // differ at 1% of rows changed); and the keys duplicated on one side (what a district whose
+    // fingerprints match still needs).
+    let union = format!(
+        "SELECT COALESCE(district_id, '') AS g, pathway_row_hash(\"{key}\") AS kh, \
+         pathway_row_hash(district_id, \"{key}\") AS kgh, pathway_row_hash(district_id) AS gh, \
+         {hash} AS rh, 1 AS l FROM legacy \
+         UNION ALL SELECT COALESCE(district_id, ''), pathway_row_hash(\"{key}\"), \
+         pathway_row_hash(district_id, \"{key}\"), pathway_row_hash(district_id), {hash}, 0 FROM beta"
+    );
+    let variants = [
+        (
+            "g, kh + fp×2",
+            "SELECT g, kh, sum(l) AS nl, sum(1 - l) AS nb, \
+             pathway_fingerprint(rh) FILTER (WHERE l = 1) AS fl, \
+             pathway_fingerprint(rh) FILTER (WHERE l = 0) AS fb FROM u GROUP BY g, kh",
+            "nl <> 1 OR nb <> 1 OR fl <> fb",
+        ),
+        (
+            "kgh + fp×2",
+            "SELECT kgh, sum(l) AS nl, sum(1 - l) AS nb, \
+             pathway_fingerprint(rh) FILTER (WHERE l = 1) AS fl, \
+             pathway_fingerprint(rh) FILTER (WHERE l = 0) AS fb FROM u GROUP BY kgh",
+            "nl <> 1 OR nb <> 1 OR fl <> fb",
+        ),
+        (
+            "kgh + min/max",
+            "SELECT kgh, sum(l) AS nl, count(*) AS n, min(rh) AS lo, max(rh) AS hi \
+             FROM u GROUP BY kgh",
+            "nl <> 1 OR n <> 2 OR lo <> hi",
+        ),
+        (
+            "kgh + min/max + gh",
+            "SELECT kgh, max(gh) AS gh, sum(l) AS nl, count(*) AS n, min(rh) AS lo, max(rh) AS hi \
+             FROM u GROUP BY kgh",
+            "nl <> 1 OR n <> 2 OR lo <> hi",
+        ),
+        (
+            "64Ki buckets fp×2",
+            "SELECT kgh % 65536 AS b, sum(l) AS nl, sum(1 - l) AS nb, \
+             pathway_fingerprint(rh) FILTER (WHERE l = 1) AS fl, \
+             pathway_fingerprint(rh) FILTER (WHERE l = 0) AS fb FROM u GROUP BY kgh % 65536",
+            "nl <> nb OR fl <> fb OR fl IS NULL OR fb IS NULL",
+        ),
+        (
+            "1Mi buckets fp×2",
+            "SELECT kgh % 1048576 AS b, sum(l) AS nl, sum(1 - l) AS nb, \
+             pathway_fingerprint(rh) FILTER (WHERE l = 1) AS fl, \
+             pathway_fingerprint(rh) FILTER (WHERE l = 0) AS fb FROM u GROUP BY kgh % 1048576",
+            "nl <> nb OR fl <> fb OR fl IS NULL OR fb IS NULL",
+        ),
+        (
+            "kgh dups, legacy",
+            "SELECT kgh, count(*) AS n FROM u WHERE l = 1 GROUP BY kgh",
+            "n > 1",
+        ),
+    ];
+    for (name, profile, residual) in variants {
+        let clock = Instant::now();
+        let found = ctx
+            .sql(&format!(
+                "WITH u AS ({union}) SELECT count(*) FROM ({profile}) AS p WHERE {residual}"
+            ))
+            .await?
+            .collect()
+            .await?;
+        let residual_keys = found[0]
+            .column(0)
+            .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+            .value(0);
+        println!(
+            "{name:<19} {:>7.3} s  ({residual_keys} residual keys)",
+            clock.elapsed().as_secs_f64()
+        );
+    }
     Ok(())
 }

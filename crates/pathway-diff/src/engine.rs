@@ -643,21 +643,23 @@ pub(crate) async fn collect(
     Ok(batches)
 }
 
-/// Run `frame` and register its rows, held in memory, as `name` (replacing a table of that name).
+/// Run `frame` and register its rows, held in memory, as `name` (replacing a table of that name);
+/// returns how many rows it holds.
 pub(crate) async fn hold_in_memory(
     ctx: &SessionContext,
     frame: datafusion::dataframe::DataFrame,
     name: &str,
     on_error: impl Fn(DataFusionError) -> Error,
-) -> Result<()> {
+) -> Result<u64> {
     let schema = Arc::new(frame.schema().as_arrow().clone());
     let batches = frame.collect().await.map_err(&on_error)?;
+    let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
     let table =
         datafusion::datasource::MemTable::try_new(schema, vec![batches]).map_err(&on_error)?;
     ctx.deregister_table(name).map_err(&on_error)?;
     ctx.register_table(name, Arc::new(table))
         .map_err(&on_error)?;
-    Ok(())
+    Ok(rows)
 }
 
 fn has_parquet(dir: &Path) -> bool {

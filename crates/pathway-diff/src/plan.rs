@@ -462,11 +462,13 @@ impl Plan {
         format!("COALESCE({}, '')", self.group_expr())
     }
 
-    /// The hash of a row's key (see [`crate::fingerprint`]).
+    /// The hash of a row's group and key (see [`crate::fingerprint`]): one 128-bit value per
+    /// key, so the triage groups and joins on a single primitive column.
     #[must_use]
     pub fn key_hash_expr(&self) -> String {
-        let keys: Vec<String> = self.key.iter().map(|k| value("", k)).collect();
-        format!("{}({})", crate::fingerprint::ROW_HASH, keys.join(", "))
+        let mut parts = vec![self.triage_group_expr()];
+        parts.extend(self.key.iter().map(|k| value("", k)));
+        format!("{}({})", crate::fingerprint::ROW_HASH, parts.join(", "))
     }
 
     /// `IN` list of group names over [`Plan::triage_group_expr`].
@@ -497,8 +499,8 @@ impl Plan {
     }
 
     /// The rows of the listed groups of one side, with only the columns the diff uses (group,
-    /// key, compared) under their own names, plus `__kh` and `__rh`, the hashes of the key and
-    /// of the row (key and compared columns).
+    /// key, compared) under their own names, plus `__kh` and `__rh`, the hashes of the group and
+    /// key and of the row (key and compared columns).
     #[must_use]
     pub fn chunk_rows_sql(&self, table: &str, groups: &[String]) -> String {
         let mut columns: Vec<String> = self.group.iter().map(|g| ident(g)).collect();
@@ -514,6 +516,22 @@ impl Plan {
         )
     }
 
+    /// The listed groups of one side as hashes only: the group column (if any), `__kh` and
+    /// `__rh` as in [`Plan::chunk_rows_sql`]. What the triage holds of a group too large to
+    /// hold whole.
+    #[must_use]
+    pub fn chunk_hashes_sql(&self, table: &str, groups: &[String]) -> String {
+        let mut columns: Vec<String> = self.group.iter().map(|g| ident(g)).collect();
+        columns.push(format!("{} AS \"__kh\"", self.key_hash_expr()));
+        columns.push(format!("{} AS \"__rh\"", self.row_hash_expr()));
+        format!(
+            "SELECT {} FROM {} WHERE {}",
+            columns.join(", "),
+            ident(table),
+            self.in_groups(groups)
+        )
+    }
+
     /// The hash of a row's key and compared columns.
     fn row_hash_expr(&self) -> String {
         let mut row: Vec<String> = self.key.iter().map(|k| value("", k)).collect();
@@ -521,107 +539,96 @@ impl Plan {
         format!("{}({})", crate::fingerprint::ROW_HASH, row.join(", "))
     }
 
-    /// One row per (group, key) of both sides, for the groups listed: `__g`, `__kh` (hash of
-    /// the key), `__nl` / `__nb` (rows with that key per side) and `__fl` / `__fb` (fingerprint
-    /// of those rows per side). One pass over each side; `hashed` when the sides already hold
-    /// `__kh` and `__rh` ([`Plan::chunk_rows_sql`]).
-    #[must_use]
-    pub fn key_profile_sql(
-        &self,
-        legacy: &str,
-        beta: &str,
-        groups: &[String],
-        hashed: bool,
-    ) -> String {
-        let (kh, rh) = if hashed {
+    /// The key and row hash expressions over `table`: its `__kh` and `__rh` columns when it is
+    /// a chunk read by [`Plan::chunk_rows_sql`] (`hashed`), else computed from its columns.
+    fn hashes(&self, hashed: bool) -> (String, String) {
+        if hashed {
             ("\"__kh\"".to_owned(), "\"__rh\"".to_owned())
         } else {
             (self.key_hash_expr(), self.row_hash_expr())
-        };
+        }
+    }
+
+    /// Per listed group of one side (a table with `__rh`, see [`Plan::chunk_hashes_sql`]):
+    /// `__g`, `rows` and `fingerprint` (of all its rows). Equal rows and fingerprints on both
+    /// sides mean the same multiset of rows.
+    #[must_use]
+    pub fn group_fingerprints_sql(&self, table: &str, groups: &[String]) -> String {
+        format!(
+            "SELECT {g} AS \"__g\", count(*) AS \"rows\", {fp}(\"__rh\") AS \"fingerprint\" \
+             FROM {table} WHERE {filter} GROUP BY 1",
+            g = self.triage_group_expr(),
+            fp = crate::fingerprint::FINGERPRINT,
+            table = ident(table),
+            filter = self.in_groups(groups),
+        )
+    }
+
+    /// The key hashes (`__kh`) held by more than one row of `table` in the listed groups. For
+    /// groups whose sides hold the same rows, these are the only keys the row diff must see,
+    /// and one side is enough to find them.
+    #[must_use]
+    pub fn duplicate_keys_sql(&self, table: &str, groups: &[String]) -> String {
+        format!(
+            "SELECT \"__kh\" FROM {table} WHERE {filter} GROUP BY 1 HAVING count(*) > 1",
+            table = ident(table),
+            filter = self.in_groups(groups),
+        )
+    }
+
+    /// The key hashes (`__kh`) of the listed groups that need the exact row diff: on one side
+    /// only, on more than one row of a side, or on one row per side with different row hashes.
+    /// A key held by one identical row per side cannot appear in the row diff, so it is left
+    /// out. One `GROUP BY` of both sides on the single key-hash column.
+    #[must_use]
+    pub fn residual_keys_sql(&self, legacy: &str, beta: &str, groups: &[String]) -> String {
         let side = |table: &str, is_legacy: u8| {
             format!(
-                "SELECT {g} AS \"__g\", {kh} AS \"__kh\", {rh} AS \"__rh\", {is_legacy} AS \"__l\" \
+                "SELECT \"__kh\", \"__rh\", {is_legacy} AS \"__l\" \
                  FROM {table} WHERE {filter}",
-                g = self.triage_group_expr(),
                 table = ident(table),
                 filter = self.in_groups(groups),
             )
         };
         format!(
-            "SELECT \"__g\", \"__kh\", sum(\"__l\") AS \"__nl\", sum(1 - \"__l\") AS \"__nb\", \
-             {fp}(\"__rh\") FILTER (WHERE \"__l\" = 1) AS \"__fl\", \
-             {fp}(\"__rh\") FILTER (WHERE \"__l\" = 0) AS \"__fb\" \
-             FROM ({legacy} UNION ALL {beta}) AS s GROUP BY \"__g\", \"__kh\"",
-            fp = crate::fingerprint::FINGERPRINT,
+            "SELECT \"__kh\" FROM ({legacy} UNION ALL {beta}) AS s GROUP BY \"__kh\" \
+             HAVING sum(\"__l\") <> 1 OR count(*) <> 2 OR min(\"__rh\") <> max(\"__rh\")",
             legacy = side(legacy, 1),
             beta = side(beta, 0),
         )
     }
 
-    /// Per group, from a [`Plan::key_profile_sql`] table: for legacy then beta, `rows`,
-    /// `dup_keys` and `fingerprint` (of all rows).
-    #[must_use]
-    pub fn group_profile_sql(keys_table: &str) -> String {
-        let side = |n: &str, f: &str| {
-            format!(
-                "sum(\"{n}\"), sum(CASE WHEN \"{n}\" > 1 THEN 1 ELSE 0 END), {fp}(\"{f}\")",
-                fp = crate::fingerprint::FINGERPRINT,
-            )
-        };
-        format!(
-            "SELECT \"__g\", {}, {} FROM {} GROUP BY \"__g\"",
-            side("__nl", "__fl"),
-            side("__nb", "__fb"),
-            ident(keys_table),
-        )
-    }
-
-    /// The keys of the listed groups that need the exact row diff (`__g`, `__kh`): present on
-    /// one side only, duplicated on either side, or with rows that differ. A key that occurs
-    /// once per side with identical rows cannot appear in the row diff, so it is left out.
-    #[must_use]
-    pub fn residual_keys_sql(keys_table: &str, groups: &[String]) -> String {
-        let list: Vec<String> = groups.iter().map(|g| literal(g)).collect();
-        format!(
-            "SELECT \"__g\", \"__kh\" FROM {} WHERE \"__g\" IN ({}) \
-             AND (\"__nl\" <> 1 OR \"__nb\" <> 1 OR \"__fl\" <> \"__fb\")",
-            ident(keys_table),
-            list.join(", "),
-        )
-    }
-
-    /// The rows of `table` the row diff must see: every row of the `whole` groups, and in the
-    /// `partial` groups the rows whose key hash (`key_hash`, an expression over `table`) is in
-    /// `keys_table`'s `__kh`.
+    /// The rows of `table` in the listed groups whose key hash is in `keys_table`'s `__kh`:
+    /// the rows the row diff must see.
     #[must_use]
     pub fn residual_rows_sql(
         &self,
         table: &str,
-        whole: &[String],
-        partial: &[String],
-        key_hash: &str,
+        groups: &[String],
+        hashed: bool,
         keys_table: &str,
     ) -> String {
-        let mut parts = Vec::new();
-        if !whole.is_empty() {
-            parts.push(format!(
-                "SELECT * FROM {} WHERE {}",
-                ident(table),
-                self.in_groups(whole)
-            ));
-        }
-        if !partial.is_empty() {
-            parts.push(format!(
-                "SELECT * FROM {} WHERE {} AND {key_hash} IN (SELECT \"__kh\" FROM {})",
-                ident(table),
-                self.in_groups(partial),
-                ident(keys_table),
-            ));
-        }
-        if parts.is_empty() {
-            parts.push(format!("SELECT * FROM {} WHERE FALSE", ident(table)));
-        }
-        parts.join(" UNION ALL ")
+        let (kh, _) = self.hashes(hashed);
+        format!(
+            "SELECT * FROM {} WHERE {} AND {kh} IN (SELECT \"__kh\" FROM {})",
+            ident(table),
+            self.in_groups(groups),
+            ident(keys_table),
+        )
+    }
+
+    /// Per group of one side's residual rows: `__g` and `dup_keys`, the keys held by more than
+    /// one row. Every duplicated key is residual, so this counts all of the group's.
+    #[must_use]
+    pub fn residual_groups_sql(&self, table: &str, hashed: bool) -> String {
+        let (kh, _) = self.hashes(hashed);
+        format!(
+            "SELECT \"__g\", sum(CASE WHEN \"__n\" > 1 THEN 1 ELSE 0 END) AS \"dup_keys\" \
+             FROM (SELECT {g} AS \"__g\", {kh} AS \"__k\", count(*) AS \"__n\" FROM {table} \
+                   GROUP BY 1, 2) AS k GROUP BY \"__g\"",
+            g = self.triage_group_expr(),
+            table = ident(table),
+        )
     }
 
     /// The group expression over the row diff table.

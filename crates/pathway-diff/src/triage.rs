@@ -1,42 +1,41 @@
-//! Triage: one scan per side decides which groups and keys need the exact row diff.
+//! Triage: decide, reading each side as little as possible, which groups and keys need the exact
+//! row diff.
 //!
 //! Most districts match on most nights, and in a district that differs most rows are still
-//! identical. So before the row diff, each side is read once and reduced to one small row per
-//! key: the key's hash, its row count and the fingerprint of its rows (see [`crate::fingerprint`]).
-//! From those:
+//! identical. So before the row diff, per group and side, the row count and the fingerprint of
+//! all rows (see [`crate::fingerprint`]). Equal counts and fingerprints mean the same multiset
+//! of rows: a FULL MATCH with no join, once the group's duplicated keys are known (one side's
+//! keys are enough for that). In the other groups, one `GROUP BY` of both sides on a single
+//! hash of group and key finds the *residual* keys: on one side only, duplicated, or with rows
+//! that differ. Only rows under those keys reach the exact row diff of [`crate::plan`], so with
+//! 1% of rows differing the expensive join sees about 1% of the data.
 //!
-//! - per group, row counts, duplicated keys and the fingerprint of all rows. Equal fingerprints
-//!   and row counts on both sides mean the same multiset of rows: a FULL MATCH, with no join;
-//! - for the other groups, the *residual* keys: on one side only, duplicated, or with rows that
-//!   differ. Only rows under those keys reach the exact row diff of [`crate::plan`], so with 1%
-//!   of rows differing the expensive join sees about 1% of the data.
-//!
-//! Groups are triaged in chunks of bounded size, so memory follows the largest chunk (at least
-//! the largest group), not the whole night.
+//! Groups are triaged in chunks of bounded size, so memory follows the largest chunk, not the
+//! whole night: a chunk is held in memory once, whole, or for a group larger than a chunk as
+//! the 32 bytes of hashes per row.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::Decimal128Type;
-use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
 use crate::engine::{collect, hold_in_memory, ints, query_error, strings};
 use crate::error::Result;
 use crate::plan::Plan;
 
-/// The per-key profile of the chunk being triaged.
-const KEYS: &str = "__keys";
-/// Its residual keys.
+/// The chunk being triaged, held whole (legacy, beta).
+const CHUNK_ROWS: [&str; 2] = ["__chunk_legacy", "__chunk_beta"];
+/// Or as the hashes of its rows only.
+const CHUNK_HASHES: [&str; 2] = ["__chunk_hashes_legacy", "__chunk_hashes_beta"];
+/// The residual keys of the chunk being triaged.
 const RESIDUAL_KEYS: &str = "__residual_keys";
 
-/// One side of one group, as the triage scan saw it.
+/// One side of one group, as the triage saw it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct SideProfile {
     pub rows: u64,
     pub dup_keys: u64,
-    pub fingerprint: i128,
 }
 
 /// What the triage of one chunk found.
@@ -44,14 +43,15 @@ pub(crate) struct SideProfile {
 pub(crate) struct Triage {
     /// Per group: legacy and beta profiles (`None` when the side has no rows).
     pub profiles: BTreeMap<String, [Option<SideProfile>; 2]>,
-    /// Groups whose sides hold different multisets of rows.
+    /// Groups whose rows need the row diff: their sides hold different multisets of rows, or
+    /// some key is duplicated.
     pub differing: Vec<String>,
-    /// Registered views of the rows under residual keys, legacy then beta.
+    /// Registered tables of the rows under residual keys, legacy then beta.
     pub residual_tables: Option<[String; 2]>,
 }
 
 impl Triage {
-    /// True when both sides of `group` hold the same multiset of rows.
+    /// True when both sides of `group` hold the same multiset of rows, each key once.
     pub fn same_rows(&self, group: &str) -> bool {
         !self.differing.iter().any(|g| g == group)
     }
@@ -92,6 +92,7 @@ pub(crate) async fn chunks(
                 chunks.push(Chunk {
                     groups: vec![group],
                     in_memory: rows <= chunk_rows,
+                    chunk_rows,
                 });
                 current_rows = rows;
             }
@@ -105,12 +106,22 @@ pub(crate) async fn chunks(
 pub(crate) struct Chunk {
     pub groups: Vec<String>,
     /// Read each side once into memory, so the rows that differ are picked from there rather
-    /// than read again. False for a single group larger than the chunk size.
+    /// than read again. False for a single group larger than the chunk size: it is held as the
+    /// hashes of its rows, and its residual rows are read again.
     pub in_memory: bool,
+    /// The chunk size: residual rows of about this many are held in memory too.
+    pub chunk_rows: u64,
 }
 
-/// Triage the groups of one chunk. Registers `__keys` (and the chunk's rows when held in
-/// memory) and, when some group differs, the residual views; [`release`] drops them.
+/// Triage the groups of one chunk. Registers `__residual_keys` (and the chunk's rows when held
+/// in memory) and, when some group differs, the residual rows; [`release`] drops them.
+///
+/// 1. Per group and side, rows and fingerprint: one aggregate into a few rows per group.
+/// 2. The residual keys: in groups whose fingerprints match, the keys duplicated on the legacy
+///    side (the sides hold the same rows, so the beta side has the same ones); in the others,
+///    one `GROUP BY` of both sides on the key hash. Most nights most groups match, and then
+///    the per-key work reads one side's keys instead of both sides' rows.
+/// 3. The rows under those keys, and per group the duplicated keys among them.
 pub(crate) async fn triage_chunk(
     ctx: &SessionContext,
     plan: &Plan,
@@ -120,137 +131,147 @@ pub(crate) async fn triage_chunk(
     crate::fingerprint::register(ctx);
     let groups = &chunk.groups;
     let mut triage = Triage::default();
-    let mut sources = [plan.legacy_table.clone(), plan.beta_table.clone()];
-    let on_error = query_error(table, "profiling keys");
-    if chunk.in_memory {
-        // Read once, with both hashes computed once: the profile and the residual rows both
-        // come from memory.
-        for (side, source) in sources.iter_mut().enumerate() {
-            let held = ["__chunk_legacy", "__chunk_beta"][side];
-            let clock = std::time::Instant::now();
-            let frame = ctx
-                .sql(&plan.chunk_rows_sql(source, groups))
-                .await
-                .map_err(&on_error)?;
-            hold_in_memory(ctx, frame, held, &on_error).await?;
-            tracing::debug!(
-                seconds = clock.elapsed().as_secs_f64(),
-                groups = groups.len(),
-                "read the chunk of {source}"
-            );
-            *source = held.to_owned();
+    // Where steps 1 and 2 read the hashes from, and where step 3 reads the rows from.
+    let mut hashes = [plan.legacy_table.clone(), plan.beta_table.clone()];
+    let mut rows = hashes.clone();
+    // Read once, with both hashes computed once. A chunk of few rows is held whole, so every
+    // step reads from memory; a group larger than a chunk is held as its hashes only (about
+    // 40 bytes a row), and only its residual rows are read again.
+    let on_error = query_error(table, "reading the chunk");
+    for side in 0..2 {
+        let source = &plan_side(plan, side);
+        let (held, sql) = if chunk.in_memory {
+            (CHUNK_ROWS[side], plan.chunk_rows_sql(source, groups))
+        } else {
+            (CHUNK_HASHES[side], plan.chunk_hashes_sql(source, groups))
+        };
+        let clock = std::time::Instant::now();
+        let frame = ctx.sql(&sql).await.map_err(&on_error)?;
+        hold_in_memory(ctx, frame, held, &on_error).await?;
+        tracing::debug!(
+            seconds = clock.elapsed().as_secs_f64(),
+            groups = groups.len(),
+            whole_rows = chunk.in_memory,
+            "read the chunk of {source}"
+        );
+        hashes[side] = held.to_owned();
+        if chunk.in_memory {
+            rows[side] = held.to_owned();
         }
     }
-    let clock = std::time::Instant::now();
-    let frame = ctx
-        .sql(&plan.key_profile_sql(&sources[0], &sources[1], groups, chunk.in_memory))
-        .await
-        .map_err(&on_error)?;
-    hold_in_memory(ctx, frame, KEYS, &on_error).await?;
-    tracing::debug!(
-        seconds = clock.elapsed().as_secs_f64(),
-        groups = groups.len(),
-        "profiled the keys"
-    );
+    let rows_hashed = chunk.in_memory;
 
-    for batch in collect(
-        ctx,
-        &Plan::group_profile_sql(KEYS),
-        query_error(table, "profiling groups"),
-    )
-    .await?
-    {
-        let g = strings(&batch, 0);
-        let fingerprints = |i| batch.column(i).as_primitive::<Decimal128Type>();
-        let sides = [
-            (ints(&batch, 1), ints(&batch, 2), fingerprints(3)),
-            (ints(&batch, 4), ints(&batch, 5), fingerprints(6)),
-        ];
-        for (i, name) in g.into_iter().enumerate() {
-            let entry = triage.profiles.entry(name.unwrap_or_default()).or_default();
-            for (side, (rows, dup_keys, fingerprint)) in sides.iter().enumerate() {
-                entry[side] = (rows[i] > 0).then(|| SideProfile {
-                    rows: rows[i],
-                    dup_keys: dup_keys[i],
-                    fingerprint: fingerprint.value(i),
-                });
+    // 1. Fingerprints.
+    let mut fingerprints: BTreeMap<String, [Option<(u64, i128)>; 2]> = BTreeMap::new();
+    for (side, source) in hashes.iter().enumerate() {
+        for batch in collect(
+            ctx,
+            &plan.group_fingerprints_sql(source, groups),
+            query_error(table, "fingerprinting groups"),
+        )
+        .await?
+        {
+            let (g, rows) = (strings(&batch, 0), ints(&batch, 1));
+            let fingerprint = batch.column(2).as_primitive::<Decimal128Type>();
+            for (i, name) in g.into_iter().enumerate() {
+                fingerprints.entry(name.unwrap_or_default()).or_default()[side] =
+                    Some((rows[i], fingerprint.value(i)));
             }
         }
     }
-    triage.differing = triage
-        .profiles
-        .iter()
-        .filter(|(_, [l, b])| l != b || l.is_some_and(|l| l.dup_keys > 0))
-        .map(|(g, _)| g.clone())
-        .collect();
-    if triage.differing.is_empty() {
-        return Ok(triage);
+    let (mut same, mut different) = (Vec::new(), Vec::new());
+    for (group, [legacy, beta]) in &fingerprints {
+        if legacy.is_some() && legacy == beta {
+            same.push(group.clone());
+        } else {
+            different.push(group.clone());
+        }
     }
 
-    // Residual keys per differing group; a group where most keys are residual is read whole.
-    let residual_batches = collect(
-        ctx,
-        &Plan::residual_keys_sql(KEYS, &triage.differing),
-        query_error(table, "finding the keys that differ"),
-    )
-    .await?;
-    let mut residual_per_group: BTreeMap<String, u64> = BTreeMap::new();
-    for batch in &residual_batches {
-        for g in strings(batch, 0) {
-            *residual_per_group.entry(g.unwrap_or_default()).or_default() += 1;
-        }
+    // 2. Residual keys.
+    let clock = std::time::Instant::now();
+    let mut parts = Vec::new();
+    if !same.is_empty() {
+        parts.push(plan.duplicate_keys_sql(&hashes[0], &same));
     }
-    let (mut whole, mut partial) = (Vec::new(), Vec::new());
-    for group in &triage.differing {
-        let keys = residual_per_group.get(group).copied().unwrap_or(0);
-        let rows = triage.profiles[group]
-            .iter()
-            .flatten()
-            .map(|p| p.rows)
-            .max()
-            .unwrap_or(0);
-        if keys * 2 > rows {
-            whole.push(group.clone());
-        } else if keys > 0 {
-            partial.push(group.clone());
-        }
+    if !different.is_empty() {
+        parts.push(plan.residual_keys_sql(&hashes[0], &hashes[1], &different));
     }
-    let on_error = query_error(table, "selecting the rows that differ");
-    let schema = residual_batches
-        .first()
-        .map(|b| b.schema())
-        .unwrap_or_else(|| Arc::new(datafusion::arrow::datatypes::Schema::empty()));
-    let residual = MemTable::try_new(schema, vec![residual_batches]).map_err(&on_error)?;
-    ctx.deregister_table(RESIDUAL_KEYS).map_err(&on_error)?;
-    ctx.register_table(RESIDUAL_KEYS, Arc::new(residual))
+    let on_error = query_error(table, "finding the keys that differ");
+    let frame = ctx
+        .sql(&parts.join(" UNION ALL "))
+        .await
         .map_err(&on_error)?;
-    let key_hash = if chunk.in_memory {
-        "\"__kh\"".to_owned()
-    } else {
-        plan.key_hash_expr()
-    };
-    let mut views = [String::new(), String::new()];
-    for (i, source) in sources.iter().enumerate() {
-        views[i] = format!("__residual_{}", ["legacy", "beta"][i]);
-        // A semi-join on the key hash (hashes of the same key in two districts only add rows
-        // that then compare equal); whole groups by the group alone.
-        let sql = plan.residual_rows_sql(source, &whole, &partial, &key_hash, RESIDUAL_KEYS);
-        let view = ctx.sql(&sql).await.map_err(&on_error)?.into_view();
-        ctx.deregister_table(views[i].as_str()).map_err(&on_error)?;
-        ctx.register_table(views[i].as_str(), view)
-            .map_err(&on_error)?;
+    let residual_keys = hold_in_memory(ctx, frame, RESIDUAL_KEYS, &on_error).await?;
+    tracing::debug!(
+        seconds = clock.elapsed().as_secs_f64(),
+        groups = groups.len(),
+        residual_keys,
+        "found the residual keys"
+    );
+
+    // 3. Residual rows, held in memory unless there are many, as they are read twice.
+    let mut dup_keys: [BTreeMap<String, u64>; 2] = Default::default();
+    if residual_keys > 0 {
+        let on_error = query_error(table, "selecting the rows that differ");
+        let mut views = [String::new(), String::new()];
+        for (side, source) in rows.iter().enumerate() {
+            views[side] = format!("__residual_{}", ["legacy", "beta"][side]);
+            let sql = plan.residual_rows_sql(source, groups, rows_hashed, RESIDUAL_KEYS);
+            let frame = ctx.sql(&sql).await.map_err(&on_error)?;
+            if residual_keys.saturating_mul(2) <= chunk.chunk_rows {
+                hold_in_memory(ctx, frame, &views[side], &on_error).await?;
+            } else {
+                ctx.deregister_table(views[side].as_str())
+                    .map_err(&on_error)?;
+                ctx.register_table(views[side].as_str(), frame.into_view())
+                    .map_err(&on_error)?;
+            }
+            for batch in collect(
+                ctx,
+                &plan.residual_groups_sql(&views[side], rows_hashed),
+                query_error(table, "counting duplicated keys"),
+            )
+            .await?
+            {
+                let (g, dups) = (strings(&batch, 0), ints(&batch, 1));
+                for (i, name) in g.into_iter().enumerate() {
+                    dup_keys[side].insert(name.unwrap_or_default(), dups[i]);
+                }
+            }
+        }
+        triage.residual_tables = Some(views);
     }
-    triage.residual_tables = Some(views);
+
+    for (name, sides) in &fingerprints {
+        let profile = |side: usize| {
+            sides[side].map(|(rows, _)| SideProfile {
+                rows,
+                dup_keys: dup_keys[side].get(name).copied().unwrap_or(0),
+            })
+        };
+        triage
+            .profiles
+            .insert(name.clone(), [profile(0), profile(1)]);
+        if different.contains(name) || dup_keys.iter().any(|d| d.contains_key(name)) {
+            triage.differing.push(name.clone());
+        }
+    }
     Ok(triage)
+}
+
+fn plan_side(plan: &Plan, side: usize) -> String {
+    [&plan.legacy_table, &plan.beta_table][side].clone()
 }
 
 /// Drop the tables [`triage_chunk`] registered.
 pub(crate) fn release(ctx: &SessionContext, table: &str) -> Result<()> {
     for name in [
-        KEYS,
         RESIDUAL_KEYS,
-        "__chunk_legacy",
-        "__chunk_beta",
+        CHUNK_ROWS[0],
+        CHUNK_ROWS[1],
+        CHUNK_HASHES[0],
+        CHUNK_HASHES[1],
         "__residual_legacy",
         "__residual_beta",
     ] {
