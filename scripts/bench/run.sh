@@ -22,7 +22,9 @@ join=${JOIN:-0}
 results=$root/target/bench
 mkdir -p "$results" "$data"
 
-cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p pathway
+# The same build as scripts/scaling/run.sh (one feature set, so neither recompiles DataFusion).
+cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p pathway -p pathway-fixtures \
+    -p pathway-diff --bins --example scan_floor --features pathway/ballista
 bin=$root/target/release/pathway
 
 rows_of() {

@@ -24,12 +24,11 @@ modes=${MODES:-embedded embedded_join cluster}
 results=$root/target/scaling
 mkdir -p "$results" "$data"
 
-# One build for the binary, the generator and the scan-floor example, so cargo resolves one
-# feature set (building them apart recompiles DataFusion).
-features=()
-case " $modes " in *" cluster "*) features=(--features pathway/ballista) ;; esac
+# One build for the binary, the generator and the scan-floor example, always with the cluster
+# feature, so cargo resolves one feature set whatever the modes (another set recompiles all of
+# DataFusion: about 25 minutes on 2 cores). scripts/bench/run.sh builds the same way.
 cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p pathway -p pathway-fixtures \
-    -p pathway-diff --bins --example scan_floor "${features[@]}"
+    -p pathway-diff --bins --example scan_floor --features pathway/ballista
 bin=$root/target/release/pathway
 generate=$root/target/release/pathway-fixtures
 scratch=$(mktemp -d /tmp/pathway-scaling.XXXXXX)
