@@ -496,7 +496,7 @@ async fn write_row_diff(
     // On a cluster the join runs on the executors and its rows stream back here, where the
     // Parquet is written: the run's output folder then need not be shared with the executors,
     // and Ballista 55's executors panicked ("index out of bounds") running this write
-    // Hive-partitioned on small nights (docs/scaling.md has what still fails at 10M rows).
+    // Hive-partitioned on small nights (docs/scaling.md).
     let local;
     let row_diff = if let Some(engine) = &spec.local_engine {
         local = local_session(&spec.table, engine)?;

@@ -539,16 +539,6 @@ impl Plan {
         format!("{}({})", crate::fingerprint::ROW_HASH, row.join(", "))
     }
 
-    /// The key and row hash expressions over `table`: its `__kh` and `__rh` columns when it is
-    /// a chunk read by [`Plan::chunk_rows_sql`] (`hashed`), else computed from its columns.
-    fn hashes(&self, hashed: bool) -> (String, String) {
-        if hashed {
-            ("\"__kh\"".to_owned(), "\"__rh\"".to_owned())
-        } else {
-            (self.key_hash_expr(), self.row_hash_expr())
-        }
-    }
-
     /// Per listed group of one side (a table with `__rh`, see [`Plan::chunk_hashes_sql`]):
     /// `__g`, `rows` and `fingerprint` (of all its rows). Equal rows and fingerprints on both
     /// sides mean the same multiset of rows.
@@ -599,7 +589,8 @@ impl Plan {
     }
 
     /// The rows of `table` in the listed groups whose key hash is in `keys_table`'s `__kh`:
-    /// the rows the row diff must see.
+    /// the rows the row diff must see. `hashed` when `table` holds `__kh` (a chunk read by
+    /// [`Plan::chunk_rows_sql`]); otherwise the hash is computed from its key columns.
     #[must_use]
     pub fn residual_rows_sql(
         &self,
@@ -608,7 +599,11 @@ impl Plan {
         hashed: bool,
         keys_table: &str,
     ) -> String {
-        let (kh, _) = self.hashes(hashed);
+        let kh = if hashed {
+            "\"__kh\"".to_owned()
+        } else {
+            self.key_hash_expr()
+        };
         format!(
             "SELECT * FROM {} WHERE {} AND {kh} IN (SELECT \"__kh\" FROM {})",
             ident(table),
@@ -617,17 +612,20 @@ impl Plan {
         )
     }
 
-    /// Per group of one side's residual rows: `__g` and `dup_keys`, the keys held by more than
-    /// one row. Every duplicated key is residual, so this counts all of the group's.
+    /// Per group of one side with rows under `keys_table`'s key hashes: `__g` and `dup_keys`,
+    /// the keys held by more than one row. Read from the side's hashes (a table with `__kh`,
+    /// see [`Plan::chunk_hashes_sql`]). Every duplicated key is residual, so this counts all
+    /// of the group's.
     #[must_use]
-    pub fn residual_groups_sql(&self, table: &str, hashed: bool) -> String {
-        let (kh, _) = self.hashes(hashed);
+    pub fn residual_groups_sql(&self, hashes_table: &str, keys_table: &str) -> String {
         format!(
             "SELECT \"__g\", sum(CASE WHEN \"__n\" > 1 THEN 1 ELSE 0 END) AS \"dup_keys\" \
-             FROM (SELECT {g} AS \"__g\", {kh} AS \"__k\", count(*) AS \"__n\" FROM {table} \
-                   GROUP BY 1, 2) AS k GROUP BY \"__g\"",
+             FROM (SELECT {g} AS \"__g\", \"__kh\", count(*) AS \"__n\" FROM {table} \
+                   WHERE \"__kh\" IN (SELECT \"__kh\" FROM {keys}) GROUP BY 1, 2) AS k \
+             GROUP BY \"__g\"",
             g = self.triage_group_expr(),
-            table = ident(table),
+            table = ident(hashes_table),
+            keys = ident(keys_table),
         )
     }
 

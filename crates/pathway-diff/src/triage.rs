@@ -12,7 +12,7 @@
 //!
 //! Groups are triaged in chunks of bounded size, so memory follows the largest chunk, not the
 //! whole night: a chunk is held in memory once, whole, or for a group larger than a chunk as
-//! the 32 bytes of hashes per row.
+//! the hashes of its rows (about 40 bytes a row).
 
 use std::collections::BTreeMap;
 
@@ -92,7 +92,6 @@ pub(crate) async fn chunks(
                 chunks.push(Chunk {
                     groups: vec![group],
                     in_memory: rows <= chunk_rows,
-                    chunk_rows,
                 });
                 current_rows = rows;
             }
@@ -109,8 +108,6 @@ pub(crate) struct Chunk {
     /// than read again. False for a single group larger than the chunk size: it is held as the
     /// hashes of its rows, and its residual rows are read again.
     pub in_memory: bool,
-    /// The chunk size: residual rows of about this many are held in memory too.
-    pub chunk_rows: u64,
 }
 
 /// Triage the groups of one chunk. Registers `__residual_keys` (and the chunk's rows when held
@@ -131,19 +128,20 @@ pub(crate) async fn triage_chunk(
     crate::fingerprint::register(ctx);
     let groups = &chunk.groups;
     let mut triage = Triage::default();
-    // Where steps 1 and 2 read the hashes from, and where step 3 reads the rows from.
-    let mut hashes = [plan.legacy_table.clone(), plan.beta_table.clone()];
-    let mut rows = hashes.clone();
+    // Where steps 1 and 2 (and the duplicate counts of 3) read the hashes from, and where
+    // step 3 reads the rows from.
+    let mut rows = [plan.legacy_table.clone(), plan.beta_table.clone()];
+    let mut hashes = rows.clone();
     // Read once, with both hashes computed once. A chunk of few rows is held whole, so every
     // step reads from memory; a group larger than a chunk is held as its hashes only (about
     // 40 bytes a row), and only its residual rows are read again.
     let on_error = query_error(table, "reading the chunk");
     for side in 0..2 {
-        let source = &plan_side(plan, side);
+        let source = rows[side].clone();
         let (held, sql) = if chunk.in_memory {
-            (CHUNK_ROWS[side], plan.chunk_rows_sql(source, groups))
+            (CHUNK_ROWS[side], plan.chunk_rows_sql(&source, groups))
         } else {
-            (CHUNK_HASHES[side], plan.chunk_hashes_sql(source, groups))
+            (CHUNK_HASHES[side], plan.chunk_hashes_sql(&source, groups))
         };
         let clock = std::time::Instant::now();
         let frame = ctx.sql(&sql).await.map_err(&on_error)?;
@@ -159,7 +157,6 @@ pub(crate) async fn triage_chunk(
             rows[side] = held.to_owned();
         }
     }
-    let rows_hashed = chunk.in_memory;
 
     // 1. Fingerprints.
     let mut fingerprints: BTreeMap<String, [Option<(u64, i128)>; 2]> = BTreeMap::new();
@@ -210,26 +207,23 @@ pub(crate) async fn triage_chunk(
         "found the residual keys"
     );
 
-    // 3. Residual rows, held in memory unless there are many, as they are read twice.
+    // 3. Residual rows, as views the row diff reads once; duplicated keys per group from the
+    // hashes already in memory.
     let mut dup_keys: [BTreeMap<String, u64>; 2] = Default::default();
     if residual_keys > 0 {
         let on_error = query_error(table, "selecting the rows that differ");
         let mut views = [String::new(), String::new()];
-        for (side, source) in rows.iter().enumerate() {
+        for side in 0..2 {
             views[side] = format!("__residual_{}", ["legacy", "beta"][side]);
-            let sql = plan.residual_rows_sql(source, groups, rows_hashed, RESIDUAL_KEYS);
-            let frame = ctx.sql(&sql).await.map_err(&on_error)?;
-            if residual_keys.saturating_mul(2) <= chunk.chunk_rows {
-                hold_in_memory(ctx, frame, &views[side], &on_error).await?;
-            } else {
-                ctx.deregister_table(views[side].as_str())
-                    .map_err(&on_error)?;
-                ctx.register_table(views[side].as_str(), frame.into_view())
-                    .map_err(&on_error)?;
-            }
+            let sql = plan.residual_rows_sql(&rows[side], groups, chunk.in_memory, RESIDUAL_KEYS);
+            let view = ctx.sql(&sql).await.map_err(&on_error)?.into_view();
+            ctx.deregister_table(views[side].as_str())
+                .map_err(&on_error)?;
+            ctx.register_table(views[side].as_str(), view)
+                .map_err(&on_error)?;
             for batch in collect(
                 ctx,
-                &plan.residual_groups_sql(&views[side], rows_hashed),
+                &plan.residual_groups_sql(&hashes[side], RESIDUAL_KEYS),
                 query_error(table, "counting duplicated keys"),
             )
             .await?
@@ -258,10 +252,6 @@ pub(crate) async fn triage_chunk(
         }
     }
     Ok(triage)
-}
-
-fn plan_side(plan: &Plan, side: usize) -> String {
-    [&plan.legacy_table, &plan.beta_table][side].clone()
 }
 
 /// Drop the tables [`triage_chunk`] registered.
