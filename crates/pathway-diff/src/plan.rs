@@ -477,6 +477,28 @@ impl Plan {
         format!("{} IN ({})", self.triage_group_expr(), list.join(", "))
     }
 
+    /// The groups of a chunk, as the range from its first to its last name (see
+    /// [`Plan::triage_group_expr`]), less the excluded groups. `groups` must be sorted and hold
+    /// every group of both sides in that range, as the triage's chunks do.
+    ///
+    /// This is the filter of every read of the source tables. DataFusion prunes a
+    /// Hive-partitioned table by evaluating the filter once per file, building the expression
+    /// anew each time: with an `IN` list of hundreds of names and thousands of files that cost
+    /// more than reading the files (a chunk of a 2000-district night read a third of the rows
+    /// in 0.74 s against 0.44 s for the whole table); two comparisons cost next to nothing.
+    fn in_group_range(&self, groups: &[String]) -> String {
+        let (Some(first), Some(last)) = (groups.first(), groups.last()) else {
+            return "FALSE".to_owned();
+        };
+        let g = self.triage_group_expr();
+        let mut filter = format!("{g} >= {} AND {g} <= {}", literal(first), literal(last));
+        if self.group.is_some() && !self.exclude_groups.is_empty() {
+            let list: Vec<String> = self.exclude_groups.iter().map(|g| literal(g)).collect();
+            filter.push_str(&format!(" AND {g} NOT IN ({})", list.join(", ")));
+        }
+        filter
+    }
+
     /// Rows per group of one side (`__g`, `rows`), excluded groups left out. Reads no data
     /// columns of a Hive-partitioned table.
     #[must_use]
@@ -498,9 +520,9 @@ impl Plan {
         )
     }
 
-    /// The rows of the listed groups of one side, with only the columns the diff uses (group,
-    /// key, compared) under their own names, plus `__kh` and `__rh`, the hashes of the group and
-    /// key and of the row (key and compared columns).
+    /// The rows of a chunk's groups (the range `in_group_range` reads) of one side, with only the
+    /// columns the diff uses (group, key, compared) under their own names, plus `__kh` and
+    /// `__rh`, the hashes of the group and key and of the row (key and compared columns).
     #[must_use]
     pub fn chunk_rows_sql(&self, table: &str, groups: &[String]) -> String {
         let mut columns: Vec<String> = self.group.iter().map(|g| ident(g)).collect();
@@ -512,11 +534,11 @@ impl Plan {
             self.key_hash_expr(),
             self.row_hash_expr(),
             ident(table),
-            self.in_groups(groups)
+            self.in_group_range(groups)
         )
     }
 
-    /// The listed groups of one side as hashes only: the group column (if any), `__kh` and
+    /// A chunk's groups of one side as hashes only: the group column (if any), `__kh` and
     /// `__rh` as in [`Plan::chunk_rows_sql`]. What the triage holds of a group too large to
     /// hold whole.
     #[must_use]
@@ -528,7 +550,7 @@ impl Plan {
             "SELECT {} FROM {} WHERE {}",
             columns.join(", "),
             ident(table),
-            self.in_groups(groups)
+            self.in_group_range(groups)
         )
     }
 
@@ -588,7 +610,7 @@ impl Plan {
         )
     }
 
-    /// The rows of `table` in the listed groups whose key hash is in `keys_table`'s `__kh`:
+    /// The rows of `table` in a chunk's groups whose key hash is in `keys_table`'s `__kh`:
     /// the rows the row diff must see. `hashed` when `table` holds `__kh` (a chunk read by
     /// [`Plan::chunk_rows_sql`]); otherwise the hash is computed from its key columns.
     #[must_use]
@@ -607,7 +629,7 @@ impl Plan {
         format!(
             "SELECT * FROM {} WHERE {} AND {kh} IN (SELECT \"__kh\" FROM {})",
             ident(table),
-            self.in_groups(groups),
+            self.in_group_range(groups),
             ident(keys_table),
         )
     }

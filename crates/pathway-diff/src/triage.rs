@@ -103,6 +103,8 @@ pub(crate) async fn chunks(
 /// A chunk: its groups and whether its rows are few enough to hold in memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Chunk {
+    /// Sorted, and every group of both sides from the first to the last: the source tables are
+    /// read by that range of names, not by a list.
     pub groups: Vec<String>,
     /// Read each side once into memory, so the rows that differ are picked from there rather
     /// than read again. False for a single group larger than the chunk size: it is held as the
