@@ -576,28 +576,56 @@ impl Plan {
         )
     }
 
-    /// The key hashes (`__kh`) held by more than one row of `table` in the listed groups. For
-    /// groups whose sides hold the same rows, these are the only keys the row diff must see,
-    /// and one side is enough to find them.
+    /// Range `slice` of `slices` equal ranges of key hashes, as a filter on `__kh` (`TRUE` for
+    /// one range). Key hashes are spread evenly over [0, 2^126) (see [`crate::fingerprint`]), so
+    /// each range holds about `1 / slices` of the keys.
     #[must_use]
-    pub fn duplicate_keys_sql(&self, table: &str, groups: &[String]) -> String {
+    pub fn key_hash_range(slice: u64, slices: u64) -> String {
+        if slices <= 1 {
+            return "TRUE".to_owned();
+        }
+        let width = (1_u128 << 126) / u128::from(slices);
+        let bound = |i: u64| format!("CAST('{}' AS DECIMAL(38, 0))", width * u128::from(i));
+        let mut filter = Vec::new();
+        if slice > 0 {
+            filter.push(format!("\"__kh\" >= {}", bound(slice)));
+        }
+        if slice + 1 < slices {
+            filter.push(format!("\"__kh\" < {}", bound(slice + 1)));
+        }
+        filter.join(" AND ")
+    }
+
+    /// The key hashes (`__kh`) in `range` (see [`Plan::key_hash_range`]) held by more than one
+    /// row of `table` in the listed groups. For groups whose sides hold the same rows, these
+    /// are the only keys the row diff must see, and one side is enough to find them.
+    #[must_use]
+    pub fn duplicate_keys_sql(&self, table: &str, groups: &[String], range: &str) -> String {
         format!(
-            "SELECT \"__kh\" FROM {table} WHERE {filter} GROUP BY 1 HAVING count(*) > 1",
+            "SELECT \"__kh\" FROM {table} WHERE {filter} AND {range} GROUP BY 1 \
+             HAVING count(*) > 1",
             table = ident(table),
             filter = self.in_groups(groups),
         )
     }
 
-    /// The key hashes (`__kh`) of the listed groups that need the exact row diff: on one side
-    /// only, on more than one row of a side, or on one row per side with different row hashes.
-    /// A key held by one identical row per side cannot appear in the row diff, so it is left
-    /// out. One `GROUP BY` of both sides on the single key-hash column.
+    /// The key hashes (`__kh`) in `range` (see [`Plan::key_hash_range`]) of the listed groups
+    /// that need the exact row diff: on one side only, on more than one row of a side, or on
+    /// one row per side with different row hashes. A key held by one identical row per side
+    /// cannot appear in the row diff, so it is left out. One `GROUP BY` of both sides on the
+    /// single key-hash column.
     #[must_use]
-    pub fn residual_keys_sql(&self, legacy: &str, beta: &str, groups: &[String]) -> String {
+    pub fn residual_keys_sql(
+        &self,
+        legacy: &str,
+        beta: &str,
+        groups: &[String],
+        range: &str,
+    ) -> String {
         let side = |table: &str, is_legacy: u8| {
             format!(
                 "SELECT \"__kh\", \"__rh\", {is_legacy} AS \"__l\" \
-                 FROM {table} WHERE {filter}",
+                 FROM {table} WHERE {filter} AND {range}",
                 table = ident(table),
                 filter = self.in_groups(groups),
             )
@@ -839,6 +867,25 @@ mod tests {
     fn identifiers_and_literals_are_escaped() {
         assert_eq!(ident("a\"b"), "\"a\"\"b\"");
         assert_eq!(literal("O'Brien"), "'O''Brien'");
+    }
+
+    #[test]
+    fn key_hash_ranges_split_the_hashes_without_gaps() {
+        assert_eq!(Plan::key_hash_range(0, 1), "TRUE");
+        // 2^126 / 2 = 2^125.
+        let half = "CAST('42535295865117307932921825928971026432' AS DECIMAL(38, 0))";
+        assert_eq!(Plan::key_hash_range(0, 2), format!("\"__kh\" < {half}"));
+        assert_eq!(Plan::key_hash_range(1, 2), format!("\"__kh\" >= {half}"));
+        // A middle range is bounded on both sides by its neighbours' bounds.
+        let third = (1_u128 << 126) / 3;
+        assert_eq!(
+            Plan::key_hash_range(1, 3),
+            format!(
+                "\"__kh\" >= CAST('{}' AS DECIMAL(38, 0)) AND \"__kh\" < CAST('{}' AS DECIMAL(38, 0))",
+                third,
+                2 * third
+            )
+        );
     }
 
     #[test]

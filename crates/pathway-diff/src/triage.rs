@@ -15,9 +15,11 @@
 //! the hashes of its rows (about 40 bytes a row).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::Decimal128Type;
+use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
 use crate::engine::{collect, hold_in_memory, ints, query_error, strings};
@@ -92,6 +94,7 @@ pub(crate) async fn chunks(
                 chunks.push(Chunk {
                     groups: vec![group],
                     in_memory: rows <= chunk_rows,
+                    key_slices: rows.div_ceil(chunk_rows.max(1)).max(1),
                 });
                 current_rows = rows;
             }
@@ -110,6 +113,11 @@ pub(crate) struct Chunk {
     /// than read again. False for a single group larger than the chunk size: it is held as the
     /// hashes of its rows, and its residual rows are read again.
     pub in_memory: bool,
+    /// How many ranges of key hashes the per-key `GROUP BY` of step 2 runs in, one after the
+    /// other: 1 for a chunk held whole; for a group larger than a chunk, its rows over the chunk
+    /// size. Its hash table then holds about a chunk's keys, not the whole group's: at 30M rows
+    /// the largest district (4.7M rows a side) had pushed the night's peak past 1 GiB.
+    pub key_slices: u64,
 }
 
 /// Triage the groups of one chunk. Registers `__residual_keys` (and the chunk's rows when held
@@ -187,25 +195,39 @@ pub(crate) async fn triage_chunk(
         }
     }
 
-    // 2. Residual keys.
+    // 2. Residual keys, one range of key hashes at a time (see `Chunk::key_slices`): every
+    // key falls in one range, so the ranges' answers together are the whole answer.
     let clock = std::time::Instant::now();
-    let mut parts = Vec::new();
-    if !same.is_empty() {
-        parts.push(plan.duplicate_keys_sql(&hashes[0], &same));
-    }
-    if !different.is_empty() {
-        parts.push(plan.residual_keys_sql(&hashes[0], &hashes[1], &different));
-    }
     let on_error = query_error(table, "finding the keys that differ");
-    let frame = ctx
-        .sql(&parts.join(" UNION ALL "))
-        .await
+    let mut schema = None;
+    let mut found = Vec::new();
+    for slice in 0..chunk.key_slices {
+        let range = Plan::key_hash_range(slice, chunk.key_slices);
+        let mut parts = Vec::new();
+        if !same.is_empty() {
+            parts.push(plan.duplicate_keys_sql(&hashes[0], &same, &range));
+        }
+        if !different.is_empty() {
+            parts.push(plan.residual_keys_sql(&hashes[0], &hashes[1], &different, &range));
+        }
+        let frame = ctx
+            .sql(&parts.join(" UNION ALL "))
+            .await
+            .map_err(&on_error)?;
+        schema.get_or_insert_with(|| Arc::new(frame.schema().as_arrow().clone()));
+        found.extend(frame.collect().await.map_err(&on_error)?);
+    }
+    let residual_keys = found.iter().map(|b| b.num_rows() as u64).sum::<u64>();
+    let schema = schema.expect("a chunk has at least one key range");
+    let keys = MemTable::try_new(schema, vec![found]).map_err(&on_error)?;
+    ctx.deregister_table(RESIDUAL_KEYS).map_err(&on_error)?;
+    ctx.register_table(RESIDUAL_KEYS, Arc::new(keys))
         .map_err(&on_error)?;
-    let residual_keys = hold_in_memory(ctx, frame, RESIDUAL_KEYS, &on_error).await?;
     tracing::debug!(
         seconds = clock.elapsed().as_secs_f64(),
         groups = groups.len(),
         residual_keys,
+        key_slices = chunk.key_slices,
         "found the residual keys"
     );
 
