@@ -12,7 +12,8 @@
 //!
 //! Groups are triaged in chunks of bounded size, so memory follows the largest chunk, not the
 //! whole night: a chunk is held in memory once, whole, or for a group larger than a chunk as
-//! the hashes of its rows (about 40 bytes a row).
+//! the hashes of its rows (about 40 bytes a row), whose keys are then grouped one range of key
+//! hashes at a time.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -114,9 +115,10 @@ pub(crate) struct Chunk {
     /// hashes of its rows, and its residual rows are read again.
     pub in_memory: bool,
     /// How many ranges of key hashes the per-key `GROUP BY` of step 2 runs in, one after the
-    /// other: 1 for a chunk held whole; for a group larger than a chunk, its rows over the chunk
-    /// size. Its hash table then holds about a chunk's keys, not the whole group's: at 30M rows
-    /// the largest district (4.7M rows a side) had pushed the night's peak past 1 GiB.
+    /// other: 1 for a chunk held whole; for a group larger than a chunk, its rows divided by
+    /// the chunk size, rounded up. Each range's hash table then holds about a chunk's keys, not
+    /// the whole group's: at 30M rows the largest district (4.7M rows a side) had pushed the
+    /// night's peak past 1 GiB.
     pub key_slices: u64,
 }
 
