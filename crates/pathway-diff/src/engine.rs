@@ -670,6 +670,18 @@ pub(crate) async fn hold_in_memory(
 ) -> Result<u64> {
     let schema = Arc::new(frame.schema().as_arrow().clone());
     let batches = frame.collect().await.map_err(&on_error)?;
+    register_in_memory(ctx, name, schema, batches, on_error)
+}
+
+/// Register `batches` as the in-memory table `name` (replacing a table of that name); returns
+/// how many rows it holds.
+pub(crate) fn register_in_memory(
+    ctx: &SessionContext,
+    name: &str,
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+    on_error: impl Fn(DataFusionError) -> Error,
+) -> Result<u64> {
     let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
     let table =
         datafusion::datasource::MemTable::try_new(schema, vec![batches]).map_err(&on_error)?;

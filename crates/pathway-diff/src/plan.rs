@@ -492,27 +492,34 @@ impl Plan {
         };
         let g = self.triage_group_expr();
         let mut filter = format!("{g} >= {} AND {g} <= {}", literal(first), literal(last));
-        if self.group.is_some() && !self.exclude_groups.is_empty() {
-            let list: Vec<String> = self.exclude_groups.iter().map(|g| literal(g)).collect();
-            filter.push_str(&format!(" AND {g} NOT IN ({})", list.join(", ")));
+        if let Some(excluded) = self.not_excluded() {
+            filter.push_str(&format!(" AND {excluded}"));
         }
         filter
+    }
+
+    /// "Not an excluded group", over [`Plan::triage_group_expr`]; `None` when nothing is
+    /// excluded.
+    fn not_excluded(&self) -> Option<String> {
+        if self.exclude_groups.is_empty() || self.group.is_none() {
+            return None;
+        }
+        let list: Vec<String> = self.exclude_groups.iter().map(|g| literal(g)).collect();
+        Some(format!(
+            "{} NOT IN ({})",
+            self.triage_group_expr(),
+            list.join(", ")
+        ))
     }
 
     /// Rows per group of one side (`__g`, `rows`), excluded groups left out. Reads no data
     /// columns of a Hive-partitioned table.
     #[must_use]
     pub fn group_sizes_sql(&self, table: &str) -> String {
-        let filter = if self.exclude_groups.is_empty() || self.group.is_none() {
-            String::new()
-        } else {
-            let list: Vec<String> = self.exclude_groups.iter().map(|g| literal(g)).collect();
-            format!(
-                " WHERE {} NOT IN ({})",
-                self.triage_group_expr(),
-                list.join(", ")
-            )
-        };
+        let filter = self
+            .not_excluded()
+            .map(|f| format!(" WHERE {f}"))
+            .unwrap_or_default();
         format!(
             "SELECT {g} AS \"__g\", count(*) AS \"rows\" FROM {table}{filter} GROUP BY 1",
             g = self.triage_group_expr(),

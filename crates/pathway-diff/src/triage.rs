@@ -20,10 +20,9 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::Decimal128Type;
-use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
-use crate::engine::{collect, hold_in_memory, ints, query_error, strings};
+use crate::engine::{collect, hold_in_memory, ints, query_error, register_in_memory, strings};
 use crate::error::Result;
 use crate::plan::Plan;
 
@@ -219,12 +218,8 @@ pub(crate) async fn triage_chunk(
         schema.get_or_insert_with(|| Arc::new(frame.schema().as_arrow().clone()));
         found.extend(frame.collect().await.map_err(&on_error)?);
     }
-    let residual_keys = found.iter().map(|b| b.num_rows() as u64).sum::<u64>();
     let schema = schema.expect("a chunk has at least one key range");
-    let keys = MemTable::try_new(schema, vec![found]).map_err(&on_error)?;
-    ctx.deregister_table(RESIDUAL_KEYS).map_err(&on_error)?;
-    ctx.register_table(RESIDUAL_KEYS, Arc::new(keys))
-        .map_err(&on_error)?;
+    let residual_keys = register_in_memory(ctx, RESIDUAL_KEYS, schema, found, &on_error)?;
     tracing::debug!(
         seconds = clock.elapsed().as_secs_f64(),
         groups = groups.len(),
