@@ -23,8 +23,11 @@ use crate::model::{
 use crate::plan::{Plan, PlanColumn};
 use crate::triage;
 
-/// Row diffs up to this many rows are aggregated from memory rather than from their files.
+/// Row diffs up to this many rows are aggregated from memory rather than from their files (and
+/// changed cells up to this many classified from memory).
 const ROW_DIFF_IN_MEMORY: u64 = 1_000_000;
+/// The changed cells of the row diff, while they are counted per category.
+const CHANGED_CELLS: &str = "__changed_cells";
 
 /// Diff the registered tables `legacy` and `beta` per group, write the row diff as Parquet under
 /// `row_diff_dir` (Hive-partitioned by the group column when there is one) and return the
@@ -316,7 +319,20 @@ pub async fn diff_tables(
                 groups.insert(name, entry);
             }
         }
-        if let Some(sql) = plan.columns_sql(&name) {
+        // Only the columns that differ (or that a rule hid) somewhere tonight get a branch in
+        // the per-column queries.
+        let changed_lists = listed_columns(ctx, &name, "changed_columns", &spec.table).await?;
+        let hidden_lists = listed_columns(ctx, &name, "hidden_columns", &spec.table).await?;
+        let names =
+            |lists: &[(String, u64)]| lists.iter().map(|(l, _)| l.clone()).collect::<Vec<_>>();
+        let changed = plan.with_listed_columns(&names(&changed_lists));
+        let hidden = plan.with_listed_columns(&names(&hidden_lists));
+        // A changed row holds one cell per column it lists.
+        let changed_cells: u64 = changed_lists
+            .iter()
+            .map(|(list, rows)| rows * (list.matches(';').count() as u64 + 1))
+            .sum();
+        if let Some(sql) = changed.columns_sql(&name) {
             for batch in collect(ctx, &sql, query("counting mismatches per column")).await? {
                 let (g, column, n) = (strings(&batch, 0), strings(&batch, 1), ints(&batch, 2));
                 let (le, be) = (strings(&batch, 3), strings(&batch, 4));
@@ -333,8 +349,17 @@ pub async fn diff_tables(
                 }
             }
         }
-        if let Some(sql) = plan.categories_sql(&name) {
+        if let Some(sql) = changed.changed_cells_sql(&name) {
             crate::udf::register(ctx);
+            let on_error = query("classifying changed cells");
+            let frame = ctx.sql(&sql).await.map_err(&on_error)?;
+            if changed_cells <= ROW_DIFF_IN_MEMORY {
+                hold_in_memory(ctx, frame, CHANGED_CELLS, &on_error).await?;
+            } else {
+                ctx.register_table(CHANGED_CELLS, frame.into_view())
+                    .map_err(&on_error)?;
+            }
+            let sql = Plan::categories_sql(CHANGED_CELLS);
             for batch in collect(ctx, &sql, query("classifying changed cells")).await? {
                 let (g, column, category) =
                     (strings(&batch, 0), strings(&batch, 1), strings(&batch, 2));
@@ -354,8 +379,10 @@ pub async fn diff_tables(
                     });
                 }
             }
+            ctx.deregister_table(CHANGED_CELLS)
+                .map_err(query("releasing the changed cells"))?;
         }
-        if let Some(sql) = plan.hidden_sql(&name) {
+        if let Some(sql) = hidden.hidden_sql(&name) {
             for batch in collect(ctx, &sql, query("counting differences hidden by rules")).await? {
                 let (g, column, rules, cells) = (
                     strings(&batch, 0),
@@ -689,6 +716,26 @@ pub(crate) fn register_in_memory(
     ctx.register_table(name, Arc::new(table))
         .map_err(&on_error)?;
     Ok(rows)
+}
+
+/// The distinct values of `list_column` in the row diff `row_diff` with how many rows hold each.
+async fn listed_columns(
+    ctx: &SessionContext,
+    row_diff: &str,
+    list_column: &str,
+    table: &str,
+) -> Result<Vec<(String, u64)>> {
+    let batches = collect(
+        ctx,
+        &Plan::listed_columns_sql(row_diff, list_column),
+        query_error(table, "listing the columns that differ"),
+    )
+    .await?;
+    Ok(batches
+        .iter()
+        .flat_map(|b| strings(b, 0).into_iter().zip(ints(b, 1)))
+        .filter_map(|(list, rows)| Some((list?, rows)))
+        .collect())
 }
 
 fn has_parquet(dir: &Path) -> bool {

@@ -770,11 +770,11 @@ impl Plan {
         Some(parts.join(" UNION ALL "))
     }
 
-    /// Changed cells counted per group, column and category (see [`crate::classify`]), with
-    /// `value_remap` decided across all groups: an `other` legacy value of a column that always
-    /// becomes the same beta value, in at least two cells. `None` without compared columns.
+    /// Every changed cell: group, column, key as text, both values as text, category (see
+    /// [`crate::classify`]) and date shift. What [`Plan::categories_sql`] counts; held in memory
+    /// between the two, as that query reads it twice. `None` without compared columns.
     #[must_use]
-    pub fn categories_sql(&self, row_diff: &str) -> Option<String> {
+    pub fn changed_cells_sql(&self, row_diff: &str) -> Option<String> {
         if self.compared.is_empty() {
             return None;
         }
@@ -804,16 +804,23 @@ impl Plan {
                 )
             })
             .collect();
-        Some(format!(
-            "WITH cells AS ({cells}), \
-             remap AS (SELECT \"column\", \"l\", min(\"b\") AS \"b\" FROM cells \
+        Some(cells.join(" UNION ALL "))
+    }
+
+    /// Changed cells (the table of [`Plan::changed_cells_sql`]) counted per group, column and
+    /// category, with `value_remap` decided across all groups: an `other` legacy value of a
+    /// column that always becomes the same beta value, in at least two cells.
+    #[must_use]
+    pub fn categories_sql(cells: &str) -> String {
+        format!(
+            "WITH remap AS (SELECT \"column\", \"l\", min(\"b\") AS \"b\" FROM {cells} \
                        WHERE \"category\" = 'other' AND \"l\" IS NOT NULL AND \"b\" IS NOT NULL \
                        GROUP BY \"column\", \"l\" \
                        HAVING count(DISTINCT \"b\") = 1 AND count(*) >= 2), \
              classified AS (SELECT c.\"__g\", c.\"column\", c.\"key\", c.\"l\", c.\"b\", c.\"shift\", \
                        CASE WHEN c.\"category\" = 'other' AND r.\"l\" IS NOT NULL \
                             THEN 'value_remap' ELSE c.\"category\" END AS \"category\" \
-                       FROM cells c LEFT JOIN remap r \
+                       FROM {cells} c LEFT JOIN remap r \
                        ON c.\"column\" = r.\"column\" AND c.\"l\" = r.\"l\") \
              SELECT \"__g\", \"column\", \"category\", \
                     CASE WHEN \"category\" = 'value_remap' THEN \"l\" END AS \"legacy_value\", \
@@ -821,8 +828,35 @@ impl Plan {
                     CASE WHEN \"category\" = 'date_shift' THEN \"shift\" END AS \"shift_days\", \
                     count(*) AS \"cells\", min(\"key\") AS \"example_key\" \
              FROM classified GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6",
-            cells = cells.join(" UNION ALL "),
-        ))
+            cells = ident(cells),
+        )
+    }
+
+    /// The distinct values of `list_column` (`changed_columns` or `hidden_columns`) over the
+    /// rows of `row_diff` that list something, with how many rows hold each: a handful of
+    /// combinations on a real night.
+    #[must_use]
+    pub fn listed_columns_sql(row_diff: &str, list_column: &str) -> String {
+        format!(
+            "SELECT {c}, count(*) FROM {t} WHERE {c} <> '' GROUP BY {c}",
+            c = ident(list_column),
+            t = ident(row_diff)
+        )
+    }
+
+    /// This plan with only the compared columns that occur in one of `lists` (values of
+    /// `changed_columns` or `hidden_columns`), in their order. The per-column queries of the
+    /// row diff are one `UNION ALL` branch per compared column; most nights only a few columns
+    /// differ, and the other branches cost planning and a scan each for nothing.
+    #[must_use]
+    pub fn with_listed_columns(&self, lists: &[String]) -> Plan {
+        let lists: Vec<String> = lists.iter().map(|l| format!(";{l};")).collect();
+        let mut plan = self.clone();
+        plan.compared.retain(|c| {
+            let needle = format!(";{};", c.name);
+            lists.iter().any(|l| l.contains(&needle))
+        });
+        plan
     }
 
     /// Per group: how many (key, values) combinations under duplicated keys occur a different
@@ -893,6 +927,34 @@ mod tests {
                 2 * third
             )
         );
+    }
+
+    #[test]
+    fn only_the_listed_columns_stay_compared() {
+        let column = |name: &str| PlanColumn {
+            name: name.into(),
+            ..PlanColumn::default()
+        };
+        let plan = Plan {
+            legacy_table: "l".into(),
+            beta_table: "b".into(),
+            group: None,
+            key: vec![column("id")],
+            compared: vec![column("a"), column("ab"), column("b"), column("c")],
+            exclude_groups: vec![],
+        };
+        let kept = |lists: &[&str]| {
+            let lists: Vec<String> = lists.iter().map(|l| (*l).to_owned()).collect();
+            plan.with_listed_columns(&lists)
+                .compared
+                .into_iter()
+                .map(|c| c.name)
+                .collect::<Vec<_>>()
+        };
+        // Whole names only: "ab" does not keep "a" or "b".
+        assert_eq!(kept(&["ab;c"]), ["ab", "c"]);
+        assert_eq!(kept(&["c", "a"]), ["a", "c"]);
+        assert_eq!(kept(&[]), Vec::<String>::new());
     }
 
     #[test]
