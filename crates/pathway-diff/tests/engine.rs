@@ -8,6 +8,8 @@ use std::sync::Arc;
 use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::datasource::MemTable;
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use pathway_diff::{DiffSpec, GroupDiff, Status, diff_tables};
 
@@ -198,6 +200,27 @@ async fn row_diff_holds_one_row_per_differing_row() {
             "beta_v",
             "district_id"
         ]
+    );
+    // Snappy, not DataFusion's default zstd: no codec state per open writer on a night of
+    // thousands of districts, and every Parquet reader has it.
+    let folder = tmp.path().join("row_diff").join("district_id=a");
+    let file = std::fs::read_dir(&folder)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let reader = SerializedFileReader::new(std::fs::File::open(file).unwrap()).unwrap();
+    let codecs: Vec<Compression> = reader
+        .metadata()
+        .row_groups()
+        .iter()
+        .flat_map(|g| g.columns().iter().map(|c| c.compression()))
+        .collect();
+    assert_eq!(codecs.len(), 7);
+    assert!(
+        codecs.iter().all(|c| *c == Compression::SNAPPY),
+        "{codecs:?}"
     );
 }
 
