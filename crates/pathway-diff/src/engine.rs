@@ -287,16 +287,9 @@ pub async fn diff_tables(
         }
         // The aggregates below read the row diff a few dozen times; read the files once and keep
         // the rows in memory unless the row diff is large.
-        let frame = ctx
-            .read_parquet(&dir, read)
-            .await
-            .map_err(query("reading the row diff back"))?;
-        if row_diff_rows <= ROW_DIFF_IN_MEMORY {
-            hold_in_memory(ctx, frame, &name, query("reading the row diff back")).await?;
-        } else {
-            ctx.register_table(&name, frame.into_view())
-                .map_err(query("reading the row diff back"))?;
-        }
+        let on_error = query("reading the row diff back");
+        let frame = ctx.read_parquet(&dir, read).await.map_err(&on_error)?;
+        hold_unless_large(ctx, frame, &name, row_diff_rows, &on_error).await?;
 
         for batch in collect(
             ctx,
@@ -321,17 +314,9 @@ pub async fn diff_tables(
         }
         // Only the columns that differ (or that a rule hid) somewhere tonight get a branch in
         // the per-column queries.
-        let changed_lists = listed_columns(ctx, &name, "changed_columns", &spec.table).await?;
-        let hidden_lists = listed_columns(ctx, &name, "hidden_columns", &spec.table).await?;
-        let names =
-            |lists: &[(String, u64)]| lists.iter().map(|(l, _)| l.clone()).collect::<Vec<_>>();
-        let changed = plan.with_listed_columns(&names(&changed_lists));
-        let hidden = plan.with_listed_columns(&names(&hidden_lists));
-        // A changed row holds one cell per column it lists.
-        let changed_cells: u64 = changed_lists
-            .iter()
-            .map(|(list, rows)| rows * (list.matches(';').count() as u64 + 1))
-            .sum();
+        let listed = listed_columns(ctx, &name, &spec.table).await?;
+        let changed = plan.with_listed_columns(&listed.changed);
+        let hidden = plan.with_listed_columns(&listed.hidden);
         if let Some(sql) = changed.columns_sql(&name) {
             for batch in collect(ctx, &sql, query("counting mismatches per column")).await? {
                 let (g, column, n) = (strings(&batch, 0), strings(&batch, 1), ints(&batch, 2));
@@ -353,12 +338,7 @@ pub async fn diff_tables(
             crate::udf::register(ctx);
             let on_error = query("classifying changed cells");
             let frame = ctx.sql(&sql).await.map_err(&on_error)?;
-            if changed_cells <= ROW_DIFF_IN_MEMORY {
-                hold_in_memory(ctx, frame, CHANGED_CELLS, &on_error).await?;
-            } else {
-                ctx.register_table(CHANGED_CELLS, frame.into_view())
-                    .map_err(&on_error)?;
-            }
+            hold_unless_large(ctx, frame, CHANGED_CELLS, listed.changed_cells, &on_error).await?;
             let sql = Plan::categories_sql(CHANGED_CELLS);
             for batch in collect(ctx, &sql, query("classifying changed cells")).await? {
                 let (g, column, category) =
@@ -721,24 +701,64 @@ pub(crate) fn register_in_memory(
     Ok(rows)
 }
 
-/// The distinct values of `list_column` in the row diff `row_diff` with how many rows hold each.
+/// What [`listed_columns`] found in the row diff.
+struct ListedColumns {
+    /// The distinct values of `changed_columns`.
+    changed: Vec<String>,
+    /// The distinct values of `hidden_columns`.
+    hidden: Vec<String>,
+    /// Changed cells: a changed row holds one per column its `changed_columns` lists.
+    changed_cells: u64,
+}
+
+/// Which columns differ (or were hidden by a rule) anywhere in the row diff `row_diff`.
 async fn listed_columns(
     ctx: &SessionContext,
     row_diff: &str,
-    list_column: &str,
     table: &str,
-) -> Result<Vec<(String, u64)>> {
+) -> Result<ListedColumns> {
     let batches = collect(
         ctx,
-        &Plan::listed_columns_sql(row_diff, list_column),
+        &Plan::listed_columns_sql(row_diff),
         query_error(table, "listing the columns that differ"),
     )
     .await?;
-    Ok(batches
-        .iter()
-        .flat_map(|b| strings(b, 0).into_iter().zip(ints(b, 1)))
-        .filter_map(|(list, rows)| Some((list?, rows)))
-        .collect())
+    let mut listed = ListedColumns {
+        changed: Vec::new(),
+        hidden: Vec::new(),
+        changed_cells: 0,
+    };
+    for batch in &batches {
+        let (changed, hidden, rows) = (strings(batch, 0), strings(batch, 1), ints(batch, 2));
+        for (i, rows) in rows.into_iter().enumerate() {
+            if let Some(list) = changed[i].as_deref().filter(|l| !l.is_empty()) {
+                listed.changed_cells += rows * (list.matches(';').count() as u64 + 1);
+                listed.changed.push(list.to_owned());
+            }
+            if let Some(list) = hidden[i].as_deref().filter(|l| !l.is_empty()) {
+                listed.hidden.push(list.to_owned());
+            }
+        }
+    }
+    Ok(listed)
+}
+
+/// Register `frame` as `name`: its rows in memory when there are at most
+/// [`ROW_DIFF_IN_MEMORY`] of them (the queries after read it several times), else as a view.
+async fn hold_unless_large(
+    ctx: &SessionContext,
+    frame: datafusion::dataframe::DataFrame,
+    name: &str,
+    rows: u64,
+    on_error: impl Fn(DataFusionError) -> Error,
+) -> Result<()> {
+    if rows <= ROW_DIFF_IN_MEMORY {
+        hold_in_memory(ctx, frame, name, on_error).await?;
+    } else {
+        ctx.register_table(name, frame.into_view())
+            .map_err(on_error)?;
+    }
+    Ok(())
 }
 
 fn has_parquet(dir: &Path) -> bool {
