@@ -645,7 +645,25 @@ impl Plan {
         )
     }
 
-    /// The rows of `table` in a chunk's groups whose key hash is in `keys_table`'s `__kh`:
+    /// The set of residual key hashes, for `__kh IN …`: the literals `keys` when given (a
+    /// filter against a set of constants, cheaper than the semi-join on `keys_table`'s `__kh`
+    /// for the few keys of most chunks), else a subquery on `keys_table`.
+    #[must_use]
+    pub fn key_set(keys_table: &str, keys: Option<&[i128]>) -> String {
+        match keys {
+            Some(keys) if !keys.is_empty() => {
+                let list: Vec<String> = keys
+                    .iter()
+                    .map(|k| format!("CAST('{k}' AS DECIMAL(38, 0))"))
+                    .collect();
+                format!("({})", list.join(", "))
+            }
+            _ => format!("(SELECT \"__kh\" FROM {})", ident(keys_table)),
+        }
+    }
+
+    /// The rows of `table` in a chunk's groups whose key hash is in `keys` (see
+    /// [`Plan::key_set`]):
     /// the rows the row diff must see. `hashed` when `table` holds `__kh` (a chunk read by
     /// [`Plan::chunk_rows_sql`]); otherwise the hash is computed from its key columns.
     #[must_use]
@@ -654,7 +672,7 @@ impl Plan {
         table: &str,
         groups: &[String],
         hashed: bool,
-        keys_table: &str,
+        keys: &str,
     ) -> String {
         let kh = if hashed {
             "\"__kh\"".to_owned()
@@ -662,27 +680,26 @@ impl Plan {
             self.key_hash_expr()
         };
         format!(
-            "SELECT * FROM {} WHERE {} AND {kh} IN (SELECT \"__kh\" FROM {})",
+            "SELECT * FROM {} WHERE {} AND {kh} IN {keys}",
             ident(table),
             self.in_group_range(groups),
-            ident(keys_table),
         )
     }
 
-    /// Per group of one side with rows under `keys_table`'s key hashes: `__g` and `dup_keys`,
+    /// Per group of one side with rows under the key hashes `keys` (see [`Plan::key_set`]):
+    /// `__g` and `dup_keys`,
     /// the keys held by more than one row. Read from the side's hashes (a table with `__kh`,
     /// see [`Plan::chunk_hashes_sql`]). Every duplicated key is residual, so this counts all
     /// of the group's.
     #[must_use]
-    pub fn residual_groups_sql(&self, hashes_table: &str, keys_table: &str) -> String {
+    pub fn residual_groups_sql(&self, hashes_table: &str, keys: &str) -> String {
         format!(
             "SELECT \"__g\", sum(CASE WHEN \"__n\" > 1 THEN 1 ELSE 0 END) AS \"dup_keys\" \
              FROM (SELECT {g} AS \"__g\", \"__kh\", count(*) AS \"__n\" FROM {table} \
-                   WHERE \"__kh\" IN (SELECT \"__kh\" FROM {keys}) GROUP BY 1, 2) AS k \
+                   WHERE \"__kh\" IN {keys} GROUP BY 1, 2) AS k \
              GROUP BY \"__g\"",
             g = self.triage_group_expr(),
             table = ident(hashes_table),
-            keys = ident(keys_table),
         )
     }
 

@@ -32,6 +32,9 @@ const CHUNK_ROWS: [&str; 2] = ["__chunk_legacy", "__chunk_beta"];
 const CHUNK_HASHES: [&str; 2] = ["__chunk_hashes_legacy", "__chunk_hashes_beta"];
 /// The residual keys of the chunk being triaged.
 const RESIDUAL_KEYS: &str = "__residual_keys";
+/// Up to this many residual keys, the rows under them are picked by a list of constants
+/// rather than a semi-join (see [`Plan::key_set`]).
+const FEW_KEYS: usize = 256;
 
 /// One side of one group, as the triage saw it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -219,7 +222,20 @@ pub(crate) async fn triage_chunk(
         found.extend(frame.collect().await.map_err(&on_error)?);
     }
     let schema = schema.expect("a chunk has at least one key range");
+    let few_keys: Option<Vec<i128>> =
+        (found.iter().map(|b| b.num_rows()).sum::<usize>() <= FEW_KEYS).then(|| {
+            found
+                .iter()
+                .flat_map(|b| {
+                    b.column(0)
+                        .as_primitive::<Decimal128Type>()
+                        .values()
+                        .to_vec()
+                })
+                .collect()
+        });
     let residual_keys = register_in_memory(ctx, RESIDUAL_KEYS, schema, found, &on_error)?;
+    let key_set = Plan::key_set(RESIDUAL_KEYS, few_keys.as_deref());
     tracing::debug!(
         seconds = clock.elapsed().as_secs_f64(),
         groups = groups.len(),
@@ -236,7 +252,7 @@ pub(crate) async fn triage_chunk(
         let mut views = [String::new(), String::new()];
         for side in 0..2 {
             views[side] = format!("__residual_{}", ["legacy", "beta"][side]);
-            let sql = plan.residual_rows_sql(&rows[side], groups, chunk.in_memory, RESIDUAL_KEYS);
+            let sql = plan.residual_rows_sql(&rows[side], groups, chunk.in_memory, &key_set);
             let view = ctx.sql(&sql).await.map_err(&on_error)?.into_view();
             ctx.deregister_table(views[side].as_str())
                 .map_err(&on_error)?;
@@ -244,7 +260,7 @@ pub(crate) async fn triage_chunk(
                 .map_err(&on_error)?;
             for batch in collect(
                 ctx,
-                &plan.residual_groups_sql(&hashes[side], RESIDUAL_KEYS),
+                &plan.residual_groups_sql(&hashes[side], &key_set),
                 query_error(table, "counting duplicated keys"),
             )
             .await?

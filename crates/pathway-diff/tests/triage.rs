@@ -183,3 +183,48 @@ async fn an_excluded_group_inside_a_chunk_stays_out() {
     // The 14 rows of the full row diff less c's one and e's four.
     assert_eq!(joined_rows.len(), 14 - 1 - 4);
 }
+
+/// The rows under residual keys are picked by a list of constants when a chunk has few such
+/// keys (most chunks of most nights) and by a semi-join on the keys when it has many: the two
+/// ways must give the same diff as the plain join.
+#[tokio::test]
+async fn few_and_many_residual_keys_pick_the_same_rows() {
+    // "m": 1000 keys, 300 with a changed score (more residual keys than a list holds);
+    // "s": 1000 keys, 2 changed.
+    let mut legacy: Vec<Row> = Vec::new();
+    let mut beta: Vec<Row> = Vec::new();
+    for (group, changed) in [("m", 300), ("s", 2)] {
+        for id in 0..1000 {
+            legacy.push((group, Some(id), Some("x"), Some(1.0)));
+            let score = if id < changed { 2.0 } else { 1.0 };
+            beta.push((group, Some(id), Some("x"), Some(score)));
+        }
+    }
+    let run = |spec: DiffSpec, dir: std::path::PathBuf| {
+        let (legacy, beta) = (table(&legacy), table(&beta));
+        async move {
+            let ctx = SessionContext::new();
+            ctx.register_table("l", legacy).unwrap();
+            ctx.register_table("b", beta).unwrap();
+            let result = diff_tables(&ctx, "l", "b", &spec, &dir).await.unwrap();
+            (result, row_diff_lines(&dir).await)
+        }
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = DiffSpec::new("t", vec!["id".into()]).with_group_by(Some("district_id".into()));
+    let (joined, joined_rows) = run(spec.clone().with_triage(false), tmp.path().join("j")).await;
+    // One chunk of both groups (302 residual keys), and one chunk per group (300 and 2).
+    for chunk_rows in [1_000_000, 2000] {
+        let dir = tmp.path().join(format!("t{chunk_rows}"));
+        let (triaged, triaged_rows) = run(spec.clone().with_chunk_rows(chunk_rows), dir).await;
+        assert_eq!(triaged, joined, "chunk_rows = {chunk_rows}");
+        assert_eq!(triaged_rows, joined_rows, "chunk_rows = {chunk_rows}");
+    }
+    let figures: Vec<(&str, u64, u64)> = joined
+        .groups
+        .iter()
+        .map(|g| (g.group.as_str(), g.changed_rows, g.matched_rows))
+        .collect();
+    assert_eq!(figures, [("m", 300, 700), ("s", 2, 998)]);
+    assert_eq!(joined_rows.len(), 302);
+}
