@@ -4,7 +4,9 @@
 //! as the generators write), times three passes over both sides with the session `pathway diff`
 //! uses (2 target partitions unless `DATAFUSION_EXECUTION_TARGET_PARTITIONS` says otherwise):
 //!
-//! 1. decode: every column of every row read into Arrow and dropped;
+//! 1. decode: every column of every row read into Arrow and dropped; then, on the legacy side
+//!    held in memory and on one thread, two ways of hashing every row: column by column (what
+//!    `pathway_row_hash` does) and each row's Arrow row-format encoding hashed once;
 //! 2. fingerprint: the cheapest complete answer to "are the sides equal per district", one
 //!    `pathway_fingerprint(pathway_row_hash(every column))` per district and side;
 //! 3. key profile: the same plus a `GROUP BY district, key` (what counting duplicate keys needs);
@@ -59,6 +61,49 @@ async fn main() -> datafusion::error::Result<()> {
         "decode      {:>7.3} s  ({rows} rows)",
         clock.elapsed().as_secs_f64()
     );
+
+    // Two ways of hashing rows, on the legacy side held in memory, one thread: column by
+    // column (what `pathway_row_hash` does), and each row's Arrow row-format encoding hashed once.
+    let held = ctx.table("legacy").await?.collect().await?;
+    let data: Vec<Vec<datafusion::arrow::array::ArrayRef>> = held
+        .iter()
+        .map(|b| {
+            let keep: Vec<usize> = (0..b.num_columns())
+                .filter(|&i| b.schema().field(i).name() != "district_id")
+                .collect();
+            keep.iter().map(|&i| b.column(i).clone()).collect()
+        })
+        .collect();
+    let clock = Instant::now();
+    let mut sum = 0_i128;
+    for columns in &data {
+        for h in pathway_diff::fingerprint::hash_rows(columns)? {
+            sum = sum.wrapping_add(h);
+        }
+    }
+    println!(
+        "hash by column  {:>7.3} s  (legacy, one thread, {sum})",
+        clock.elapsed().as_secs_f64()
+    );
+    let fields: Vec<datafusion::arrow::row::SortField> = data[0]
+        .iter()
+        .map(|c| datafusion::arrow::row::SortField::new(c.data_type().clone()))
+        .collect();
+    let converter = datafusion::arrow::row::RowConverter::new(fields)?;
+    let clock = Instant::now();
+    let mut sum = 0_u128;
+    for columns in &data {
+        let rows = converter.convert_columns(columns)?;
+        for row in rows.iter() {
+            sum = sum.wrapping_add(xxhash_rust::xxh3::xxh3_128(row.as_ref()));
+        }
+    }
+    println!(
+        "hash row format {:>7.3} s  (legacy, one thread, {sum})",
+        clock.elapsed().as_secs_f64()
+    );
+    drop(data);
+    drop(held);
 
     let clock = Instant::now();
     for side in ["legacy", "beta"] {
