@@ -101,10 +101,15 @@ async fn row_diff_lines(dir: &std::path::Path) -> Vec<String> {
     lines
 }
 
-async fn diff(spec: &DiffSpec, dir: &std::path::Path) -> (TableDiff, Vec<String>) {
+async fn diff(
+    legacy: &[Row],
+    beta: &[Row],
+    spec: &DiffSpec,
+    dir: &std::path::Path,
+) -> (TableDiff, Vec<String>) {
     let ctx = SessionContext::new();
-    ctx.register_table("l", table(LEGACY)).unwrap();
-    ctx.register_table("b", table(BETA)).unwrap();
+    ctx.register_table("l", table(legacy)).unwrap();
+    ctx.register_table("b", table(beta)).unwrap();
     let result = diff_tables(&ctx, "l", "b", spec, dir).await.unwrap();
     (result, row_diff_lines(dir).await)
 }
@@ -123,10 +128,23 @@ fn spec() -> DiffSpec {
 /// same at every chunk size (1: every group larger than a chunk; 5: a few groups per chunk;
 /// 1M: one chunk).
 async fn joined_and_triaged_agree(spec: &DiffSpec) -> (TableDiff, Vec<String>) {
+    agree_at_chunk_sizes(LEGACY, BETA, spec, &[1, 5, 1_000_000]).await
+}
+
+/// The same for any two sides and chunk sizes.
+async fn agree_at_chunk_sizes(
+    legacy: &[Row],
+    beta: &[Row],
+    spec: &DiffSpec,
+    chunk_sizes: &[u64],
+) -> (TableDiff, Vec<String>) {
     let tmp = tempfile::tempdir().unwrap();
-    let (joined, joined_rows) = diff(&spec.clone().with_triage(false), &tmp.path().join("j")).await;
-    for chunk_rows in [1, 5, 1_000_000] {
+    let joined_spec = spec.clone().with_triage(false);
+    let (joined, joined_rows) = diff(legacy, beta, &joined_spec, &tmp.path().join("j")).await;
+    for &chunk_rows in chunk_sizes {
         let (triaged, triaged_rows) = diff(
+            legacy,
+            beta,
             &spec.clone().with_chunk_rows(chunk_rows),
             &tmp.path().join(format!("t{chunk_rows}")),
         )
@@ -200,26 +218,10 @@ async fn few_and_many_residual_keys_pick_the_same_rows() {
             beta.push((group, Some(id), Some("x"), Some(score)));
         }
     }
-    let run = |spec: DiffSpec, dir: std::path::PathBuf| {
-        let (legacy, beta) = (table(&legacy), table(&beta));
-        async move {
-            let ctx = SessionContext::new();
-            ctx.register_table("l", legacy).unwrap();
-            ctx.register_table("b", beta).unwrap();
-            let result = diff_tables(&ctx, "l", "b", &spec, &dir).await.unwrap();
-            (result, row_diff_lines(&dir).await)
-        }
-    };
-    let tmp = tempfile::tempdir().unwrap();
     let spec = DiffSpec::new("t", vec!["id".into()]).with_group_by(Some("district_id".into()));
-    let (joined, joined_rows) = run(spec.clone().with_triage(false), tmp.path().join("j")).await;
     // One chunk of both groups (302 residual keys), and one chunk per group (300 and 2).
-    for chunk_rows in [1_000_000, 2000] {
-        let dir = tmp.path().join(format!("t{chunk_rows}"));
-        let (triaged, triaged_rows) = run(spec.clone().with_chunk_rows(chunk_rows), dir).await;
-        assert_eq!(triaged, joined, "chunk_rows = {chunk_rows}");
-        assert_eq!(triaged_rows, joined_rows, "chunk_rows = {chunk_rows}");
-    }
+    let (joined, joined_rows) =
+        agree_at_chunk_sizes(&legacy, &beta, &spec, &[1_000_000, 2000]).await;
     let figures: Vec<(&str, u64, u64)> = joined
         .groups
         .iter()
