@@ -201,6 +201,7 @@ pub async fn diff_tables(
     let dir = prepare_row_diff_dir(spec, row_diff_dir)?;
     let mut row_diff_rows = 0;
     if spec.triage {
+        let mut pending = triage::PendingRows::default();
         for chunk in triage::chunks(ctx, &plan, &spec.table, spec.chunk_rows).await? {
             let found = triage::triage_chunk(ctx, &plan, &spec.table, &chunk).await?;
             for (name, [legacy_side, beta_side]) in &found.profiles {
@@ -216,17 +217,20 @@ pub async fn diff_tables(
                 entry.multiset_equal = found.same_rows(name);
                 groups.insert(name.clone(), entry);
             }
-            if let Some([legacy_rows, beta_rows]) = &found.residual_tables {
-                let residual = Plan {
-                    legacy_table: legacy_rows.clone(),
-                    beta_table: beta_rows.clone(),
-                    ..plan.clone()
-                };
-                row_diff_rows +=
-                    write_row_diff(ctx, &residual, &residual.row_diff_sql(), spec, &dir).await?;
+            if let Some(tables) = &found.residual_tables {
+                if triage::PendingRows::can_hold(&found, spec.chunk_rows) {
+                    pending.hold(ctx, &spec.table, &found).await?;
+                } else {
+                    row_diff_rows += diff_pending(ctx, &plan, spec, &dir, &mut pending).await?;
+                    row_diff_rows += diff_residual(ctx, &plan, spec, &dir, tables).await?;
+                }
             }
             triage::release(ctx, &spec.table)?;
+            if pending.is_due(spec.chunk_rows) {
+                row_diff_rows += diff_pending(ctx, &plan, spec, &dir, &mut pending).await?;
+            }
         }
+        row_diff_rows += diff_pending(ctx, &plan, spec, &dir, &mut pending).await?;
     } else {
         let group_entry = |groups: &mut BTreeMap<String, GroupDiff>, g: &str| {
             groups
@@ -479,6 +483,38 @@ fn prepare_row_diff_dir(spec: &DiffSpec, row_diff_dir: &Path) -> Result<String> 
     }
     std::fs::create_dir_all(row_diff_dir).map_err(io)?;
     Ok(format!("{}/", row_diff_dir.display()))
+}
+
+/// Write the row diff of the residual rows in `tables` (legacy, beta); returns its rows.
+async fn diff_residual(
+    ctx: &SessionContext,
+    plan: &Plan,
+    spec: &DiffSpec,
+    dir: &str,
+    [legacy, beta]: &[String; 2],
+) -> Result<u64> {
+    let residual = Plan {
+        legacy_table: legacy.clone(),
+        beta_table: beta.clone(),
+        ..plan.clone()
+    };
+    write_row_diff(ctx, &residual, &residual.row_diff_sql(), spec, dir).await
+}
+
+/// Write the row diff of the pending residual rows, if any, and forget them.
+async fn diff_pending(
+    ctx: &SessionContext,
+    plan: &Plan,
+    spec: &DiffSpec,
+    dir: &str,
+    pending: &mut triage::PendingRows,
+) -> Result<u64> {
+    let Some(tables) = pending.register(ctx, &spec.table)? else {
+        return Ok(0);
+    };
+    let rows = diff_residual(ctx, plan, spec, dir, &tables).await?;
+    triage::release_pending(ctx, &spec.table)?;
+    Ok(rows)
 }
 
 /// Add the rows of the row diff `sql` as Parquet files under `dir` (a listing path from

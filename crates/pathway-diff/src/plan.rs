@@ -477,6 +477,16 @@ impl Plan {
         format!("{} IN ({})", self.triage_group_expr(), list.join(", "))
     }
 
+    /// "In the listed groups, and in `range`": the filter of the per-key queries over a held
+    /// chunk. `None` for all of the chunk's groups: the held chunk holds no others, and the
+    /// group filter costs a cast to text and a lookup per row.
+    fn in_groups_and(&self, groups: Option<&[String]>, range: &str) -> String {
+        match groups {
+            Some(groups) => format!("{} AND {range}", self.in_groups(groups)),
+            None => range.to_owned(),
+        }
+    }
+
     /// The groups of a chunk, as the range from its first to its last name (see
     /// [`Plan::triage_group_expr`]), less the excluded groups. `groups` must be sorted and hold
     /// every group of both sides in that range, as the triage's chunks do.
@@ -568,18 +578,26 @@ impl Plan {
         format!("{}({})", crate::fingerprint::ROW_HASH, row.join(", "))
     }
 
-    /// Per listed group of one side (a table with `__rh`, see [`Plan::chunk_hashes_sql`]):
-    /// `__g`, `rows` and `fingerprint` (of all its rows). Equal rows and fingerprints on both
-    /// sides mean the same multiset of rows.
+    /// Per group of one side's held chunk (a table with `__rh`, see
+    /// [`Plan::chunk_hashes_sql`], holding only the chunk's groups): `__g`, `rows` and
+    /// `fingerprint` (of all its rows). Equal rows and fingerprints on both sides mean the same
+    /// multiset of rows.
+    ///
+    /// Grouped on the group column as held, with no filter: the text form of
+    /// [`Plan::triage_group_expr`] costs a cast of every row (a Hive partition column is held
+    /// as a dictionary). A null group and an empty one come out as two rows here that the
+    /// triage adds up, as both counts and fingerprints are sums.
     #[must_use]
-    pub fn group_fingerprints_sql(&self, table: &str, groups: &[String]) -> String {
+    pub fn group_fingerprints_sql(&self, table: &str) -> String {
+        let g = match &self.group {
+            Some(g) => ident(g),
+            None => literal("*"),
+        };
         format!(
             "SELECT {g} AS \"__g\", count(*) AS \"rows\", {fp}(\"__rh\") AS \"fingerprint\" \
-             FROM {table} WHERE {filter} GROUP BY 1",
-            g = self.triage_group_expr(),
+             FROM {table} GROUP BY 1",
             fp = crate::fingerprint::FINGERPRINT,
             table = ident(table),
-            filter = self.in_groups(groups),
         )
     }
 
@@ -604,37 +622,41 @@ impl Plan {
     }
 
     /// The key hashes (`__kh`) in `range` (see [`Plan::key_hash_range`]) held by more than one
-    /// row of `table` in the listed groups. For groups whose sides hold the same rows, these
-    /// are the only keys the row diff must see, and one side is enough to find them.
+    /// row of `table`, a held chunk, in the listed groups (`None`: all of them). For groups
+    /// whose sides hold the same rows, these are the only keys the row diff must see, and one
+    /// side is enough to find them.
     #[must_use]
-    pub fn duplicate_keys_sql(&self, table: &str, groups: &[String], range: &str) -> String {
+    pub fn duplicate_keys_sql(
+        &self,
+        table: &str,
+        groups: Option<&[String]>,
+        range: &str,
+    ) -> String {
         format!(
-            "SELECT \"__kh\" FROM {table} WHERE {filter} AND {range} GROUP BY 1 \
-             HAVING count(*) > 1",
+            "SELECT \"__kh\" FROM {table} WHERE {filter} GROUP BY 1 HAVING count(*) > 1",
             table = ident(table),
-            filter = self.in_groups(groups),
+            filter = self.in_groups_and(groups, range),
         )
     }
 
-    /// The key hashes (`__kh`) in `range` (see [`Plan::key_hash_range`]) of the listed groups
-    /// that need the exact row diff: on one side only, on more than one row of a side, or on
-    /// one row per side with different row hashes. A key held by one identical row per side
-    /// cannot appear in the row diff, so it is left out. One `GROUP BY` of both sides on the
-    /// single key-hash column.
+    /// The key hashes (`__kh`) in `range` (see [`Plan::key_hash_range`]) of two held chunks,
+    /// in the listed groups (`None`: all of them), that need the exact row diff: on one side
+    /// only, on more than one row of a side, or on one row per side with different row hashes.
+    /// A key held by one identical row per side cannot appear in the row diff, so it is left
+    /// out. One `GROUP BY` of both sides on the single key-hash column.
     #[must_use]
     pub fn residual_keys_sql(
         &self,
         legacy: &str,
         beta: &str,
-        groups: &[String],
+        groups: Option<&[String]>,
         range: &str,
     ) -> String {
         let side = |table: &str, is_legacy: u8| {
             format!(
-                "SELECT \"__kh\", \"__rh\", {is_legacy} AS \"__l\" \
-                 FROM {table} WHERE {filter} AND {range}",
+                "SELECT \"__kh\", \"__rh\", {is_legacy} AS \"__l\" FROM {table} WHERE {filter}",
                 table = ident(table),
-                filter = self.in_groups(groups),
+                filter = self.in_groups_and(groups, range),
             )
         };
         format!(
@@ -663,9 +685,9 @@ impl Plan {
     }
 
     /// The rows of `table` in a chunk's groups whose key hash is in `keys` (see
-    /// [`Plan::key_set`]):
-    /// the rows the row diff must see. `hashed` when `table` holds `__kh` (a chunk read by
-    /// [`Plan::chunk_rows_sql`]); otherwise the hash is computed from its key columns.
+    /// [`Plan::key_set`]): the rows the row diff must see. `hashed` when `table` is a held
+    /// chunk with `__kh` (read by [`Plan::chunk_rows_sql`]); otherwise `table` is a source
+    /// table and the hash is computed from its key columns.
     #[must_use]
     pub fn residual_rows_sql(
         &self,
@@ -674,16 +696,18 @@ impl Plan {
         hashed: bool,
         keys: &str,
     ) -> String {
-        let kh = if hashed {
-            "\"__kh\"".to_owned()
+        // A held chunk holds only its own groups: no filter on the group, which would cost a
+        // cast to text per row. A source table is read by the range, so its files are pruned.
+        let filter = if hashed {
+            format!("\"__kh\" IN {keys}")
         } else {
-            self.key_hash_expr()
+            format!(
+                "{} AND {} IN {keys}",
+                self.in_group_range(groups),
+                self.key_hash_expr()
+            )
         };
-        format!(
-            "SELECT * FROM {} WHERE {} AND {kh} IN {keys}",
-            ident(table),
-            self.in_group_range(groups),
-        )
+        format!("SELECT * FROM {} WHERE {filter}", ident(table))
     }
 
     /// Per group of one side with rows under the key hashes `keys` (see [`Plan::key_set`]):

@@ -230,3 +230,54 @@ async fn few_and_many_residual_keys_pick_the_same_rows() {
     assert_eq!(figures, [("m", 300, 700), ("s", 2, 998)]);
     assert_eq!(joined_rows.len(), 302);
 }
+
+#[tokio::test]
+async fn residual_rows_of_many_chunks_diffed_together_give_the_same_rows() {
+    // Five groups of 100 keys a side. Group i changes the scores of its first 5 (i + 1) keys;
+    // "c" also loses key 99 in beta, and "e" holds key 0 twice in beta (once changed, once
+    // not). Every chunk has few residual keys, so their rows wait and are diffed together:
+    // chunks of 400 rows hold two groups each, and their rows are diffed once more than 100
+    // are pending (after c and d) and at the end. Chunks of 200 hold a group each, diffed
+    // after c, and e (201 rows) is larger than a chunk: d's pending rows are diffed first.
+    let mut legacy: Vec<Row> = Vec::new();
+    let mut beta: Vec<Row> = Vec::new();
+    for (i, group) in ["a", "b", "c", "d", "e"].into_iter().enumerate() {
+        for id in 0..100 {
+            legacy.push((group, Some(id), Some("x"), Some(1.0)));
+            if group == "c" && id == 99 {
+                continue;
+            }
+            let score = if id < 5 * (i as i64 + 1) { 2.0 } else { 1.0 };
+            beta.push((group, Some(id), Some("x"), Some(score)));
+        }
+    }
+    beta.push(("e", Some(0), Some("x"), Some(1.0)));
+    let spec = DiffSpec::new("t", vec!["id".into()]).with_group_by(Some("district_id".into()));
+    let (joined, rows) = agree_at_chunk_sizes(&legacy, &beta, &spec, &[400, 200]).await;
+    let figures: Vec<(&str, u64, u64, u64, u64)> = joined
+        .groups
+        .iter()
+        .map(|g| {
+            let (matched, changed) = (g.matched_rows, g.changed_rows);
+            (
+                g.group.as_str(),
+                matched,
+                changed,
+                g.missing_in_beta,
+                g.beta_dup_keys,
+            )
+        })
+        .collect();
+    assert_eq!(
+        figures,
+        [
+            ("a", 95, 5, 0, 0),
+            ("b", 90, 10, 0, 0),
+            ("c", 84, 15, 1, 0),
+            ("d", 80, 20, 0, 0),
+            ("e", 75, 24, 0, 1),
+        ]
+    );
+    // a 5, b 10, c 15 + 1, d 20, e 24 + 3 (key 0: one legacy row, two beta rows).
+    assert_eq!(rows.len(), 78, "{rows:?}");
+}
