@@ -105,10 +105,12 @@ fn internal(prefix: &str, i: usize) -> String {
 }
 
 impl Plan {
-    /// The group as a text expression over a source table.
+    /// The group as a text expression over a source table. A null group is the empty one:
+    /// the summary names groups by text, and the triage (which groups on this) must agree
+    /// with the join.
     fn group_expr(&self) -> String {
         match &self.group {
-            Some(g) => format!("CAST({} AS VARCHAR)", ident(g)),
+            Some(g) => format!("COALESCE(CAST({} AS VARCHAR), '')", ident(g)),
             None => literal("*"),
         }
     }
@@ -459,7 +461,7 @@ impl Plan {
     /// The group as non-null text: what the triage queries filter and group on.
     #[must_use]
     pub fn triage_group_expr(&self) -> String {
-        format!("COALESCE({}, '')", self.group_expr())
+        self.group_expr()
     }
 
     /// The hash of a row's group and key (see [`crate::fingerprint`]): one 128-bit value per

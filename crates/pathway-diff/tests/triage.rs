@@ -12,6 +12,9 @@ use pathway_diff::{ColumnRules, DiffSpec, TableDiff, diff_tables};
 
 type Row = (&'static str, Option<i64>, Option<&'static str>, Option<f64>);
 
+/// A group name that stands for a null group.
+const NULL_GROUP: &str = "<null>";
+
 fn table(rows: &[Row]) -> Arc<MemTable> {
     let schema = Arc::new(Schema::new(vec![
         Field::new("district_id", DataType::Utf8, true),
@@ -20,7 +23,11 @@ fn table(rows: &[Row]) -> Arc<MemTable> {
         Field::new("score", DataType::Float64, true),
     ]));
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(rows.iter().map(|r| Some(r.0)).collect::<StringArray>()),
+        Arc::new(
+            rows.iter()
+                .map(|r| (r.0 != NULL_GROUP).then_some(r.0))
+                .collect::<StringArray>(),
+        ),
         Arc::new(rows.iter().map(|r| r.1).collect::<Int64Array>()),
         Arc::new(rows.iter().map(|r| r.2).collect::<StringArray>()),
         Arc::new(rows.iter().map(|r| r.3).collect::<Float64Array>()),
@@ -280,4 +287,34 @@ async fn residual_rows_of_many_chunks_diffed_together_give_the_same_rows() {
     );
     // a 5, b 10, c 15 + 1, d 20, e 24 + 3 (key 0: one legacy row, two beta rows).
     assert_eq!(rows.len(), 78, "{rows:?}");
+}
+
+#[tokio::test]
+async fn a_null_group_and_an_empty_group_are_one_group() {
+    // On each side, group '' holds ids 1 and 2, split differently between null and '': as one
+    // group both sides hold the same rows. Id 3 changes from a null group to an empty one.
+    // Group "z" differs, in the same chunk or another.
+    let legacy: &[Row] = &[
+        (NULL_GROUP, Some(1), Some("x"), None),
+        ("", Some(2), Some("y"), None),
+        (NULL_GROUP, Some(3), Some("p"), None),
+        ("z", Some(1), Some("a"), None),
+    ];
+    let beta: &[Row] = &[
+        ("", Some(1), Some("x"), None),
+        (NULL_GROUP, Some(2), Some("y"), None),
+        ("", Some(3), Some("q"), None),
+        ("z", Some(1), Some("b"), None),
+    ];
+    let (joined, rows) = agree_at_chunk_sizes(legacy, beta, &spec(), &[1, 2, 100]).await;
+    let figures: Vec<(&str, u64, u64, u64, u64)> = joined
+        .groups
+        .iter()
+        .map(|g| {
+            let (rows, matched) = (g.legacy_rows, g.matched_rows);
+            (g.group.as_str(), rows, g.beta_rows, matched, g.changed_rows)
+        })
+        .collect();
+    assert_eq!(figures, [("", 3, 3, 2, 1), ("z", 1, 1, 0, 1)]);
+    assert_eq!(rows.len(), 2, "{rows:?}");
 }
