@@ -154,22 +154,31 @@ pub(crate) async fn triage_chunk(
     // step reads from memory; a group larger than a chunk is held as its hashes only (about
     // 40 bytes a row), and only its residual rows are read again.
     let on_error = query_error(table, "reading the chunk");
-    for side in 0..2 {
+    let read = |side: usize| {
         let source = rows[side].clone();
-        let (held, sql) = if chunk.in_memory {
-            (CHUNK_ROWS[side], plan.chunk_rows_sql(&source, groups))
-        } else {
-            (CHUNK_HASHES[side], plan.chunk_hashes_sql(&source, groups))
-        };
-        let clock = std::time::Instant::now();
-        let frame = ctx.sql(&sql).await.map_err(&on_error)?;
-        hold_in_memory(ctx, frame, held, &on_error).await?;
-        tracing::debug!(
-            seconds = clock.elapsed().as_secs_f64(),
-            groups = groups.len(),
-            whole_rows = chunk.in_memory,
-            "read the chunk of {source}"
-        );
+        let on_error = &on_error;
+        async move {
+            let (held, sql) = if chunk.in_memory {
+                (CHUNK_ROWS[side], plan.chunk_rows_sql(&source, groups))
+            } else {
+                (CHUNK_HASHES[side], plan.chunk_hashes_sql(&source, groups))
+            };
+            let clock = std::time::Instant::now();
+            let frame = ctx.sql(&sql).await.map_err(on_error)?;
+            hold_in_memory(ctx, frame, held, on_error).await?;
+            tracing::debug!(
+                seconds = clock.elapsed().as_secs_f64(),
+                groups = groups.len(),
+                whole_rows = chunk.in_memory,
+                "read the chunk of {source}"
+            );
+            Ok::<_, crate::error::Error>(held)
+        }
+    };
+    // Both sides at once: each read has stretches on one thread (planning, opening files, the
+    // last file of a partition), which the other side's read fills.
+    let (legacy, beta) = futures::try_join!(read(0), read(1))?;
+    for (side, held) in [legacy, beta].into_iter().enumerate() {
         hashes[side] = held.to_owned();
         if chunk.in_memory {
             rows[side] = held.to_owned();
