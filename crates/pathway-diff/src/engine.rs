@@ -218,7 +218,7 @@ pub async fn diff_tables(
                 groups.insert(name.clone(), entry);
             }
             if let Some(tables) = &found.residual_tables {
-                if triage::PendingRows::can_hold(&found, spec.chunk_rows) {
+                if triage::PendingRows::can_hold(&found, &chunk, spec.chunk_rows) {
                     pending.hold(ctx, &spec.table, &found).await?;
                 } else {
                     row_diff_rows += diff_pending(ctx, &plan, spec, &dir, &mut pending).await?;

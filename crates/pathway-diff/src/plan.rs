@@ -105,9 +105,9 @@ fn internal(prefix: &str, i: usize) -> String {
 }
 
 impl Plan {
-    /// The group as a text expression over a source table. A null group is the empty one:
-    /// the summary names groups by text, and the triage (which groups on this) must agree
-    /// with the join.
+    /// The group as non-null text over a source table: what every query groups, joins and
+    /// filters on. A null group is the empty one: the summary names groups by text, and the
+    /// triage and the join must agree.
     fn group_expr(&self) -> String {
         match &self.group {
             Some(g) => format!("COALESCE(CAST({} AS VARCHAR), '')", ident(g)),
@@ -115,12 +115,11 @@ impl Plan {
         }
     }
 
+    /// ` WHERE` not an excluded group, or nothing when no group is excluded.
     fn where_clause(&self) -> String {
-        if self.exclude_groups.is_empty() || self.group.is_none() {
-            return String::new();
-        }
-        let list: Vec<String> = self.exclude_groups.iter().map(|g| literal(g)).collect();
-        format!(" WHERE {} NOT IN ({})", self.group_expr(), list.join(", "))
+        self.not_excluded()
+            .map(|f| format!(" WHERE {f}"))
+            .unwrap_or_default()
     }
 
     fn key_partition(&self, prefix: &str) -> String {
@@ -458,25 +457,19 @@ impl Plan {
         )
     }
 
-    /// The group as non-null text: what the triage queries filter and group on.
-    #[must_use]
-    pub fn triage_group_expr(&self) -> String {
-        self.group_expr()
-    }
-
     /// The hash of a row's group and key (see [`crate::fingerprint`]): one 128-bit value per
     /// key, so the triage groups and joins on a single primitive column.
     #[must_use]
     pub fn key_hash_expr(&self) -> String {
-        let mut parts = vec![self.triage_group_expr()];
+        let mut parts = vec![self.group_expr()];
         parts.extend(self.key.iter().map(|k| value("", k)));
         format!("{}({})", crate::fingerprint::ROW_HASH, parts.join(", "))
     }
 
-    /// `IN` list of group names over [`Plan::triage_group_expr`].
+    /// `IN` list of group names over [`Plan::group_expr`].
     fn in_groups(&self, groups: &[String]) -> String {
         let list: Vec<String> = groups.iter().map(|g| literal(g)).collect();
-        format!("{} IN ({})", self.triage_group_expr(), list.join(", "))
+        format!("{} IN ({})", self.group_expr(), list.join(", "))
     }
 
     /// "In the listed groups, and in `range`": the filter of the per-key queries over a held
@@ -490,7 +483,7 @@ impl Plan {
     }
 
     /// The groups of a chunk, as the range from its first to its last name (see
-    /// [`Plan::triage_group_expr`]), less the excluded groups. `groups` must be sorted and hold
+    /// [`Plan::group_expr`]), less the excluded groups. `groups` must be sorted and hold
     /// every group of both sides in that range, as the triage's chunks do.
     ///
     /// This is the filter of every read of the source tables. DataFusion prunes a
@@ -502,7 +495,7 @@ impl Plan {
         let (Some(first), Some(last)) = (groups.first(), groups.last()) else {
             return "FALSE".to_owned();
         };
-        let g = self.triage_group_expr();
+        let g = self.group_expr();
         let mut filter = format!("{g} >= {} AND {g} <= {}", literal(first), literal(last));
         if let Some(excluded) = self.not_excluded() {
             filter.push_str(&format!(" AND {excluded}"));
@@ -510,7 +503,7 @@ impl Plan {
         filter
     }
 
-    /// "Not an excluded group", over [`Plan::triage_group_expr`]; `None` when nothing is
+    /// "Not an excluded group", over [`Plan::group_expr`]; `None` when nothing is
     /// excluded.
     fn not_excluded(&self) -> Option<String> {
         if self.exclude_groups.is_empty() || self.group.is_none() {
@@ -519,7 +512,7 @@ impl Plan {
         let list: Vec<String> = self.exclude_groups.iter().map(|g| literal(g)).collect();
         Some(format!(
             "{} NOT IN ({})",
-            self.triage_group_expr(),
+            self.group_expr(),
             list.join(", ")
         ))
     }
@@ -528,14 +521,11 @@ impl Plan {
     /// columns of a Hive-partitioned table.
     #[must_use]
     pub fn group_sizes_sql(&self, table: &str) -> String {
-        let filter = self
-            .not_excluded()
-            .map(|f| format!(" WHERE {f}"))
-            .unwrap_or_default();
         format!(
             "SELECT {g} AS \"__g\", count(*) AS \"rows\" FROM {table}{filter} GROUP BY 1",
-            g = self.triage_group_expr(),
+            g = self.group_expr(),
             table = ident(table),
+            filter = self.where_clause(),
         )
     }
 
@@ -586,7 +576,7 @@ impl Plan {
     /// multiset of rows.
     ///
     /// Grouped on the group column as held, with no filter: the text form of
-    /// [`Plan::triage_group_expr`] costs a cast of every row (a Hive partition column is held
+    /// [`Plan::group_expr`] costs a cast of every row (a Hive partition column is held
     /// as a dictionary). A null group and an empty one come out as two rows here that the
     /// triage adds up, as both counts and fingerprints are sums.
     #[must_use]
@@ -724,7 +714,7 @@ impl Plan {
              FROM (SELECT {g} AS \"__g\", \"__kh\", count(*) AS \"__n\" FROM {table} \
                    WHERE \"__kh\" IN {keys} GROUP BY 1, 2) AS k \
              GROUP BY \"__g\"",
-            g = self.triage_group_expr(),
+            g = self.group_expr(),
             table = ident(hashes_table),
         )
     }

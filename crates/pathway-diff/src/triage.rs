@@ -55,8 +55,6 @@ pub(crate) struct Triage {
     pub residual_tables: Option<[String; 2]>,
     /// How many residual keys the chunk has.
     pub residual_keys: u64,
-    /// The residual tables hold the columns of a held chunk (not a source table's).
-    pub residual_held: bool,
 }
 
 impl Triage {
@@ -198,7 +196,7 @@ pub(crate) async fn triage_chunk(
             let (g, rows) = (strings(&batch, 0), ints(&batch, 1));
             let fingerprint = batch.column(2).as_primitive::<Decimal128Type>();
             for (i, name) in g.into_iter().enumerate() {
-                // A null group and an empty one are one group (`Plan::triage_group_expr`).
+                // A null group and an empty one are one group (`Plan::group_expr`).
                 let side_sums =
                     &mut fingerprints.entry(name.unwrap_or_default()).or_default()[side];
                 let (sum_rows, sum) = side_sums.get_or_insert((0, 0));
@@ -300,7 +298,6 @@ pub(crate) async fn triage_chunk(
         }
         triage.residual_tables = Some(views);
         triage.residual_keys = residual_keys;
-        triage.residual_held = chunk.in_memory;
     }
 
     for (name, sides) in &fingerprints {
@@ -340,12 +337,12 @@ const PENDING: [&str; 2] = ["__pending_legacy", "__pending_beta"];
 const PENDING_GROUPS: usize = 256;
 
 impl PendingRows {
-    /// Whether the residual rows of `triage` may wait in memory: held-chunk rows of a chunk
-    /// with few residual keys. Others (a group larger than a chunk, read from its source
-    /// table with all its columns; or a chunk where most keys differ) are diffed at once, after
-    /// the pending rows.
-    pub fn can_hold(triage: &Triage, chunk_rows: u64) -> bool {
-        triage.residual_held && triage.residual_keys <= chunk_rows / 8
+    /// Whether the residual rows of `triage`, of `chunk`, may wait in memory: rows of a chunk
+    /// held whole, with few residual keys. Others (a group larger than a chunk, read from its
+    /// source table with all its columns; or a chunk where most keys differ) are diffed at
+    /// once, after the pending rows.
+    pub fn can_hold(triage: &Triage, chunk: &Chunk, chunk_rows: u64) -> bool {
+        chunk.in_memory && triage.residual_keys <= chunk_rows / 8
     }
 
     /// Copy the residual rows of `triage` (before [`release`]) into memory.
