@@ -1,0 +1,24 @@
+//! A deliberately naive reference diff, and random table pairs to hold the engine against it.
+//!
+//! The engine (`pathway-diff`) answers with fingerprints, chunks, hash ranges and SQL joins; each
+//! of those paths can be wrong one step beside the shapes its own tests use. This crate answers
+//! the same question the slow, obvious way — rows in memory, grouped, paired by key, compared
+//! cell by cell — following `docs/cli.md`'s exact semantics and sharing no code with the engine.
+//! The differential tests generate pairs ([`generate`]), run both, read back what the engine
+//! wrote ([`output`]) and require every field to agree ([`output::differences`]).
+//!
+//! - [`value`]: column types, cells, and the rule by which two cells compare;
+//! - [`table`]: a table in memory and the Parquet, CSV and JSON-lines files holding it;
+//! - [`diff`]: the reference diff;
+//! - [`generate`]: random pairs from a seed;
+//! - [`output`]: the engine's files read back, and the differences between two outcomes.
+
+pub mod diff;
+pub mod generate;
+pub mod output;
+pub mod table;
+pub mod value;
+
+pub use diff::{ColumnRow, DiffRow, Options, Outcome, Refusal, Rules, SummaryRow, diff};
+pub use generate::{Case, Rng, Shapes, generate};
+pub use table::Table;
