@@ -698,6 +698,23 @@ impl AuditSpec {
             for (scope, rules) in std::iter::once(("compare", &table.compare))
                 .chain(table.columns.iter().map(|(c, r)| (c.as_str(), r)))
             {
+                for (name, value) in [
+                    ("abs_tolerance", rules.abs_tolerance),
+                    ("rel_tolerance", rules.rel_tolerance),
+                    ("date_tolerance_days", rules.date_tolerance_days),
+                ] {
+                    if let Some(value) = value
+                        && !(value.is_finite() && value >= 0.0)
+                    {
+                        return Err(invalid(
+                            &toml_path,
+                            format!(
+                                "table `{table_name}`, {scope}: {name} = {value} is not a finite \
+                                 number of at least 0"
+                            ),
+                        ));
+                    }
+                }
                 if let Some(cast) = &rules.cast
                     && !CASTS.contains(&cast.as_str())
                 {

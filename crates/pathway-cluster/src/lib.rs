@@ -70,7 +70,8 @@ pub fn parse_address(url: &str) -> Result<(String, u16)> {
 pub async fn connect(url: &str, wait: Duration) -> Result<SessionContext> {
     let (host, port) = parse_address(url)?;
     wait_until_ready(url, &host, port, wait).await?;
-    let config = SessionConfig::new_with_ballista();
+    let config = pathway_diff::without_file_statistics(SessionConfig::new_with_ballista())
+        .set_bool("ballista.planner.adaptive.enabled", false);
     let state = SessionStateBuilder::new()
         .with_default_features()
         .with_config(config)
@@ -238,8 +239,10 @@ pub async fn run_executor(settings: &ExecutorSettings) -> Result<()> {
             settings.work_dir.display()
         ))
     })?;
-    let state = session_state(SessionConfig::new_with_ballista())
-        .map_err(|e| Error::Engine(e.strip_backtrace()))?;
+    let state = session_state(pathway_diff::without_file_statistics(
+        SessionConfig::new_with_ballista(),
+    ))
+    .map_err(|e| Error::Engine(e.strip_backtrace()))?;
     let config = ExecutorProcessConfig {
         bind_host: bind_ip,
         external_host: None,

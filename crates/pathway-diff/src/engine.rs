@@ -18,7 +18,8 @@ use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
 use crate::error::{Error, Result};
 use crate::model::{
-    CategoryCount, ColumnDiff, DiffSpec, GroupDiff, RuleHidden, SchemaDiff, TableDiff, TypeChange,
+    CategoryCount, ColumnDiff, ColumnRules, DiffSpec, GroupDiff, RuleHidden, SchemaDiff, TableDiff,
+    TypeChange,
 };
 use crate::plan::{Plan, PlanColumn};
 use crate::triage;
@@ -43,17 +44,12 @@ pub async fn diff_tables(
     row_diff_dir: &Path,
 ) -> Result<TableDiff> {
     let query = |step| query_error(&spec.table, step);
-    let beta = &rename_beta_columns(ctx, beta, spec).await?;
+    crate::udf::register(ctx);
+    crate::fingerprint::register(ctx);
     let legacy_schema = ctx
         .table(legacy)
         .await
         .map_err(query("reading the legacy table"))?
-        .schema()
-        .clone();
-    let beta_schema = ctx
-        .table(beta)
-        .await
-        .map_err(query("reading the beta table"))?
         .schema()
         .clone();
     let legacy_fields: Vec<(String, DataType)> = legacy_schema
@@ -61,6 +57,14 @@ pub async fn diff_tables(
         .iter()
         .map(|f| (f.name().clone(), f.data_type().clone()))
         .collect();
+    check_roles(spec, &legacy_fields)?;
+    let beta = &rename_beta_columns(ctx, beta, spec).await?;
+    let beta_schema = ctx
+        .table(beta)
+        .await
+        .map_err(query("reading the beta table"))?
+        .schema()
+        .clone();
     let beta_fields: Vec<(String, DataType)> = beta_schema
         .fields()
         .iter()
@@ -86,17 +90,17 @@ pub async fn diff_tables(
     }
     let mut key = Vec::new();
     for column in &spec.key {
+        if spec.group_by.as_ref() == Some(column) {
+            // The group column is constant within a group: as part of the key it adds nothing,
+            // and the answer is the one without it.
+            continue;
+        }
         let (l, b) = (
             type_of(&legacy_fields, column),
             type_of(&beta_fields, column),
         );
         match (&l, &b) {
-            (Some(l), Some(b)) => key.push(PlanColumn {
-                name: column.clone(),
-                as_text: l != b,
-                as_number: l != b && l.is_numeric() && b.is_numeric(),
-                ..PlanColumn::default()
-            }),
+            (Some(l), Some(b)) => key.push(PlanColumn::new(column, l, b, ColumnRules::default())),
             _ => {
                 let sides = match (l.is_some(), b.is_some()) {
                     (false, false) => "legacy and beta",
@@ -157,24 +161,16 @@ pub async fn diff_tables(
         match type_of(&beta_fields, name) {
             None => schema.legacy_only.push(name.clone()),
             Some(beta_type) => {
-                let as_text = &beta_type != legacy_type;
-                if as_text {
+                let column =
+                    PlanColumn::new(name, legacy_type, &beta_type, spec.rules_for(name).clone());
+                if column.as_text {
                     schema.type_changes.push(TypeChange {
                         column: name.clone(),
                         legacy_type: legacy_type.to_string(),
                         beta_type: beta_type.to_string(),
                     });
                 }
-                let text = |t: &DataType| {
-                    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
-                };
-                compared.push(PlanColumn {
-                    name: name.clone(),
-                    as_text,
-                    as_number: as_text && (legacy_type.is_numeric() && beta_type.is_numeric()),
-                    is_text: text(legacy_type) && text(&beta_type),
-                    rules: spec.rules_for(name).clone(),
-                });
+                compared.push(column);
             }
         }
     }
@@ -183,17 +179,19 @@ pub async fn diff_tables(
             schema.beta_only.push(name.clone());
         }
     }
+    check_casts(spec, &compared, &legacy_fields, &beta_fields)?;
 
     let plan = Plan {
         legacy_table: legacy.to_owned(),
         beta_table: beta.to_owned(),
         group: spec.group_by.clone(),
+        keyed: !spec.key.is_empty(),
         key,
         compared,
         exclude_groups: spec.exclude_groups.clone(),
     };
 
-    if plan.key.is_empty() {
+    if !plan.keyed {
         return multiset_diff(ctx, &plan, spec, schema, row_diff_dir).await;
     }
 
@@ -273,7 +271,13 @@ pub async fn diff_tables(
     };
 
     let mut categories = Vec::new();
-    if has_parquet(row_diff_dir) {
+    if !has_parquet(row_diff_dir) {
+        // No row differs: whatever the fingerprints said (`-0.0` and `0.0`, say, or rows equal
+        // only under a rule), every group holds the same rows.
+        for entry in groups.values_mut() {
+            entry.multiset_equal = true;
+        }
+    } else {
         // On a cluster, the row diff was written by this process (see `write_row_diff`), so the
         // queries that read it back run here too: it is the small part of the night, and the
         // executors need not see the run's output folder.
@@ -286,7 +290,7 @@ pub async fn diff_tables(
         };
         let name = format!("__row_diff_{}", spec.table);
         let mut read = ParquetReadOptions::default();
-        if let Some(g) = &plan.group {
+        if let Some(g) = &plan.row_diff_names().group {
             read = read.table_partition_cols(vec![(g.clone(), DataType::Utf8)]);
         }
         // The aggregates below read the row diff a few dozen times; read the files once and keep
@@ -426,6 +430,102 @@ pub async fn diff_tables(
     })
 }
 
+/// Refuse roles that cannot go together: a key or group column that is also ignored, a rename
+/// of a column legacy does not have, or onto a key column.
+fn check_roles(spec: &DiffSpec, legacy_fields: &[(String, DataType)]) -> Result<()> {
+    let conflict = |column: &str, conflict| {
+        Err(Error::Conflict {
+            table: spec.table.clone(),
+            column: column.to_owned(),
+            conflict,
+        })
+    };
+    for column in &spec.ignore {
+        if spec.key.contains(column) {
+            return conflict(
+                column,
+                "is a key column and ignored: a key column is what pairs rows, it cannot be left \
+                 out (drop it from --ignore or from --key)",
+            );
+        }
+        if spec.group_by.as_ref() == Some(column) {
+            return conflict(
+                column,
+                "is the group column and ignored (drop it from --ignore, or group by another \
+                 column with --by)",
+            );
+        }
+    }
+    let rules = std::iter::once(("(every column)", &spec.default_rules))
+        .chain(spec.column_rules.iter().map(|(c, r)| (c.as_str(), r)));
+    for (column, rules) in rules {
+        let tolerances = [
+            rules.abs_tolerance,
+            rules.rel_tolerance,
+            rules.date_tolerance_days,
+        ];
+        if tolerances
+            .into_iter()
+            .flatten()
+            .any(|t| !(t.is_finite() && t >= 0.0))
+        {
+            return conflict(
+                column,
+                "has a tolerance that is not a finite number of at least 0",
+            );
+        }
+    }
+    for (legacy_name, beta_name) in &spec.rename {
+        if !legacy_fields.iter().any(|(n, _)| n == legacy_name) {
+            let available: Vec<&str> = legacy_fields.iter().map(|(n, _)| n.as_str()).collect();
+            return Err(Error::UnknownColumn {
+                table: spec.table.clone(),
+                column: legacy_name.clone(),
+                option: "a rename",
+                side: "legacy",
+                available: available.join(", "),
+            });
+        }
+        if spec.rename.iter().filter(|(l, _)| l == legacy_name).count() > 1
+            || spec.rename.iter().filter(|(_, b)| b == beta_name).count() > 1
+        {
+            return conflict(legacy_name, "is renamed twice (one --rename per column)");
+        }
+    }
+    Ok(())
+}
+
+/// Refuse a `cast` rule a compared column's type cannot take on a side (a date cast to
+/// `integer`, say): DataFusion would refuse the query, with a message naming neither.
+fn check_casts(
+    spec: &DiffSpec,
+    compared: &[PlanColumn],
+    legacy_fields: &[(String, DataType)],
+    beta_fields: &[(String, DataType)],
+) -> Result<()> {
+    for column in compared {
+        let Some(cast) = &column.rules.cast else {
+            continue;
+        };
+        let target = crate::plan::cast_data_type(cast);
+        for (side, fields) in [("legacy", legacy_fields), ("beta", beta_fields)] {
+            let Some((_, ty)) = fields.iter().find(|(n, _)| *n == column.name) else {
+                continue;
+            };
+            if !datafusion::arrow::compute::can_cast_types(ty, &target) {
+                return Err(Error::BadCast {
+                    table: spec.table.clone(),
+                    column: column.name.clone(),
+                    side,
+                    from: ty.to_string(),
+                    cast: cast.clone(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Register a view of `beta` with the columns of `spec.rename` under their legacy names, so the
 /// rest of the engine sees one name per column. Returns the name to diff against.
 async fn rename_beta_columns(ctx: &SessionContext, beta: &str, spec: &DiffSpec) -> Result<String> {
@@ -454,6 +554,24 @@ async fn rename_beta_columns(ctx: &SessionContext, beta: &str, spec: &DiffSpec) 
                 available: names.join(", "),
             });
         }
+    }
+    let mut final_names: Vec<&String> = names
+        .iter()
+        .map(|name| {
+            spec.rename
+                .iter()
+                .find(|(_, b)| b == name)
+                .map_or(name, |(legacy_name, _)| legacy_name)
+        })
+        .collect();
+    final_names.sort();
+    if let Some(twice) = final_names.windows(2).find(|w| w[0] == w[1]) {
+        return Err(Error::Conflict {
+            table: spec.table.clone(),
+            column: twice[0].clone(),
+            conflict: "would name two beta columns after a rename: beta already has a column \
+                       of that name (rename that one too, or --ignore it)",
+        });
     }
     let exprs: Vec<datafusion::prelude::Expr> = names
         .iter()
@@ -532,7 +650,7 @@ async fn write_row_diff(
         .sql(sql)
         .await
         .map_err(on_error("planning the row diff"))?;
-    let options = match &plan.group {
+    let options = match &plan.row_diff_names().group {
         Some(g) => DataFrameWriteOptions::new().with_partition_by(vec![g.clone()]),
         None => DataFrameWriteOptions::new(),
     };

@@ -46,6 +46,33 @@ pub enum Error {
         /// Columns that do exist.
         available: String,
     },
+    /// Two options give one column roles that cannot go together (a key column that is also
+    /// ignored, say).
+    #[error("table `{table}`: column `{column}` {conflict}")]
+    Conflict {
+        /// Table being diffed.
+        table: String,
+        /// The column.
+        column: String,
+        /// What clashes, and what to do about it.
+        conflict: &'static str,
+    },
+    /// A `cast` rule names a type a column's values cannot be cast to.
+    #[error(
+        "table `{table}`: column `{column}` cannot be cast to {cast}: it is {from} on the {side} side"
+    )]
+    BadCast {
+        /// Table being diffed.
+        table: String,
+        /// The column.
+        column: String,
+        /// `legacy` or `beta`.
+        side: &'static str,
+        /// Its type there.
+        from: String,
+        /// The cast rule.
+        cast: String,
+    },
     /// A query failed inside DataFusion.
     #[error("table `{table}`: {step}: {source}")]
     Query {

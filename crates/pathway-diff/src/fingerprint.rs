@@ -7,10 +7,10 @@
 //!   matter but their multiplicity does. With the row count beside it, two groups with equal
 //!   fingerprints hold the same multiset of rows, except with probability about 2^-126.
 //!
-//! Hashes see values bit for bit. Rows with equal hashes are therefore equal for SQL
-//! (`IS NOT DISTINCT FROM`, under which a NaN equals a NaN); the converse need not hold: `-0.0`
-//! and `0.0` hash differently yet compare equal. The diff only trusts equal hashes, and sends
-//! rows with different hashes to the exact comparison, so such rows are still judged by SQL.
+//! Hashes see values bit for bit, except floats, which are hashed canonical: `-0.0` as `0.0` and
+//! every NaN as one NaN, the form the diff compares them in (`pathway_canonical`). Rows with
+//! equal hashes are therefore equal for the diff; rows with different hashes go to the exact
+//! comparison, which judges them by SQL.
 //!
 //! The hashes fit `DECIMAL(38, 0)` (126 bits < 10^38), so DataFusion groups, joins and filters
 //! on them as plain 128-bit integers.
@@ -87,6 +87,14 @@ pub fn hash_rows(columns: &[ArrayRef]) -> Result<Vec<i128>> {
 
 /// Add the hash of each value of `column` to `sums`.
 fn add_column(column: &ArrayRef, seed: u64, sums: &mut [u128]) -> Result<()> {
+    // Floats hash canonical: `-0.0` as `0.0`, every NaN as one NaN, as they compare.
+    let canonical;
+    let column = if column.data_type().is_floating() {
+        canonical = crate::udf::canonical_floats(column);
+        &canonical
+    } else {
+        column
+    };
     let null_hash = xxh3_128_with_seed(b"\xffpathway-null\xff", seed);
     let nulls = column.logical_nulls();
     let mut add = |value: &dyn Fn(usize) -> u128| {
@@ -370,8 +378,14 @@ mod tests {
         assert_ne!(split[0], split[1]);
         let null_vs_empty = hash_of(vec![Arc::new(StringArray::from(vec![None, Some("")]))]);
         assert_ne!(null_vs_empty[0], null_vs_empty[1]);
+        // Floats hash as they compare: one zero, one NaN.
         let zeros = hash_of(vec![Arc::new(Float64Array::from(vec![0.0, -0.0]))]);
-        assert_ne!(zeros[0], zeros[1]);
+        assert_eq!(zeros[0], zeros[1]);
+        let nans = hash_of(vec![Arc::new(Float64Array::from(vec![
+            f64::NAN,
+            -f64::NAN,
+        ]))]);
+        assert_eq!(nans[0], nans[1]);
         let int = hash_of(vec![Arc::new(Int32Array::from(vec![1]))]);
         let text = hash_of(vec![Arc::new(StringArray::from(vec!["1"]))]);
         assert_ne!(int[0], text[0]);

@@ -58,4 +58,7 @@ pub use model::{
     CategoryCount, ColumnDiff, ColumnRules, DEFAULT_CHUNK_ROWS, DiffSpec, GroupDiff, RuleHidden,
     SchemaDiff, Status, TableDiff, TypeChange,
 };
-pub use session::{DEFAULT_MEMORY_LIMIT, EngineSettings, parse_size, session_context};
+pub use session::{
+    DEFAULT_MEMORY_LIMIT, EngineSettings, parse_size, reading_session, session_context,
+    without_file_statistics,
+};

@@ -9,6 +9,8 @@
 //! on each side, so rows under duplicated keys stay unmatched, each on its own, and a window count
 //! over the unmatched rows of a key tells a one-sided key (missing / extra) from a duplicated one.
 
+use datafusion::arrow::datatypes::DataType;
+
 use crate::model::ColumnRules;
 
 /// Quote an identifier for DataFusion SQL (`"name"`, inner quotes doubled).
@@ -36,9 +38,92 @@ pub struct PlanColumn {
     pub as_number: bool,
     /// Both sides hold text, so the text rules (trim, case, null = empty) apply.
     pub is_text: bool,
+    /// Both sides hold floats of one type: compared through [`CANONICAL`], so `-0.0` equals
+    /// `0.0` and a NaN equals a NaN, as they hash (see [`crate::fingerprint`]).
+    pub is_float: bool,
+    /// A number on both sides: tolerances apply.
+    pub is_numeric: bool,
+    /// An integer or decimal on both sides (no float): the scale a tolerance subtracts them
+    /// in, exactly (the larger of the two; 0 for integers).
+    pub decimal_scale: Option<i8>,
+    /// A date or timestamp on both sides: the date tolerance applies.
+    pub is_temporal: bool,
     /// How its values compare (exact by default).
     pub rules: ColumnRules,
 }
+
+/// `t` as an exact decimal literal, as the user wrote it (`0.1` is one tenth, not the double
+/// nearest to it).
+fn decimal_literal(t: f64) -> String {
+    let text = t.to_string();
+    let scale = text
+        .split_once('.')
+        .map_or(0, |(_, fraction)| fraction.len())
+        .min(38);
+    format!("CAST({} AS DECIMAL(38, {scale}))", literal(&text))
+}
+
+/// The scale of an integer (0) or decimal type; `None` for any other.
+fn scale_of(t: &DataType) -> Option<i8> {
+    match t {
+        DataType::Decimal32(_, s)
+        | DataType::Decimal64(_, s)
+        | DataType::Decimal128(_, s)
+        | DataType::Decimal256(_, s) => Some(*s),
+        t if t.is_integer() => Some(0),
+        _ => None,
+    }
+}
+
+/// `pathway_canonical(x)`: a float with one zero and one NaN; any other value as it is.
+pub const CANONICAL: &str = "pathway_canonical";
+
+/// The type a column is compared in: the text types (`Utf8`, `LargeUtf8`, `Utf8View`) are one,
+/// as are the binary types, and a dictionary is its values' type. A CSV side (text read as
+/// `Utf8`) and a Parquet side (read as `Utf8View`) hold the same type.
+#[must_use]
+pub fn comparable_type(t: &DataType) -> DataType {
+    match t {
+        DataType::LargeUtf8 | DataType::Utf8View => DataType::Utf8,
+        DataType::LargeBinary | DataType::BinaryView => DataType::Binary,
+        DataType::Dictionary(_, values) => comparable_type(values),
+        other => other.clone(),
+    }
+}
+
+impl PlanColumn {
+    /// Column `name`, of type `legacy` on the legacy side and `beta` on the beta side.
+    #[must_use]
+    pub fn new(name: &str, legacy: &DataType, beta: &DataType, rules: ColumnRules) -> PlanColumn {
+        let (l, b) = (comparable_type(legacy), comparable_type(beta));
+        let as_text = l != b;
+        PlanColumn {
+            name: name.to_owned(),
+            as_text,
+            as_number: as_text && l.is_numeric() && b.is_numeric(),
+            is_text: l == DataType::Utf8 && b == DataType::Utf8,
+            is_float: !as_text && l.is_floating(),
+            is_numeric: l.is_numeric() && b.is_numeric(),
+            decimal_scale: scale_of(&l).zip(scale_of(&b)).map(|(x, y)| x.max(y).max(0)),
+            is_temporal: [&l, &b].iter().all(|t| {
+                matches!(
+                    t,
+                    DataType::Date32 | DataType::Date64 | DataType::Timestamp(..)
+                )
+            }),
+            rules,
+        }
+    }
+}
+
+/// What `trim` removes from both ends of a value: every character of Unicode's White_Space
+/// property (space, tab, CR, LF, no-break space, ...), as Rust's `char::is_whitespace`.
+static WHITE_SPACE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    (0..=0x3000_u32)
+        .filter_map(char::from_u32)
+        .filter(|c| c.is_whitespace())
+        .collect()
+});
 
 /// The SQL type a `cast` rule names.
 fn cast_type(rule: &str) -> &'static str {
@@ -49,6 +134,43 @@ fn cast_type(rule: &str) -> &'static str {
         "timestamp" => "TIMESTAMP",
         _ => "VARCHAR",
     }
+}
+
+/// The Arrow type a `cast` rule's SQL type is.
+#[must_use]
+pub fn cast_data_type(rule: &str) -> DataType {
+    match cast_type(rule) {
+        "BIGINT" => DataType::Int64,
+        "DOUBLE" => DataType::Float64,
+        "DATE" => DataType::Date32,
+        "TIMESTAMP" => {
+            DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Nanosecond, None)
+        }
+        _ => DataType::Utf8,
+    }
+}
+
+/// The row diff's own columns: a user column of one of these names is written under another
+/// (see [`Plan::row_diff_names`]).
+pub const ROW_DIFF_OWN_COLUMNS: [&str; 5] =
+    ["diff", "side", "changed_columns", "hidden_columns", "rows"];
+
+/// The names the user's columns have in the row diff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowDiffNames {
+    /// The group column's (the Hive partition's).
+    pub group: Option<String>,
+    /// The key columns', in order; for a table without a key, the compared columns'.
+    pub key: Vec<String>,
+}
+
+/// `name`, or `key_<name>` (repeated) while that is taken.
+fn free_name(name: &str, taken: &[String]) -> String {
+    let mut name = name.to_owned();
+    while taken.contains(&name) {
+        name = format!("key_{name}");
+    }
+    name
 }
 
 /// `column` holds `;name;` in a `;`-separated list column of the row diff.
@@ -69,7 +191,10 @@ pub struct Plan {
     pub beta_table: String,
     /// Group column, if grouped.
     pub group: Option<String>,
-    /// Key columns.
+    /// Rows are paired by key. False for a multiset diff (no key). True with no key columns
+    /// when the key was only the group column: each group's rows then share one key.
+    pub keyed: bool,
+    /// Key columns, without the group column.
     pub key: Vec<PlanColumn>,
     /// Compared columns, in output order.
     pub compared: Vec<PlanColumn>,
@@ -77,10 +202,27 @@ pub struct Plan {
     pub exclude_groups: Vec<String>,
 }
 
+/// A column's values in the form they are compared, grouped and joined in: as text when the
+/// sides' types differ, floats canonical.
 fn value(prefix: &str, column: &PlanColumn) -> String {
+    canonical(hashed_value(prefix, column), column)
+}
+
+/// A column's values as they are hashed: as [`value`], but floats as they are, since the hash
+/// makes them canonical itself (cheaper than a function call per row).
+fn hashed_value(prefix: &str, column: &PlanColumn) -> String {
     let expr = format!("{prefix}{}", ident(&column.name));
     if column.as_text {
         text_form(&expr, column)
+    } else {
+        expr
+    }
+}
+
+/// `expr` through [`CANONICAL`] for a float column.
+fn canonical(expr: String, column: &PlanColumn) -> String {
+    if column.is_float {
+        format!("{CANONICAL}({expr})")
     } else {
         expr
     }
@@ -91,10 +233,12 @@ fn value(prefix: &str, column: &PlanColumn) -> String {
 fn text_form(expr: &str, column: &PlanColumn) -> String {
     let text = format!("CAST({expr} AS VARCHAR)");
     if column.as_number {
-        format!(
+        let trimmed = format!(
             "CASE WHEN strpos({text}, '.') > 0 AND strpos(lower({text}), 'e') = 0 \
              THEN rtrim(rtrim({text}, '0'), '.') ELSE {text} END"
-        )
+        );
+        // A float's negative zero is the number zero.
+        format!("CASE WHEN {trimmed} = '-0' THEN '0' ELSE {trimmed} END")
     } else {
         text
     }
@@ -105,6 +249,34 @@ fn internal(prefix: &str, i: usize) -> String {
 }
 
 impl Plan {
+    /// The names of the group and key columns in the row diff: their own, except a name the
+    /// row diff uses itself (`diff`, `side`, `changed_columns`, `hidden_columns`, `rows`, or a
+    /// compared column's `legacy_<c>` / `beta_<c>`), which is prefixed with `key_` until free.
+    /// A table without a key writes its compared columns under their names by the same rule.
+    #[must_use]
+    pub fn row_diff_names(&self) -> RowDiffNames {
+        let mut taken: Vec<String> = ROW_DIFF_OWN_COLUMNS.iter().map(|&c| c.to_owned()).collect();
+        if self.keyed {
+            for c in &self.compared {
+                taken.push(format!("legacy_{}", c.name));
+                taken.push(format!("beta_{}", c.name));
+            }
+        }
+        let mut name = |column: &str| {
+            let free = free_name(column, &taken);
+            taken.push(free.clone());
+            free
+        };
+        let group = self.group.as_deref().map(&mut name);
+        let columns = if self.keyed {
+            &self.key
+        } else {
+            &self.compared
+        };
+        let key = columns.iter().map(|c| name(&c.name)).collect();
+        RowDiffNames { group, key }
+    }
+
     /// The group as non-null text over a source table: what every query groups, joins and
     /// filters on. A null group is the empty one: the summary names groups by text, and the
     /// triage and the join must agree.
@@ -158,8 +330,13 @@ impl Plan {
         let mut e = format!("{prefix}{}", internal("__v", i));
         if let Some(cast) = &column.rules.cast {
             e = format!("TRY_CAST({e} AS {})", cast_type(cast));
+            if cast_type(cast) == "DOUBLE" {
+                e = format!("{CANONICAL}({e})");
+            }
         } else if column.as_text {
             e = text_form(&e, column);
+        } else {
+            e = canonical(e, column);
         }
         let text = match &column.rules.cast {
             Some(cast) => cast_type(cast) == "VARCHAR",
@@ -167,7 +344,7 @@ impl Plan {
         };
         if text {
             if column.rules.trim {
-                e = format!("trim({e})");
+                e = format!("btrim({e}, {})", literal(&WHITE_SPACE));
             }
             if column.rules.ignore_case {
                 e = format!("lower({e})");
@@ -180,25 +357,82 @@ impl Plan {
     }
 
     /// "Values differ" for compared column `i` under its rules (null-safe).
+    ///
+    /// Values equal in their compared form are equal (so are two NaNs, two infinities). A
+    /// tolerance applies to a pair of numbers: a column that is a number on both sides (or is
+    /// cast to one), or text that reads as a number (`TRY_CAST`); the date tolerance likewise to
+    /// dates, timestamps and text that reads as one. Other pairs compare exactly, so a
+    /// table-wide tolerance leaves a name column exact. Integers and decimals are subtracted as
+    /// decimals, exactly; floats and text as doubles, and only finite ones are ever close.
     fn differs(&self, i: usize, left: &str, right: &str) -> String {
+        let column = &self.compared[i];
+        if column.rules.is_exact() {
+            return self.raw_differs(i, left, right);
+        }
+        // Values equal exactly are equal whatever the rules (a cast that turns `1.50` into 1 on
+        // one side and into null on the other does not make them differ): the rules only
+        // decide about values that differ exactly, as the triage's row hashes assume.
+        format!(
+            "({} AND {})",
+            self.raw_differs(i, left, right),
+            self.differs_under_rules(i, left, right)
+        )
+    }
+
+    /// "Values differ" for compared column `i` under its rules, for values that differ exactly.
+    fn differs_under_rules(&self, i: usize, left: &str, right: &str) -> String {
         let (l, b) = (self.compared_value(i, left), self.compared_value(i, right));
-        let rules = &self.compared[i].rules;
-        let (ln, bn) = (
-            format!("CAST({l} AS DOUBLE)"),
-            format!("CAST({b} AS DOUBLE)"),
-        );
+        let column = &self.compared[i];
+        let rules = &column.rules;
+        let (numeric, temporal) = match rules.cast.as_deref().map(cast_type) {
+            Some("VARCHAR") => (true, true),
+            Some(cast) => (
+                matches!(cast, "BIGINT" | "DOUBLE"),
+                matches!(cast, "DATE" | "TIMESTAMP"),
+            ),
+            None => {
+                let text = column.is_text || column.as_text;
+                (column.is_numeric || text, column.is_temporal || text)
+            }
+        };
         let mut within = Vec::new();
-        if let Some(t) = rules.abs_tolerance {
-            within.push(format!("abs({ln} - {bn}) <= {t}"));
+        if numeric && (rules.abs_tolerance.is_some() || rules.rel_tolerance.is_some()) {
+            let exact = rules.cast.is_none() && column.decimal_scale.is_some();
+            let number = |e: &str| match column.decimal_scale {
+                Some(scale) if exact => format!("TRY_CAST({e} AS DECIMAL(38, {scale}))"),
+                _ => format!("TRY_CAST({e} AS DOUBLE)"),
+            };
+            let tolerance = |t: f64| {
+                if exact {
+                    decimal_literal(t)
+                } else {
+                    format!("CAST({} AS DOUBLE)", literal(&t.to_string()))
+                }
+            };
+            let (ln, bn) = (number(&l), number(&b));
+            let mut bounds = Vec::new();
+            if let Some(t) = rules.abs_tolerance {
+                bounds.push(format!("abs({ln} - {bn}) <= {}", tolerance(t)));
+            }
+            if let Some(t) = rules.rel_tolerance {
+                bounds.push(format!(
+                    "abs({ln} - {bn}) <= {} * greatest(abs({ln}), abs({bn}))",
+                    tolerance(t)
+                ));
+            }
+            let bounds = bounds.join(" OR ");
+            within.push(if exact {
+                bounds
+            } else {
+                // A tolerance is about finite numbers: an infinity or a NaN is equal only to
+                // itself (decided above), never "close" to anything.
+                let finite = "CAST('inf' AS DOUBLE)";
+                format!("(abs({ln}) < {finite} AND abs({bn}) < {finite} AND ({bounds}))")
+            });
         }
-        if let Some(t) = rules.rel_tolerance {
+        if temporal && let Some(days) = rules.date_tolerance_days {
             within.push(format!(
-                "abs({ln} - {bn}) <= {t} * greatest(abs({ln}), abs({bn}))"
-            ));
-        }
-        if let Some(days) = rules.date_tolerance_days {
-            within.push(format!(
-                "abs(date_part('epoch', CAST({b} AS TIMESTAMP)) - date_part('epoch', CAST({l} AS TIMESTAMP))) <= {}",
+                "abs(date_part('epoch', TRY_CAST({b} AS TIMESTAMP)) - date_part('epoch', TRY_CAST({l} AS TIMESTAMP))) <= {}",
                 days * 86_400.0
             ));
         }
@@ -207,7 +441,8 @@ impl Plan {
         } else {
             format!(
                 "(CASE WHEN {l} IS NULL AND {b} IS NULL THEN FALSE WHEN {l} IS NULL OR {b} IS NULL THEN TRUE \
-                 ELSE NOT ({}) END)",
+                 WHEN NOT ({l} IS DISTINCT FROM {b}) THEN FALSE \
+                 ELSE NOT COALESCE({}, FALSE) END)",
                 within.join(" OR ")
             )
         }
@@ -220,7 +455,7 @@ impl Plan {
             if column.as_text {
                 text_form(&e, column)
             } else {
-                e
+                canonical(e, column)
             }
         };
         format!(
@@ -321,12 +556,13 @@ impl Plan {
              COUNT(\"__bp\") OVER (PARTITION BY {partition}) AS \"__nb\" FROM j"
         );
 
+        let names = self.row_diff_names();
         let mut out = Vec::new();
-        if let Some(g) = &self.group {
+        if let Some(g) = &names.group {
             out.push(format!("\"__g\" AS {}", ident(g)));
         }
-        for (i, k) in self.key.iter().enumerate() {
-            out.push(format!("{} AS {}", internal("__k", i), ident(&k.name)));
+        for (i, k) in names.key.iter().enumerate() {
+            out.push(format!("{} AS {}", internal("__k", i), ident(k)));
         }
         out.push(
             "CASE WHEN \"__lp\" AND \"__bp\" AND \"__cc\" <> '' THEN 'changed' \
@@ -418,12 +654,13 @@ impl Plan {
     /// side.
     #[must_use]
     pub fn multiset_row_diff_sql(&self) -> String {
+        let names = self.row_diff_names();
         let mut out = Vec::new();
-        if let Some(g) = &self.group {
+        if let Some(g) = &names.group {
             out.push(format!("\"__g\" AS {}", ident(g)));
         }
-        for (i, c) in self.compared.iter().enumerate() {
-            out.push(format!("{} AS {}", internal("__v", i), ident(&c.name)));
+        for (i, name) in names.key.iter().enumerate() {
+            out.push(format!("{} AS {}", internal("__v", i), ident(name)));
         }
         out.push(
             "CASE WHEN \"lc\" > \"bc\" THEN 'missing_in_beta' ELSE 'extra_in_beta' END AS \"diff\""
@@ -462,7 +699,7 @@ impl Plan {
     #[must_use]
     pub fn key_hash_expr(&self) -> String {
         let mut parts = vec![self.group_expr()];
-        parts.extend(self.key.iter().map(|k| value("", k)));
+        parts.extend(self.key.iter().map(|k| hashed_value("", k)));
         format!("{}({})", crate::fingerprint::ROW_HASH, parts.join(", "))
     }
 
@@ -496,7 +733,15 @@ impl Plan {
             return "FALSE".to_owned();
         };
         let g = self.group_expr();
-        let mut filter = format!("{g} >= {} AND {g} <= {}", literal(first), literal(last));
+        // Below `last` followed by NUL, the first name after `last`, rather than `<= last`: for
+        // a single group DataFusion would fold `>= x AND <= x` into `= x`, take the group
+        // expression for a constant, and then reject its own plan of the row diff's window
+        // ("does not satisfy order requirements") for the group "" larger than a chunk.
+        let mut filter = format!(
+            "{g} >= {} AND {g} < {}",
+            literal(first),
+            literal(&format!("{last}\u{0}"))
+        );
         if let Some(excluded) = self.not_excluded() {
             filter.push_str(&format!(" AND {excluded}"));
         }
@@ -565,8 +810,8 @@ impl Plan {
 
     /// The hash of a row's key and compared columns.
     fn row_hash_expr(&self) -> String {
-        let mut row: Vec<String> = self.key.iter().map(|k| value("", k)).collect();
-        row.extend(self.compared.iter().map(|c| value("", c)));
+        let mut row: Vec<String> = self.key.iter().map(|k| hashed_value("", k)).collect();
+        row.extend(self.compared.iter().map(|c| hashed_value("", c)));
         format!("{}({})", crate::fingerprint::ROW_HASH, row.join(", "))
     }
 
@@ -721,7 +966,7 @@ impl Plan {
 
     /// The group expression over the row diff table.
     fn row_diff_group(&self) -> String {
-        match &self.group {
+        match &self.row_diff_names().group {
             Some(g) => format!("CAST({} AS VARCHAR)", ident(g)),
             None => literal("*"),
         }
@@ -779,8 +1024,13 @@ impl Plan {
         if self.compared.is_empty() {
             return None;
         }
-        let order: Vec<String> = self.key.iter().map(|k| ident(&k.name)).collect();
-        let order = order.join(", ");
+        let order: Vec<String> = self.row_diff_names().key.iter().map(|k| ident(k)).collect();
+        // Without key columns a group holds at most one changed row: no order to choose by.
+        let order = if order.is_empty() {
+            String::new()
+        } else {
+            format!(" ORDER BY {}", order.join(", "))
+        };
         let parts: Vec<String> = self
             .compared
             .iter()
@@ -789,8 +1039,8 @@ impl Plan {
                 let b = ident(&format!("beta_{}", c.name));
                 format!(
                     "SELECT \"__g\", {name} AS \"column\", COUNT(*) AS \"mismatches\", \
-                     first_value(CAST({l} AS VARCHAR) ORDER BY {order}) AS \"legacy_example\", \
-                     first_value(CAST({b} AS VARCHAR) ORDER BY {order}) AS \"beta_example\" \
+                     first_value(CAST({l} AS VARCHAR){order}) AS \"legacy_example\", \
+                     first_value(CAST({b} AS VARCHAR){order}) AS \"beta_example\" \
                      FROM (SELECT {g} AS \"__g\", * FROM {table} WHERE \"diff\" = 'changed' AND {differs}) AS d \
                      GROUP BY \"__g\"",
                     name = literal(&c.name),
@@ -812,11 +1062,16 @@ impl Plan {
             return None;
         }
         let key_text: Vec<String> = self
+            .row_diff_names()
             .key
             .iter()
-            .map(|k| format!("COALESCE(CAST({} AS VARCHAR), 'NULL')", ident(&k.name)))
+            .map(|k| format!("COALESCE(CAST({} AS VARCHAR), 'NULL')", ident(k)))
             .collect();
-        let key_text = format!("concat_ws('|', {})", key_text.join(", "));
+        let key_text = if key_text.is_empty() {
+            "''".to_owned()
+        } else {
+            format!("concat_ws('|', {})", key_text.join(", "))
+        };
         let cells: Vec<String> = self
             .compared
             .iter()
@@ -898,8 +1153,8 @@ impl Plan {
     pub fn multiset_sql(&self, row_diff: &str) -> String {
         let side_rows = |side: &str, weight: i32| {
             let mut cols = vec![format!("{} AS \"__g\"", self.row_diff_group())];
-            for (i, k) in self.key.iter().enumerate() {
-                cols.push(format!("{} AS {}", ident(&k.name), internal("__k", i)));
+            for (i, k) in self.row_diff_names().key.iter().enumerate() {
+                cols.push(format!("{} AS {}", ident(k), internal("__k", i)));
             }
             for (i, c) in self.compared.iter().enumerate() {
                 let v = value(
@@ -908,6 +1163,7 @@ impl Plan {
                         name: format!("{side}_{}", c.name),
                         as_text: c.as_text,
                         as_number: c.as_number,
+                        is_float: c.is_float,
                         ..PlanColumn::default()
                     },
                 );
@@ -972,6 +1228,7 @@ mod tests {
             legacy_table: "l".into(),
             beta_table: "b".into(),
             group: None,
+            keyed: true,
             key: vec![column("id")],
             compared: vec![column("a"), column("ab"), column("b"), column("c")],
             exclude_groups: vec![],
@@ -996,6 +1253,7 @@ mod tests {
             legacy_table: "l".into(),
             beta_table: "b".into(),
             group: Some("district_id".into()),
+            keyed: true,
             key: vec![PlanColumn {
                 name: "id".into(),
                 ..PlanColumn::default()

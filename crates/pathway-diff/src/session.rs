@@ -69,7 +69,7 @@ pub fn session_context(settings: &EngineSettings) -> datafusion::error::Result<S
     // Any DataFusion option can be set from the environment (DATAFUSION_EXECUTION_TARGET_PARTITIONS
     // and so on). Filters evaluated inside the Parquet reader decode the other columns only for
     // the rows that pass: the residual rows of the triage are a small share of each file.
-    let config = SessionConfig::from_env()?
+    let config = without_file_statistics(SessionConfig::from_env()?)
         .set_bool("datafusion.execution.parquet.pushdown_filters", true)
         .set_bool("datafusion.execution.parquet.reorder_filters", true);
     Ok(SessionContext::new_with_config_rt(
@@ -107,6 +107,23 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
         return Err(format!("`{text}` is not a usable size"));
     }
     Ok(bytes as usize)
+}
+
+/// `config` without per-file statistics. DataFusion 55 takes a Parquet column whose statistics
+/// say min = max (and no nulls) for a constant and reads that value instead of the column; but
+/// Parquet leaves NaN out of a float column's min and max, so a column holding `1.0` and `NaN`
+/// reads as `1.0, 1.0`. Every session that reads Parquet goes through this (tested by
+/// `floats_have_one_zero_and_one_nan_on_every_path`).
+#[must_use]
+pub fn without_file_statistics(config: SessionConfig) -> SessionConfig {
+    config.set_bool("datafusion.execution.collect_statistics", false)
+}
+
+/// A plain session for reading what pathway wrote (reports, `pathway query`, `show`): DataFusion's
+/// defaults, without per-file statistics (see [`without_file_statistics`]).
+#[must_use]
+pub fn reading_session() -> SessionContext {
+    SessionContext::new_with_config(without_file_statistics(SessionConfig::new()))
 }
 
 #[cfg(test)]

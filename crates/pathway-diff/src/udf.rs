@@ -1,12 +1,17 @@
-//! The classification of [`crate::classify`] as DataFusion scalar functions, so the category of
-//! every changed cell is computed inside the query that reads the row diff.
+//! The diff's own scalar functions: the classification of [`crate::classify`], so the category
+//! of every changed cell is computed inside the query that reads the row diff, and
+//! `pathway_canonical`, the float form values are compared in.
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, AsArray, Int64Array, StringArray};
+use datafusion::arrow::array::{Float16Array, Float32Array, Float64Array};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
+use datafusion::arrow::datatypes::{ArrowPrimitiveType, Float16Type, Float32Type, Float64Type};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, create_udf,
+};
 use datafusion::prelude::SessionContext;
 
 use crate::classify::{classify, date_shift_days};
@@ -32,7 +37,7 @@ pub fn register(ctx: &SessionContext) {
 }
 
 /// The classification functions.
-pub fn functions() -> Vec<datafusion::logical_expr::ScalarUDF> {
+pub fn functions() -> Vec<ScalarUDF> {
     let classify_fn = Arc::new(
         |args: &[ColumnarValue]| -> datafusion::error::Result<ColumnarValue> {
             let (l, b) = text_pairs(args)?;
@@ -59,6 +64,9 @@ pub fn functions() -> Vec<datafusion::logical_expr::ScalarUDF> {
     );
     let text = vec![DataType::Utf8, DataType::Utf8];
     vec![
+        ScalarUDF::from(Canonical {
+            signature: Signature::any(1, Volatility::Immutable),
+        }),
         create_udf(
             CLASSIFY,
             text.clone(),
@@ -74,4 +82,78 @@ pub fn functions() -> Vec<datafusion::logical_expr::ScalarUDF> {
             shift_fn,
         ),
     ]
+}
+
+/// `pathway_canonical(x)`: floats with one zero (`-0.0` is `0.0`) and one NaN, any other type
+/// unchanged. Comparisons, joins and groupings of float columns go through it, so that they
+/// agree with the row hashes (see [`crate::fingerprint`]) and with what a user means by equal.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Canonical {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for Canonical {
+    fn name(&self) -> &str {
+        crate::plan::CANONICAL
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, args: &[DataType]) -> datafusion::error::Result<DataType> {
+        Ok(args[0].clone())
+    }
+
+    fn invoke_with_args(
+        &self,
+        args: ScalarFunctionArgs,
+    ) -> datafusion::error::Result<ColumnarValue> {
+        let array = ColumnarValue::values_to_arrays(&args.args)?.remove(0);
+        Ok(ColumnarValue::Array(canonical_floats(&array)))
+    }
+}
+
+/// `array` with floats made canonical (see [`Canonical`]).
+pub(crate) fn canonical_floats(array: &ArrayRef) -> ArrayRef {
+    match array.data_type() {
+        DataType::Float64 => {
+            let a: &Float64Array = array.as_primitive::<Float64Type>();
+            Arc::new(a.unary::<_, Float64Type>(|v| {
+                if v.is_nan() {
+                    f64::NAN
+                } else if v == 0.0 {
+                    0.0
+                } else {
+                    v
+                }
+            }))
+        }
+        DataType::Float32 => {
+            let a: &Float32Array = array.as_primitive::<Float32Type>();
+            Arc::new(a.unary::<_, Float32Type>(|v| {
+                if v.is_nan() {
+                    f32::NAN
+                } else if v == 0.0 {
+                    0.0
+                } else {
+                    v
+                }
+            }))
+        }
+        DataType::Float16 => {
+            type F16 = <Float16Type as ArrowPrimitiveType>::Native;
+            let a: &Float16Array = array.as_primitive::<Float16Type>();
+            Arc::new(a.unary::<_, Float16Type>(|v| {
+                if v.is_nan() {
+                    F16::NAN
+                } else if v == F16::ZERO {
+                    F16::ZERO
+                } else {
+                    v
+                }
+            }))
+        }
+        _ => Arc::clone(array),
+    }
 }

@@ -283,6 +283,7 @@ async fn the_row_diff_joins_on_group_and_key_by_hash_null_safely() {
         legacy_table: "l".into(),
         beta_table: "b".into(),
         group: Some("district_id".into()),
+        keyed: true,
         key: vec![pathway_diff::plan::PlanColumn {
             name: "id".into(),
             as_text: false,

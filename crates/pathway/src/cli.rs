@@ -212,13 +212,13 @@ pub struct DiffArgs {
     #[arg(long, help_heading = "Comparison rules")]
     pub null_equals_empty: bool,
     /// Numbers at most this far apart are equal.
-    #[arg(long, help_heading = "Comparison rules")]
+    #[arg(long, value_parser = parse_tolerance, help_heading = "Comparison rules")]
     pub abs_tolerance: Option<f64>,
     /// Numbers at most this fraction of the larger magnitude apart are equal.
-    #[arg(long, help_heading = "Comparison rules")]
+    #[arg(long, value_parser = parse_tolerance, help_heading = "Comparison rules")]
     pub rel_tolerance: Option<f64>,
     /// Dates or timestamps at most this many days apart are equal.
-    #[arg(long, help_heading = "Comparison rules")]
+    #[arg(long, value_parser = parse_tolerance, help_heading = "Comparison rules")]
     pub date_tolerance_days: Option<f64>,
     /// Cast a column on both sides before comparing: COLUMN=TYPE with TYPE one of text,
     /// integer, decimal, date, timestamp (repeatable).
@@ -406,6 +406,15 @@ pub enum Format {
     Csv,
     /// JSON.
     Json,
+}
+
+/// A tolerance: a finite number, at least 0 (`1e400` reads as infinity and is refused).
+fn parse_tolerance(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(value) if value.is_finite() && value >= 0.0 => Ok(value),
+        Ok(_) => Err(format!("`{text}` is not a finite number of at least 0")),
+        Err(_) => Err(format!("`{text}` is not a number")),
+    }
 }
 
 fn parse_rename(text: &str) -> Result<(String, String), String> {

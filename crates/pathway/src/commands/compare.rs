@@ -98,7 +98,7 @@ impl Rows {
 /// # Errors
 /// When a folder is not a run, or a file in it is unreadable.
 pub async fn compare(args: CompareArgs) -> anyhow::Result<ExitStatus> {
-    let ctx = SessionContext::new();
+    let ctx = pathway_diff::reading_session();
     register(&ctx, "before", &args.before).await?;
     register(&ctx, "after", &args.after).await?;
     let districts = run(&ctx, DISTRICTS_SQL).await?;

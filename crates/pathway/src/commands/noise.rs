@@ -15,7 +15,7 @@ use std::io::Write;
 use anyhow::Context;
 use comfy_table::{Table, presets};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion::prelude::ParquetReadOptions;
 use pathway_audit::{AuditSpec, Side};
 use pathway_diff::{DiffSpec, diff_tables};
 use pathway_input::{list_districts, read_district};
@@ -77,7 +77,7 @@ pub async fn noise(args: NoiseArgs) -> anyhow::Result<ExitStatus> {
         }
     }
 
-    let ctx = SessionContext::new();
+    let ctx = pathway_diff::reading_session();
     let mut noisy = Vec::new();
     for table in &audit.tables {
         let mut names = Vec::new();

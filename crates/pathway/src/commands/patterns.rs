@@ -10,7 +10,6 @@
 //! districts; this is where a team sees that.
 
 use anyhow::bail;
-use datafusion::prelude::SessionContext;
 
 use crate::ExitStatus;
 use crate::catalog::{latest_run, register_run};
@@ -40,7 +39,7 @@ pub async fn patterns(args: PatternsArgs) -> anyhow::Result<ExitStatus> {
         Some(run) => run.clone(),
         None => latest_run(&args.out)?,
     };
-    let ctx = SessionContext::new();
+    let ctx = pathway_diff::reading_session();
     let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
     let catalog = register_run(&ctx, &run_dir, &masker).await?;
     if !catalog.tables.iter().any(|t| t == "categories") {

@@ -29,7 +29,7 @@ pub async fn query(args: QueryArgs) -> anyhow::Result<ExitStatus> {
         Some(run) => run.clone(),
         None => latest_run(&args.out)?,
     };
-    let ctx = SessionContext::new();
+    let ctx = pathway_diff::reading_session();
     let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
     let catalog = register_run(&ctx, &run_dir, &masker).await?;
     if let Some(sql) = &args.sql {

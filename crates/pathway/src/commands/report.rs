@@ -13,7 +13,6 @@
 use std::collections::BTreeMap;
 
 use anyhow::Context;
-use datafusion::prelude::SessionContext;
 use pathway_diff::Status;
 use pathway_diff::plan::{ident, literal};
 use pathway_report::{
@@ -38,7 +37,7 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<ExitStatus> {
         Some(run) => run.clone(),
         None => latest_run(&args.out)?,
     };
-    let ctx = SessionContext::new();
+    let ctx = pathway_diff::reading_session();
     let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
     let catalog = register_run(&ctx, &run_dir, &masker).await?;
     let summary = read_summary_csv(&run_dir.join("summary.csv"))?;

@@ -13,7 +13,6 @@ use std::io::Write;
 
 use datafusion::arrow::array::{RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::prelude::SessionContext;
 use std::sync::Arc;
 
 use crate::ExitStatus;
@@ -30,7 +29,7 @@ pub async fn schema(args: SchemaArgs) -> anyhow::Result<ExitStatus> {
         Some(run) => run.clone(),
         None => latest_run(&args.out)?,
     };
-    let ctx = SessionContext::new();
+    let ctx = pathway_diff::reading_session();
     let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
     let catalog = register_run(&ctx, &run_dir, &masker).await?;
     let mut rows: Vec<[String; 6]> = Vec::new();

@@ -11,6 +11,7 @@ mod databases;
 mod diff;
 mod faults;
 mod history;
+
 mod nightly;
 mod noise;
 #[cfg(feature = "s3")]
@@ -21,6 +22,7 @@ mod privacy;
 mod query;
 mod report;
 mod reuse;
+mod roles;
 mod rules;
 mod run;
 mod scale;
