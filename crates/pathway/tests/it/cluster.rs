@@ -170,6 +170,41 @@ fn the_cluster_gives_the_embedded_results() {
     assert_eq!(multiset.lines().count(), 6, "{multiset}");
 }
 
+/// `pathway diff --cluster` against the naive reference on random pairs (see
+/// `differential.rs`): the distributed path joins every row on the executors.
+#[test]
+fn the_cluster_agrees_with_the_reference_on_random_pairs() {
+    use crate::differential::{Format, check};
+    let cluster = Cluster::start();
+    let cases: u64 = std::env::var("PATHWAY_DIFFERENTIAL_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(25);
+    let mut failures = Vec::new();
+    for seed in 0..cases {
+        let case = pathway_reference::generate(seed, pathway_reference::Shapes::default());
+        let found = check(
+            &case,
+            (Format::Parquet, Format::Parquet),
+            &["--cluster", &cluster.url],
+        );
+        if let Some(first) = found.first() {
+            failures.push(format!("seed {seed}: {first}\n{}", case.describe()));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "the cluster disagrees with the reference in {} of {cases} cases:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(3)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    );
+}
+
 #[test]
 fn an_unreachable_cluster_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();

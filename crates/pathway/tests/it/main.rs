@@ -9,6 +9,7 @@ mod compare;
 #[cfg(all(feature = "postgres", feature = "mysql"))]
 mod databases;
 mod diff;
+mod differential;
 mod faults;
 mod history;
 

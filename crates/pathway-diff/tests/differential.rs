@@ -1,0 +1,304 @@
+//! The engine against the naive reference (`pathway-reference`) on random pairs of every shape a
+//! user may bring, on each execution path: triage in one chunk, triage in chunks of a few rows
+//! (groups larger than a chunk included), and the plain join (`--no-triage`). Every field of the
+//! summary, the column diff and the row diff must agree.
+//!
+//! `cargo test` runs a bounded number of cases per path (`PATHWAY_DIFFERENTIAL_CASES`, default
+//! 150); `scripts/soak` runs the ignored `soak` test with as many cases as asked, from a seed. A
+//! failing case is shrunk to a minimal reproducer and printed with its seed.
+
+use std::path::Path;
+
+use datafusion::prelude::ParquetReadOptions;
+use pathway_diff::{ColumnRules, DiffSpec, EngineSettings, TableDiff, diff_tables};
+use pathway_reference::output::{differences, read_row_diff};
+use pathway_reference::{Case, ColumnRow, Outcome, Shapes, SummaryRow, generate};
+
+/// An execution path of the engine.
+#[derive(Debug, Clone, Copy)]
+struct EnginePath {
+    name: &'static str,
+    triage: bool,
+    chunk_rows: u64,
+}
+
+const PATHS: [EnginePath; 3] = [
+    EnginePath {
+        name: "triage, one chunk",
+        triage: true,
+        chunk_rows: 1_000_000,
+    },
+    EnginePath {
+        name: "triage, chunks of 3 rows",
+        triage: true,
+        chunk_rows: 3,
+    },
+    EnginePath {
+        name: "plain join (--no-triage)",
+        triage: false,
+        chunk_rows: 1_000_000,
+    },
+];
+
+fn rules(rules: &pathway_reference::Rules) -> ColumnRules {
+    ColumnRules {
+        trim: rules.trim,
+        ignore_case: rules.ignore_case,
+        null_equals_empty: rules.null_equals_empty,
+        abs_tolerance: rules.abs_tolerance,
+        rel_tolerance: rules.rel_tolerance,
+        date_tolerance_days: rules.date_tolerance_days,
+        cast: None,
+    }
+}
+
+/// The engine's answer for `case` on `path`, read back the way a user would see it; `Err` when
+/// the engine refused or failed.
+async fn engine(case: &Case, path: EnginePath) -> Result<Outcome, String> {
+    let dir = tempfile::tempdir().unwrap();
+    case.legacy
+        .write_parquet(&dir.path().join("legacy.parquet"))
+        .unwrap();
+    case.beta
+        .write_parquet(&dir.path().join("beta.parquet"))
+        .unwrap();
+    let ctx = pathway_diff::session_context(&EngineSettings::default()).unwrap();
+    for side in ["legacy", "beta"] {
+        let file = dir.path().join(format!("{side}.parquet"));
+        ctx.register_parquet(side, file.to_str().unwrap(), ParquetReadOptions::default())
+            .await
+            .unwrap();
+    }
+    let options = &case.options;
+    let spec = DiffSpec::new("t", options.key.clone())
+        .with_group_by(options.group.clone())
+        .with_ignore(options.ignore.clone())
+        .with_rename(options.rename.clone())
+        .with_rules(
+            rules(&options.rules),
+            options
+                .cast
+                .iter()
+                .map(|(column, to)| {
+                    let mut column_rules = rules(&options.rules);
+                    column_rules.cast = Some(to.clone());
+                    (column.clone(), column_rules)
+                })
+                .collect(),
+        )
+        .with_triage(path.triage)
+        .with_chunk_rows(path.chunk_rows);
+    let row_diff_dir = dir.path().join("row_diff");
+    let diff = diff_tables(&ctx, "legacy", "beta", &spec, &row_diff_dir)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(outcome(&diff, &row_diff_dir, options))
+}
+
+fn outcome(diff: &TableDiff, row_diff_dir: &Path, options: &pathway_reference::Options) -> Outcome {
+    let schema = &diff.schema;
+    let mut summary: Vec<SummaryRow> = diff
+        .groups
+        .iter()
+        .map(|g| SummaryRow {
+            group: g.group.clone(),
+            status: g.status(schema).as_str().to_owned(),
+            legacy_rows: g.legacy_rows,
+            beta_rows: g.beta_rows,
+            matched_rows: g.matched_rows,
+            changed_rows: g.changed_rows,
+            missing_in_beta: g.missing_in_beta,
+            extra_in_beta: g.extra_in_beta,
+            legacy_dup_keys: g.legacy_dup_keys,
+            beta_dup_keys: g.beta_dup_keys,
+            changed_columns: g.changed_columns(schema).join(";"),
+        })
+        .collect();
+    summary.sort();
+    let mut columns: Vec<ColumnRow> = diff
+        .groups
+        .iter()
+        .flat_map(|g| {
+            g.columns.iter().map(|c| ColumnRow {
+                group: g.group.clone(),
+                column: c.column.clone(),
+                mismatches: c.mismatches,
+                legacy_example: c.legacy_example.clone(),
+                beta_example: c.beta_example.clone(),
+            })
+        })
+        .collect();
+    columns.sort();
+    let keyed = !options.key.is_empty();
+    // The row diff holds the key without the group column, which is its partition; for a table
+    // without a key, the compared columns.
+    let user_columns: Vec<String> = if keyed {
+        options
+            .key
+            .iter()
+            .filter(|k| Some(*k) != options.group.as_ref())
+            .cloned()
+            .collect()
+    } else {
+        diff.compared_columns.clone()
+    };
+    // docs/cli.md: a user column named like one of the row diff's own is written as `key_<name>`
+    // (again while taken).
+    let mut taken: Vec<String> = ["diff", "side", "changed_columns", "hidden_columns", "rows"]
+        .iter()
+        .map(|c| (*c).to_owned())
+        .collect();
+    if keyed {
+        for c in &diff.compared_columns {
+            taken.extend([format!("legacy_{c}"), format!("beta_{c}")]);
+        }
+    }
+    let mut names = Vec::new();
+    for column in options.group.iter().chain(&user_columns) {
+        let mut name = column.clone();
+        while taken.contains(&name) {
+            name = format!("key_{name}");
+        }
+        taken.push(name.clone());
+        names.push(name);
+    }
+    let key = names.split_off(usize::from(options.group.is_some()));
+    Outcome {
+        compared_columns: diff.compared_columns.clone(),
+        legacy_only: schema.legacy_only.clone(),
+        beta_only: schema.beta_only.clone(),
+        type_changes: schema
+            .type_changes
+            .iter()
+            .map(|t| t.column.clone())
+            .collect(),
+        summary,
+        columns,
+        row_diff: read_row_diff(row_diff_dir, &key, &diff.compared_columns, keyed),
+    }
+}
+
+/// What is wrong with the engine's answer to `case` on `path`; empty when it agrees with the
+/// reference.
+async fn check(case: &Case, path: EnginePath) -> Vec<String> {
+    let reference = pathway_reference::diff(&case.legacy, &case.beta, &case.options);
+    match (reference, engine(case, path).await) {
+        (Ok(reference), Ok(engine)) => differences(&reference, &engine),
+        (Err(_), Err(_)) => Vec::new(),
+        (Ok(_), Err(e)) => vec![format!("the engine failed: {e}")],
+        (Err(refusal), Ok(_)) => vec![format!(
+            "the engine answered where the reference refuses: {}",
+            refusal.0
+        )],
+    }
+}
+
+/// A smaller case that still fails on `path`: rows, then columns' rules and options, removed one
+/// at a time while the failure stays.
+async fn shrink(mut case: Case, path: EnginePath) -> Case {
+    loop {
+        let mut smaller = false;
+        for side in 0..2 {
+            let mut i = 0;
+            while i < [&case.legacy, &case.beta][side].rows.len() {
+                let mut candidate = case.clone();
+                [&mut candidate.legacy, &mut candidate.beta][side]
+                    .rows
+                    .remove(i);
+                if check(&candidate, path).await.is_empty() {
+                    i += 1;
+                } else {
+                    case = candidate;
+                    smaller = true;
+                }
+            }
+        }
+        for simplify in 0..4 {
+            let mut candidate = case.clone();
+            match simplify {
+                0 => candidate.options.rules = pathway_reference::Rules::default(),
+                1 => candidate.options.ignore.clear(),
+                2 => candidate.options.cast.clear(),
+                _ => candidate.options.rename.clear(),
+            }
+            if candidate.options != case.options && !check(&candidate, path).await.is_empty() {
+                case = candidate;
+                smaller = true;
+            }
+        }
+        if !smaller {
+            return case;
+        }
+    }
+}
+
+/// Run cases `first..first + count` on every path; panic if any disagrees, listing every failing
+/// seed with its first difference and a minimal reproducer of the first.
+async fn run_cases(first: u64, count: u64) {
+    let mut failures = Vec::new();
+    for path in PATHS {
+        for seed in first..first + count {
+            let case = generate(seed, Shapes::default());
+            let found = check(&case, path).await;
+            if let Some(first_difference) = found.first() {
+                failures.push((
+                    path,
+                    case,
+                    first_difference.lines().collect::<Vec<_>>().join(" "),
+                ));
+            }
+        }
+    }
+    let Some((path, case, _)) = failures.first().cloned() else {
+        return;
+    };
+    let list: Vec<String> = failures
+        .iter()
+        .map(|(path, case, first)| format!("  {} seed {}: {first}", path.name, case.seed))
+        .collect();
+    let seed = case.seed;
+    let small = shrink(case, path).await;
+    let found = check(&small, path).await;
+    panic!(
+        "the engine disagrees with the reference in {} of {} runs:\n{}\n\n\
+         first failure ({}, seed {seed}), shrunk:\n{}\n\nminimal reproducer:\n{}",
+        failures.len(),
+        count * PATHS.len() as u64,
+        list.join("\n"),
+        path.name,
+        found.join("\n"),
+        small.describe()
+    );
+}
+
+fn cases_from_env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::test]
+async fn the_engine_agrees_with_the_reference_on_random_pairs() {
+    // `PATHWAY_DIFFERENTIAL_SEED=N` runs that one case, to debug it.
+    match std::env::var("PATHWAY_DIFFERENTIAL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        Some(seed) => run_cases(seed, 1).await,
+        None => run_cases(0, cases_from_env("PATHWAY_DIFFERENTIAL_CASES", 150)).await,
+    }
+}
+
+/// `scripts/soak`: `PATHWAY_SOAK_CASES` cases from `PATHWAY_SOAK_SEED`.
+#[tokio::test]
+#[ignore = "long: run by scripts/soak"]
+async fn soak() {
+    let first = cases_from_env("PATHWAY_SOAK_SEED", 1_000_000);
+    let count = cases_from_env("PATHWAY_SOAK_CASES", 10_000);
+    run_cases(first, count).await;
+    println!(
+        "soak: {count} cases from seed {first}, on {} paths: no difference",
+        PATHS.len()
+    );
+}
