@@ -9,8 +9,10 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use pathway_audit::{AuditSpec, InputFormat, InputSpec};
 use pathway_mask::Masker;
 
+use crate::compression::{Compression, read_decompressed, strip_compression_suffix};
 use crate::delimited::parse_delimited;
 use crate::error::{Error, Result};
+use crate::no_rows::NoRows;
 use crate::parquet_file::read_parquet;
 
 /// Rows per Arrow batch built from text input.
@@ -87,7 +89,9 @@ pub struct FileRead {
     pub encoding: String,
     /// Delimiter used, as text (empty for Parquet).
     pub delimiter: String,
-    /// Repairs made to the file as a whole.
+    /// The compression the file was read through (`gzip`, `zstd`, `bzip2`, `xz`), if any.
+    pub compression: Option<String>,
+    /// Notes on the file as a whole: repairs made, and why it gave no row when it gave none.
     pub notes: Vec<String>,
 }
 
@@ -128,21 +132,76 @@ pub struct DistrictInput {
     pub folder: PathBuf,
     /// District id.
     pub district_id: String,
-    /// Raw tables that had at least one file.
+    /// Raw tables whose files were read (an input whose files hold no column at all, such as
+    /// empty files, has none).
     pub tables: Vec<RawTable>,
     /// Inputs with no matching file in this district, with their glob.
     pub missing: Vec<(String, String)>,
+    /// Inputs whose files loaded no row, with why, file by file
+    /// (`` `101/enrollments.csv` is empty: no header row ``).
+    pub empty: Vec<(String, String)>,
+    /// Inputs that could not be read (an unreadable or corrupt file), with the reason.
+    pub failed: Vec<(String, String)>,
+    /// Files of the district folder that no input's glob matches, relative to the folder.
+    pub unread: Vec<String>,
     /// Per-file accounting.
     pub files: Vec<FileRead>,
     /// Rejected rows.
     pub rejections: Vec<Rejection>,
 }
 
+impl DistrictInput {
+    /// Nothing read yet for `district_id`, whose files are in `folder`.
+    #[must_use]
+    pub fn new(folder: PathBuf, district_id: &str) -> DistrictInput {
+        DistrictInput {
+            folder,
+            district_id: district_id.to_owned(),
+            tables: Vec::new(),
+            missing: Vec::new(),
+            empty: Vec::new(),
+            failed: Vec::new(),
+            unread: Vec::new(),
+            files: Vec::new(),
+            rejections: Vec::new(),
+        }
+    }
+
+    /// Inputs that gave no row in this district, with why: no file matched their glob, or their
+    /// files loaded no row. A table computed from them would be computed from nothing.
+    #[must_use]
+    pub fn absent(&self) -> Vec<(String, String)> {
+        let missing = self.missing.iter().map(|(input, glob)| {
+            (
+                input.clone(),
+                format!(
+                    "no file matches `{glob}` in district {} (input `{input}`)",
+                    self.district_id
+                ),
+            )
+        });
+        let empty = self.empty.iter().map(|(input, why)| {
+            (
+                input.clone(),
+                format!(
+                    "input `{input}` has no data row in district {}: {why}",
+                    self.district_id
+                ),
+            )
+        });
+        missing.chain(empty).collect()
+    }
+}
+
 /// Read every raw input of `district_id` from `input_root/<district_id>/`.
 ///
+/// A file matches an input when the input's glob matches its path, or (for text inputs) its path
+/// without a compression suffix: `students*.csv` matches `students.csv.gz`. A file that cannot be
+/// read makes its input [`DistrictInput::failed`], not the whole district; the other inputs are
+/// read.
+///
 /// # Errors
-/// An unreadable district folder or file, a corrupt Parquet file, or files of one input that
-/// disagree on a column's type. Bad rows are not errors: they become [`Rejection`]s.
+/// Only an unreadable district folder. Bad rows are not errors: they become [`Rejection`]s.
 pub fn read_district(
     audit: &AuditSpec,
     input_root: &Path,
@@ -151,92 +210,34 @@ pub fn read_district(
 ) -> Result<DistrictInput> {
     let dir = input_root.join(district_id);
     let files = list_files(&dir)?;
-    let mut out = DistrictInput {
-        folder: dir.clone(),
-        district_id: district_id.to_owned(),
-        tables: Vec::new(),
-        missing: Vec::new(),
-        files: Vec::new(),
-        rejections: Vec::new(),
-    };
+    let mut out = DistrictInput::new(dir.clone(), district_id);
+    let mut matched = vec![false; files.len()];
     for input in &audit.inputs {
         let matcher = globset::Glob::new(&input.glob)
             .expect("validated when the audit was loaded")
             .compile_matcher();
-        let matching: Vec<&PathBuf> = files
-            .iter()
-            .filter(|rel| matcher.is_match(rel.as_path()))
-            .collect();
+        let mut matching: Vec<&PathBuf> = Vec::new();
+        for (rel, seen) in files.iter().zip(&mut matched) {
+            if matches_input(&matcher, input.format, rel) {
+                *seen = true;
+                matching.push(rel);
+            }
+        }
         if matching.is_empty() {
             out.missing.push((input.name.clone(), input.glob.clone()));
             continue;
         }
-        let mut parts = Vec::new();
-        for rel in matching {
-            let shown = format!("{district_id}/{}", rel.display());
-            let path = dir.join(rel);
-            let batch = match input.format {
-                InputFormat::Csv => {
-                    read_text_file(input, &path, &shown, district_id, masker, &mut out)?
-                }
-                InputFormat::Jsonl => {
-                    let bytes = fs::read(&path).map_err(|source| Error::Io {
-                        path: path.clone(),
-                        source,
-                    })?;
-                    let parsed = crate::json_lines::parse_json_lines(&bytes);
-                    for (line, reason, raw) in &parsed.rejected {
-                        // The line could not be read as fields, so it is masked whole when the
-                        // input has personal columns.
-                        let raw_line = if input.pii.is_empty() {
-                            raw.clone()
-                        } else {
-                            masker.mask_value(raw)
-                        };
-                        out.rejections.push(Rejection {
-                            district_id: district_id.to_owned(),
-                            input: input.name.clone(),
-                            file: shown.clone(),
-                            line: *line,
-                            column: None,
-                            reason: reason.clone(),
-                            raw_line,
-                        });
-                    }
-                    out.files.push(FileRead {
-                        input: input.name.clone(),
-                        file: shown.clone(),
-                        rows_read: (parsed.rows.len() + parsed.rejected.len()) as u64,
-                        rows_loaded: parsed.rows.len() as u64,
-                        rows_rejected: parsed.rejected.len() as u64,
-                        encoding: "UTF-8".into(),
-                        delimiter: String::new(),
-                        notes: Vec::new(),
-                    });
-                    crate::json_lines::to_batches(&parsed)?
-                }
-                InputFormat::Parquet => {
-                    let (schema, batches) = read_parquet(&path)?;
-                    let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
-                    out.files.push(FileRead {
-                        input: input.name.clone(),
-                        file: shown,
-                        rows_read: rows,
-                        rows_loaded: rows,
-                        rows_rejected: 0,
-                        encoding: "parquet".into(),
-                        delimiter: String::new(),
-                        notes: Vec::new(),
-                    });
-                    (schema, batches)
-                }
-            };
-            parts.push((path, batch));
+        match read_input(input, &dir, &matching, district_id, masker) {
+            Ok(read) => out.add(input, read),
+            Err(e) => out.failed.push((input.name.clone(), e.to_string())),
         }
-        let mut table = union_by_name(&input.name, parts)?;
-        with_optional_columns(&mut table, &input.optional_columns)?;
-        out.tables.push(table);
     }
+    out.unread = files
+        .iter()
+        .zip(&matched)
+        .filter(|(_, seen)| !**seen)
+        .map(|(rel, _)| rel.display().to_string())
+        .collect();
     Ok(out)
 }
 
@@ -271,55 +272,260 @@ fn list_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn read_text_file(
+/// Whether `rel` feeds an input with this glob: by its name, or for text formats by its name
+/// without a compression suffix (Parquet compresses inside the file).
+fn matches_input(matcher: &globset::GlobMatcher, format: InputFormat, rel: &Path) -> bool {
+    matcher.is_match(rel)
+        || (format != InputFormat::Parquet
+            && strip_compression_suffix(rel).is_some_and(|(plain, _)| matcher.is_match(plain)))
+}
+
+/// What the files of one input gave.
+struct InputRead {
+    table: RawTable,
+    files: Vec<FileRead>,
+    rejections: Vec<Rejection>,
+    /// Why no row was loaded, file by file, when none was.
+    no_rows: Option<String>,
+}
+
+impl DistrictInput {
+    fn add(&mut self, input: &InputSpec, read: InputRead) {
+        self.files.extend(read.files);
+        self.rejections.extend(read.rejections);
+        if let Some(why) = read.no_rows {
+            self.empty.push((input.name.clone(), why));
+        }
+        if !read.table.schema.fields().is_empty() {
+            self.tables.push(read.table);
+        }
+    }
+}
+
+/// Read the matching files of one input into one table. Any file that cannot be read fails the
+/// whole input: a table missing one of its files would be wrong without saying so.
+fn read_input(
+    input: &InputSpec,
+    dir: &Path,
+    matching: &[&PathBuf],
+    district_id: &str,
+    masker: &Masker,
+) -> Result<InputRead> {
+    let mut parts = Vec::new();
+    let mut files = Vec::new();
+    let mut rejections = Vec::new();
+    let mut why_empty = Vec::new();
+    for rel in matching {
+        let shown = format!("{district_id}/{}", rel.display());
+        let path = dir.join(rel);
+        let file = read_file(input, &path, &shown, district_id, masker)?;
+        if let Some(why) = &file.no_rows {
+            why_empty.push(format!("`{shown}` {why}"));
+        }
+        files.push(file.account);
+        rejections.extend(file.rejections);
+        parts.push((path, (file.schema, file.batches)));
+    }
+    let loaded: u64 = files.iter().map(|f| f.rows_loaded).sum();
+    let mut table = union_by_name(&input.name, parts)?;
+    with_optional_columns(&mut table, &input.optional_columns)?;
+    Ok(InputRead {
+        table,
+        files,
+        rejections,
+        no_rows: (loaded == 0).then(|| why_empty.join("; ")),
+    })
+}
+
+/// One file read into a table, with its accounting and rejected rows.
+struct FileTable {
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+    account: FileRead,
+    rejections: Vec<Rejection>,
+    /// Why it loaded no row, when it loaded none (also one of its notes).
+    no_rows: Option<String>,
+}
+
+fn read_file(
     input: &InputSpec,
     path: &Path,
     shown: &str,
     district_id: &str,
     masker: &Masker,
-    out: &mut DistrictInput,
-) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-    let bytes = fs::read(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let parsed = parse_delimited(&bytes, input.delimiter, input.header, input.encoding);
-    let delimiter = char::from(parsed.delimiter).to_string();
-    for (line, reason, fields) in &parsed.rejected {
-        let masked: Vec<String> = fields
-            .iter()
-            .enumerate()
-            .map(|(i, value)| {
-                let personal = parsed.columns.get(i).is_some_and(|c| input.pii.contains(c));
-                if personal {
-                    masker.mask_value(value)
-                } else {
-                    value.clone()
-                }
-            })
-            .collect();
-        out.rejections.push(Rejection {
-            district_id: district_id.to_owned(),
-            input: input.name.clone(),
-            file: shown.to_owned(),
-            line: *line,
+) -> Result<FileTable> {
+    let text = |path: &Path| read_decompressed(path, shown);
+    let origin = FileOrigin {
+        input,
+        shown,
+        district_id,
+    };
+    match input.format {
+        InputFormat::Csv => {
+            let (bytes, compression) = text(path)?;
+            read_text_file(&origin, &bytes, compression, masker)
+        }
+        InputFormat::Jsonl => {
+            let (bytes, compression) = text(path)?;
+            read_json_lines_file(&origin, &bytes, compression, masker)
+        }
+        InputFormat::Parquet => read_parquet_file(&origin, path),
+    }
+}
+
+/// Which input and district a file belongs to, and its name in reports.
+struct FileOrigin<'a> {
+    input: &'a InputSpec,
+    shown: &'a str,
+    district_id: &'a str,
+}
+
+impl FileOrigin<'_> {
+    fn rejection(&self, line: u64, reason: &str, raw_line: String) -> Rejection {
+        Rejection {
+            district_id: self.district_id.to_owned(),
+            input: self.input.name.clone(),
+            file: self.shown.to_owned(),
+            line,
             column: None,
-            reason: reason.clone(),
-            raw_line: masked.join(&delimiter),
+            reason: reason.to_owned(),
+            raw_line,
+        }
+    }
+
+    fn account(&self, read: usize, rejected: usize, encoding: &str) -> FileRead {
+        FileRead {
+            input: self.input.name.clone(),
+            file: self.shown.to_owned(),
+            rows_read: (read + rejected) as u64,
+            rows_loaded: read as u64,
+            rows_rejected: rejected as u64,
+            encoding: encoding.to_owned(),
+            delimiter: String::new(),
+            compression: None,
+            notes: Vec::new(),
+        }
+    }
+}
+
+fn read_parquet_file(origin: &FileOrigin, path: &Path) -> Result<FileTable> {
+    if let Some(compression) = Compression::of_name(origin.shown) {
+        return Err(Error::CompressedParquet {
+            file: origin.shown.to_owned(),
+            compression: compression.name(),
         });
     }
-    out.files.push(FileRead {
-        input: input.name.clone(),
-        file: shown.to_owned(),
-        rows_read: parsed.rows_read(),
-        rows_loaded: parsed.rows.len() as u64,
-        rows_rejected: parsed.rejected.len() as u64,
-        encoding: parsed.encoding.to_owned(),
-        delimiter: delimiter.clone(),
-        notes: parsed.notes.clone(),
-    });
+    let (schema, batches) = read_parquet(path)?;
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    let mut account = origin.account(rows, 0, "parquet");
+    let no_rows = (rows == 0).then(|| NoRows::NoRecords.describe(false));
+    account
+        .notes
+        .extend(no_rows.iter().map(|why| format!("file {why}")));
+    Ok(FileTable {
+        schema,
+        batches,
+        account,
+        rejections: Vec::new(),
+        no_rows,
+    })
+}
 
-    text_batches(&parsed)
+fn read_json_lines_file(
+    origin: &FileOrigin,
+    bytes: &[u8],
+    compression: Option<Compression>,
+    masker: &Masker,
+) -> Result<FileTable> {
+    let parsed = crate::json_lines::parse_json_lines(bytes);
+    let rejections = parsed
+        .rejected
+        .iter()
+        .map(|(line, reason, raw)| {
+            // The line could not be read as fields, so it is masked whole when the input has
+            // personal columns.
+            let raw_line = if origin.input.pii.is_empty() {
+                raw.clone()
+            } else {
+                masker.mask_value(raw)
+            };
+            origin.rejection(*line, reason, raw_line)
+        })
+        .collect();
+    let mut account = origin.account(parsed.rows.len(), parsed.rejected.len(), "UTF-8");
+    account.compression = compression.map(|c| c.name().to_owned());
+    let no_rows = NoRows::of_text(
+        bytes,
+        false,
+        !parsed.columns.is_empty(),
+        parsed.rows.len(),
+        parsed.rejected.len(),
+    )
+    .map(|n| n.describe(false));
+    account
+        .notes
+        .extend(no_rows.iter().map(|why| format!("file {why}")));
+    let (schema, batches) = crate::json_lines::to_batches(&parsed)?;
+    Ok(FileTable {
+        schema,
+        batches,
+        account,
+        rejections,
+        no_rows,
+    })
+}
+
+fn read_text_file(
+    origin: &FileOrigin,
+    bytes: &[u8],
+    compression: Option<Compression>,
+    masker: &Masker,
+) -> Result<FileTable> {
+    let input = origin.input;
+    let parsed = parse_delimited(bytes, input.delimiter, input.header, input.encoding);
+    let delimiter = char::from(parsed.delimiter).to_string();
+    let rejections = parsed
+        .rejected
+        .iter()
+        .map(|(line, reason, fields)| {
+            let masked: Vec<String> = fields
+                .iter()
+                .enumerate()
+                .map(|(i, value)| {
+                    let personal = parsed.columns.get(i).is_some_and(|c| input.pii.contains(c));
+                    if personal {
+                        masker.mask_value(value)
+                    } else {
+                        value.clone()
+                    }
+                })
+                .collect();
+            origin.rejection(*line, reason, masked.join(&delimiter))
+        })
+        .collect();
+    let mut account = origin.account(parsed.rows.len(), parsed.rejected.len(), parsed.encoding);
+    account.delimiter = delimiter;
+    account.compression = compression.map(|c| c.name().to_owned());
+    account.notes.clone_from(&parsed.notes);
+    let no_rows = NoRows::of_text(
+        bytes,
+        parsed.binary,
+        !parsed.columns.is_empty(),
+        parsed.rows.len(),
+        parsed.rejected.len(),
+    )
+    .map(|n| n.describe(input.header));
+    account
+        .notes
+        .extend(no_rows.iter().map(|why| format!("file {why}")));
+    let (schema, batches) = text_batches(&parsed)?;
+    Ok(FileTable {
+        schema,
+        batches,
+        account,
+        rejections,
+        no_rows,
+    })
 }
 
 /// The accepted rows of a parsed text file as text columns.
@@ -642,6 +848,226 @@ mod tests {
             rejected.raw_line, "2,***,extra",
             "the personal column is masked"
         );
+    }
+
+    fn rows(table: &RawTable) -> usize {
+        table.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+
+    #[test]
+    fn compressed_files_read_as_their_plain_copy_and_unread_files_are_listed() {
+        use crate::compression::{Compression, compress};
+        let students = b"id,name\n1,Ann\n2,Bo\n";
+        let tmp = tempfile::tempdir().unwrap();
+        for (district, packed) in [("plain", false), ("packed", true)] {
+            let dir = tmp.path().join(district);
+            fs::create_dir_all(&dir).unwrap();
+            let files: [(&str, Compression, &[u8]); 4] = [
+                ("students.csv", Compression::Gzip, students),
+                ("students-2.csv", Compression::Xz, b"id,name\n3,Cy\n"),
+                (
+                    "enrollments.txt",
+                    Compression::Zstd,
+                    b"id|section\n1|A\n2|B\n3|C\n",
+                ),
+                (
+                    "scores.jsonl",
+                    Compression::Bzip2,
+                    b"{\"id\": \"1\", \"score\": 90}\n",
+                ),
+            ];
+            for (name, compression, bytes) in files {
+                if packed {
+                    let name = format!("{name}{}", compression.suffix());
+                    fs::write(dir.join(name), compress(compression, bytes)).unwrap();
+                } else {
+                    fs::write(dir.join(name), bytes).unwrap();
+                }
+            }
+            fs::write(dir.join("notes.txt"), "sent late").unwrap();
+            fs::write(dir.join("report.docx"), b"PK\x03\x04").unwrap();
+        }
+        let mut scores = input("scores", "scores*.jsonl", InputFormat::Jsonl);
+        scores.pii = Vec::new();
+        let audit = audit(vec![
+            input("students", "students*.csv", InputFormat::Csv),
+            input("enrollments", "enrollments*.{csv,txt}", InputFormat::Csv),
+            scores,
+        ]);
+        let masker = Masker::without_key();
+        let plain = read_district(&audit, tmp.path(), "plain", &masker).unwrap();
+        let packed = read_district(&audit, tmp.path(), "packed", &masker).unwrap();
+        for (a, b) in plain.tables.iter().zip(&packed.tables) {
+            assert_eq!(
+                (&a.name, &a.schema, &a.batches),
+                (&b.name, &b.schema, &b.batches)
+            );
+        }
+        let counts: Vec<(&str, usize)> = packed
+            .tables
+            .iter()
+            .map(|t| (t.name.as_str(), rows(t)))
+            .collect();
+        assert_eq!(counts, [("students", 3), ("enrollments", 3), ("scores", 1)]);
+        let accounting: Vec<(&str, u64, u64, Option<&str>)> = packed
+            .files
+            .iter()
+            .map(|f| {
+                let compression = f.compression.as_deref();
+                (f.file.as_str(), f.rows_read, f.rows_loaded, compression)
+            })
+            .collect();
+        assert_eq!(
+            accounting,
+            [
+                ("packed/students-2.csv.xz", 1, 1, Some("xz")),
+                ("packed/students.csv.gz", 2, 2, Some("gzip")),
+                ("packed/enrollments.txt.zst", 3, 3, Some("zstd")),
+                ("packed/scores.jsonl.bz2", 1, 1, Some("bzip2")),
+            ]
+        );
+        assert!(plain.files.iter().all(|f| f.compression.is_none()));
+        assert_eq!(packed.unread, ["notes.txt", "report.docx"]);
+        assert_eq!(plain.unread, ["notes.txt", "report.docx"]);
+        assert!(packed.missing.is_empty() && packed.empty.is_empty() && packed.failed.is_empty());
+    }
+
+    #[test]
+    fn inputs_with_no_file_or_no_loadable_row_are_absent_with_the_reason() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("d1");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("a.csv"), "").unwrap();
+        fs::write(dir.join("b.csv"), "id,name\r\n").unwrap();
+        fs::write(dir.join("c1.csv"), "\n  \n\n").unwrap();
+        fs::write(
+            dir.join("c2.csv"),
+            b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\x01\x02\x03",
+        )
+        .unwrap();
+        fs::write(dir.join("e.csv"), "id\n1\n").unwrap();
+        fs::write(dir.join("e2.csv"), "").unwrap();
+        fs::write(dir.join("f.csv"), "id,name\n1\n2,Bo,x\n").unwrap();
+        let audit = audit(
+            ["a", "b", "c", "d", "e", "f"]
+                .map(|name| input(name, &format!("{name}*.csv"), InputFormat::Csv))
+                .to_vec(),
+        );
+        let read = read_district(&audit, tmp.path(), "d1", &Masker::without_key()).unwrap();
+        let absent = read.absent();
+        let absent: Vec<(&str, &str)> = absent
+            .iter()
+            .map(|(input, why)| (input.as_str(), why.as_str()))
+            .collect();
+        assert_eq!(
+            absent,
+            [
+                ("d", "no file matches `d*.csv` in district d1 (input `d`)"),
+                (
+                    "a",
+                    "input `a` has no data row in district d1: `d1/a.csv` is empty: no header row"
+                ),
+                (
+                    "b",
+                    "input `b` has no data row in district d1: `d1/b.csv` has a header row and no data rows"
+                ),
+                (
+                    "c",
+                    "input `c` has no data row in district d1: `d1/c1.csv` holds only blank lines: \
+                     no header row; `d1/c2.csv` is not text (binary content)"
+                ),
+                (
+                    "f",
+                    "input `f` has no data row in district d1: `d1/f.csv` has no loadable row: \
+                     all 2 were rejected (see validation_errors)"
+                ),
+            ]
+        );
+        // A header-only input is still a table (with no row); files with no column give none.
+        let tables: Vec<(&str, usize)> = read
+            .tables
+            .iter()
+            .map(|t| (t.name.as_str(), rows(t)))
+            .collect();
+        assert_eq!(tables, [("b", 0), ("e", 1), ("f", 0)]);
+        let lines: Vec<(&str, u64)> = read
+            .rejections
+            .iter()
+            .map(|r| (r.file.as_str(), r.line))
+            .collect();
+        assert_eq!(lines, [("d1/c2.csv", 1), ("d1/f.csv", 2), ("d1/f.csv", 3)]);
+        let notes: Vec<(&str, &[String])> = read
+            .files
+            .iter()
+            .map(|f| (f.file.as_str(), f.notes.as_slice()))
+            .filter(|(_, notes)| !notes.is_empty())
+            .collect();
+        assert_eq!(
+            notes[0],
+            ("d1/a.csv", &["file is empty: no header row".to_owned()][..])
+        );
+        assert_eq!(read.files.len(), 7);
+        assert!(read.unread.is_empty() && read.failed.is_empty());
+    }
+
+    #[test]
+    fn an_unreadable_or_corrupt_file_fails_its_input_only() {
+        use crate::compression::{Compression, compress};
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("d1");
+        fs::create_dir_all(&dir).unwrap();
+        let packed = compress(Compression::Gzip, "id\n1\n".repeat(100).as_bytes());
+        fs::write(dir.join("s.csv.gz"), &packed[..packed.len() / 2]).unwrap();
+        fs::write(dir.join("u.csv.gz"), "id\n1\n").unwrap();
+        fs::write(dir.join("p.parquet.gz"), &packed).unwrap();
+        std::os::unix::fs::symlink("loop.csv", dir.join("loop.csv")).unwrap();
+        fs::write(dir.join("t.csv"), "id\n1\n2\n").unwrap();
+        let audit = audit(vec![
+            input("s", "s*.csv", InputFormat::Csv),
+            input("u", "u*.csv", InputFormat::Csv),
+            input("p", "p*", InputFormat::Parquet),
+            input("loop", "loop*.csv", InputFormat::Csv),
+            input("t", "t*.csv", InputFormat::Csv),
+        ]);
+        let read = read_district(&audit, tmp.path(), "d1", &Masker::without_key()).unwrap();
+        let failed: Vec<&str> = read.failed.iter().map(|(i, _)| i.as_str()).collect();
+        assert_eq!(failed, ["s", "u", "p", "loop"]);
+        assert!(
+            read.failed[0]
+                .1
+                .starts_with("`d1/s.csv.gz` is corrupt or truncated gzip data: "),
+            "{}",
+            read.failed[0].1
+        );
+        assert_eq!(
+            read.failed[1].1,
+            "`d1/u.csv.gz` is named as gzip-compressed but does not hold gzip data"
+        );
+        assert!(
+            read.failed[2].1.starts_with(
+                "`d1/p.parquet.gz` is gzip-compressed, and Parquet files are read as they are"
+            ),
+            "{}",
+            read.failed[2].1
+        );
+        assert!(
+            read.failed[3].1.starts_with("cannot read `"),
+            "{}",
+            read.failed[3].1
+        );
+        assert!(
+            read.failed[3].1.contains("d1/loop.csv"),
+            "{}",
+            read.failed[3].1
+        );
+        // The other input is read as if nothing had happened.
+        assert_eq!(read.tables.len(), 1);
+        assert_eq!(
+            (read.tables[0].name.as_str(), rows(&read.tables[0])),
+            ("t", 2)
+        );
+        let files: Vec<&str> = read.files.iter().map(|f| f.file.as_str()).collect();
+        assert_eq!(files, ["d1/t.csv"]);
     }
 
     #[test]

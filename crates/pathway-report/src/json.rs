@@ -36,7 +36,11 @@ pub struct FileAccount {
     pub encoding: String,
     /// Delimiter used.
     pub delimiter: String,
-    /// Repairs made to the whole file.
+    /// The compression the file was read through (`gzip`, `zstd`, `bzip2`, `xz`), null for a
+    /// plain file.
+    #[serde(default)]
+    pub compression: Option<String>,
+    /// Notes on the whole file: repairs made, and why it gave no row when it gave none.
     pub notes: Vec<String>,
 }
 

@@ -256,8 +256,8 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
     })
 }
 
-/// `students` for `legacy/students/`, `students.parquet`, `students.csv` or a database's
-/// `--left-table sis.students` (`table` for a query).
+/// `students` for `legacy/students/`, `students.parquet`, `students.csv`, `students.csv.gz` or a
+/// database's `--left-table sis.students` (`table` for a query).
 fn default_table_name(path: &Path, database_table: Option<&str>) -> String {
     if is_database_url(&path.to_string_lossy()) {
         return database_table
@@ -265,6 +265,8 @@ fn default_table_name(path: &Path, database_table: Option<&str>) -> String {
             .unwrap_or("table")
             .to_owned();
     }
+    let plain = pathway_input::strip_compression_suffix(path).map(|(plain, _)| plain);
+    let path = plain.as_deref().unwrap_or(path);
     let stem = if path.is_dir() {
         path.file_name()
     } else {

@@ -252,6 +252,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             rows_rejected: f.rows_rejected,
             encoding: f.encoding.clone(),
             delimiter: f.delimiter.clone(),
+            compression: f.compression.clone(),
             notes: f.notes.clone(),
         }));
         rejections.extend(input.rejections.iter().cloned());
@@ -643,18 +644,17 @@ async fn read_and_transform(
 ) -> Worked {
     let read = match input_root {
         // An audit without input files: the district is only a filter on its databases.
-        None => Ok(pathway_input::DistrictInput {
-            folder: PathBuf::new(),
-            district_id: district.clone(),
-            tables: Vec::new(),
-            missing: Vec::new(),
-            files: Vec::new(),
-            rejections: Vec::new(),
-        }),
+        None => Ok(pathway_input::DistrictInput::new(PathBuf::new(), &district)),
         Some(input_root) => {
             let (audit, district) = (audit.clone(), district.clone());
             tokio::task::spawn_blocking(move || {
-                read_district(&audit, &input_root, &district, &masker).map_err(|e| e.to_string())
+                let input = read_district(&audit, &input_root, &district, &masker)
+                    .map_err(|e| e.to_string())?;
+                // A file that cannot be read makes the whole district unreadable.
+                match input.failed.first() {
+                    Some((_, why)) => Err(why.clone()),
+                    None => Ok(input),
+                }
             })
             .await
             .unwrap_or_else(|e| Err(format!("reading stopped: {e}")))

@@ -5,7 +5,7 @@ use std::fs;
 use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
 
 use crate::common::{
-    assert_exit, copy_tree, header_line, pathway, read_csv, root, run_audit, run_example,
+    assert_exit, compress, copy_tree, header_line, pathway, read_csv, root, run_audit, run_example,
 };
 
 /// (table, district, status, legacy, beta, matched, changed, missing, extra, legacy dups, beta dups, changed columns)
@@ -531,4 +531,67 @@ fn districts_run_in_parallel_report_as_when_run_one_by_one() {
         .map(|f| f["rows_read"].as_u64().unwrap())
         .sum();
     assert_eq!(rows_read, 74);
+}
+
+#[test]
+fn compressed_district_files_give_the_figures_of_the_plain_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("input");
+    copy_tree(&root().join("fixtures/districts"), &input);
+    // Each district sends its students export compressed another way (102's is Windows-1252,
+    // pipe-delimited: decompression comes before decoding).
+    let packed = [
+        ("101/students.csv", ".gz"),
+        ("102/students.txt", ".zst"),
+        ("103/students.txt", ".bz2"),
+        ("104/students.csv", ".xz"),
+    ];
+    for (file, suffix) in packed {
+        let plain = input.join(file);
+        let bytes = fs::read(&plain).unwrap();
+        fs::write(
+            input.join(format!("{file}{suffix}")),
+            compress(suffix, &bytes),
+        )
+        .unwrap();
+        fs::remove_file(plain).unwrap();
+    }
+    let out = tmp.path().join("runs");
+    assert_exit(&run_audit("audits/example", &input, &out, "2026-11-21"), 0);
+    let plain_out = tmp.path().join("plain");
+    assert_exit(&run_example(&plain_out, "2026-11-21"), 0);
+    for file in ["summary.csv", "column_diff.csv", "categories.csv"] {
+        assert_eq!(
+            fs::read_to_string(out.join("2026-11-21").join(file)).unwrap(),
+            fs::read_to_string(plain_out.join("2026-11-21").join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("2026-11-21/summary.json")).unwrap())
+            .unwrap();
+    let files: Vec<(&str, u64, u64, &str)> = json["input_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["input"] == "students_raw")
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap(),
+                f["rows_read"].as_u64().unwrap(),
+                f["rows_rejected"].as_u64().unwrap(),
+                f["compression"].as_str().unwrap_or("none"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        files,
+        [
+            ("101/students.csv.gz", 12, 1, "gzip"),
+            ("102/students.txt.zst", 5, 0, "zstd"),
+            ("103/students.txt.bz2", 6, 0, "bzip2"),
+            ("104/students.csv.xz", 4, 0, "xz"),
+            ("255901/students.csv", 8, 0, "none"),
+        ]
+    );
 }

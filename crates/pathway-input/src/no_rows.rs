@@ -1,0 +1,125 @@
+//! Why a file gave its table no row: said in words, because "0 rows" alone hides whether a
+//! district sent an empty export, a header, a spreadsheet saved under a `.csv` name, or lines
+//! that were all rejected.
+
+/// Why a file loaded no row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoRows {
+    /// No byte at all (after decompression).
+    Empty,
+    /// Only white space and line ends.
+    BlankLines,
+    /// Not text (binary content): rejected whole.
+    NotText,
+    /// A header row and nothing else: a valid table with no row.
+    HeaderOnly,
+    /// Records, every one of them rejected.
+    AllRejected(u64),
+    /// A Parquet file with no row.
+    NoRecords,
+}
+
+impl NoRows {
+    /// Classify a text file (delimited or JSON lines) that loaded `loaded` rows. `None` when it
+    /// loaded some.
+    #[must_use]
+    pub fn of_text(
+        bytes: &[u8],
+        binary: bool,
+        has_columns: bool,
+        loaded: usize,
+        rejected: usize,
+    ) -> Option<NoRows> {
+        if loaded > 0 {
+            return None;
+        }
+        let content = without_bom(bytes);
+        Some(if content.is_empty() {
+            NoRows::Empty
+        } else if content.iter().all(u8::is_ascii_whitespace) {
+            NoRows::BlankLines
+        } else if binary {
+            NoRows::NotText
+        } else if rejected > 0 {
+            NoRows::AllRejected(rejected as u64)
+        } else if has_columns {
+            NoRows::HeaderOnly
+        } else {
+            // Only a byte-order mark (of another encoding than UTF-8) decodes to nothing.
+            NoRows::Empty
+        })
+    }
+
+    /// Whether the file holds no table at all, not even a header: nothing to compare against.
+    #[must_use]
+    pub fn has_no_columns(self) -> bool {
+        matches!(self, NoRows::Empty | NoRows::BlankLines | NoRows::NotText)
+    }
+
+    /// The words after the file's name: "`x.csv` is empty: no header row". `header_expected`
+    /// is true for delimited text read with a header line.
+    #[must_use]
+    pub fn describe(self, header_expected: bool) -> String {
+        let no_header = if header_expected {
+            ": no header row"
+        } else {
+            ""
+        };
+        match self {
+            NoRows::Empty => format!("is empty{no_header}"),
+            NoRows::BlankLines => format!("holds only blank lines{no_header}"),
+            NoRows::NotText => "is not text (binary content)".to_owned(),
+            NoRows::HeaderOnly => "has a header row and no data rows".to_owned(),
+            NoRows::AllRejected(n) => {
+                format!("has no loadable row: all {n} were rejected (see validation_errors)")
+            }
+            NoRows::NoRecords => "holds no rows".to_owned(),
+        }
+    }
+}
+
+fn without_bom(bytes: &[u8]) -> &[u8] {
+    for bom in [&b"\xEF\xBB\xBF"[..], b"\xFF\xFE", b"\xFE\xFF"] {
+        if let Some(rest) = bytes.strip_prefix(bom) {
+            return rest;
+        }
+    }
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_of_nothing_is_named() {
+        let of = |bytes: &[u8], binary, columns, rejected| {
+            NoRows::of_text(bytes, binary, columns, 0, rejected).map(|n| n.describe(true))
+        };
+        assert_eq!(of(b"", false, false, 0).unwrap(), "is empty: no header row");
+        assert_eq!(
+            of(b"\xEF\xBB\xBF", false, false, 0).unwrap(),
+            "is empty: no header row"
+        );
+        assert_eq!(
+            of(b"\n \r\n\t\n", false, false, 0).unwrap(),
+            "holds only blank lines: no header row"
+        );
+        assert_eq!(
+            of(b"PK\x03\x04", true, false, 1).unwrap(),
+            "is not text (binary content)"
+        );
+        assert_eq!(
+            of(b"id,name\n", false, true, 0).unwrap(),
+            "has a header row and no data rows"
+        );
+        assert_eq!(
+            of(b"id,name\n1\n2\n", false, true, 2).unwrap(),
+            "has no loadable row: all 2 were rejected (see validation_errors)"
+        );
+        assert_eq!(NoRows::of_text(b"id\n1\n", false, true, 1, 0), None);
+        assert_eq!(NoRows::Empty.describe(false), "is empty");
+        assert!(NoRows::BlankLines.has_no_columns());
+        assert!(!NoRows::HeaderOnly.has_no_columns());
+    }
+}
