@@ -179,6 +179,9 @@ pub struct RunReport {
     pub tables: Vec<TableInfo>,
     /// Folders of the input that were not taken as districts, with the reason.
     pub skipped_folders: Vec<(String, String)>,
+    /// Per district, the files of its folder that no input's glob matches (relative to the
+    /// folder; hidden files excepted). Districts without such files are left out.
+    pub unread_files: BTreeMap<String, Vec<String>>,
     /// Rows each side produced per table.
     pub rows_read: SideRows,
     /// Districts per status, per table.

@@ -165,8 +165,9 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     let mut input_fingerprints: BTreeMap<String, String> = BTreeMap::new();
     let mut reused: BTreeMap<String, reuse::DistrictRecord> = BTreeMap::new();
 
-    // table -> district -> message, for every (table, district) that is ERROR.
-    let mut failed: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    // Every (table, district) that was not diffed: ERROR or NO INPUT, with why.
+    let mut not_diffed = NotDiffed::default();
+    let mut unread_files: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut errors = Vec::new();
     let mut files = Vec::new();
     let mut rejections: Vec<Rejection> = Vec::new();
@@ -195,6 +196,9 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             rejections.extend(record.rejections.iter().cloned());
             metrics.extend(record.metrics.iter().cloned());
             code_mapping.extend(record.code_mapping.iter().cloned());
+            if !record.unread_files.is_empty() {
+                unread_files.insert(district.clone(), record.unread_files.clone());
+            }
             reused.insert(district.clone(), record);
             progress.district_reused(district);
             continue;
@@ -205,8 +209,10 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
 
     // Read and transform up to `jobs` districts at a time; then account for them in order, so
     // the reports do not depend on which finished first.
+    let reads = std::sync::Arc::new(pathway_transform::TableInputs::of(&audit));
     let mut worked = read_and_transform_all(
         &audit,
+        &reads,
         settings,
         &databases,
         &staging,
@@ -229,10 +235,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
                     audit.name
                 );
                 for table in &audit.tables {
-                    failed
-                        .entry(table.name.clone())
-                        .or_default()
-                        .insert(district.clone(), message.clone());
+                    not_diffed.error(&table.name, district, &message);
                 }
                 errors.push(DistrictError {
                     table: "*".into(),
@@ -256,6 +259,9 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             notes: f.notes.clone(),
         }));
         rejections.extend(input.rejections.iter().cloned());
+        if !input.unread.is_empty() {
+            unread_files.insert(district.clone(), input.unread.clone());
+        }
         let (read, loaded, rejected) = input.files.iter().fold((0, 0, 0), |(r, l, j), f| {
             (r + f.rows_read, l + f.rows_loaded, j + f.rows_rejected)
         });
@@ -291,28 +297,10 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
                 code_mapping.extend(rows);
             }
             if let Err(e) = outcome.result {
-                let message = e.to_string();
-                tracing::warn!(
-                    "warning: audit `{}`, table `{}`, district {district}: {}",
-                    audit.name,
-                    outcome.table,
-                    message.lines().next().unwrap_or_default()
-                );
-                let slot = failed
-                    .entry(outcome.table.clone())
-                    .or_default()
-                    .entry(district.clone())
-                    .or_default();
-                if !slot.is_empty() {
-                    slot.push('\n');
+                let (table, side) = (outcome.table, outcome.side);
+                if let Some(error) = not_diffed.record(&audit.name, &table, side, district, &e) {
+                    errors.push(error);
                 }
-                slot.push_str(&message);
-                errors.push(DistrictError {
-                    table: outcome.table,
-                    district_id: district.clone(),
-                    stage: outcome.side.to_string(),
-                    message,
-                });
             }
         }
     }
@@ -335,8 +323,9 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
         .cloned()
         .collect();
     let reused_names: Vec<String> = reused.keys().cloned().collect();
+    warn_unread(&audit.name, &unread_files);
     for table in &audit.tables {
-        let mut table_failed = failed.get(&table.name).cloned().unwrap_or_default();
+        let mut table_failed = not_diffed.of(&table.name);
         let diff = if table_failed.len() >= diffed.len() {
             None
         } else {
@@ -350,7 +339,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
                     for district in &diffed {
                         table_failed
                             .entry(district.clone())
-                            .or_insert_with(|| message.clone());
+                            .or_insert_with(|| (Status::Error, message.clone()));
                     }
                     errors.push(DistrictError {
                         table: table.name.clone(),
@@ -472,6 +461,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     report.districts = list.districts.clone();
     report.reused_districts = reused_names.clone();
     report.skipped_folders = list.skipped.clone();
+    report.unread_files = unread_files;
     report.rows_rejected = rejections.len() as u64;
     report.input_files = files;
     report.errors = errors;
@@ -594,6 +584,7 @@ type Worked = (
 /// CPU-bound and runs on the blocking pool), reporting progress as each one finishes.
 async fn read_and_transform_all(
     audit: &AuditSpec,
+    reads: &std::sync::Arc<pathway_transform::TableInputs>,
     settings: &RunSettings,
     databases: &std::sync::Arc<pathway_transform::DatabaseTables>,
     staging: &Path,
@@ -605,6 +596,7 @@ async fn read_and_transform_all(
     let mut running = futures::stream::iter(districts.iter().cloned().map(|district| {
         let task = read_and_transform(
             audit.clone(),
+            reads.clone(),
             databases.clone(),
             settings.input.clone(),
             settings.masker.clone(),
@@ -636,6 +628,7 @@ async fn read_and_transform_all(
 
 async fn read_and_transform(
     audit: std::sync::Arc<AuditSpec>,
+    reads: std::sync::Arc<pathway_transform::TableInputs>,
     databases: std::sync::Arc<pathway_transform::DatabaseTables>,
     input_root: Option<PathBuf>,
     masker: pathway_mask::Masker,
@@ -648,23 +641,104 @@ async fn read_and_transform(
         Some(input_root) => {
             let (audit, district) = (audit.clone(), district.clone());
             tokio::task::spawn_blocking(move || {
-                let input = read_district(&audit, &input_root, &district, &masker)
-                    .map_err(|e| e.to_string())?;
-                // A file that cannot be read makes the whole district unreadable.
-                match input.failed.first() {
-                    Some((_, why)) => Err(why.clone()),
-                    None => Ok(input),
-                }
+                read_district(&audit, &input_root, &district, &masker).map_err(|e| e.to_string())
             })
             .await
             .unwrap_or_else(|e| Err(format!("reading stopped: {e}")))
         }
     };
     let outcomes = match &read {
-        Ok(input) => run_district(&audit, input, &staging, &databases).await,
+        Ok(input) => run_district(&audit, &reads, input, &staging, &databases).await,
         Err(_) => Vec::new(),
     };
     (read, outcomes)
+}
+
+/// The (table, district) pairs that were not diffed, with their verdict (ERROR or NO INPUT) and
+/// why. Both sides of a table fail with one message when an input it reads failed or is absent:
+/// it is kept once.
+#[derive(Debug, Default)]
+struct NotDiffed {
+    by_table: BTreeMap<String, BTreeMap<String, (Status, String)>>,
+}
+
+impl NotDiffed {
+    /// `table` is ERROR in `district`; a second message is added on its own line.
+    fn error(&mut self, table: &str, district: &str, message: &str) {
+        let slot = self
+            .by_table
+            .entry(table.to_owned())
+            .or_default()
+            .entry(district.to_owned())
+            .or_insert_with(|| (Status::Error, String::new()));
+        if !slot.1.is_empty() {
+            slot.1.push('\n');
+        }
+        slot.1.push_str(message);
+    }
+
+    /// Account for a failed transform, warn about it, and return the error to list in
+    /// summary.json (`None` for NO INPUT, or for the second side of a failed input).
+    fn record(
+        &mut self,
+        audit: &str,
+        table: &str,
+        side: Side,
+        district: &str,
+        error: &pathway_transform::Error,
+    ) -> Option<DistrictError> {
+        let message = error.to_string();
+        let seen = self
+            .by_table
+            .get(table)
+            .is_some_and(|districts| districts.contains_key(district));
+        let (stage, once) = match error {
+            pathway_transform::Error::NoInput { .. } => {
+                if !seen {
+                    tracing::warn!(
+                        "warning: audit `{audit}`, table `{table}`, district {district}: NO INPUT: {message}"
+                    );
+                }
+                self.by_table
+                    .entry(table.to_owned())
+                    .or_default()
+                    .insert(district.to_owned(), (Status::NoInput, message));
+                return None;
+            }
+            pathway_transform::Error::Input { .. } => ("input".to_owned(), true),
+            _ => (side.to_string(), false),
+        };
+        if once && seen {
+            return None;
+        }
+        tracing::warn!(
+            "warning: audit `{audit}`, table `{table}`, district {district}: {}",
+            message.lines().next().unwrap_or_default()
+        );
+        self.error(table, district, &message);
+        Some(DistrictError {
+            table: table.to_owned(),
+            district_id: district.to_owned(),
+            stage,
+            message,
+        })
+    }
+
+    /// District → (status, why) for `table`.
+    fn of(&self, table: &str) -> BTreeMap<String, (Status, String)> {
+        self.by_table.get(table).cloned().unwrap_or_default()
+    }
+}
+
+/// One warning per district holding files no input reads: they arrived and nobody looked.
+fn warn_unread(audit: &str, unread: &BTreeMap<String, Vec<String>>) {
+    for (district, files) in unread {
+        tracing::warn!(
+            "warning: audit `{audit}`, district {district}: {} file(s) no input reads: {}",
+            files.len(),
+            files.join(", ")
+        );
+    }
 }
 
 /// Register one table's two sides from the staging folder and diff them per district.

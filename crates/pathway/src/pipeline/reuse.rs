@@ -63,6 +63,9 @@ pub struct DistrictRecord {
     pub metrics: Vec<MetricRow>,
     #[serde(default)]
     pub code_mapping: Vec<CodeMappingRow>,
+    /// Files of the district folder no input reads.
+    #[serde(default)]
+    pub unread_files: Vec<String>,
 }
 
 impl DistrictRecord {
@@ -257,6 +260,11 @@ pub fn record_of(
                 rejections: filtered(rejections, |r| of(&r.district_id)),
                 metrics: filtered(&report.metrics, |r| of(&r.district_id)),
                 code_mapping: filtered(&report.code_mapping, |r| of(&r.district_id)),
+                unread_files: report
+                    .unread_files
+                    .get(district)
+                    .cloned()
+                    .unwrap_or_default(),
             },
         );
     }

@@ -11,6 +11,7 @@ mod databases;
 mod diff;
 mod faults;
 mod history;
+mod inputs;
 mod nightly;
 mod noise;
 #[cfg(feature = "s3")]

@@ -1,0 +1,255 @@
+//! What districts send that no table can use: files no input reads, inputs that sent no row.
+//! Nothing arrives unseen, and a district with nothing to compare is never a FULL MATCH.
+
+use std::fs;
+
+use crate::common::{assert_exit, compress, copy_tree, pathway, read_csv, root, run_audit};
+
+/// The fixtures, with 101's students compressed and a stray `notes.txt` beside them, an empty
+/// enrollment file in 102 and a document in 104 that no input reads.
+fn night_with_stray_and_empty_files(input: &std::path::Path) {
+    copy_tree(&root().join("fixtures/districts"), input);
+    let students = input.join("101/students.csv");
+    let bytes = fs::read(&students).unwrap();
+    fs::write(input.join("101/students.csv.gz"), compress(".gz", &bytes)).unwrap();
+    fs::remove_file(students).unwrap();
+    fs::write(input.join("101/notes.txt"), "sent late, sorry").unwrap();
+    fs::write(input.join("102/enrollments.txt"), "").unwrap();
+    fs::write(input.join("104/README.docx"), b"PK\x03\x04").unwrap();
+    // Hidden files (an editor's or a file manager's) are not district files.
+    fs::write(input.join("104/.DS_Store"), b"\0\0\0\x01Bud1").unwrap();
+}
+
+fn statuses(summary: &[std::collections::BTreeMap<String, String>]) -> Vec<(&str, &str, &str)> {
+    summary
+        .iter()
+        .map(|r| {
+            (
+                r["table"].as_str(),
+                r["district_id"].as_str(),
+                r["status"].as_str(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn stray_files_are_listed_and_an_empty_input_is_no_input_everywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("runs");
+    let plain = root().join("fixtures/districts");
+    assert_exit(&run_audit("audits/example", &plain, &out, "2026-11-20"), 0);
+    let input = tmp.path().join("input");
+    night_with_stray_and_empty_files(&input);
+    let output = pathway(&[
+        "run",
+        "audits/example",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--date",
+        "2026-11-21",
+        "--fail-on",
+        "regression,no-input",
+    ]);
+    // 102's enrollments went from FULL MATCH to NO INPUT: the input is missing, not the code
+    // regressed, so only `no-input` fails the run.
+    assert_exit(&output, 1);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("failing the run (--fail-on): no-input\n"),
+        "{stderr}"
+    );
+    for warning in [
+        "warning: audit `example`, district 101: 1 file(s) no input reads: notes.txt",
+        "warning: audit `example`, district 104: 1 file(s) no input reads: README.docx",
+        "warning: audit `example`, table `enrollments`, district 102: NO INPUT: input \
+         `enrollments_raw` has no data row in district 102: `102/enrollments.txt` is empty: no \
+         header row",
+    ] {
+        assert!(stderr.contains(warning), "{warning}\n{stderr}");
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("┆ NO INPUT │"), "{stdout}");
+
+    let night = out.join("2026-11-21");
+    let summary = read_csv(&night.join("summary.csv"));
+    assert_eq!(
+        statuses(&summary),
+        [
+            ("enrollments", "101", "FULL MATCH"),
+            ("enrollments", "102", "NO INPUT"),
+            ("enrollments", "103", "MISMATCH"),
+            ("enrollments", "104", "FULL MATCH"),
+            ("enrollments", "255901", "FULL MATCH"),
+            ("students", "101", "MISMATCH"),
+            ("students", "102", "FULL MATCH"),
+            ("students", "103", "MISMATCH"),
+            ("students", "104", "LEGACY ONLY"),
+            ("students", "255901", "FULL MATCH"),
+        ]
+    );
+    let row = |table: &str, district: &str| {
+        summary
+            .iter()
+            .find(|r| r["table"] == table && r["district_id"] == district)
+            .unwrap()
+    };
+    // Compressed, 101's students come out as the plain file does: 10 rows a side, 6 matched,
+    // 4 changed in grade_level.
+    let students = row("students", "101");
+    let counts: Vec<&str> = ["legacy_rows", "beta_rows", "matched_rows", "changed_rows"]
+        .iter()
+        .map(|c| students[*c].as_str())
+        .collect();
+    assert_eq!(counts, ["10", "10", "6", "4"]);
+    assert_eq!(students["changed_columns"], "grade_level");
+    let no_input = row("enrollments", "102");
+    assert_eq!(
+        no_input["error"],
+        "input `enrollments_raw` has no data row in district 102: `102/enrollments.txt` is \
+         empty: no header row"
+    );
+    assert_eq!(
+        (
+            no_input["legacy_rows"].as_str(),
+            no_input["beta_rows"].as_str()
+        ),
+        ("0", "0")
+    );
+    // Nothing was transformed for it: no output, no row diff.
+    assert!(!night.join("legacy/enrollments/district_id=102").exists());
+    assert!(!night.join("beta/enrollments/district_id=102").exists());
+
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(night.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        json["unread_files"],
+        serde_json::json!({"101": ["notes.txt"], "104": ["README.docx"]})
+    );
+    assert_eq!(json["status_counts"]["enrollments"]["NO INPUT"], 1);
+    assert_eq!(json["status_counts"]["students"]["NO INPUT"], 0);
+    let empty = json["input_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file"] == "102/enrollments.txt")
+        .unwrap();
+    assert_eq!(empty["rows_read"], 0);
+    assert_eq!(
+        empty["notes"],
+        serde_json::json!(["file is empty: no header row"])
+    );
+    let packed = json["input_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file"] == "101/students.csv.gz")
+        .unwrap();
+    assert_eq!(
+        (packed["rows_read"].as_u64(), packed["compression"].as_str()),
+        (Some(12), Some("gzip"))
+    );
+
+    // history.csv holds the NO INPUT row; `pathway history` counts it in its own column.
+    let history = read_csv(&out.join("history.csv"));
+    let counted: Vec<&str> = history
+        .iter()
+        .filter(|r| r["audit_date"] == "2026-11-21" && r["status"] == "NO INPUT")
+        .map(|r| r["district_id"].as_str())
+        .collect();
+    assert_eq!(counted, ["102"]);
+    let output = pathway(&["history", "--out", out.to_str().unwrap(), "--format", "csv"]);
+    assert_exit(&output, 0);
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "audit_date,audit,table,districts,full_match,mismatch,legacy_only,beta_only,error,accepted,no_input\n\
+         2026-11-20,example,enrollments,5,4,1,0,0,0,0,0\n\
+         2026-11-20,example,students,5,2,2,1,0,0,0,0\n\
+         2026-11-21,example,enrollments,5,3,1,0,0,0,0,1\n\
+         2026-11-21,example,students,5,2,2,1,0,0,0,0\n"
+    );
+
+    // `pathway compare` calls it what it is: neither fixed nor regressed.
+    let output = pathway(&[
+        "compare",
+        out.join("2026-11-20").to_str().unwrap(),
+        night.to_str().unwrap(),
+        "--format",
+        "csv",
+        "--fail-on-regression",
+    ]);
+    assert_exit(&output, 0);
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "kind,table,district_id,column,category,change,before,after,delta\n\
+         district,enrollments,102,,,no_input,FULL MATCH,NO INPUT,0\n"
+    );
+
+    // The dashboard lists the files nobody read and colours the NO INPUT cell.
+    let html = tmp.path().join("report.html");
+    assert_exit(
+        &pathway(&[
+            "report",
+            "--out",
+            out.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
+        ]),
+        0,
+    );
+    let page = fs::read_to_string(html).unwrap();
+    assert!(
+        page.contains(
+            "<h2>Files no input read</h2><div id=\"unread\"><table class=\"unread\"><thead><tr>\
+             <th>district</th><th>files</th></tr></thead><tbody><tr><td>101</td><td>notes.txt</td>\
+             </tr><tr><td>104</td><td>README.docx</td></tr></tbody></table></div>"
+        ),
+        "{page}"
+    );
+    assert!(page.contains(
+        "<td class=\"status no-input\" data-status=\"NO INPUT\" data-table=\"enrollments\" \
+         data-district=\"102\">"
+    ));
+    assert!(page.contains("<td>102</td><td>FULL MATCH</td><td>NO INPUT</td><td>no input</td>"));
+}
+
+#[test]
+fn a_reused_district_keeps_its_unread_files_and_its_no_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("runs");
+    let input = tmp.path().join("input");
+    night_with_stray_and_empty_files(&input);
+    for date in ["2026-11-21", "2026-11-22"] {
+        // NO INPUT districts were not audited: exit 3, as for ERROR.
+        assert_exit(&run_audit("audits/example", &input, &out, date), 3);
+    }
+    let night = out.join("2026-11-22");
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(night.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(json["reused_districts"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        json["unread_files"],
+        serde_json::json!({"101": ["notes.txt"], "104": ["README.docx"]})
+    );
+    let summary = read_csv(&night.join("summary.csv"));
+    let row = summary
+        .iter()
+        .find(|r| r["table"] == "enrollments" && r["district_id"] == "102")
+        .unwrap();
+    assert_eq!(
+        (row["status"].as_str(), row["reused"].as_str()),
+        ("NO INPUT", "true")
+    );
+    assert_eq!(
+        fs::read_to_string(night.join("summary.csv"))
+            .unwrap()
+            .replace("2026-11-22", "D")
+            .replace(",true", ","),
+        fs::read_to_string(out.join("2026-11-21/summary.csv"))
+            .unwrap()
+            .replace("2026-11-21", "D")
+            .replace(",false", ",")
+    );
+}
