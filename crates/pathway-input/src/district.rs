@@ -1011,6 +1011,81 @@ mod tests {
     }
 
     #[test]
+    fn truncated_and_wrongly_encoded_files_are_read_as_far_as_they_go() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("d1");
+        fs::create_dir_all(&dir).unwrap();
+        // Cut in the middle of the last record, and in the middle of a quoted field.
+        fs::write(dir.join("cut.csv"), "id,name,grade\n1,Ann,07\n2,Bo").unwrap();
+        fs::write(dir.join("quote.csv"), "id,name\n1,Ann\n2,\"Bo").unwrap();
+        // Declared UTF-8, sent as Windows-1252; and UTF-16 with its byte-order mark.
+        fs::write(dir.join("latin.csv"), b"id,name\n1,Zo\xEB\n").unwrap();
+        let utf16: Vec<u8> = "\u{feff}id,name\r\n1,Zoë\r\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        fs::write(dir.join("wide.csv"), utf16).unwrap();
+        let mut latin = input("latin", "latin.csv", InputFormat::Csv);
+        latin.encoding = Encoding::Utf8;
+        let audit = audit(vec![
+            input("cut", "cut.csv", InputFormat::Csv),
+            input("quote", "quote.csv", InputFormat::Csv),
+            latin,
+            input("wide", "wide.csv", InputFormat::Csv),
+        ]);
+        let read = read_district(&audit, tmp.path(), "d1", &Masker::without_key()).unwrap();
+        let accounting: Vec<(&str, u64, u64, u64, &str)> = read
+            .files
+            .iter()
+            .map(|f| {
+                let counts = (f.rows_read, f.rows_loaded, f.rows_rejected);
+                (
+                    f.file.as_str(),
+                    counts.0,
+                    counts.1,
+                    counts.2,
+                    f.encoding.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            accounting,
+            [
+                ("d1/cut.csv", 2, 1, 1, "UTF-8"),
+                ("d1/quote.csv", 2, 2, 0, "UTF-8"),
+                ("d1/latin.csv", 1, 1, 0, "UTF-8"),
+                ("d1/wide.csv", 1, 1, 0, "UTF-16LE"),
+            ]
+        );
+        let rejected = &read.rejections[0];
+        assert_eq!(
+            (
+                rejected.file.as_str(),
+                rejected.line,
+                rejected.reason.as_str()
+            ),
+            ("d1/cut.csv", 3, "expected 3 fields, found 2")
+        );
+        let value = |table: usize, row: usize, column: usize| {
+            use datafusion::arrow::array::AsArray;
+            read.tables[table].batches[0]
+                .column(column)
+                .as_string::<i32>()
+                .value(row)
+                .to_owned()
+        };
+        // An unterminated quote ends at the end of the file.
+        assert_eq!(value(1, 1, 1), "Bo");
+        assert_eq!(value(2, 0, 1), "Zo\u{fffd}");
+        assert_eq!(
+            read.files[2].notes,
+            ["invalid UTF-8 bytes replaced with U+FFFD"]
+        );
+        assert_eq!(value(3, 0, 1), "Zoë");
+        assert!(read.absent().is_empty() && read.failed.is_empty());
+    }
+
+    #[test]
     fn an_unreadable_or_corrupt_file_fails_its_input_only() {
         use crate::compression::{Compression, compress};
         let tmp = tempfile::tempdir().unwrap();
