@@ -140,7 +140,9 @@ pub struct DistrictInput {
     /// Inputs whose files loaded no row, with why, file by file
     /// (`` `101/enrollments.csv` is empty: no header row ``).
     pub empty: Vec<(String, String)>,
-    /// Inputs that could not be read (an unreadable or corrupt file), with the reason.
+    /// Inputs that could not be read, with the reasons (`; `-separated), every bad file named:
+    /// an unreadable or corrupt file, or one file sent both plain and compressed. The files of
+    /// such an input that could be read are still in [`Self::files`] and [`Self::rejections`].
     pub failed: Vec<(String, String)>,
     /// Files of the district folder that no input's glob matches, relative to the folder.
     pub unread: Vec<String>,
@@ -196,9 +198,10 @@ impl DistrictInput {
 /// Read every raw input of `district_id` from `input_root/<district_id>/`.
 ///
 /// A file matches an input when the input's glob matches its path, or (for text inputs) its path
-/// without a compression suffix: `students*.csv` matches `students.csv.gz`. A file that cannot be
-/// read makes its input [`DistrictInput::failed`], not the whole district; the other inputs are
-/// read.
+/// without a compression suffix: `students*.csv` matches `students.csv.gz`. A file that cannot be read makes its input
+/// [`DistrictInput::failed`], not the whole district; the other inputs are read. So does a file
+/// sent twice, plain and compressed (`students.csv` and `students.csv.gz`): reading both would
+/// count every row twice.
 ///
 /// # Errors
 /// Only an unreadable district folder. Bad rows are not errors: they become [`Rejection`]s.
@@ -227,10 +230,8 @@ pub fn read_district(
             out.missing.push((input.name.clone(), input.glob.clone()));
             continue;
         }
-        match read_input(input, &dir, &matching, district_id, masker) {
-            Ok(read) => out.add(input, read),
-            Err(e) => out.failed.push((input.name.clone(), e.to_string())),
-        }
+        let read = read_input(input, &dir, &matching, district_id, masker);
+        out.add(input, read);
     }
     out.unread = files
         .iter()
@@ -282,43 +283,92 @@ fn matches_input(matcher: &globset::GlobMatcher, format: InputFormat, rel: &Path
 
 /// What the files of one input gave.
 struct InputRead {
-    table: RawTable,
+    /// The table, unless the input failed.
+    table: Option<RawTable>,
+    /// The accounting of every file that could be read, failed input or not.
     files: Vec<FileRead>,
     rejections: Vec<Rejection>,
     /// Why no row was loaded, file by file, when none was.
     no_rows: Option<String>,
+    /// Why the input cannot be used, one message per bad file (empty when it can).
+    failures: Vec<String>,
 }
 
 impl DistrictInput {
     fn add(&mut self, input: &InputSpec, read: InputRead) {
         self.files.extend(read.files);
         self.rejections.extend(read.rejections);
+        if !read.failures.is_empty() {
+            self.failed
+                .push((input.name.clone(), read.failures.join("; ")));
+            return;
+        }
         if let Some(why) = read.no_rows {
             self.empty.push((input.name.clone(), why));
         }
-        if !read.table.schema.fields().is_empty() {
-            self.tables.push(read.table);
+        if let Some(table) = read.table.filter(|t| !t.schema.fields().is_empty()) {
+            self.tables.push(table);
         }
     }
 }
 
+/// Files of one input that are one file sent twice: the same name once the compression suffix
+/// is removed (`101/students.csv` and `101/students.csv.gz`), one message per such name.
+fn sent_twice(matching: &[&PathBuf], district_id: &str) -> Vec<String> {
+    let mut by_plain: std::collections::BTreeMap<PathBuf, Vec<&PathBuf>> =
+        std::collections::BTreeMap::new();
+    for rel in matching {
+        let plain = strip_compression_suffix(rel).map_or_else(|| rel.to_path_buf(), |(p, _)| p);
+        by_plain.entry(plain).or_default().push(rel);
+    }
+    by_plain
+        .into_values()
+        .filter(|copies| copies.len() > 1)
+        .map(|copies| {
+            let names: Vec<String> = copies
+                .iter()
+                .map(|rel| format!("`{district_id}/{}`", rel.display()))
+                .collect();
+            let (last, first) = names.split_last().expect("two names or more");
+            let counted = match names.len() {
+                2 => "both would be read and their rows counted twice; remove one of them".into(),
+                n => format!("all would be read and their rows counted {n} times; keep one"),
+            };
+            format!(
+                "{} and {last} are the same file once the compression suffix is removed: \
+                 {counted}",
+                first.join(", ")
+            )
+        })
+        .collect()
+}
+
 /// Read the matching files of one input into one table. Any file that cannot be read fails the
-/// whole input: a table missing one of its files would be wrong without saying so.
+/// whole input (a table missing one of its files would be wrong without saying so), and so do
+/// two files that are one file sent plain and compressed. Every bad file is named; the files
+/// that could be read keep their accounting and their rejected rows.
 fn read_input(
     input: &InputSpec,
     dir: &Path,
     matching: &[&PathBuf],
     district_id: &str,
     masker: &Masker,
-) -> Result<InputRead> {
+) -> InputRead {
     let mut parts = Vec::new();
     let mut files = Vec::new();
     let mut rejections = Vec::new();
     let mut why_empty = Vec::new();
+    let mut failures = sent_twice(matching, district_id);
     for rel in matching {
         let shown = format!("{district_id}/{}", rel.display());
         let path = dir.join(rel);
-        let file = read_file(input, &path, &shown, district_id, masker)?;
+        let file = match read_file(input, &path, &shown, district_id, masker) {
+            Ok(file) => file,
+            Err(e) => {
+                failures.push(e.to_string());
+                continue;
+            }
+        };
         if let Some(why) = &file.no_rows {
             why_empty.push(format!("`{shown}` {why}"));
         }
@@ -326,15 +376,25 @@ fn read_input(
         rejections.extend(file.rejections);
         parts.push((path, (file.schema, file.batches)));
     }
+    let table = if failures.is_empty() {
+        union_by_name(&input.name, parts)
+            .and_then(|mut table| {
+                with_optional_columns(&mut table, &input.optional_columns)?;
+                Ok(table)
+            })
+            .map_err(|e| failures.push(e.to_string()))
+            .ok()
+    } else {
+        None
+    };
     let loaded: u64 = files.iter().map(|f| f.rows_loaded).sum();
-    let mut table = union_by_name(&input.name, parts)?;
-    with_optional_columns(&mut table, &input.optional_columns)?;
-    Ok(InputRead {
+    InputRead {
         table,
         files,
         rejections,
         no_rows: (loaded == 0).then(|| why_empty.join("; ")),
-    })
+        failures,
+    }
 }
 
 /// One file read into a table, with its accounting and rejected rows.
@@ -1092,57 +1152,156 @@ mod tests {
         let dir = tmp.path().join("d1");
         fs::create_dir_all(&dir).unwrap();
         let packed = compress(Compression::Gzip, "id\n1\n".repeat(100).as_bytes());
-        fs::write(dir.join("s.csv.gz"), &packed[..packed.len() / 2]).unwrap();
-        fs::write(dir.join("u.csv.gz"), "id\n1\n").unwrap();
+        // Input `s`: a truncated file, a good one with a ragged row, a mislabelled one.
+        fs::write(dir.join("s-1.csv.gz"), &packed[..packed.len() / 2]).unwrap();
+        fs::write(dir.join("s-2.csv"), "id\n1\n2,x\n").unwrap();
+        fs::write(dir.join("s-3.csv.gz"), "id\n1\n").unwrap();
         fs::write(dir.join("p.parquet.gz"), &packed).unwrap();
         std::os::unix::fs::symlink("loop.csv", dir.join("loop.csv")).unwrap();
         fs::write(dir.join("t.csv"), "id\n1\n2\n").unwrap();
         let audit = audit(vec![
             input("s", "s*.csv", InputFormat::Csv),
-            input("u", "u*.csv", InputFormat::Csv),
             input("p", "p*", InputFormat::Parquet),
             input("loop", "loop*.csv", InputFormat::Csv),
             input("t", "t*.csv", InputFormat::Csv),
         ]);
         let read = read_district(&audit, tmp.path(), "d1", &Masker::without_key()).unwrap();
-        let failed: Vec<&str> = read.failed.iter().map(|(i, _)| i.as_str()).collect();
-        assert_eq!(failed, ["s", "u", "p", "loop"]);
-        assert!(
-            read.failed[0]
-                .1
-                .starts_with("`d1/s.csv.gz` is corrupt or truncated gzip data: "),
-            "{}",
-            read.failed[0].1
+        let failed: Vec<(&str, &str)> = read
+            .failed
+            .iter()
+            .map(|(input, why)| (input.as_str(), why.as_str()))
+            .collect();
+        let looping = format!(
+            "cannot read `{}`: Too many levels of symbolic links (os error 40)",
+            dir.join("loop.csv").display()
         );
         assert_eq!(
-            read.failed[1].1,
-            "`d1/u.csv.gz` is named as gzip-compressed but does not hold gzip data"
+            failed,
+            [
+                (
+                    "s",
+                    "`d1/s-1.csv.gz` is corrupt or truncated gzip data: incomplete deflate stream; \
+                     `d1/s-3.csv.gz` is named as gzip-compressed but does not hold gzip data"
+                ),
+                (
+                    "p",
+                    "`d1/p.parquet.gz` is gzip-compressed, and Parquet files are read as they \
+                     are (Parquet compresses its own pages): decompress it or send the .parquet \
+                     file"
+                ),
+                ("loop", looping.as_str()),
+            ]
         );
-        assert!(
-            read.failed[2].1.starts_with(
-                "`d1/p.parquet.gz` is gzip-compressed, and Parquet files are read as they are"
-            ),
-            "{}",
-            read.failed[2].1
-        );
-        assert!(
-            read.failed[3].1.starts_with("cannot read `"),
-            "{}",
-            read.failed[3].1
-        );
-        assert!(
-            read.failed[3].1.contains("d1/loop.csv"),
-            "{}",
-            read.failed[3].1
-        );
-        // The other input is read as if nothing had happened.
-        assert_eq!(read.tables.len(), 1);
+        // The other input is read as if nothing had happened; the file of `s` that could be read
+        // keeps its accounting and its rejected row.
+        let tables: Vec<(&str, usize)> = read
+            .tables
+            .iter()
+            .map(|t| (t.name.as_str(), rows(t)))
+            .collect();
+        assert_eq!(tables, [("t", 2)]);
+        let accounting: Vec<(&str, u64, u64, u64)> = read
+            .files
+            .iter()
+            .map(|f| (f.file.as_str(), f.rows_read, f.rows_loaded, f.rows_rejected))
+            .collect();
+        assert_eq!(accounting, [("d1/s-2.csv", 2, 1, 1), ("d1/t.csv", 2, 2, 0)]);
+        let rejected: Vec<(&str, u64, &str)> = read
+            .rejections
+            .iter()
+            .map(|r| (r.file.as_str(), r.line, r.reason.as_str()))
+            .collect();
+        assert_eq!(rejected, [("d1/s-2.csv", 3, "expected 1 fields, found 2")]);
+        assert!(read.absent().is_empty());
+    }
+
+    #[test]
+    fn a_file_sent_plain_and_compressed_fails_its_input() {
+        use crate::compression::{Compression, compress};
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("d1");
+        fs::create_dir_all(&dir).unwrap();
+        let students = b"id,name\n1,Ann\n2,Bo\n";
+        fs::write(dir.join("students.csv"), students).unwrap();
+        fs::write(
+            dir.join("students.csv.gz"),
+            compress(Compression::Gzip, students),
+        )
+        .unwrap();
+        // Three copies of one file; and daily files whose names differ are no copies.
+        let scores = b"{\"id\": \"1\"}\n";
+        fs::write(dir.join("scores.jsonl"), scores).unwrap();
+        fs::write(
+            dir.join("scores.jsonl.zst"),
+            compress(Compression::Zstd, scores),
+        )
+        .unwrap();
+        fs::write(
+            dir.join("scores.jsonl.XZ"),
+            compress(Compression::Xz, scores),
+        )
+        .unwrap();
+        fs::write(dir.join("daily-1.csv"), "id\n1\n").unwrap();
+        fs::write(
+            dir.join("daily-2.csv.gz"),
+            compress(Compression::Gzip, b"id\n2\n3\n"),
+        )
+        .unwrap();
+        let mut scores = input("scores", "scores*.jsonl", InputFormat::Jsonl);
+        scores.pii = Vec::new();
+        let audit = audit(vec![
+            input("students", "students*.csv", InputFormat::Csv),
+            scores,
+            input("daily", "daily-*.csv", InputFormat::Csv),
+        ]);
+        let read = read_district(&audit, tmp.path(), "d1", &Masker::without_key()).unwrap();
+        let failed: Vec<(&str, &str)> = read
+            .failed
+            .iter()
+            .map(|(input, why)| (input.as_str(), why.as_str()))
+            .collect();
         assert_eq!(
-            (read.tables[0].name.as_str(), rows(&read.tables[0])),
-            ("t", 2)
+            failed,
+            [
+                (
+                    "students",
+                    "`d1/students.csv` and `d1/students.csv.gz` are the same file once the \
+                     compression suffix is removed: both would be read and their rows counted \
+                     twice; remove one of them"
+                ),
+                (
+                    "scores",
+                    "`d1/scores.jsonl`, `d1/scores.jsonl.XZ` and `d1/scores.jsonl.zst` are the \
+                     same file once the compression suffix is removed: all would be read and \
+                     their rows counted 3 times; keep one"
+                ),
+            ]
         );
-        let files: Vec<&str> = read.files.iter().map(|f| f.file.as_str()).collect();
-        assert_eq!(files, ["d1/t.csv"]);
+        let tables: Vec<(&str, usize)> = read
+            .tables
+            .iter()
+            .map(|t| (t.name.as_str(), rows(t)))
+            .collect();
+        assert_eq!(tables, [("daily", 3)]);
+        // Each copy was read, and is accounted for as sent.
+        let accounting: Vec<(&str, u64)> = read
+            .files
+            .iter()
+            .map(|f| (f.file.as_str(), f.rows_read))
+            .collect();
+        assert_eq!(
+            accounting,
+            [
+                ("d1/students.csv", 2),
+                ("d1/students.csv.gz", 2),
+                ("d1/scores.jsonl", 1),
+                ("d1/scores.jsonl.XZ", 1),
+                ("d1/scores.jsonl.zst", 1),
+                ("d1/daily-1.csv", 1),
+                ("d1/daily-2.csv.gz", 2),
+            ]
+        );
+        assert!(read.unread.is_empty() && read.absent().is_empty());
     }
 
     #[test]
