@@ -66,6 +66,13 @@ impl TableInputs {
             .unwrap_or_else(|| InputsRead::Only(BTreeSet::new()))
     }
 
+    /// Whether any table reads `input`. An input no table reads changes no verdict, so when it
+    /// cannot be read only a warning says so.
+    #[must_use]
+    pub fn read_by_any(&self, input: &str) -> bool {
+        self.by_table.values().any(|reads| reads.contains(input))
+    }
+
     /// Why `table` cannot be transformed in this district, if it cannot: an input it reads
     /// failed, or gave no row. A failure wins over an absence.
     #[must_use]
@@ -230,6 +237,14 @@ mod tests {
         }
     }
 
+    fn audit_without_courses() -> AuditSpec {
+        audit(vec![table(
+            "students",
+            sql("SELECT * FROM students_raw"),
+            sql("SELECT * FROM students_raw"),
+        )])
+    }
+
     fn only(names: &[&str]) -> InputsRead {
         InputsRead::Only(names.iter().map(|n| (*n).to_owned()).collect())
     }
@@ -281,6 +296,8 @@ mod tests {
             "no file matches `grades*.csv` in district 101 (input `grades_raw`)"
         );
         assert!(reads.blocked("courses", &district).is_none());
+        assert!(reads.read_by_any("grades_raw") && reads.read_by_any("courses"));
+        assert!(!TableInputs::of(&audit_without_courses()).read_by_any("courses"));
         district
             .failed
             .push(("students_raw".into(), "`101/s.csv.gz` is corrupt".into()));

@@ -168,6 +168,8 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     // Every (table, district) that was not diffed: ERROR or NO INPUT, with why.
     let mut not_diffed = NotDiffed::default();
     let mut unread_files: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // Per district: inputs that could not be read and that no table reads (no verdict says so).
+    let mut input_warnings: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut errors = Vec::new();
     let mut files = Vec::new();
     let mut rejections: Vec<Rejection> = Vec::new();
@@ -198,6 +200,12 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             code_mapping.extend(record.code_mapping.iter().cloned());
             if !record.unread_files.is_empty() {
                 unread_files.insert(district.clone(), record.unread_files.clone());
+            }
+            for warning in &record.warnings {
+                tracing::warn!("warning: {warning}");
+            }
+            if !record.warnings.is_empty() {
+                input_warnings.insert(district.clone(), record.warnings.clone());
             }
             reused.insert(district.clone(), record);
             progress.district_reused(district);
@@ -262,6 +270,13 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
         if !input.unread.is_empty() {
             unread_files.insert(district.clone(), input.unread.clone());
         }
+        let warnings = unread_failures(&audit.name, &input, &reads);
+        for warning in &warnings {
+            tracing::warn!("warning: {warning}");
+        }
+        if !warnings.is_empty() {
+            input_warnings.insert(district.clone(), warnings);
+        }
         let (read, loaded, rejected) = input.files.iter().fold((0, 0, 0), |(r, l, j), f| {
             (r + f.rows_read, l + f.rows_loaded, j + f.rows_rejected)
         });
@@ -316,6 +331,9 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     let mut categories = Vec::new();
     let mut rule_hidden = Vec::new();
     let mut report = RunReport::default();
+    report
+        .warnings
+        .extend(input_warnings.values().flatten().cloned());
     let diffed: Vec<String> = list
         .districts
         .iter()
@@ -492,6 +510,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
         &audit_fingerprint,
         &input_fingerprints,
         &rejections,
+        &input_warnings,
     );
     std::fs::write(
         staging.join(reuse::FILE),
@@ -728,6 +747,28 @@ impl NotDiffed {
     fn of(&self, table: &str) -> BTreeMap<String, (Status, String)> {
         self.by_table.get(table).cloned().unwrap_or_default()
     }
+}
+
+/// Inputs of a district that could not be read and that no table reads. No verdict says so (the
+/// tables reading a failed input are ERROR with the reason), so each gets a warning naming the
+/// district, the input, the files and why.
+fn unread_failures(
+    audit: &str,
+    input: &pathway_input::DistrictInput,
+    reads: &pathway_transform::TableInputs,
+) -> Vec<String> {
+    input
+        .failed
+        .iter()
+        .filter(|(name, _)| !reads.read_by_any(name))
+        .map(|(name, why)| {
+            format!(
+                "audit `{audit}`, district {}: input `{name}` could not be read (no table reads \
+                 it): {why}",
+                input.district_id
+            )
+        })
+        .collect()
 }
 
 /// One warning per district holding files no input reads: they arrived and nobody looked.

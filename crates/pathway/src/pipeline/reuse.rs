@@ -66,6 +66,10 @@ pub struct DistrictRecord {
     /// Files of the district folder no input reads.
     #[serde(default)]
     pub unread_files: Vec<String>,
+    /// Warnings about the district's input that changed no verdict (an input no table reads
+    /// that could not be read), said again when the district is carried over.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 impl DistrictRecord {
@@ -236,6 +240,7 @@ pub fn record_of(
     audit_fingerprint: &str,
     input_fingerprints: &BTreeMap<String, String>,
     rejections: &[Rejection],
+    input_warnings: &BTreeMap<String, Vec<String>>,
 ) -> ReuseRecord {
     let mut districts = BTreeMap::new();
     for (district, fingerprint) in input_fingerprints {
@@ -265,6 +270,7 @@ pub fn record_of(
                     .get(district)
                     .cloned()
                     .unwrap_or_default(),
+                warnings: input_warnings.get(district).cloned().unwrap_or_default(),
             },
         );
     }

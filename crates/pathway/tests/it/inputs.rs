@@ -253,3 +253,114 @@ fn a_reused_district_keeps_its_unread_files_and_its_no_input() {
             .replace(",false", ",")
     );
 }
+
+/// A small audit read by SQL only: `students` reads `students_raw`; no table reads `notes_raw`.
+fn audit_with_an_input_no_table_reads(dir: &std::path::Path) {
+    fs::create_dir_all(dir.join("legacy")).unwrap();
+    fs::create_dir_all(dir.join("beta")).unwrap();
+    fs::write(
+        dir.join("audit.toml"),
+        "name = \"notes\"\n\
+         [inputs.students_raw]\nglob = \"students*.csv\"\n\
+         [inputs.notes_raw]\nglob = \"notes*.csv\"\n\
+         [tables.students]\nkey = [\"id\"]\n",
+    )
+    .unwrap();
+    for side in ["legacy", "beta"] {
+        fs::write(
+            dir.join(side).join("students.sql"),
+            "SELECT id, name FROM students_raw",
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn a_failed_input_is_reported_even_when_no_table_reads_it_and_its_good_files_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let audit = tmp.path().join("audit");
+    audit_with_an_input_no_table_reads(&audit);
+    let input = tmp.path().join("input");
+    for district in ["101", "102"] {
+        fs::create_dir_all(input.join(district)).unwrap();
+        fs::write(
+            input.join(district).join("students.csv"),
+            "id,name\n1,Ann\n2,Bo\n",
+        )
+        .unwrap();
+    }
+    // 101: notes, which no table reads, sent truncated beside a good file with a ragged row.
+    let packed = compress(".gz", "id\n1\n".repeat(100).as_bytes());
+    fs::write(input.join("101/notes.csv.gz"), &packed[..packed.len() / 2]).unwrap();
+    fs::write(input.join("101/notes-2.csv"), "id\n1\n2,x\n").unwrap();
+    // 102: a second students file named as gzip that is not.
+    fs::write(input.join("102/students-2.csv.gz"), "id,name\n3,Cy\n").unwrap();
+    let out = tmp.path().join("runs");
+    let warning = "audit `notes`, district 101: input `notes_raw` could not be read (no table \
+                   reads it): `101/notes.csv.gz` is corrupt or truncated gzip data: incomplete \
+                   deflate stream";
+    for (date, reused) in [("2026-11-21", 0), ("2026-11-22", 1)] {
+        let output = run_audit(audit.to_str().unwrap(), &input, &out, date);
+        assert_exit(&output, 3);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("warning: {warning}\n")),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(
+                "warning: audit `notes`, table `students`, district 102: input `students_raw`: \
+                 `102/students-2.csv.gz` is named as gzip-compressed but does not hold gzip data\n"
+            ),
+            "{stderr}"
+        );
+        let night = out.join(date);
+        let summary = read_csv(&night.join("summary.csv"));
+        assert_eq!(
+            statuses(&summary),
+            [
+                ("students", "101", "FULL MATCH"),
+                ("students", "102", "ERROR")
+            ]
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(night.join("summary.json")).unwrap()).unwrap();
+        // Carried over, 101 says it again.
+        assert_eq!(json["reused_districts"].as_array().unwrap().len(), reused);
+        assert_eq!(json["warnings"], serde_json::json!([warning]));
+        assert_eq!(
+            json["errors"],
+            serde_json::json!([{
+                "table": "students",
+                "district_id": "102",
+                "stage": "input",
+                "message": "input `students_raw`: `102/students-2.csv.gz` is named as \
+                            gzip-compressed but does not hold gzip data"
+            }])
+        );
+        // The files of the failed inputs that could be read are accounted for, rejected row
+        // included.
+        let files: Vec<(&str, u64, u64, u64)> = json["input_files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["file"].as_str().unwrap(),
+                    f["rows_read"].as_u64().unwrap(),
+                    f["rows_loaded"].as_u64().unwrap(),
+                    f["rows_rejected"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            files,
+            [
+                ("101/notes-2.csv", 2, 1, 1),
+                ("101/students.csv", 2, 2, 0),
+                ("102/students.csv", 2, 2, 0),
+            ]
+        );
+        assert_eq!(json["rows_rejected"], 1);
+    }
+}
