@@ -4,11 +4,82 @@
 //! is decompressed when its first bytes are the magic number of one of the four formats,
 //! whatever its name; a file whose name says it is compressed but whose bytes do not is rejected,
 //! as is a compressed file that does not decompress to its end (corrupt or truncated).
+//!
+//! A few kilobytes of gzip, xz or zstd can decompress to gigabytes (a decompression bomb), and the
+//! whole file is held in memory: a file is decompressed only up to a limit, 200 times its
+//! compressed size plus 64 MiB ([`DecompressedLimit`]), or what `PATHWAY_MAX_DECOMPRESSED_BYTES`
+//! says; a file that would decompress to more is refused with its name and the limit.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+
+/// The environment variable that sets the most bytes a compressed file may decompress to.
+pub const MAX_DECOMPRESSED_ENV: &str = "PATHWAY_MAX_DECOMPRESSED_BYTES";
+
+/// How many bytes a compressed file may decompress to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecompressedLimit {
+    /// 200 times the compressed size plus 64 MiB: far above what text compresses by, far below
+    /// what a bomb expands to.
+    Default,
+    /// The number of bytes `PATHWAY_MAX_DECOMPRESSED_BYTES` gives.
+    Set(u64),
+}
+
+impl DecompressedLimit {
+    /// How many times its compressed size a file may grow to, by default.
+    pub const RATIO: u64 = 200;
+    /// What a file may decompress to by default, on top of `RATIO` times its size.
+    pub const ALLOWANCE: u64 = 64 * 1024 * 1024;
+
+    /// The limit `PATHWAY_MAX_DECOMPRESSED_BYTES` sets, or the default when it is unset.
+    ///
+    /// # Errors
+    /// The variable is set to something other than a whole number of bytes.
+    pub fn from_env() -> std::result::Result<DecompressedLimit, String> {
+        match std::env::var(MAX_DECOMPRESSED_ENV) {
+            Err(std::env::VarError::NotPresent) => Ok(DecompressedLimit::Default),
+            Ok(text) => Self::parse(&text),
+            Err(std::env::VarError::NotUnicode(text)) => Self::parse(&text.to_string_lossy()),
+        }
+    }
+
+    fn parse(text: &str) -> std::result::Result<DecompressedLimit, String> {
+        text.trim()
+            .parse::<u64>()
+            .map(DecompressedLimit::Set)
+            .map_err(|_| {
+                format!(
+                    "{MAX_DECOMPRESSED_ENV} must be a whole number of bytes (the most a \
+                     compressed file may decompress to), not `{text}`"
+                )
+            })
+    }
+
+    /// The most bytes a file of `compressed` bytes may decompress to.
+    #[must_use]
+    pub fn bytes_for(self, compressed: u64) -> u64 {
+        match self {
+            DecompressedLimit::Default => compressed
+                .saturating_mul(Self::RATIO)
+                .saturating_add(Self::ALLOWANCE),
+            DecompressedLimit::Set(bytes) => bytes,
+        }
+    }
+
+    /// Where the limit of a file of `compressed` bytes comes from, in words.
+    fn explain(self, compressed: u64) -> String {
+        match self {
+            DecompressedLimit::Default => format!(
+                "the limit for a file of {compressed} compressed bytes (200 times that plus \
+                 64 MiB; {MAX_DECOMPRESSED_ENV} sets another)"
+            ),
+            DecompressedLimit::Set(_) => format!("the limit {MAX_DECOMPRESSED_ENV} sets"),
+        }
+    }
+}
 
 /// A compression format pathway reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,20 +157,22 @@ impl Compression {
         }
     }
 
-    /// Decompress a whole file.
+    /// Decompress a whole file, reading at most `limit` bytes of output: `None` when it holds
+    /// more (the rest is never decompressed).
     ///
     /// # Errors
     /// The bytes are not a complete stream of this format; the message is the decoder's.
-    pub fn decompress(self, bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-        let mut reader: Box<dyn Read + '_> = match self {
+    pub fn decompress(self, bytes: &[u8], limit: u64) -> std::io::Result<Option<Vec<u8>>> {
+        let reader: Box<dyn Read + '_> = match self {
             Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(bytes)),
             Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(bytes)?),
             Compression::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(bytes)),
             Compression::Xz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(bytes)),
         };
-        let mut out = Vec::with_capacity(bytes.len().saturating_mul(4));
-        reader.read_to_end(&mut out)?;
-        Ok(out)
+        // No guess at the size up front: the output grows as it is read, up to the limit.
+        let mut out = Vec::new();
+        reader.take(limit.saturating_add(1)).read_to_end(&mut out)?;
+        Ok((out.len() as u64 <= limit).then_some(out))
     }
 }
 
@@ -114,11 +187,13 @@ pub fn strip_compression_suffix(path: &Path) -> Option<(PathBuf, Compression)> {
 }
 
 /// Read the file at `path` (called `shown` in messages), decompressed when its content is
-/// compressed. Returns the bytes and the format they were decompressed from.
+/// compressed, within the limit `PATHWAY_MAX_DECOMPRESSED_BYTES` sets (or the default). Returns
+/// the bytes and the format they were decompressed from.
 ///
 /// # Errors
 /// An unreadable file; a file named as compressed whose bytes are not; a compressed file that
-/// does not decompress to its end.
+/// does not decompress to its end, or that decompresses to more than the limit; a
+/// `PATHWAY_MAX_DECOMPRESSED_BYTES` that is not a number.
 pub fn read_decompressed(path: &Path, shown: &str) -> Result<(Vec<u8>, Option<Compression>)> {
     let bytes = std::fs::read(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
@@ -132,16 +207,39 @@ pub fn read_decompressed(path: &Path, shown: &str) -> Result<(Vec<u8>, Option<Co
 /// # Errors
 /// As [`read_decompressed`], but for the reading.
 pub fn decompress(bytes: Vec<u8>, shown: &str) -> Result<(Vec<u8>, Option<Compression>)> {
+    let limit = DecompressedLimit::from_env().map_err(Error::Setting)?;
+    decompress_within(bytes, shown, limit)
+}
+
+/// [`decompress`] with the limit given rather than read from the environment.
+///
+/// # Errors
+/// As [`decompress`].
+pub fn decompress_within(
+    bytes: Vec<u8>,
+    shown: &str,
+    limit: DecompressedLimit,
+) -> Result<(Vec<u8>, Option<Compression>)> {
     let named = Compression::of_name(shown);
     match Compression::of_content(&bytes) {
-        Some(found) => match found.decompress(&bytes) {
-            Ok(plain) => Ok((plain, Some(found))),
-            Err(e) => Err(Error::Decompress {
-                file: shown.to_owned(),
-                compression: found.name(),
-                reason: e.to_string(),
-            }),
-        },
+        Some(found) => {
+            let compressed = bytes.len() as u64;
+            let most = limit.bytes_for(compressed);
+            match found.decompress(&bytes, most) {
+                Ok(Some(plain)) => Ok((plain, Some(found))),
+                Ok(None) => Err(Error::TooLarge {
+                    file: shown.to_owned(),
+                    compression: found.name(),
+                    limit: most,
+                    why: limit.explain(compressed),
+                }),
+                Err(e) => Err(Error::Decompress {
+                    file: shown.to_owned(),
+                    compression: found.name(),
+                    reason: e.to_string(),
+                }),
+            }
+        }
         // An empty `.gz` is an empty file, reported as such by the reader.
         None => match named {
             Some(named) if !bytes.is_empty() => Err(Error::NotCompressed {
@@ -243,6 +341,88 @@ mod tests {
         assert_eq!(
             decompress(Vec::new(), "a.csv.gz").unwrap(),
             (Vec::new(), None)
+        );
+    }
+
+    /// The message of a refusal (a file read whole would print megabytes of it).
+    fn refused(read: Result<(Vec<u8>, Option<Compression>)>) -> String {
+        match read {
+            Err(e) => e.to_string(),
+            Ok((plain, _)) => panic!("read {} bytes", plain.len()),
+        }
+    }
+
+    #[test]
+    fn a_file_decompressing_past_the_limit_is_refused_with_its_name_and_the_limit() {
+        // 10 MB of zeros, a few kilobytes compressed: a small decompression bomb.
+        let zeros = vec![0_u8; 10_000_000];
+        for compression in Compression::ALL {
+            let bomb = compress(compression, &zeros);
+            let name = format!("101/students.csv{}", compression.suffix());
+            let err = refused(decompress_within(
+                bomb.clone(),
+                &name,
+                DecompressedLimit::Set(1_000_000),
+            ));
+            assert_eq!(
+                err,
+                format!(
+                    "`{name}` is {} data that decompresses to more than 1000000 bytes, the \
+                     limit PATHWAY_MAX_DECOMPRESSED_BYTES sets: not read",
+                    compression.name()
+                )
+            );
+            // Exactly at the limit is within it; one byte less is not.
+            let (plain, _) =
+                decompress_within(bomb.clone(), &name, DecompressedLimit::Set(10_000_000)).unwrap();
+            assert_eq!(plain.len(), 10_000_000);
+            let err = refused(decompress_within(
+                bomb,
+                &name,
+                DecompressedLimit::Set(9_999_999),
+            ));
+            assert!(err.contains(" more than 9999999 bytes, "), "{err}");
+        }
+        // By default: 200 times the compressed size plus 64 MiB.
+        assert_eq!(DecompressedLimit::Default.bytes_for(1000), 67_308_864);
+        assert_eq!(DecompressedLimit::Default.bytes_for(0), 67_108_864);
+        assert_eq!(DecompressedLimit::Default.bytes_for(u64::MAX), u64::MAX);
+        let packed = compress(Compression::Gzip, &zeros);
+        let (plain, _) = decompress_within(packed, "b.csv.gz", DecompressedLimit::Default).unwrap();
+        assert_eq!(plain.len(), 10_000_000);
+        // 68 MiB of zeros, a few kilobytes of zstd: over 64 MiB and 200 times those kilobytes.
+        let bigger = compress(Compression::Zstd, &vec![0_u8; 68 * 1024 * 1024]);
+        let size = bigger.len() as u64;
+        assert!(size < 10_000, "{size}");
+        let err = refused(decompress_within(
+            bigger,
+            "z.csv.zst",
+            DecompressedLimit::Default,
+        ));
+        assert_eq!(
+            err,
+            format!(
+                "`z.csv.zst` is zstd data that decompresses to more than {} bytes, the limit for \
+                 a file of {size} compressed bytes (200 times that plus 64 MiB; \
+                 PATHWAY_MAX_DECOMPRESSED_BYTES sets another): not read",
+                67_108_864 + 200 * size
+            )
+        );
+    }
+
+    #[test]
+    fn the_limit_is_a_whole_number_of_bytes() {
+        assert_eq!(
+            DecompressedLimit::parse(" 1000\n"),
+            Ok(DecompressedLimit::Set(1000))
+        );
+        assert_eq!(
+            DecompressedLimit::parse("64MiB"),
+            Err(
+                "PATHWAY_MAX_DECOMPRESSED_BYTES must be a whole number of bytes (the most a \
+                 compressed file may decompress to), not `64MiB`"
+                    .to_owned()
+            )
         );
     }
 

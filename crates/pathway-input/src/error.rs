@@ -34,6 +34,24 @@ pub enum Error {
         /// The decoder's message.
         reason: String,
     },
+    /// A compressed file that decompresses to more than the limit (a decompression bomb, or a
+    /// limit set too low).
+    #[error(
+        "`{file}` is {compression} data that decompresses to more than {limit} bytes, {why}: not read"
+    )]
+    TooLarge {
+        /// The file, as shown to the user.
+        file: String,
+        /// `gzip`, `zstd`, `bzip2` or `xz`.
+        compression: &'static str,
+        /// The most bytes it was allowed.
+        limit: u64,
+        /// Where that limit comes from.
+        why: String,
+    },
+    /// A setting from the environment that cannot be used.
+    #[error("{0}")]
+    Setting(String),
     /// A file whose name says it is compressed, but whose bytes are not.
     #[error("`{file}` is named as {compression}-compressed but does not hold {compression} data")]
     NotCompressed {

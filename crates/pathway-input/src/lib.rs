@@ -10,8 +10,9 @@
 //! each [`FileRead`] carries `rows_read = rows_loaded + rows_rejected`. Personal columns of a
 //! rejected record are masked before the record is kept.
 //!
-//! Text files compressed with gzip, zstd, bzip2 or xz are decompressed first ([`Compression`]);
-//! `students*.csv` matches `students.csv.gz`. Nothing arrives unseen: files no input's glob
+//! Text files compressed with gzip, zstd, bzip2 or xz are decompressed first ([`Compression`]),
+//! up to a limit that stops decompression bombs ([`DecompressedLimit`]); `students*.csv` matches
+//! `students.csv.gz`. Nothing arrives unseen: files no input's glob
 //! matches are listed ([`DistrictInput::unread`]), and an input with no file, or whose files
 //! loaded no row, is named with the reason ([`DistrictInput::absent`], [`NoRows`]).
 //!
@@ -35,7 +36,10 @@ mod output_file;
 mod parquet_file;
 mod table_file;
 
-pub use compression::{Compression, decompress, read_decompressed, strip_compression_suffix};
+pub use compression::{
+    Compression, DecompressedLimit, MAX_DECOMPRESSED_ENV, decompress, decompress_within,
+    read_decompressed, strip_compression_suffix,
+};
 pub use delimited::{ParsedText, parse_delimited};
 pub use district::{
     DistrictInput, DistrictList, FileRead, RawTable, Rejection, list_districts, read_district,

@@ -38,6 +38,7 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
     let out = out_folder.as_ref().map(|f| f.local.clone());
     let started_at = now();
     let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
+    pathway_input::DecompressedLimit::from_env().map_err(anyhow::Error::msg)?;
     let engine = args.engine.settings();
     let ctx = crate::engine::session(&engine).await?;
     // A database side is copied to Parquet first: the diff reads each side more than once, and

@@ -43,6 +43,7 @@ pub async fn run(args: RunArgs, scratch: &Scratch) -> anyhow::Result<ExitStatus>
     if let Some(url) = &args.publish {
         pathway_db::DatabaseUrl::parse(url)?;
     }
+    pathway_input::DecompressedLimit::from_env().map_err(anyhow::Error::msg)?;
     let settings = RunSettings {
         audit_dir,
         input,

@@ -414,3 +414,42 @@ fn a_side_that_holds_no_table_exits_2_naming_the_file_and_the_problem() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_side_decompressing_past_the_limit_exits_2_naming_the_file_and_the_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fs::write(dir.join("good.csv"), "id,name\n1,Ann\n").unwrap();
+    // 10 MB of zeros, gzip'd to about 10 kB.
+    fs::write(
+        dir.join("bomb.csv.gz"),
+        compress(".gz", &vec![0; 10_000_000]),
+    )
+    .unwrap();
+    for (left, right) in [("bomb.csv.gz", "good.csv"), ("good.csv", "bomb.csv.gz")] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_pathway"))
+            .args(["diff", left, right, "--key", "id"])
+            .current_dir(dir)
+            .env("PATHWAY_MAX_DECOMPRESSED_BYTES", "1000000")
+            .output()
+            .unwrap();
+        assert_exit(&output, 2);
+        assert_eq!(
+            String::from_utf8_lossy(&output.stderr),
+            "error: `bomb.csv.gz` is gzip data that decompresses to more than 1000000 bytes, \
+             the limit PATHWAY_MAX_DECOMPRESSED_BYTES sets: not read\n"
+        );
+    }
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_pathway"))
+        .args(["diff", "good.csv", "good.csv", "--key", "id"])
+        .current_dir(dir)
+        .env("PATHWAY_MAX_DECOMPRESSED_BYTES", "1MB")
+        .output()
+        .unwrap();
+    assert_exit(&output, 2);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "error: PATHWAY_MAX_DECOMPRESSED_BYTES must be a whole number of bytes (the most a \
+         compressed file may decompress to), not `1MB`\n"
+    );
+}

@@ -3,7 +3,9 @@
 
 use std::fs;
 
-use crate::common::{assert_exit, compress, copy_tree, pathway, read_csv, root, run_audit};
+use crate::common::{
+    assert_exit, compress, copy_tree, pathway, pathway_with_env, read_csv, root, run_audit,
+};
 
 /// The fixtures, with 101's students compressed and a stray `notes.txt` beside them, an empty
 /// enrollment file in 102 and a document in 104 that no input reads.
@@ -363,4 +365,77 @@ fn a_failed_input_is_reported_even_when_no_table_reads_it_and_its_good_files_cou
         );
         assert_eq!(json["rows_rejected"], 1);
     }
+}
+
+#[test]
+fn a_compressed_file_past_the_decompression_limit_fails_its_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("input");
+    copy_tree(&root().join("fixtures/districts"), &input);
+    // 101 sends a small decompression bomb as its students file: 10 MB of zeros, about 10 kB
+    // of gzip, refused under a limit of 1,000,000 bytes.
+    fs::remove_file(input.join("101/students.csv")).unwrap();
+    fs::write(
+        input.join("101/students.csv.gz"),
+        compress(".gz", &vec![0; 10_000_000]),
+    )
+    .unwrap();
+    let out = tmp.path().join("runs");
+    let run = |limit: &str| {
+        pathway_with_env(
+            &[
+                "run",
+                "audits/example",
+                "--input",
+                input.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--date",
+                "2026-11-21",
+            ],
+            &[("PATHWAY_MAX_DECOMPRESSED_BYTES", limit)],
+        )
+    };
+    let output = run("1000000");
+    assert_exit(&output, 3);
+    let message = "input `students_raw`: `101/students.csv.gz` is gzip data that decompresses to \
+                   more than 1000000 bytes, the limit PATHWAY_MAX_DECOMPRESSED_BYTES sets: not read";
+    let summary = read_csv(&out.join("2026-11-21/summary.csv"));
+    // Both tables read students_raw (the legacy enrollment job is a program: every input).
+    assert_eq!(
+        statuses(&summary),
+        [
+            ("enrollments", "101", "ERROR"),
+            ("enrollments", "102", "FULL MATCH"),
+            ("enrollments", "103", "MISMATCH"),
+            ("enrollments", "104", "FULL MATCH"),
+            ("enrollments", "255901", "FULL MATCH"),
+            ("students", "101", "ERROR"),
+            ("students", "102", "FULL MATCH"),
+            ("students", "103", "MISMATCH"),
+            ("students", "104", "LEGACY ONLY"),
+            ("students", "255901", "FULL MATCH"),
+        ]
+    );
+    for row in summary.iter().filter(|r| r["district_id"] == "101") {
+        assert_eq!(row["error"], message);
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "warning: audit `example`, table `students`, district 101: {message}\n"
+        )),
+        "{stderr}"
+    );
+    // A limit that is not a number stops the run before it starts.
+    let output = run("lots");
+    assert_exit(&output, 2);
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains(
+            "PATHWAY_MAX_DECOMPRESSED_BYTES must be a whole number of bytes (the most a \
+             compressed file may decompress to), not `lots`"
+        ),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
