@@ -1008,8 +1008,14 @@ mod tests {
         fs::write(dir.join("e.csv"), "id\n1\n").unwrap();
         fs::write(dir.join("e2.csv"), "").unwrap();
         fs::write(dir.join("f.csv"), "id,name\n1\n2,Bo,x\n").unwrap();
+        // Blank lines in UTF-16, with its byte-order mark.
+        let wide: Vec<u8> = "\u{feff}\r\n\r\n  \r\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        fs::write(dir.join("g.csv"), wide).unwrap();
         let audit = audit(
-            ["a", "b", "c", "d", "e", "f"]
+            ["a", "b", "c", "d", "e", "f", "g"]
                 .map(|name| input(name, &format!("{name}*.csv"), InputFormat::Csv))
                 .to_vec(),
         );
@@ -1041,6 +1047,11 @@ mod tests {
                     "input `f` has no data row in district d1: `d1/f.csv` has no loadable row: \
                      all 2 were rejected (see validation_errors)"
                 ),
+                (
+                    "g",
+                    "input `g` has no data row in district d1: `d1/g.csv` holds only blank \
+                     lines: no header row"
+                ),
             ]
         );
         // A header-only input is still a table (with no row); files with no column give none.
@@ -1056,17 +1067,44 @@ mod tests {
             .map(|r| (r.file.as_str(), r.line))
             .collect();
         assert_eq!(lines, [("d1/c2.csv", 1), ("d1/f.csv", 2), ("d1/f.csv", 3)]);
-        let notes: Vec<(&str, &[String])> = read
+        // Every file's notes, in full.
+        let notes: Vec<(&str, Vec<&str>)> = read
             .files
             .iter()
-            .map(|f| (f.file.as_str(), f.notes.as_slice()))
-            .filter(|(_, notes)| !notes.is_empty())
+            .map(|f| {
+                let notes = f.notes.iter().map(String::as_str).collect();
+                (f.file.as_str(), notes)
+            })
             .collect();
         assert_eq!(
-            notes[0],
-            ("d1/a.csv", &["file is empty: no header row".to_owned()][..])
+            notes,
+            [
+                ("d1/a.csv", vec!["file is empty: no header row"]),
+                ("d1/b.csv", vec!["file has a header row and no data rows"]),
+                (
+                    "d1/c1.csv",
+                    vec!["file holds only blank lines: no header row"]
+                ),
+                // Six zero bytes among its 17: P K 03 04 14 [00] 06 [00] 08 [00 00 00] ! [00] ...
+                (
+                    "d1/c2.csv",
+                    vec!["dropped 6 NUL byte(s)", "file is not text (binary content)"]
+                ),
+                ("d1/e.csv", vec![]),
+                ("d1/e2.csv", vec!["file is empty: no header row"]),
+                (
+                    "d1/f.csv",
+                    vec!["file has no loadable row: all 2 were rejected (see validation_errors)"]
+                ),
+                (
+                    "d1/g.csv",
+                    vec![
+                        "UTF-16LE byte-order mark removed",
+                        "file holds only blank lines: no header row"
+                    ]
+                ),
+            ]
         );
-        assert_eq!(read.files.len(), 7);
         assert!(read.unread.is_empty() && read.failed.is_empty());
     }
 

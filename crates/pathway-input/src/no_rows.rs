@@ -36,7 +36,7 @@ impl NoRows {
         let content = without_bom(bytes);
         Some(if content.is_empty() {
             NoRows::Empty
-        } else if content.iter().all(u8::is_ascii_whitespace) {
+        } else if only_white_space(bytes) {
             NoRows::BlankLines
         } else if binary {
             NoRows::NotText
@@ -75,6 +75,23 @@ impl NoRows {
             }
             NoRows::NoRecords => "holds no rows".to_owned(),
         }
+    }
+}
+
+/// Whether the text holds only white space and line ends, read in the encoding its byte-order
+/// mark gives: UTF-16 line ends are two bytes, one of them zero.
+fn only_white_space(bytes: &[u8]) -> bool {
+    let utf16 = |rest: &[u8], unit: fn([u8; 2]) -> u16| {
+        rest.len().is_multiple_of(2)
+            && char::decode_utf16(rest.chunks_exact(2).map(|pair| unit([pair[0], pair[1]])))
+                .all(|c| c.is_ok_and(|c| c.is_ascii_whitespace()))
+    };
+    if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        utf16(rest, u16::from_le_bytes)
+    } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        utf16(rest, u16::from_be_bytes)
+    } else {
+        without_bom(bytes).iter().all(u8::is_ascii_whitespace)
     }
 }
 
@@ -117,6 +134,30 @@ mod tests {
             of(b"id,name\n1\n2\n", false, true, 2).unwrap(),
             "has no loadable row: all 2 were rejected (see validation_errors)"
         );
+        // UTF-16 (little- and big-endian, by their byte-order mark): its line ends hold zero
+        // bytes, which are not white space as bytes.
+        let wide = |text: &str, unit: fn(u16) -> [u8; 2], bom: &[u8]| -> Vec<u8> {
+            let mut bytes = bom.to_vec();
+            bytes.extend(text.encode_utf16().flat_map(unit));
+            bytes
+        };
+        for (bom, unit) in [
+            (&b"\xFF\xFE"[..], u16::to_le_bytes as fn(u16) -> [u8; 2]),
+            (&b"\xFE\xFF"[..], u16::to_be_bytes),
+        ] {
+            assert_eq!(
+                of(&wide("\r\n\r\n \t\r\n", unit, bom), false, false, 0).unwrap(),
+                "holds only blank lines: no header row"
+            );
+            assert_eq!(
+                of(&wide("", unit, bom), false, false, 0).unwrap(),
+                "is empty: no header row"
+            );
+            assert_eq!(
+                of(&wide("id,name\r\n", unit, bom), false, true, 0).unwrap(),
+                "has a header row and no data rows"
+            );
+        }
         assert_eq!(NoRows::of_text(b"id\n1\n", false, true, 1, 0), None);
         assert_eq!(NoRows::Empty.describe(false), "is empty");
         assert!(NoRows::BlankLines.has_no_columns());
