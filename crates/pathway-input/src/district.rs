@@ -514,14 +514,7 @@ fn read_json_lines_file(
         .collect();
     let mut account = origin.account(parsed.rows.len(), parsed.rejected.len(), "UTF-8");
     account.compression = compression.map(|c| c.name().to_owned());
-    let no_rows = NoRows::of_text(
-        bytes,
-        false,
-        !parsed.columns.is_empty(),
-        parsed.rows.len(),
-        parsed.rejected.len(),
-    )
-    .map(|n| n.describe(false));
+    let no_rows = NoRows::of_json_lines(bytes, &parsed).map(|n| n.describe(false));
     account
         .notes
         .extend(no_rows.iter().map(|why| format!("file {why}")));

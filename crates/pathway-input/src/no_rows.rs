@@ -17,6 +17,9 @@ pub enum NoRows {
     AllRejected(u64),
     /// A Parquet file with no row.
     NoRecords,
+    /// JSON lines whose objects have no field (`{}`): no column, so no row; the count of such
+    /// objects, each rejected.
+    NoFields(u64),
 }
 
 impl NoRows {
@@ -50,10 +53,29 @@ impl NoRows {
         })
     }
 
+    /// Classify a JSON-lines file: as [`NoRows::of_text`], and [`NoRows::NoFields`] when its
+    /// objects have no field at all.
+    #[must_use]
+    pub fn of_json_lines(bytes: &[u8], parsed: &crate::ParsedJsonLines) -> Option<NoRows> {
+        if parsed.empty_objects > 0 {
+            return Some(NoRows::NoFields(parsed.empty_objects as u64));
+        }
+        NoRows::of_text(
+            bytes,
+            false,
+            !parsed.columns.is_empty(),
+            parsed.rows.len(),
+            parsed.rejected.len(),
+        )
+    }
+
     /// Whether the file holds no table at all, not even a header: nothing to compare against.
     #[must_use]
     pub fn has_no_columns(self) -> bool {
-        matches!(self, NoRows::Empty | NoRows::BlankLines | NoRows::NotText)
+        matches!(
+            self,
+            NoRows::Empty | NoRows::BlankLines | NoRows::NotText | NoRows::NoFields(_)
+        )
     }
 
     /// The words after the file's name: "`x.csv` is empty: no header row". `header_expected`
@@ -74,6 +96,10 @@ impl NoRows {
                 format!("has no loadable row: all {n} were rejected (see validation_errors)")
             }
             NoRows::NoRecords => "holds no rows".to_owned(),
+            NoRows::NoFields(n) => format!(
+                "has no field: its {n} JSON object(s) are all empty ({{}}), so there is no \
+                 column to load (rejected, see validation_errors)"
+            ),
         }
     }
 }
@@ -160,6 +186,12 @@ mod tests {
         }
         assert_eq!(NoRows::of_text(b"id\n1\n", false, true, 1, 0), None);
         assert_eq!(NoRows::Empty.describe(false), "is empty");
+        assert_eq!(
+            NoRows::NoFields(3).describe(false),
+            "has no field: its 3 JSON object(s) are all empty ({}), so there is no column to \
+             load (rejected, see validation_errors)"
+        );
+        assert!(NoRows::NoFields(3).has_no_columns());
         assert!(NoRows::BlankLines.has_no_columns());
         assert!(!NoRows::HeaderOnly.has_no_columns());
     }

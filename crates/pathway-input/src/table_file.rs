@@ -51,13 +51,7 @@ pub fn read_table_file(path: &Path, shown: &str) -> Result<TableFile> {
             .iter()
             .map(|(line, reason, _)| (*line, reason.clone()))
             .collect();
-        let no_rows = NoRows::of_text(
-            &bytes,
-            false,
-            !parsed.columns.is_empty(),
-            parsed.rows.len(),
-            rejected.len(),
-        );
+        let no_rows = NoRows::of_json_lines(&bytes, &parsed);
         (schema, batches, rejected, no_rows)
     } else {
         let parsed = crate::parse_delimited(&bytes, None, true, Encoding::Auto);
@@ -83,6 +77,9 @@ pub fn read_table_file(path: &Path, shown: &str) -> Result<TableFile> {
             reason = format!(
                 "has no JSON object: every line was rejected (first: line {line}, {first})"
             );
+        }
+        if let NoRows::NoFields(n) = why {
+            reason = format!("has no field: its {n} JSON object(s) are all empty ({{}})");
         }
         return Err(Error::NoTable {
             file: shown.to_owned(),
@@ -110,7 +107,7 @@ mod tests {
 
     #[test]
     fn files_without_a_table_are_refused_with_the_reason() {
-        let cases: [(&str, &[u8], &str); 5] = [
+        let cases: [(&str, &[u8], &str); 6] = [
             ("empty.csv", b"", "`empty.csv` is empty: no header row"),
             (
                 "blank.csv",
@@ -126,6 +123,11 @@ mod tests {
                 "empty.jsonl",
                 b"\n\n",
                 "`empty.jsonl` holds only blank lines",
+            ),
+            (
+                "fieldless.jsonl",
+                b"{}\n{}\n",
+                "`fieldless.jsonl` has no field: its 2 JSON object(s) are all empty ({})",
             ),
             (
                 "bad.jsonl",

@@ -439,3 +439,111 @@ fn a_compressed_file_past_the_decompression_limit_fails_its_input() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn json_lines_whose_objects_have_no_field_are_no_input_with_the_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let audit = tmp.path().join("audit");
+    fs::create_dir_all(audit.join("legacy")).unwrap();
+    fs::create_dir_all(audit.join("beta")).unwrap();
+    fs::write(
+        audit.join("audit.toml"),
+        "name = \"scores\"\n\
+         [inputs.scores_raw]\nglob = \"scores*.jsonl\"\n\
+         [tables.scores]\nkey = [\"id\"]\n",
+    )
+    .unwrap();
+    for side in ["legacy", "beta"] {
+        fs::write(
+            audit.join(side).join("scores.sql"),
+            "SELECT id, score FROM scores_raw",
+        )
+        .unwrap();
+    }
+    let input = tmp.path().join("input");
+    for district in ["101", "102"] {
+        fs::create_dir_all(input.join(district)).unwrap();
+    }
+    // 101's objects have no field at all; in 102 `{}` beside an object with fields is a row of
+    // nulls (as before).
+    fs::write(input.join("101/scores.jsonl"), "{}\n{}\n\n{ }\n").unwrap();
+    fs::write(
+        input.join("102/scores.jsonl"),
+        "{\"id\": \"1\", \"score\": 90}\n{}\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("runs");
+    let output = run_audit(audit.to_str().unwrap(), &input, &out, "2026-11-21");
+    assert_exit(&output, 3);
+    let why = "input `scores_raw` has no data row in district 101: `101/scores.jsonl` has no \
+               field: its 3 JSON object(s) are all empty ({}), so there is no column to load \
+               (rejected, see validation_errors)";
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "warning: audit `scores`, table `scores`, district 101: NO INPUT: {why}\n"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("not found"), "{stderr}");
+    let night = out.join("2026-11-21");
+    let summary = read_csv(&night.join("summary.csv"));
+    assert_eq!(
+        statuses(&summary),
+        [
+            ("scores", "101", "NO INPUT"),
+            ("scores", "102", "FULL MATCH")
+        ]
+    );
+    assert_eq!(summary[0]["error"], why);
+    assert_eq!(
+        (
+            summary[1]["legacy_rows"].as_str(),
+            summary[1]["beta_rows"].as_str()
+        ),
+        ("2", "2")
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(night.join("summary.json")).unwrap()).unwrap();
+    let files: Vec<(&str, u64, u64, u64)> = json["input_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap(),
+                f["rows_read"].as_u64().unwrap(),
+                f["rows_loaded"].as_u64().unwrap(),
+                f["rows_rejected"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        files,
+        [("101/scores.jsonl", 3, 0, 3), ("102/scores.jsonl", 2, 2, 0)]
+    );
+    assert_eq!(
+        json["input_files"][0]["notes"],
+        serde_json::json!([
+            "file has no field: its 3 JSON object(s) are all empty ({}), so there is no column \
+             to load (rejected, see validation_errors)"
+        ])
+    );
+    // The three objects are in validation_errors, lines 1, 2 and 4.
+    let output = pathway(&[
+        "query",
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "csv",
+        "SELECT file, line, reason FROM validation_errors ORDER BY line",
+    ]);
+    assert_exit(&output, 0);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "file,line,reason\n\
+         101/scores.jsonl,1,empty JSON object ({}): no line of the file has a field\n\
+         101/scores.jsonl,2,empty JSON object ({}): no line of the file has a field\n\
+         101/scores.jsonl,4,empty JSON object ({}): no line of the file has a field\n"
+    );
+}
