@@ -197,8 +197,9 @@ impl DistrictInput {
 
 /// Read every raw input of `district_id` from `input_root/<district_id>/`.
 ///
-/// A file matches an input when the input's glob matches its path, or (for text inputs) its path
-/// without a compression suffix: `students*.csv` matches `students.csv.gz`. A file that cannot be read makes its input
+/// A file matches an input when the input's glob matches its path, or its path without a
+/// compression suffix: `students*.csv` matches `students.csv.gz`, and `*.parquet` matches
+/// `x.parquet.gz` (which is refused: compressed Parquet is not supported). A file that cannot be read makes its input
 /// [`DistrictInput::failed`], not the whole district; the other inputs are read. So does a file
 /// sent twice, plain and compressed (`students.csv` and `students.csv.gz`): reading both would
 /// count every row twice.
@@ -221,7 +222,7 @@ pub fn read_district(
             .compile_matcher();
         let mut matching: Vec<&PathBuf> = Vec::new();
         for (rel, seen) in files.iter().zip(&mut matched) {
-            if matches_input(&matcher, input.format, rel) {
+            if matches_input(&matcher, rel) {
                 *seen = true;
                 matching.push(rel);
             }
@@ -273,12 +274,12 @@ fn list_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Whether `rel` feeds an input with this glob: by its name, or for text formats by its name
-/// without a compression suffix (Parquet compresses inside the file).
-fn matches_input(matcher: &globset::GlobMatcher, format: InputFormat, rel: &Path) -> bool {
+/// Whether `rel` feeds an input with this glob: by its name, or by its name without a
+/// compression suffix. A compressed Parquet file (`x.parquet.gz` for `*.parquet`) is matched
+/// too, so that its input fails saying why rather than the file being listed as unread.
+fn matches_input(matcher: &globset::GlobMatcher, rel: &Path) -> bool {
     matcher.is_match(rel)
-        || (format != InputFormat::Parquet
-            && strip_compression_suffix(rel).is_some_and(|(plain, _)| matcher.is_match(plain)))
+        || strip_compression_suffix(rel).is_some_and(|(plain, _)| matcher.is_match(plain))
 }
 
 /// What the files of one input gave.
@@ -1216,9 +1217,8 @@ mod tests {
                 ),
                 (
                     "p",
-                    "`d1/p.parquet.gz` is gzip-compressed, and Parquet files are read as they \
-                     are (Parquet compresses its own pages): decompress it or send the .parquet \
-                     file"
+                    "`d1/p.parquet.gz` is gzip-compressed, and compressed Parquet is not \
+                     supported: send the .parquet file"
                 ),
                 ("loop", looping.as_str()),
             ]
@@ -1244,6 +1244,68 @@ mod tests {
             .collect();
         assert_eq!(rejected, [("d1/s-2.csv", 3, "expected 1 fields, found 2")]);
         assert!(read.absent().is_empty());
+    }
+
+    #[test]
+    fn compressed_parquet_is_matched_by_the_usual_glob_and_refused() {
+        use crate::compression::{Compression, compress};
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("d1");
+        fs::create_dir_all(&dir).unwrap();
+        let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int32, false)]));
+        let batch =
+            RecordBatch::try_new(schema.clone(), vec![Arc::new(Int32Array::from(vec![1, 2]))])
+                .unwrap();
+        let mut parquet = Vec::new();
+        let mut writer = ArrowWriter::try_new(&mut parquet, schema, None).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        fs::write(
+            dir.join("scores.parquet.gz"),
+            compress(Compression::Gzip, &parquet),
+        )
+        .unwrap();
+        fs::write(dir.join("grades.parquet"), &parquet).unwrap();
+        fs::write(
+            dir.join("grades.parquet.zst"),
+            compress(Compression::Zstd, &parquet),
+        )
+        .unwrap();
+        let audit = audit(vec![
+            input("scores", "scores*.parquet", InputFormat::Parquet),
+            input("grades", "grades.parquet", InputFormat::Parquet),
+        ]);
+        let read = read_district(&audit, tmp.path(), "d1", &Masker::without_key()).unwrap();
+        let failed: Vec<(&str, &str)> = read
+            .failed
+            .iter()
+            .map(|(input, why)| (input.as_str(), why.as_str()))
+            .collect();
+        assert_eq!(
+            failed,
+            [
+                (
+                    "scores",
+                    "`d1/scores.parquet.gz` is gzip-compressed, and compressed Parquet is not \
+                     supported: send the .parquet file"
+                ),
+                (
+                    "grades",
+                    "`d1/grades.parquet` and `d1/grades.parquet.zst` are the same file once the \
+                     compression suffix is removed: both would be read and their rows counted \
+                     twice; remove one of them; `d1/grades.parquet.zst` is zstd-compressed, and \
+                     compressed Parquet is not supported: send the .parquet file"
+                ),
+            ]
+        );
+        // Matched, so not among the files no input reads; the plain copy was read (2 rows).
+        assert!(read.unread.is_empty() && read.tables.is_empty() && read.absent().is_empty());
+        let accounting: Vec<(&str, u64)> = read
+            .files
+            .iter()
+            .map(|f| (f.file.as_str(), f.rows_read))
+            .collect();
+        assert_eq!(accounting, [("d1/grades.parquet", 2)]);
     }
 
     #[test]

@@ -62,7 +62,7 @@ pub enum Error {
     },
     /// A compressed file matched by a Parquet input: Parquet compresses inside the file.
     #[error(
-        "`{file}` is {compression}-compressed, and Parquet files are read as they are (Parquet compresses its own pages): decompress it or send the .parquet file"
+        "`{file}` is {compression}-compressed, and compressed Parquet is not supported: send the .parquet file"
     )]
     CompressedParquet {
         /// The file, as shown to the user.

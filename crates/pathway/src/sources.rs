@@ -46,8 +46,8 @@ pub async fn register_source(
     }
     match file_kind(path) {
         FileKind::CompressedParquet(compression) => bail!(
-            "`{shown}` is {}-compressed, and Parquet files are read as they are (Parquet \
-             compresses its own pages): decompress it first",
+            "`{shown}` is {}-compressed, and compressed Parquet is not supported: decompress it \
+             first (Parquet compresses its own pages)",
             compression.name()
         ),
         FileKind::Parquet => {

@@ -375,7 +375,8 @@ fn a_side_that_holds_no_table_exits_2_naming_the_file_and_the_problem() {
         (
             "scores.parquet.gz",
             &packed,
-            "error: `scores.parquet.gz` is gzip-compressed, and Parquet files are read as they are",
+            "error: `scores.parquet.gz` is gzip-compressed, and compressed Parquet is not \
+             supported: decompress it first (Parquet compresses its own pages)\n",
         ),
         (
             "notes.docx",
