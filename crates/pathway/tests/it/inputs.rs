@@ -547,3 +547,62 @@ fn json_lines_whose_objects_have_no_field_are_no_input_with_the_reason() {
          101/scores.jsonl,4,empty JSON object ({}): no line of the file has a field\n"
     );
 }
+
+#[test]
+fn a_program_side_reads_the_district_folder_as_sent_compressed_files_included() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("input");
+    copy_tree(&root().join("fixtures/districts"), &input);
+    // 102 sends its enrollments compressed, and nothing else for them. The SQL side reads it
+    // decompressed; the legacy job is given the folder as sent, finds no enrollments*.txt and
+    // exits 1, as it would in production.
+    let plain = input.join("102/enrollments.txt");
+    let bytes = fs::read(&plain).unwrap();
+    fs::write(
+        input.join("102/enrollments.txt.gz"),
+        compress(".gz", &bytes),
+    )
+    .unwrap();
+    fs::remove_file(plain).unwrap();
+    let out = tmp.path().join("runs");
+    assert_exit(&run_audit("audits/example", &input, &out, "2026-11-21"), 3);
+    let night = out.join("2026-11-21");
+    let summary = read_csv(&night.join("summary.csv"));
+    assert_eq!(
+        statuses(&summary),
+        [
+            ("enrollments", "101", "FULL MATCH"),
+            ("enrollments", "102", "ERROR"),
+            ("enrollments", "103", "MISMATCH"),
+            ("enrollments", "104", "FULL MATCH"),
+            ("enrollments", "255901", "FULL MATCH"),
+            ("students", "101", "MISMATCH"),
+            ("students", "102", "FULL MATCH"),
+            ("students", "103", "MISMATCH"),
+            ("students", "104", "LEGACY ONLY"),
+            ("students", "255901", "FULL MATCH"),
+        ]
+    );
+    // The message, with the seconds the job took (`after 0.0 s`) written as `after T s`.
+    let error = &summary[1]["error"];
+    let (before, rest) = error.split_once(" after ").unwrap();
+    let (seconds, after) = rest.split_once(" s;").unwrap();
+    assert!(seconds.parse::<f64>().is_ok(), "{error}");
+    assert_eq!(
+        format!("{before} after T s;{after}"),
+        "legacy command of table `enrollments` failed for district 102: `python3` exited with \
+         status 1 after T s; last stderr line: no enrollments file in district 102 (full stderr: \
+         `commands/legacy/enrollments/district_id=102/stderr.log` in the run folder)"
+    );
+    assert_eq!(
+        fs::read_to_string(night.join("commands/legacy/enrollments/district_id=102/stderr.log"))
+            .unwrap(),
+        "no enrollments file in district 102\n"
+    );
+    // The beta side read the compressed file: its rows are in the run.
+    assert!(
+        night
+            .join("beta/enrollments/district_id=102/part-0.parquet")
+            .exists()
+    );
+}
