@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use datafusion::common::TableReference;
 use datafusion::execution::session_state::SessionState;
 use datafusion::prelude::SessionContext;
 use pathway_audit::{AuditSpec, Side, TableSpec, Transform};
@@ -154,8 +155,17 @@ fn inputs_read(state: &SessionState, audit: &AuditSpec, table: &TableSpec) -> In
 
 /// The audit's inputs that `sql` names as tables. SQL that does not parse names none: it will
 /// fail when it runs, with the parser's message.
+///
+/// The raw tables are registered in the session's default catalog and schema (`datafusion`,
+/// `public`), so `students_raw`, `public.students_raw` and `datafusion.public.students_raw` read
+/// the input, and `staging.students_raw` does not (it fails when it runs: no such table).
 fn sql_inputs(state: &SessionState, audit: &AuditSpec, sql: &str) -> BTreeSet<String> {
-    let dialect = state.config().options().sql_parser.dialect;
+    let options = state.config().options();
+    let dialect = options.sql_parser.dialect;
+    let (catalog, schema) = (
+        options.catalog.default_catalog.as_str(),
+        options.catalog.default_schema.as_str(),
+    );
     let Ok(statement) = state.sql_to_statement(sql, &dialect) else {
         return BTreeSet::new();
     };
@@ -164,6 +174,15 @@ fn sql_inputs(state: &SessionState, audit: &AuditSpec, sql: &str) -> BTreeSet<St
     };
     references
         .iter()
+        .filter(|r| match r {
+            TableReference::Bare { .. } => true,
+            TableReference::Partial { schema: s, .. } => s.as_ref() == schema,
+            TableReference::Full {
+                catalog: c,
+                schema: s,
+                ..
+            } => c.as_ref() == catalog && s.as_ref() == schema,
+        })
         .map(|r| r.table())
         .filter(|name| audit.inputs.iter().any(|i| i.name == *name))
         .map(str::to_owned)
@@ -263,11 +282,101 @@ mod tests {
         );
         let broken = table("b", sql("SELEC nonsense FROM"), sql("SELECT 1"));
         let program = table("c", command(), sql("SELECT * FROM courses"));
-        let audit = audit(vec![students, broken, program]);
+        // One SQL text per case, on the legacy side; the beta side reads nothing.
+        let cases: [(&str, &str, &[&str]); 9] = [
+            // A CTE named like the input it reads: the CTE's own body reads the input.
+            (
+                "cte",
+                "WITH students_raw AS (SELECT * FROM students_raw WHERE id > 0) \
+                 SELECT * FROM students_raw",
+                &["students_raw"],
+            ),
+            // Schema-qualified in DataFusion's default catalog and schema: the input...
+            (
+                "schema",
+                "SELECT * FROM public.grades_raw JOIN datafusion.public.courses USING (id)",
+                &["courses", "grades_raw"],
+            ),
+            // ...in another schema or catalog: not the input (the SQL fails: table not found).
+            (
+                "other_schema",
+                "SELECT * FROM staging.students_raw, other.public.courses",
+                &[],
+            ),
+            // Quoted names keep their case: "STUDENTS_RAW" is not students_raw.
+            ("quoted_upper", "SELECT * FROM \"STUDENTS_RAW\"", &[]),
+            (
+                "quoted",
+                "SELECT * FROM \"grades_raw\", \"public\".\"courses\"",
+                &["courses", "grades_raw"],
+            ),
+            (
+                "union",
+                "SELECT id FROM students_raw UNION ALL SELECT id FROM grades_raw \
+                 UNION SELECT id FROM courses",
+                &["courses", "grades_raw", "students_raw"],
+            ),
+            (
+                "in_subquery",
+                "SELECT * FROM courses WHERE id IN (SELECT id FROM grades_raw)",
+                &["courses", "grades_raw"],
+            ),
+            (
+                "scalar_subquery",
+                "SELECT (SELECT count(*) FROM courses) AS n, id FROM students_raw",
+                &["courses", "students_raw"],
+            ),
+            // A CTE shadowing an input in the outer query only; the input read in a subquery.
+            (
+                "cte_shadow",
+                "WITH grades_raw AS (SELECT 1 AS id) SELECT * FROM grades_raw \
+                 WHERE id IN (SELECT id FROM students_raw)",
+                &["students_raw"],
+            ),
+        ];
+        let mut tables = vec![students, broken, program];
+        tables.extend(
+            cases
+                .iter()
+                .map(|(name, text, _)| table(name, sql(text), sql("SELECT 1"))),
+        );
+        let audit = audit(tables);
         let reads = TableInputs::of(&audit);
         assert_eq!(reads.get("students"), only(&["grades_raw", "students_raw"]));
         assert_eq!(reads.get("b"), only(&[]));
         assert_eq!(reads.get("c"), InputsRead::All);
+        for (name, text, expected) in cases {
+            assert_eq!(reads.get(name), only(expected), "{name}: {text}");
+        }
+    }
+
+    /// What the parser counts is what DataFusion resolves when the SQL runs: the qualified names
+    /// counted above plan against a raw table registered as the district's are, the others
+    /// do not.
+    #[tokio::test]
+    async fn qualified_names_counted_as_inputs_are_the_ones_datafusion_finds() {
+        use datafusion::arrow::datatypes::{DataType, Field, Schema};
+        let ctx = SessionContext::new();
+        let schema = std::sync::Arc::new(Schema::new(vec![Field::new("id", DataType::Utf8, true)]));
+        let table = datafusion::datasource::MemTable::try_new(schema, vec![vec![]]).unwrap();
+        ctx.register_table("courses", std::sync::Arc::new(table))
+            .unwrap();
+        for found in [
+            "SELECT * FROM courses",
+            "SELECT * FROM public.courses",
+            "SELECT * FROM datafusion.public.courses",
+            "SELECT * FROM \"public\".\"courses\"",
+            "SELECT * FROM Courses",
+        ] {
+            assert!(ctx.sql(found).await.is_ok(), "{found}");
+        }
+        for missing in [
+            "SELECT * FROM staging.courses",
+            "SELECT * FROM other.public.courses",
+            "SELECT * FROM \"COURSES\"",
+        ] {
+            assert!(ctx.sql(missing).await.is_err(), "{missing}");
+        }
     }
 
     #[test]
