@@ -157,6 +157,35 @@ impl Compression {
         }
     }
 
+    /// Compress `bytes` as a district's tools would (default levels, one member or frame), for
+    /// tests and for preparing district files.
+    ///
+    /// # Errors
+    /// Only when the encoder fails, which writing to memory does not.
+    pub fn compress(self, bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+        use std::io::Write;
+        match self {
+            Compression::Gzip => {
+                let mut encoder =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                encoder.write_all(bytes)?;
+                encoder.finish()
+            }
+            Compression::Zstd => zstd::stream::encode_all(bytes, 3),
+            Compression::Bzip2 => {
+                let mut encoder =
+                    bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+                encoder.write_all(bytes)?;
+                encoder.finish()
+            }
+            Compression::Xz => {
+                let mut encoder = liblzma::write::XzEncoder::new(Vec::new(), 6);
+                encoder.write_all(bytes)?;
+                encoder.finish()
+            }
+        }
+    }
+
     /// Decompress a whole file, reading at most `limit` bytes of output: `None` when it holds
     /// more (the rest is never decompressed).
     ///
@@ -254,27 +283,7 @@ pub fn decompress_within(
 /// Compress `bytes` as a district would, for the tests of this crate.
 #[cfg(test)]
 pub(crate) fn compress(compression: Compression, bytes: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    match compression {
-        Compression::Gzip => {
-            let mut encoder =
-                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-            encoder.write_all(bytes).unwrap();
-            encoder.finish().unwrap()
-        }
-        Compression::Zstd => zstd::stream::encode_all(bytes, 3).unwrap(),
-        Compression::Bzip2 => {
-            let mut encoder =
-                bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
-            encoder.write_all(bytes).unwrap();
-            encoder.finish().unwrap()
-        }
-        Compression::Xz => {
-            let mut encoder = liblzma::write::XzEncoder::new(Vec::new(), 6);
-            encoder.write_all(bytes).unwrap();
-            encoder.finish().unwrap()
-        }
-    }
+    compression.compress(bytes).unwrap()
 }
 
 #[cfg(test)]

@@ -123,30 +123,3 @@ pub fn regress_district_102(input: &Path) {
     )
     .unwrap();
 }
-
-/// `bytes` compressed as a district would send them, in the format of the file-name suffix
-/// `suffix` (`.gz`, `.zst`, `.bz2` or `.xz`).
-pub fn compress(suffix: &str, bytes: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    match suffix {
-        ".gz" => {
-            let mut encoder =
-                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-            encoder.write_all(bytes).unwrap();
-            encoder.finish().unwrap()
-        }
-        ".zst" => zstd::stream::encode_all(bytes, 3).unwrap(),
-        ".bz2" => {
-            let mut encoder =
-                bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
-            encoder.write_all(bytes).unwrap();
-            encoder.finish().unwrap()
-        }
-        ".xz" => {
-            let mut encoder = liblzma::write::XzEncoder::new(Vec::new(), 6);
-            encoder.write_all(bytes).unwrap();
-            encoder.finish().unwrap()
-        }
-        other => panic!("no compression has suffix {other}"),
-    }
-}

@@ -3,9 +3,9 @@
 
 use std::fs;
 
-use crate::common::{
-    assert_exit, compress, copy_tree, pathway, pathway_with_env, read_csv, root, run_audit,
-};
+use pathway_input::Compression;
+
+use crate::common::{assert_exit, copy_tree, pathway, pathway_with_env, read_csv, root, run_audit};
 
 /// The fixtures, with 101's students compressed and a stray `notes.txt` beside them, an empty
 /// enrollment file in 102 and a document in 104 that no input reads.
@@ -13,7 +13,11 @@ fn night_with_stray_and_empty_files(input: &std::path::Path) {
     copy_tree(&root().join("fixtures/districts"), input);
     let students = input.join("101/students.csv");
     let bytes = fs::read(&students).unwrap();
-    fs::write(input.join("101/students.csv.gz"), compress(".gz", &bytes)).unwrap();
+    fs::write(
+        input.join("101/students.csv.gz"),
+        Compression::Gzip.compress(&bytes).unwrap(),
+    )
+    .unwrap();
     fs::remove_file(students).unwrap();
     fs::write(input.join("101/notes.txt"), "sent late, sorry").unwrap();
     fs::write(input.join("102/enrollments.txt"), "").unwrap();
@@ -292,7 +296,9 @@ fn a_failed_input_is_reported_even_when_no_table_reads_it_and_its_good_files_cou
         .unwrap();
     }
     // 101: notes, which no table reads, sent truncated beside a good file with a ragged row.
-    let packed = compress(".gz", "id\n1\n".repeat(100).as_bytes());
+    let packed = Compression::Gzip
+        .compress("id\n1\n".repeat(100).as_bytes())
+        .unwrap();
     fs::write(input.join("101/notes.csv.gz"), &packed[..packed.len() / 2]).unwrap();
     fs::write(input.join("101/notes-2.csv"), "id\n1\n2,x\n").unwrap();
     // 102: a second students file named as gzip that is not.
@@ -377,7 +383,7 @@ fn a_compressed_file_past_the_decompression_limit_fails_its_input() {
     fs::remove_file(input.join("101/students.csv")).unwrap();
     fs::write(
         input.join("101/students.csv.gz"),
-        compress(".gz", &vec![0; 10_000_000]),
+        Compression::Gzip.compress(&vec![0; 10_000_000]).unwrap(),
     )
     .unwrap();
     let out = tmp.path().join("runs");
@@ -560,7 +566,7 @@ fn a_program_side_reads_the_district_folder_as_sent_compressed_files_included() 
     let bytes = fs::read(&plain).unwrap();
     fs::write(
         input.join("102/enrollments.txt.gz"),
-        compress(".gz", &bytes),
+        Compression::Gzip.compress(&bytes).unwrap(),
     )
     .unwrap();
     fs::remove_file(plain).unwrap();

@@ -5,7 +5,7 @@ use std::fs;
 use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
 
 use crate::common::{
-    assert_exit, compress, copy_tree, header_line, pathway, read_csv, root, run_audit, run_example,
+    assert_exit, copy_tree, header_line, pathway, read_csv, root, run_audit, run_example,
 };
 
 /// (table, district, status, legacy, beta, matched, changed, missing, extra, legacy dups, beta dups, changed columns)
@@ -584,17 +584,17 @@ fn compressed_district_files_give_the_figures_of_the_plain_files() {
     // Each district sends its students export compressed another way (102's is Windows-1252,
     // pipe-delimited: decompression comes before decoding).
     let packed = [
-        ("101/students.csv", ".gz"),
-        ("102/students.txt", ".zst"),
-        ("103/students.txt", ".bz2"),
-        ("104/students.csv", ".xz"),
+        ("101/students.csv", pathway_input::Compression::Gzip),
+        ("102/students.txt", pathway_input::Compression::Zstd),
+        ("103/students.txt", pathway_input::Compression::Bzip2),
+        ("104/students.csv", pathway_input::Compression::Xz),
     ];
-    for (file, suffix) in packed {
+    for (file, compression) in packed {
         let plain = input.join(file);
         let bytes = fs::read(&plain).unwrap();
         fs::write(
-            input.join(format!("{file}{suffix}")),
-            compress(suffix, &bytes),
+            input.join(format!("{file}{}", compression.suffix())),
+            compression.compress(&bytes).unwrap(),
         )
         .unwrap();
         fs::remove_file(plain).unwrap();
