@@ -14,11 +14,11 @@
 #   OUT      output folder                       (default: runs)
 #   DATE     night, YYYY-MM-DD                   (default: today)
 #   KEEP     runs to keep                        (default: 30)
-#   FAIL_ON  what fails the job: mismatch, regression, error (default: regression,error)
+#   FAIL_ON  what fails the job: mismatch, regression, error, no-input (default: regression,error)
 #   PATHWAY  the pathway binary                  (default: pathway on PATH)
 #
 # Exit codes: those of `pathway run` (0 fine, 1 a --fail-on condition, 2 could not run,
-# 3 some districts ERROR when FAIL_ON does not include error).
+# 3 some districts ERROR or NO INPUT when FAIL_ON does not match them).
 set -uo pipefail
 
 : "${INPUT:?set INPUT to the input folder of the night}"

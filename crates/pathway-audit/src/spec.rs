@@ -451,8 +451,15 @@ fn default_timeout() -> f64 {
 }
 
 /// The format of a file, from its extension: `.parquet`, `.jsonl`/`.ndjson`, else delimited text.
+/// A compression suffix (`.gz`, `.zst`, `.bz2`, `.xz`, any case) is looked through: text files are
+/// read decompressed (see `pathway-input`), so `students.jsonl.gz` is JSON lines.
 #[must_use]
 pub fn format_from_name(name: &str) -> InputFormat {
+    let lower = name.to_ascii_lowercase();
+    let name = [".gz", ".zst", ".bz2", ".xz"]
+        .iter()
+        .find_map(|suffix| lower.strip_suffix(suffix))
+        .unwrap_or(&lower);
     if name.ends_with(".parquet") {
         InputFormat::Parquet
     } else if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
@@ -1110,5 +1117,20 @@ mod tests {
             "[inputs.s]\nglob = \"a.csv\"\n[tables.students]\nkey = []\n",
         );
         assert!(AuditSpec::load(&dir).unwrap().tables[0].key.is_empty());
+    }
+
+    #[test]
+    fn a_format_is_seen_through_a_compression_suffix() {
+        for (name, format) in [
+            ("students.csv", InputFormat::Csv),
+            ("students.jsonl.gz", InputFormat::Jsonl),
+            ("students*.NDJSON.ZST", InputFormat::Jsonl),
+            ("scores.parquet", InputFormat::Parquet),
+            ("scores.parquet.xz", InputFormat::Parquet),
+            ("students.txt.bz2", InputFormat::Csv),
+            ("students*.{csv,txt}", InputFormat::Csv),
+        ] {
+            assert_eq!(format_from_name(name), format, "{name}");
+        }
     }
 }

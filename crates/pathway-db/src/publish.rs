@@ -39,7 +39,7 @@ pub struct PublishCounts {
 }
 
 #[cfg(feature = "postgres")]
-const CREATE: [&str; 3] = [
+const CREATE: [&str; 4] = [
     "CREATE TABLE IF NOT EXISTS {schema}.pathway_summary (
         audit text NOT NULL, audit_date date NOT NULL, table_name text NOT NULL,
         district_id text NOT NULL, status text NOT NULL,
@@ -61,6 +61,8 @@ const CREATE: [&str; 3] = [
         legacy_only bigint NOT NULL, beta_only bigint NOT NULL, error bigint NOT NULL,
         accepted bigint NOT NULL, published_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (audit, audit_date, table_name))",
+    // Added with the NO INPUT status: tables published by an earlier version gain the column.
+    "ALTER TABLE {schema}.pathway_history ADD COLUMN IF NOT EXISTS no_input bigint NOT NULL DEFAULT 0",
 ];
 
 #[cfg(feature = "postgres")]
@@ -84,13 +86,13 @@ const INSERT_COLUMN_DIFF: &str = "INSERT INTO {schema}.pathway_column_diff (audi
 
 #[cfg(feature = "postgres")]
 const UPSERT_HISTORY: &str = "INSERT INTO {schema}.pathway_history (audit, audit_date, table_name,
-        districts, full_match, mismatch, legacy_only, beta_only, error, accepted)
-    VALUES ($1, $2::text::date, $3, $4, $5, $6, $7, $8, $9, $10)
+        districts, full_match, mismatch, legacy_only, beta_only, error, accepted, no_input)
+    VALUES ($1, $2::text::date, $3, $4, $5, $6, $7, $8, $9, $10, $11)
     ON CONFLICT (audit, audit_date, table_name) DO UPDATE SET
         districts = EXCLUDED.districts, full_match = EXCLUDED.full_match,
         mismatch = EXCLUDED.mismatch, legacy_only = EXCLUDED.legacy_only,
         beta_only = EXCLUDED.beta_only, error = EXCLUDED.error, accepted = EXCLUDED.accepted,
-        published_at = now()";
+        no_input = EXCLUDED.no_input, published_at = now()";
 
 /// Write `rows` into the tables of the schema named by the URL's `schema` parameter (default
 /// `public`; created when missing), in one transaction.
@@ -260,6 +262,7 @@ async fn publish_postgres(url: &DatabaseUrl, rows: PublishRows<'_>) -> Result<Pu
                     &count(row.beta_only),
                     &count(row.error),
                     &count(row.accepted),
+                    &count(row.no_input),
                 ],
             )
             .await

@@ -276,3 +276,55 @@ async fn publishing_upserts_the_night_in_one_transaction() {
         "101|FULL MATCH|0\n102|FULL MATCH|0"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_history_table_published_before_no_input_gains_the_column() {
+    use pathway_report::HistoryCount;
+    let Some(schema) = PgSchema::create("publish_upgrade") else {
+        return;
+    };
+    let s = &schema.schema;
+    // pathway_history as earlier versions created it, with one night in it.
+    let _ = schema.sql(&format!(
+        "CREATE TABLE {s}.pathway_history (
+            audit text NOT NULL, audit_date date NOT NULL, table_name text NOT NULL,
+            districts bigint NOT NULL, full_match bigint NOT NULL, mismatch bigint NOT NULL,
+            legacy_only bigint NOT NULL, beta_only bigint NOT NULL, error bigint NOT NULL,
+            accepted bigint NOT NULL, published_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (audit, audit_date, table_name));
+         INSERT INTO {s}.pathway_history VALUES
+            ('example', '2026-11-20', 'enrollments', 5, 5, 0, 0, 0, 0, 0, now());"
+    ));
+    let url = DatabaseUrl::parse(&format!("{}?schema={}", schema.url, schema.schema)).unwrap();
+    let night = HistoryCount {
+        audit_date: "2026-11-21".into(),
+        audit: "example".into(),
+        table: "enrollments".into(),
+        districts: 5,
+        full_match: 3,
+        mismatch: 1,
+        no_input: 1,
+        ..HistoryCount::default()
+    };
+    pathway_db::publish(
+        &url,
+        pathway_db::PublishRows {
+            audit: "example",
+            audit_date: "2026-11-21",
+            summary: &[],
+            column_diff: &[],
+            history: &[night],
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        schema
+            .sql(&format!(
+                "SELECT audit_date, districts, full_match, no_input FROM {s}.pathway_history \
+                 ORDER BY 1"
+            ))
+            .trim(),
+        "2026-11-20|5|5|0\n2026-11-21|5|3|1"
+    );
+}

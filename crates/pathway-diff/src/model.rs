@@ -280,17 +280,22 @@ pub enum Status {
     /// Rows on both sides whose only differences are accepted ones (audit.toml `[[accepted]]`).
     #[serde(rename = "ACCEPTED")]
     Accepted,
+    /// An input the table's transforms read gave nothing in this district (no file matches its
+    /// glob, or its files hold no data row): the table was not transformed, so not compared.
+    #[serde(rename = "NO INPUT")]
+    NoInput,
 }
 
 impl Status {
     /// Every status, in report order.
-    pub const ALL: [Status; 6] = [
+    pub const ALL: [Status; 7] = [
         Status::FullMatch,
         Status::Mismatch,
         Status::LegacyOnly,
         Status::BetaOnly,
         Status::Error,
         Status::Accepted,
+        Status::NoInput,
     ];
 
     /// The spelling used in CSV, JSON and terminal output.
@@ -303,6 +308,7 @@ impl Status {
             Status::BetaOnly => "BETA ONLY",
             Status::Error => "ERROR",
             Status::Accepted => "ACCEPTED",
+            Status::NoInput => "NO INPUT",
         }
     }
 

@@ -22,6 +22,8 @@ pub struct ParsedText {
     pub delimiter: u8,
     /// Notes about repairs made to the whole file (BOM removed, NUL bytes dropped, ...).
     pub notes: Vec<String>,
+    /// The file is not text (a spreadsheet, an image): it was rejected whole, at line 1.
+    pub binary: bool,
 }
 
 impl ParsedText {
@@ -64,8 +66,15 @@ pub fn parse_delimited(
         encoding: encoding_used,
         delimiter,
         notes,
+        binary: false,
     };
+    // Blank lines hold no record (the csv crate skips empty ones, not those of spaces), and a
+    // file of nothing else has no header: it must not become a table with a `column_1`.
+    if text.trim().is_empty() {
+        return parsed;
+    }
     if looks_binary(&text) {
+        parsed.binary = true;
         let lines = text.lines().count().max(1) as u64;
         parsed.rejected.push((
             1,
@@ -328,6 +337,9 @@ mod tests {
         assert_eq!(p.rows_read(), 0);
         let p = parse(b"");
         assert!(p.columns.is_empty());
+        assert_eq!(p.rows_read(), 0);
+        let p = parse(b"\r\n  \n\t\n");
+        assert!(p.columns.is_empty(), "{:?}", p.columns);
         assert_eq!(p.rows_read(), 0);
         let p =
             parse(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\x01\x02\x03\x04\x05\x06\x07");

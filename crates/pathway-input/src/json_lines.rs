@@ -7,7 +7,9 @@
 //! becomes `3.5`, `7` stays `7`; send a string to keep a number's exact spelling), `null` as
 //! null, nested arrays and objects as their JSON text. A line that is not a JSON
 //! object (bad JSON, an array, a number, invalid UTF-8) is rejected with its line number; blank
-//! lines are skipped, as in delimited files.
+//! lines are skipped, as in delimited files. A file none of whose objects has a field (every one
+//! is `{}`) has no column, and so no row: its objects are rejected too, with their line numbers
+//! ([`EMPTY_OBJECT`]). Among objects with fields, `{}` is a row of nulls.
 
 use std::sync::Arc;
 
@@ -16,6 +18,9 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use crate::error::Result;
 
+/// Why an empty object (`{}`) of a file with no field at all is rejected.
+pub const EMPTY_OBJECT: &str = "empty JSON object ({}): no line of the file has a field";
+
 /// What a JSON-lines file held.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ParsedJsonLines {
@@ -23,8 +28,10 @@ pub struct ParsedJsonLines {
     pub columns: Vec<String>,
     /// Accepted rows, one value per column (`None` for null or missing).
     pub rows: Vec<Vec<Option<String>>>,
-    /// Rejected lines: (1-based line number, reason, the line as text).
+    /// Rejected lines: (1-based line number, reason, the line as text), by line number.
     pub rejected: Vec<(u64, String, String)>,
+    /// How many of the rejected lines are empty objects of a file with no field at all.
+    pub empty_objects: usize,
 }
 
 /// Parse JSON lines. Never fails: a line that cannot be read is rejected.
@@ -32,6 +39,8 @@ pub struct ParsedJsonLines {
 pub fn parse_json_lines(bytes: &[u8]) -> ParsedJsonLines {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut parsed = ParsedJsonLines::default();
+    // Empty objects, with their line: rejected at the end if no object has a field.
+    let mut empty: Vec<(u64, String)> = Vec::new();
     for (index, line) in bytes.split(|&b| b == b'\n').enumerate() {
         let number = index as u64 + 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -55,6 +64,9 @@ pub fn parse_json_lines(bytes: &[u8]) -> ParsedJsonLines {
                 continue;
             }
         };
+        if object.is_empty() {
+            empty.push((number, text));
+        }
         let mut row = vec![None; parsed.columns.len()];
         for (key, value) in object {
             let at = match parsed.columns.iter().position(|c| *c == key) {
@@ -72,6 +84,17 @@ pub fn parse_json_lines(bytes: &[u8]) -> ParsedJsonLines {
             };
         }
         parsed.rows.push(row);
+    }
+    // Rows with no column at all are no data: reject them, so that every line is accounted for.
+    if parsed.columns.is_empty() && !parsed.rows.is_empty() {
+        parsed.rows.clear();
+        parsed.empty_objects = empty.len();
+        parsed.rejected.extend(
+            empty
+                .into_iter()
+                .map(|(line, text)| (line, EMPTY_OBJECT.to_owned(), text)),
+        );
+        parsed.rejected.sort_by_key(|(line, _, _)| *line);
     }
     // Rows read before a column first appeared lack it.
     let width = parsed.columns.len();
@@ -112,6 +135,32 @@ pub fn to_batches(parsed: &ParsedJsonLines) -> Result<(SchemaRef, Vec<RecordBatc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_whose_objects_have_no_field_has_no_row() {
+        let parsed = parse_json_lines(b"{}\n[1]\n\n{ }\r\n{}");
+        assert!(parsed.columns.is_empty() && parsed.rows.is_empty());
+        let rejected: Vec<(u64, &str, &str)> = parsed
+            .rejected
+            .iter()
+            .map(|(line, reason, text)| (*line, reason.as_str(), text.as_str()))
+            .collect();
+        assert_eq!(
+            rejected,
+            [
+                (1, EMPTY_OBJECT, "{}"),
+                (2, "not a JSON object", "[1]"),
+                (4, EMPTY_OBJECT, "{ }"),
+                (5, EMPTY_OBJECT, "{}"),
+            ]
+        );
+        assert_eq!(parsed.empty_objects, 3);
+        // Beside an object with a field, `{}` is a row of nulls.
+        let parsed = parse_json_lines(b"{}\n{\"id\": \"1\"}\n");
+        assert_eq!(parsed.rows, vec![vec![None], vec![Some("1".to_owned())]]);
+        assert!(parsed.rejected.is_empty());
+        assert_eq!(parsed.empty_objects, 0);
+    }
 
     #[test]
     fn every_line_is_loaded_or_rejected_with_its_number() {

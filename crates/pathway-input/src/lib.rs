@@ -10,6 +10,12 @@
 //! each [`FileRead`] carries `rows_read = rows_loaded + rows_rejected`. Personal columns of a
 //! rejected record are masked before the record is kept.
 //!
+//! Text files compressed with gzip, zstd, bzip2 or xz are decompressed first ([`Compression`]),
+//! up to a limit that stops decompression bombs ([`DecompressedLimit`]); `students*.csv` matches
+//! `students.csv.gz`. Nothing arrives unseen: files no input's glob
+//! matches are listed ([`DistrictInput::unread`]), and an input with no file, or whose files
+//! loaded no row, is named with the reason ([`DistrictInput::absent`], [`NoRows`]).
+//!
 //! ```no_run
 //! # use std::path::Path;
 //! let audit = pathway_audit::AuditSpec::load(Path::new("audits/example")).unwrap();
@@ -20,13 +26,20 @@
 //! }
 //! ```
 
+mod compression;
 mod delimited;
 mod district;
 mod error;
 mod json_lines;
+mod no_rows;
 mod output_file;
 mod parquet_file;
+mod table_file;
 
+pub use compression::{
+    Compression, DecompressedLimit, MAX_DECOMPRESSED_ENV, decompress, decompress_within,
+    read_decompressed, strip_compression_suffix,
+};
 pub use delimited::{ParsedText, parse_delimited};
 pub use district::{
     DistrictInput, DistrictList, FileRead, RawTable, Rejection, list_districts, read_district,
@@ -34,4 +47,6 @@ pub use district::{
 };
 pub use error::{Error, Result};
 pub use json_lines::{ParsedJsonLines, parse_json_lines};
+pub use no_rows::NoRows;
 pub use output_file::{OutputError, read_output_file};
+pub use table_file::{TableFile, read_table_file};

@@ -69,6 +69,8 @@ pub struct HistoryCount {
     pub error: u64,
     /// ACCEPTED districts.
     pub accepted: u64,
+    /// NO INPUT districts.
+    pub no_input: u64,
 }
 
 /// Count districts per status for every (date, audit, table), in date order.
@@ -91,6 +93,7 @@ pub fn full_match_counts(rows: &[SummaryRow]) -> Vec<HistoryCount> {
             Some(Status::BetaOnly) => entry.beta_only += 1,
             Some(Status::Error) | None => entry.error += 1,
             Some(Status::Accepted) => entry.accepted += 1,
+            Some(Status::NoInput) => entry.no_input += 1,
         }
     }
     counts.into_values().collect()

@@ -35,6 +35,8 @@ pub struct HtmlReport {
     pub previous_date: Option<String>,
     /// A few differing rows per (table, district), masked.
     pub examples: BTreeMap<(String, String), TextTable>,
+    /// Per district, the files of its folder no input read.
+    pub unread_files: BTreeMap<String, Vec<String>>,
 }
 
 fn esc(text: &str) -> String {
@@ -203,7 +205,7 @@ fn trend_svg(history: &[HistoryCount]) -> String {
 const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}h1{font-size:20px}h2{font-size:16px;margin-top:28px}\
 table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}\
 .grid td.status a{color:inherit;text-decoration:none;display:block}.full-match{background:#c8e6c9}.accepted{background:#dcedc8}\
-.mismatch{background:#ffcdd2}.legacy-only,.beta-only{background:#ffe0b2}.error{background:#b0bec5}.hidden{display:none}\
+.mismatch{background:#ffcdd2}.legacy-only,.beta-only{background:#ffe0b2}.error{background:#b0bec5}.no-input{background:#e1bee7}.hidden{display:none}\
 .axis{stroke:#999}.label,.legend{font-size:11px}.counts td:first-child{font-weight:600}.legend-button{cursor:pointer;margin-right:6px;border:1px solid #999;padding:2px 6px}";
 
 const SCRIPT: &str = "window.__errors=[];window.addEventListener('error',function(e){window.__errors.push(String(e.message));document.body.dataset.errors=window.__errors.length;});\
@@ -214,6 +216,26 @@ var s=b.dataset.status;var active=b.classList.toggle('off');document.querySelect
 if(td.dataset.status===s){td.style.opacity=active?'0.25':'1';}});});});\
 var cells=document.querySelectorAll('.grid td.status');var counts={};cells.forEach(function(td){counts[td.dataset.status]=(counts[td.dataset.status]||0)+1;});\
 document.body.dataset.cells=cells.length;document.body.dataset.fullMatch=counts['FULL MATCH']||0;document.body.dataset.errors=window.__errors.length;document.body.dataset.ready='1';});";
+
+/// Files that arrived and that no input read, per district: a file nobody reads is a table
+/// nobody audits.
+fn unread_section(out: &mut String, unread: &BTreeMap<String, Vec<String>>) {
+    out.push_str("<h2>Files no input read</h2>");
+    if unread.is_empty() {
+        out.push_str("<p id=\"unread\">Every file of every district was read.</p>");
+        return;
+    }
+    let table = TextTable {
+        header: vec!["district".to_owned(), "files".to_owned()],
+        rows: unread
+            .iter()
+            .map(|(district, files)| vec![district.clone(), files.join(", ")])
+            .collect(),
+    };
+    out.push_str("<div id=\"unread\">");
+    text_table(out, &table, "unread");
+    out.push_str("</div>");
+}
 
 /// Render the page.
 #[must_use]
@@ -241,6 +263,7 @@ pub fn render_html(report: &HtmlReport) -> String {
         "LEGACY ONLY",
         "BETA ONLY",
         "ERROR",
+        "NO INPUT",
     ];
     let mut per_table: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
     let mut districts: Vec<&str> = Vec::new();
@@ -323,6 +346,8 @@ pub fn render_html(report: &HtmlReport) -> String {
     }
     out.push_str("</tbody></table>");
 
+    unread_section(&mut out, &report.unread_files);
+
     out.push_str("<h2>Top discrepancy patterns</h2>");
     if report.patterns.rows.is_empty() {
         out.push_str("<p>No changed cells.</p>");
@@ -344,7 +369,13 @@ pub fn render_html(report: &HtmlReport) -> String {
                         .changes
                         .iter()
                         .map(|(t, d, b, a)| {
-                            let change = if a == "FULL MATCH" {
+                            // As `pathway compare` says it: a district that sent nothing is
+                            // neither fixed nor regressed.
+                            let change = if a == "NO INPUT" {
+                                "no input"
+                            } else if b == "NO INPUT" {
+                                "input back"
+                            } else if a == "FULL MATCH" {
                                 "fixed"
                             } else if b == "FULL MATCH" {
                                 "regressed"

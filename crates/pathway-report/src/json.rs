@@ -36,7 +36,11 @@ pub struct FileAccount {
     pub encoding: String,
     /// Delimiter used.
     pub delimiter: String,
-    /// Repairs made to the whole file.
+    /// The compression the file was read through (`gzip`, `zstd`, `bzip2`, `xz`), null for a
+    /// plain file.
+    #[serde(default)]
+    pub compression: Option<String>,
+    /// Notes on the whole file: repairs made, and why it gave no row when it gave none.
     pub notes: Vec<String>,
 }
 
@@ -175,6 +179,9 @@ pub struct RunReport {
     pub tables: Vec<TableInfo>,
     /// Folders of the input that were not taken as districts, with the reason.
     pub skipped_folders: Vec<(String, String)>,
+    /// Per district, the files of its folder that no input's glob matches (relative to the
+    /// folder; hidden files excepted). Districts without such files are left out.
+    pub unread_files: BTreeMap<String, Vec<String>>,
     /// Rows each side produced per table.
     pub rows_read: SideRows,
     /// Districts per status, per table.

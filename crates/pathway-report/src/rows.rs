@@ -17,7 +17,7 @@ pub struct SummaryRow {
     pub table: String,
     /// District id.
     pub district_id: String,
-    /// `FULL MATCH`, `MISMATCH`, `LEGACY ONLY`, `BETA ONLY` or `ERROR`.
+    /// `FULL MATCH`, `MISMATCH`, `LEGACY ONLY`, `BETA ONLY`, `ERROR`, `ACCEPTED` or `NO INPUT`.
     pub status: String,
     /// Rows on the legacy side.
     pub legacy_rows: u64,
@@ -39,7 +39,7 @@ pub struct SummaryRow {
     pub changed_columns: String,
     /// Audit name (history.csv may hold several audits).
     pub audit: String,
-    /// Why the district failed, for `ERROR` rows.
+    /// Why the district failed (`ERROR` rows) or was not compared (`NO INPUT` rows).
     pub error: String,
     /// Changed cells covered by an accepted difference (audit.toml `[[accepted]]`).
     #[serde(default)]
@@ -186,15 +186,16 @@ fn category_breakdown(diff: &TableDiff, district: &str, column: &str) -> String 
 }
 
 /// Summary and column-diff rows for one table, one per district in `districts` (plus any group
-/// the diff found that is not listed), in district order. `errors` maps a district to the message
-/// that made it ERROR for this table; `pii` lists the columns whose examples `masker` masks.
+/// the diff found that is not listed), in district order. `not_diffed` maps a district that was
+/// not diffed for this table to its status (ERROR or NO INPUT) and why; `pii` lists the columns
+/// whose examples `masker` masks.
 #[must_use]
 pub fn rows_for_table(
     audit: &str,
     audit_date: &str,
     diff: &TableDiff,
     districts: &[String],
-    errors: &BTreeMap<String, String>,
+    not_diffed: &BTreeMap<String, (Status, String)>,
     pii: &[String],
     masker: &Masker,
 ) -> (Vec<SummaryRow>, Vec<ColumnDiffRow>) {
@@ -220,9 +221,9 @@ pub fn rows_for_table(
             audit: audit.to_owned(),
             ..SummaryRow::default()
         };
-        if let Some(message) = errors.get(&district) {
+        if let Some((status, message)) = not_diffed.get(&district) {
             summary.push(SummaryRow {
-                status: Status::Error.as_str().into(),
+                status: status.as_str().into(),
                 error: message.clone(),
                 ..base
             });

@@ -135,6 +135,7 @@ pub fn history_table(counts: &[HistoryCount]) -> Table {
         "BETA ONLY",
         "ERROR",
         "ACCEPTED",
+        "NO INPUT",
     ]);
     for c in counts {
         table.add_row(vec![
@@ -148,6 +149,7 @@ pub fn history_table(counts: &[HistoryCount]) -> Table {
             right(c.beta_only),
             right(c.error),
             right(c.accepted),
+            right(c.no_input),
         ]);
     }
     table

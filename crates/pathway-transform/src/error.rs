@@ -11,7 +11,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The SQL is wrong (syntax, unknown table or column): the user's transform needs fixing.
-    #[error("{side} transform `{path}` failed for district {district}: {message}{hint}")]
+    #[error("{side} transform `{path}` failed for district {district}: {message}")]
     Sql {
         /// `legacy` or `beta`.
         side: String,
@@ -21,8 +21,6 @@ pub enum Error {
         district: String,
         /// DataFusion's message.
         message: String,
-        /// A hint (`\nhint: ...`) or empty.
-        hint: String,
     },
     /// The transform ran but failed on the data (a cast that does not fit, division by zero...).
     #[error("{side} transform `{path}` failed on the data of district {district}: {message}")]
@@ -64,6 +62,28 @@ pub enum Error {
         /// The database (URL redacted) and the table or query.
         origin: String,
         /// What happened, with quoted values redacted.
+        message: String,
+    },
+    /// An input the table reads could not be read in this district (an unreadable, corrupt or
+    /// mislabelled file): the table is not transformed.
+    #[error("{message}")]
+    Input {
+        /// Output table.
+        table: String,
+        /// District id.
+        district: String,
+        /// Which input, and why (the file is named).
+        message: String,
+    },
+    /// An input the table reads gave no row in this district (no file matches its glob, or its
+    /// files hold no data row): the table is not transformed, and its verdict is NO INPUT.
+    #[error("{message}")]
+    NoInput {
+        /// Output table.
+        table: String,
+        /// District id.
+        district: String,
+        /// Which inputs, and why (`` no file matches `grades*.csv` in district 101 ``).
         message: String,
     },
     /// Registering the district's raw tables failed.

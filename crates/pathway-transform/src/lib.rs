@@ -13,12 +13,16 @@
 //! district into the same Parquet layout. When the audit has a code map, SQL transforms can call `map_code(code_set, school_year, code)`
 //! and join the `code_map` table; what the function found is counted per transform.
 //!
+//! A table is not transformed in a district where an input it reads ([`TableInputs`]) could not
+//! be read ([`Error::Input`]) or gave no row ([`Error::NoInput`]): computed from nothing, two
+//! empty sides would agree.
+//!
 //! ```no_run
 //! # async fn demo(audit: &pathway_audit::AuditSpec, input: &pathway_input::DistrictInput) {
 //! let databases = pathway_transform::DatabaseTables::new(); // an audit without database sides
-//! let outcomes =
-//!     pathway_transform::run_district(audit, input, std::path::Path::new("runs/tmp"), &databases)
-//!         .await;
+//! let reads = pathway_transform::TableInputs::of(audit); // once per run
+//! let run_dir = std::path::Path::new("runs/tmp");
+//! let outcomes = pathway_transform::run_district(audit, &reads, input, run_dir, &databases).await;
 //! for outcome in outcomes {
 //!     match outcome.result {
 //!         Ok(written) => println!("{} {}: {} rows", outcome.table, outcome.side, written.rows),
@@ -31,6 +35,7 @@
 mod code_map;
 mod command;
 mod error;
+mod inputs;
 mod parquet_out;
 mod run;
 mod snapshot;
@@ -38,6 +43,7 @@ mod snapshot;
 pub use code_map::{CODE_MAP_TABLE, CodeMapStats, CodeMapUse, MAP_CODE, register_code_map};
 pub use command::{CommandFailure, CommandRun, command_folder, run_command};
 pub use error::{Error, Result};
+pub use inputs::{Blocked, InputsRead, TableInputs};
 pub use parquet_out::{StreamError, output_file, write_stream};
 pub use run::{Outcome, Written, district_context, run_district};
 pub use snapshot::{DatabaseTables, snapshot_district};

@@ -40,13 +40,27 @@ fn create_private(path: &Path) -> std::io::Result<File> {
 
 /// Write every batch of `stream` to `path` as Parquet (zstd) and return the number of rows.
 /// An empty stream still writes a file with the schema, so an empty output is visible as such.
+/// When writing fails, the file is removed (and its folder, if that leaves it empty): a partial
+/// file would make the table's whole output unreadable to the diff, not just this district's.
 ///
 /// # Errors
 /// When the file cannot be created or written, or the stream fails (the caller maps that).
 pub async fn write_stream(
-    mut stream: SendableRecordBatchStream,
+    stream: SendableRecordBatchStream,
     path: &Path,
 ) -> Result<u64, StreamError> {
+    let written = write_all(stream, path).await;
+    if written.is_err() {
+        let _ = fs::remove_file(path);
+        if let Some(folder) = path.parent() {
+            // Only succeeds when empty, as meant.
+            let _ = fs::remove_dir(folder);
+        }
+    }
+    written
+}
+
+async fn write_all(mut stream: SendableRecordBatchStream, path: &Path) -> Result<u64, StreamError> {
     let write = |message: String| {
         StreamError::Write(Error::Write {
             path: path.to_path_buf(),
@@ -76,4 +90,46 @@ pub enum StreamError {
     Execution(datafusion::error::DataFusionError),
     /// The file could not be written.
     Write(Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{RecordBatch, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::datasource::MemTable;
+    use datafusion::prelude::SessionContext;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_stream_that_fails_on_the_data_leaves_no_file_behind() {
+        let schema = Arc::new(Schema::new(vec![Field::new("v", DataType::Utf8, false)]));
+        // One good batch first, so that the writer has started the file when the cast fails.
+        let batch = |values: Vec<&str>| {
+            RecordBatch::try_new(schema.clone(), vec![Arc::new(StringArray::from(values))]).unwrap()
+        };
+        let table = MemTable::try_new(
+            schema.clone(),
+            vec![vec![batch(vec!["1", "2"]), batch(vec!["x"])]],
+        )
+        .unwrap();
+        let ctx = SessionContext::new();
+        ctx.register_table("t", Arc::new(table)).unwrap();
+        let stream = ctx
+            .sql("SELECT CAST(v AS INT) AS v FROM t")
+            .await
+            .unwrap()
+            .execute_stream()
+            .await
+            .unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let path = output_file(tmp.path(), Side::Beta, "t", "106");
+        let result = write_stream(stream, &path).await;
+        assert!(matches!(result, Err(StreamError::Execution(_))));
+        assert!(!path.exists());
+        assert!(!path.parent().unwrap().exists());
+        assert!(path.parent().unwrap().parent().unwrap().is_dir());
+    }
 }

@@ -13,6 +13,7 @@ use pathway_input::DistrictInput;
 use crate::code_map::{CodeMapStats, CodeMapUse, register_code_map};
 use crate::command::{CommandRun, command_folder, run_command};
 use crate::error::{Error, Result};
+use crate::inputs::TableInputs;
 use crate::parquet_out::{StreamError, output_file, write_stream};
 use crate::snapshot::{DatabaseTables, snapshot_district};
 
@@ -63,9 +64,12 @@ pub fn district_context(input: &DistrictInput) -> Result<SessionContext> {
 }
 
 /// Run every table of the audit, both sides, for one district, writing below `run_dir`; database
-/// sides are read from `databases`. Failures are per table and side; the others still run.
+/// sides are read from `databases`. Failures are per table and side; the others still run. A
+/// table that reads (per `reads`) an input that failed or gave no row in the district is not run:
+/// both its sides are [`Error::Input`] or [`Error::NoInput`].
 pub async fn run_district(
     audit: &AuditSpec,
+    reads: &TableInputs,
     input: &DistrictInput,
     run_dir: &Path,
     databases: &DatabaseTables,
@@ -92,6 +96,14 @@ pub async fn run_district(
     let code_map = audit.code_map.clone().map(Arc::new);
     let mut outcomes = Vec::new();
     for table in &audit.tables {
+        if let Some(blocked) = reads.blocked(&table.name, input) {
+            outcomes.extend(Side::BOTH.map(|side| Outcome {
+                table: table.name.clone(),
+                side,
+                result: Err(blocked.error()),
+            }));
+            continue;
+        }
         for side in Side::BOTH {
             let result = match table.transform(side) {
                 Transform::Database(spec) => match databases.get(&(table.name.clone(), side)) {
@@ -291,25 +303,13 @@ async fn run_sql(
     let Transform::Sql(sql) = table.transform(side) else {
         unreachable!("run_sql is called for SQL sides only");
     };
-    let sql_error = |e: DataFusionError| {
-        let message = e.strip_backtrace();
-        let hint = input
-            .missing
-            .iter()
-            .find(|(name, _)| message.contains(name.as_str()))
-            .map(|(name, glob)| {
-                format!(
-                    "\nhint: no file in this district's folder matches `{glob}` (input `{name}`)"
-                )
-            })
-            .unwrap_or_default();
-        Error::Sql {
-            side: side.to_string(),
-            path: sql.path.clone(),
-            district: input.district_id.clone(),
-            message,
-            hint,
-        }
+    // A raw table with no file never gets here (see `TableInputs::blocked`), so an unknown table
+    // is a typo in the SQL.
+    let sql_error = |e: DataFusionError| Error::Sql {
+        side: side.to_string(),
+        path: sql.path.clone(),
+        district: input.district_id.clone(),
+        message: e.strip_backtrace(),
     };
     let frame = ctx.sql(&sql.sql).await.map_err(sql_error)?;
     let frame = without_district_id(frame).map_err(sql_error)?;

@@ -66,12 +66,16 @@ pub struct RunCatalog {
     pub tables: Vec<String>,
     /// The compared tables, from summary.json.
     pub info: Vec<TableInfo>,
+    /// Per district, the files no input read, from summary.json (empty for older runs).
+    pub unread_files: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Deserialize)]
 struct RunMeta {
     #[serde(default)]
     tables: Vec<TableInfo>,
+    #[serde(default)]
+    unread_files: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 const SUMMARY_TEXT: [&str; 4] = ["audit_date", "table", "district_id", "status"];
@@ -321,6 +325,7 @@ pub async fn register_run(
         run_dir: run_dir.to_path_buf(),
         tables,
         info: meta.tables,
+        unread_files: meta.unread_files,
     })
 }
 

@@ -344,7 +344,8 @@ pub struct RunArgs {
     pub publish: Option<String>,
     /// Exit 1 when the run shows any of these (comma-separated): `mismatch` (a district is not
     /// FULL MATCH or ACCEPTED), `regression` (a district that was FULL MATCH in the previous
-    /// run of <out> is not any more), `error` (a district is ERROR).
+    /// run of <out> is not any more, and not for want of input), `error` (a district is ERROR),
+    /// `no-input` (a district is NO INPUT: an input it needs sent no file or no row).
     #[arg(long, value_enum, value_delimiter = ',')]
     pub fail_on: Vec<FailOn>,
     /// `mismatched`: run only the districts that were not FULL MATCH (or ACCEPTED) in every
@@ -378,6 +379,8 @@ pub enum FailOn {
     Regression,
     /// Some district is ERROR.
     Error,
+    /// Some district is NO INPUT.
+    NoInput,
 }
 
 /// Arguments of `pathway history`.

@@ -13,7 +13,8 @@ pub enum ExitStatus {
     DiffsFound = 1,
     /// 2: could not run at all: bad arguments, a bad audit definition, unreadable input or output.
     CouldNotRun = 2,
-    /// 3: the run completed and its reports are written, but some districts are ERROR.
+    /// 3: the run completed and its reports are written, but some districts are ERROR or NO
+    /// INPUT (not audited).
     DistrictErrors = 3,
 }
 

@@ -1,16 +1,14 @@
 //! Registering what `pathway diff` compares: a Parquet file, a folder of (Hive-partitioned)
-//! Parquet, a CSV/TXT file, or a database table or query (copied to Parquet first).
+//! Parquet, a CSV/TXT or JSON-lines file (compressed or not), or a database table or query
+//! (copied to Parquet first).
 
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::datatypes::DataType;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
-use pathway_audit::Encoding;
-use pathway_input::parse_delimited;
 
 /// Register `path` as table `name`. Returns a note for the user when rows were rejected.
 ///
@@ -28,6 +26,7 @@ pub async fn register_source(
     if !path.exists() {
         bail!("cannot read `{}`: no such file or folder", path.display());
     }
+    let shown = path.display().to_string();
     // A cluster's executors do not share this process's working folder.
     let path = &std::path::absolute(path)?;
     if path.is_dir() {
@@ -45,12 +44,13 @@ pub async fn register_source(
             .with_context(|| format!("cannot read the Parquet folder `{}`", path.display()))?;
         return Ok(None);
     }
-    let extension = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    match extension.as_str() {
-        "parquet" => {
+    match file_kind(path) {
+        FileKind::CompressedParquet(compression) => bail!(
+            "`{shown}` is {}-compressed, and compressed Parquet is not supported: decompress it \
+             first (Parquet compresses its own pages)",
+            compression.name()
+        ),
+        FileKind::Parquet => {
             ctx.register_parquet(
                 name,
                 &path.display().to_string(),
@@ -60,11 +60,39 @@ pub async fn register_source(
             .with_context(|| format!("cannot read the Parquet file `{}`", path.display()))?;
             Ok(None)
         }
-        "csv" | "txt" | "tsv" => register_text(ctx, name, path),
-        _ => bail!(
-            "`{}` is not a Parquet file, a folder of Parquet or a CSV/TXT file",
-            path.display()
+        FileKind::Text => register_text(ctx, name, path, &shown),
+        FileKind::Other => bail!(
+            "`{shown}` is not a Parquet file, a folder of Parquet, a CSV/TXT file or a JSON-lines \
+             file (.jsonl, .ndjson), each but Parquet optionally compressed (.gz, .zst, .bz2, .xz)"
         ),
+    }
+}
+
+/// What a side's file name says it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileKind {
+    Parquet,
+    CompressedParquet(pathway_input::Compression),
+    /// CSV/TXT/TSV or JSON lines, compressed or not.
+    Text,
+    Other,
+}
+
+/// The kind of `path` from its extension, looking through a compression suffix.
+fn file_kind(path: &Path) -> FileKind {
+    let (plain, compression) = match pathway_input::strip_compression_suffix(path) {
+        Some((plain, compression)) => (plain, Some(compression)),
+        None => (path.to_path_buf(), None),
+    };
+    let extension = plain
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    match (extension.as_str(), compression) {
+        ("parquet", None) => FileKind::Parquet,
+        ("parquet", Some(compression)) => FileKind::CompressedParquet(compression),
+        ("csv" | "txt" | "tsv" | "jsonl" | "ndjson", _) => FileKind::Text,
+        _ => FileKind::Other,
     }
 }
 
@@ -79,13 +107,15 @@ async fn register_remote(
     let location = pathway_storage::Location::parse(text)?;
     pathway_storage::register_store(ctx, &location)?;
     let lower = text.to_ascii_lowercase();
-    if [".csv", ".txt", ".tsv"].iter().any(|e| lower.ends_with(e)) {
+    if file_kind(Path::new(&lower)) == FileKind::Text {
         let scratch = tempfile::tempdir()?;
-        let local = scratch.path().join("table.csv");
+        // The object's own name, so that its extensions still say what it holds.
+        let file_name = text.rsplit('/').next().unwrap_or("table.csv");
+        let local = scratch.path().join(file_name);
         if !pathway_storage::download_file(&location, &local).await? {
             bail!("cannot read `{location}`: no such object");
         }
-        return register_text(ctx, name, &local);
+        return register_text(ctx, name, &local, text);
     }
     if lower.ends_with(".parquet") {
         ctx.register_parquet(name, text, ParquetReadOptions::default())
@@ -154,39 +184,24 @@ pub async fn register_database(
     Ok(rows)
 }
 
-/// Text files are read as text columns, like audit inputs: `07` stays `07`.
-fn register_text(ctx: &SessionContext, name: &str, path: &Path) -> anyhow::Result<Option<String>> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
-    let parsed = parse_delimited(&bytes, None, true, Encoding::Auto);
-    let schema = Arc::new(Schema::new(
-        parsed
-            .columns
-            .iter()
-            .map(|c| Field::new(c, DataType::Utf8, true))
-            .collect::<Vec<_>>(),
-    ));
-    let columns: Vec<ArrayRef> = (0..parsed.columns.len())
-        .map(|i| {
-            Arc::new(
-                parsed
-                    .rows
-                    .iter()
-                    .map(|r| Some(r[i].as_str()))
-                    .collect::<StringArray>(),
-            ) as ArrayRef
-        })
-        .collect();
-    let batch = RecordBatch::try_new(schema.clone(), columns)?;
-    ctx.register_table(
-        name,
-        Arc::new(MemTable::try_new(schema, vec![vec![batch]])?),
-    )?;
-    Ok((!parsed.rejected.is_empty()).then(|| {
-        let (line, reason, _) = &parsed.rejected[0];
+/// Text files are read as text columns, like audit inputs: `07` stays `07`. `shown` names the
+/// file in messages, as the user gave it.
+fn register_text(
+    ctx: &SessionContext,
+    name: &str,
+    path: &Path,
+    shown: &str,
+) -> anyhow::Result<Option<String>> {
+    let table = pathway_input::read_table_file(path, shown)?;
+    if let Some(compression) = table.compression {
+        tracing::info!("`{shown}`: read through {}", compression.name());
+    }
+    let mem = MemTable::try_new(table.schema.clone(), vec![table.batches])?;
+    ctx.register_table(name, Arc::new(mem))?;
+    Ok(table.rejected.first().map(|(line, reason)| {
         format!(
-            "`{}`: {} row(s) not read (first: line {line}, {reason})",
-            path.display(),
-            parsed.rejected.len()
+            "`{shown}`: {} row(s) not read (first: line {line}, {reason})",
+            table.rejected.len()
         )
     }))
 }

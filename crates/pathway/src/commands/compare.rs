@@ -6,7 +6,9 @@
 //! ```
 //!
 //! Lists the (table, district) pairs whose verdict changed (`fixed`: now FULL MATCH; `regressed`:
-//! FULL MATCH before, not now; `changed`: different counts or status; `new`, `gone`), the
+//! FULL MATCH before, not now; `no_input`: NO INPUT now, not before — the district sent nothing
+//! to compare, which says nothing of the code; `input_back`: NO INPUT before, not now;
+//! `changed`: different counts or status; `new`, `gone`), the
 //! discrepancy patterns that are `new`, `resolved` or touch a different number of districts, and
 //! the change in mismatches per column. All of it is DataFusion SQL over the two runs' CSV files.
 
@@ -29,6 +31,8 @@ SELECT \"table\", district_id, change, before, after, changed_rows_delta, missin
          b.status AS before, a.status AS after,
          CASE WHEN b.status IS NULL THEN 'new'
               WHEN a.status IS NULL THEN 'gone'
+              WHEN a.status = 'NO INPUT' AND b.status <> 'NO INPUT' THEN 'no_input'
+              WHEN b.status = 'NO INPUT' AND a.status <> 'NO INPUT' THEN 'input_back'
               WHEN b.status <> 'FULL MATCH' AND a.status = 'FULL MATCH' THEN 'fixed'
               WHEN b.status = 'FULL MATCH' AND a.status <> 'FULL MATCH' THEN 'regressed'
               WHEN b.status = a.status AND b.legacy_rows = a.legacy_rows AND b.beta_rows = a.beta_rows
@@ -107,7 +111,7 @@ pub async fn compare(args: CompareArgs) -> anyhow::Result<ExitStatus> {
 
     let change = districts.column("change");
     let count = |what: &str| districts.rows.iter().filter(|r| r[change] == what).count();
-    let (fixed, regressed) = (count("fixed"), count("regressed"));
+    let (fixed, regressed, no_input) = (count("fixed"), count("regressed"), count("no_input"));
     let pattern_change = patterns.column("change");
     let pattern_count = |what: &str| {
         patterns
@@ -122,11 +126,11 @@ pub async fn compare(args: CompareArgs) -> anyhow::Result<ExitStatus> {
         Format::Table => {
             writeln!(
                 stdout,
-                "{} → {}: {fixed} fixed, {regressed} regressed, {} other district change(s); \
-                 patterns: {} new, {} resolved, {} changed",
+                "{} → {}: {fixed} fixed, {regressed} regressed, {no_input} now NO INPUT, {} other \
+                 district change(s); patterns: {} new, {} resolved, {} changed",
                 args.before.display(),
                 args.after.display(),
-                districts.rows.len() - fixed - regressed,
+                districts.rows.len() - fixed - regressed - no_input,
                 pattern_count("new"),
                 pattern_count("resolved"),
                 pattern_count("changed"),
@@ -210,6 +214,7 @@ pub async fn compare(args: CompareArgs) -> anyhow::Result<ExitStatus> {
                 "after": args.after.display().to_string(),
                 "fixed": fixed,
                 "regressed": regressed,
+                "no_input": no_input,
                 "districts": objects(&districts),
                 "patterns": objects(&patterns),
                 "columns": objects(&columns),

@@ -38,6 +38,7 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
     let out = out_folder.as_ref().map(|f| f.local.clone());
     let started_at = now();
     let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
+    pathway_input::DecompressedLimit::from_env().map_err(anyhow::Error::msg)?;
     let engine = args.engine.settings();
     let ctx = crate::engine::session(&engine).await?;
     // A database side is copied to Parquet first: the diff reads each side more than once, and
@@ -256,8 +257,8 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
     })
 }
 
-/// `students` for `legacy/students/`, `students.parquet`, `students.csv` or a database's
-/// `--left-table sis.students` (`table` for a query).
+/// `students` for `legacy/students/`, `students.parquet`, `students.csv`, `students.csv.gz` or a
+/// database's `--left-table sis.students` (`table` for a query).
 fn default_table_name(path: &Path, database_table: Option<&str>) -> String {
     if is_database_url(&path.to_string_lossy()) {
         return database_table
@@ -265,6 +266,8 @@ fn default_table_name(path: &Path, database_table: Option<&str>) -> String {
             .unwrap_or("table")
             .to_owned();
     }
+    let plain = pathway_input::strip_compression_suffix(path).map(|(plain, _)| plain);
+    let path = plain.as_deref().unwrap_or(path);
     let stem = if path.is_dir() {
         path.file_name()
     } else {

@@ -49,6 +49,7 @@ pub fn history(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
                 "beta_only",
                 "error",
                 "accepted",
+                "no_input",
             ])?;
             for c in &counts {
                 writer.serialize((
@@ -62,6 +63,7 @@ pub fn history(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
                     c.beta_only,
                     c.error,
                     c.accepted,
+                    c.no_input,
                 ))?;
             }
             stdout.write_all(&writer.into_inner()?)?;

@@ -53,6 +53,7 @@ pub async fn noise(args: NoiseArgs) -> anyhow::Result<ExitStatus> {
     let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
     let databases = crate::pipeline::connect_database_sides(&audit).await;
     let scratch = tempfile::tempdir().context("cannot create a temporary folder")?;
+    let reads = pathway_transform::TableInputs::of(&audit);
     let mut failed: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for district in &list.districts {
         let input = match read_district(&audit, &args.input, district, &masker) {
@@ -62,7 +63,7 @@ pub async fn noise(args: NoiseArgs) -> anyhow::Result<ExitStatus> {
                 continue;
             }
         };
-        for outcome in run_district(&audit, &input, scratch.path(), &databases).await {
+        for outcome in run_district(&audit, &reads, &input, scratch.path(), &databases).await {
             if let Err(e) = outcome.result {
                 tracing::warn!(
                     "warning: table `{}`, district {district}: {}",

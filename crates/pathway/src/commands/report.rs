@@ -147,6 +147,7 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<ExitStatus> {
     }
 
     let page = render_html(&HtmlReport {
+        unread_files: catalog.unread_files.clone(),
         audit,
         audit_date,
         summary,

@@ -6,10 +6,11 @@
 //! ```
 //!
 //! Prints districts per status and the districts that are not a FULL MATCH; exits 0 when every
-//! district was audited, 3 when some are ERROR, 2 when the audit could not run.
+//! district was audited, 3 when some are ERROR or NO INPUT, 2 when the audit could not run.
 
 use std::io::Write;
 
+use clap::ValueEnum;
 use pathway_diff::Status;
 use pathway_report::{mismatch_table, status_table};
 
@@ -42,6 +43,7 @@ pub async fn run(args: RunArgs, scratch: &Scratch) -> anyhow::Result<ExitStatus>
     if let Some(url) = &args.publish {
         pathway_db::DatabaseUrl::parse(url)?;
     }
+    pathway_input::DecompressedLimit::from_env().map_err(anyhow::Error::msg)?;
     let settings = RunSettings {
         audit_dir,
         input,
@@ -105,14 +107,13 @@ pub async fn run(args: RunArgs, scratch: &Scratch) -> anyhow::Result<ExitStatus>
             shown_run_dir.join("validation_errors.parquet").display()
         )?;
     }
-    let errored = report
-        .summary
-        .iter()
-        .any(|r| r.status == Status::Error.as_str());
+    let any = |status: Status| report.summary.iter().any(|r| r.status == status.as_str());
+    let (errored, no_input) = (any(Status::Error), any(Status::NoInput));
     let mut failed = Vec::new();
     for condition in &fail_on {
         let hit = match condition {
             FailOn::Error => errored,
+            FailOn::NoInput => no_input,
             FailOn::Mismatch => report.summary.iter().any(|r| {
                 r.status != Status::FullMatch.as_str() && r.status != Status::Accepted.as_str()
             }),
@@ -121,14 +122,20 @@ pub async fn run(args: RunArgs, scratch: &Scratch) -> anyhow::Result<ExitStatus>
             }
         };
         if hit {
-            failed.push(format!("{condition:?}").to_lowercase());
+            failed.push(
+                condition
+                    .to_possible_value()
+                    .map_or_else(String::new, |v| v.get_name().to_owned()),
+            );
         }
     }
     if !failed.is_empty() {
         eprintln!("failing the run (--fail-on): {}", failed.join(", "));
         return Ok(ExitStatus::DiffsFound);
     }
-    Ok(if errored {
+    // A district that could not be compared, for an error or for want of input, was not
+    // audited: the run did not do all it should have.
+    Ok(if errored || no_input {
         ExitStatus::DistrictErrors
     } else {
         ExitStatus::Completed
@@ -171,7 +178,8 @@ async fn publish(
 }
 
 /// (table, district) pairs that were FULL MATCH in the latest earlier run of `out` and are not
-/// any more. No earlier run: none.
+/// any more, leaving out those that are NO INPUT now (the district sent nothing to compare;
+/// `--fail-on no-input` is for them). No earlier run: none.
 fn regressions(
     out: &std::path::Path,
     audit_date: &str,
@@ -192,6 +200,7 @@ fn regressions(
     Ok(summary
         .iter()
         .filter(|now| now.status != Status::FullMatch.as_str())
+        .filter(|now| now.status != Status::NoInput.as_str())
         .filter(|now| {
             before.iter().any(|b| {
                 b.table == now.table

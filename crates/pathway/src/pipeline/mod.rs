@@ -165,8 +165,11 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     let mut input_fingerprints: BTreeMap<String, String> = BTreeMap::new();
     let mut reused: BTreeMap<String, reuse::DistrictRecord> = BTreeMap::new();
 
-    // table -> district -> message, for every (table, district) that is ERROR.
-    let mut failed: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    // Every (table, district) that was not diffed: ERROR or NO INPUT, with why.
+    let mut not_diffed = NotDiffed::default();
+    let mut unread_files: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // Per district: inputs that could not be read and that no table reads (no verdict says so).
+    let mut input_warnings: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut errors = Vec::new();
     let mut files = Vec::new();
     let mut rejections: Vec<Rejection> = Vec::new();
@@ -195,6 +198,15 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             rejections.extend(record.rejections.iter().cloned());
             metrics.extend(record.metrics.iter().cloned());
             code_mapping.extend(record.code_mapping.iter().cloned());
+            if !record.unread_files.is_empty() {
+                unread_files.insert(district.clone(), record.unread_files.clone());
+            }
+            for warning in &record.warnings {
+                tracing::warn!("warning: {warning}");
+            }
+            if !record.warnings.is_empty() {
+                input_warnings.insert(district.clone(), record.warnings.clone());
+            }
             reused.insert(district.clone(), record);
             progress.district_reused(district);
             continue;
@@ -205,8 +217,10 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
 
     // Read and transform up to `jobs` districts at a time; then account for them in order, so
     // the reports do not depend on which finished first.
+    let reads = std::sync::Arc::new(pathway_transform::TableInputs::of(&audit));
     let mut worked = read_and_transform_all(
         &audit,
+        &reads,
         settings,
         &databases,
         &staging,
@@ -229,10 +243,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
                     audit.name
                 );
                 for table in &audit.tables {
-                    failed
-                        .entry(table.name.clone())
-                        .or_default()
-                        .insert(district.clone(), message.clone());
+                    not_diffed.error(&table.name, district, &message);
                 }
                 errors.push(DistrictError {
                     table: "*".into(),
@@ -252,9 +263,20 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             rows_rejected: f.rows_rejected,
             encoding: f.encoding.clone(),
             delimiter: f.delimiter.clone(),
+            compression: f.compression.clone(),
             notes: f.notes.clone(),
         }));
         rejections.extend(input.rejections.iter().cloned());
+        if !input.unread.is_empty() {
+            unread_files.insert(district.clone(), input.unread.clone());
+        }
+        let warnings = unread_failures(&audit.name, &input, &reads);
+        for warning in &warnings {
+            tracing::warn!("warning: {warning}");
+        }
+        if !warnings.is_empty() {
+            input_warnings.insert(district.clone(), warnings);
+        }
         let (read, loaded, rejected) = input.files.iter().fold((0, 0, 0), |(r, l, j), f| {
             (r + f.rows_read, l + f.rows_loaded, j + f.rows_rejected)
         });
@@ -290,28 +312,10 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
                 code_mapping.extend(rows);
             }
             if let Err(e) = outcome.result {
-                let message = e.to_string();
-                tracing::warn!(
-                    "warning: audit `{}`, table `{}`, district {district}: {}",
-                    audit.name,
-                    outcome.table,
-                    message.lines().next().unwrap_or_default()
-                );
-                let slot = failed
-                    .entry(outcome.table.clone())
-                    .or_default()
-                    .entry(district.clone())
-                    .or_default();
-                if !slot.is_empty() {
-                    slot.push('\n');
+                let (table, side) = (outcome.table, outcome.side);
+                if let Some(error) = not_diffed.record(&audit.name, &table, side, district, &e) {
+                    errors.push(error);
                 }
-                slot.push_str(&message);
-                errors.push(DistrictError {
-                    table: outcome.table,
-                    district_id: district.clone(),
-                    stage: outcome.side.to_string(),
-                    message,
-                });
             }
         }
     }
@@ -327,6 +331,9 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     let mut categories = Vec::new();
     let mut rule_hidden = Vec::new();
     let mut report = RunReport::default();
+    report
+        .warnings
+        .extend(input_warnings.values().flatten().cloned());
     let diffed: Vec<String> = list
         .districts
         .iter()
@@ -334,8 +341,9 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
         .cloned()
         .collect();
     let reused_names: Vec<String> = reused.keys().cloned().collect();
+    warn_unread(&audit.name, &unread_files);
     for table in &audit.tables {
-        let mut table_failed = failed.get(&table.name).cloned().unwrap_or_default();
+        let mut table_failed = not_diffed.of(&table.name);
         let diff = if table_failed.len() >= diffed.len() {
             None
         } else {
@@ -349,7 +357,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
                     for district in &diffed {
                         table_failed
                             .entry(district.clone())
-                            .or_insert_with(|| message.clone());
+                            .or_insert_with(|| (Status::Error, message.clone()));
                     }
                     errors.push(DistrictError {
                         table: table.name.clone(),
@@ -471,6 +479,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     report.districts = list.districts.clone();
     report.reused_districts = reused_names.clone();
     report.skipped_folders = list.skipped.clone();
+    report.unread_files = unread_files;
     report.rows_rejected = rejections.len() as u64;
     report.input_files = files;
     report.errors = errors;
@@ -501,6 +510,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
         &audit_fingerprint,
         &input_fingerprints,
         &rejections,
+        &input_warnings,
     );
     std::fs::write(
         staging.join(reuse::FILE),
@@ -593,6 +603,7 @@ type Worked = (
 /// CPU-bound and runs on the blocking pool), reporting progress as each one finishes.
 async fn read_and_transform_all(
     audit: &AuditSpec,
+    reads: &std::sync::Arc<pathway_transform::TableInputs>,
     settings: &RunSettings,
     databases: &std::sync::Arc<pathway_transform::DatabaseTables>,
     staging: &Path,
@@ -604,6 +615,7 @@ async fn read_and_transform_all(
     let mut running = futures::stream::iter(districts.iter().cloned().map(|district| {
         let task = read_and_transform(
             audit.clone(),
+            reads.clone(),
             databases.clone(),
             settings.input.clone(),
             settings.masker.clone(),
@@ -635,6 +647,7 @@ async fn read_and_transform_all(
 
 async fn read_and_transform(
     audit: std::sync::Arc<AuditSpec>,
+    reads: std::sync::Arc<pathway_transform::TableInputs>,
     databases: std::sync::Arc<pathway_transform::DatabaseTables>,
     input_root: Option<PathBuf>,
     masker: pathway_mask::Masker,
@@ -643,14 +656,7 @@ async fn read_and_transform(
 ) -> Worked {
     let read = match input_root {
         // An audit without input files: the district is only a filter on its databases.
-        None => Ok(pathway_input::DistrictInput {
-            folder: PathBuf::new(),
-            district_id: district.clone(),
-            tables: Vec::new(),
-            missing: Vec::new(),
-            files: Vec::new(),
-            rejections: Vec::new(),
-        }),
+        None => Ok(pathway_input::DistrictInput::new(PathBuf::new(), &district)),
         Some(input_root) => {
             let (audit, district) = (audit.clone(), district.clone());
             tokio::task::spawn_blocking(move || {
@@ -661,10 +667,119 @@ async fn read_and_transform(
         }
     };
     let outcomes = match &read {
-        Ok(input) => run_district(&audit, input, &staging, &databases).await,
+        Ok(input) => run_district(&audit, &reads, input, &staging, &databases).await,
         Err(_) => Vec::new(),
     };
     (read, outcomes)
+}
+
+/// The (table, district) pairs that were not diffed, with their verdict (ERROR or NO INPUT) and
+/// why. Both sides of a table fail with one message when an input it reads failed or is absent:
+/// it is kept once.
+#[derive(Debug, Default)]
+struct NotDiffed {
+    by_table: BTreeMap<String, BTreeMap<String, (Status, String)>>,
+}
+
+impl NotDiffed {
+    /// `table` is ERROR in `district`; a second message is added on its own line.
+    fn error(&mut self, table: &str, district: &str, message: &str) {
+        let slot = self
+            .by_table
+            .entry(table.to_owned())
+            .or_default()
+            .entry(district.to_owned())
+            .or_insert_with(|| (Status::Error, String::new()));
+        if !slot.1.is_empty() {
+            slot.1.push('\n');
+        }
+        slot.1.push_str(message);
+    }
+
+    /// Account for a failed transform, warn about it, and return the error to list in
+    /// summary.json (`None` for NO INPUT, or for the second side of a failed input).
+    fn record(
+        &mut self,
+        audit: &str,
+        table: &str,
+        side: Side,
+        district: &str,
+        error: &pathway_transform::Error,
+    ) -> Option<DistrictError> {
+        let message = error.to_string();
+        let seen = self
+            .by_table
+            .get(table)
+            .is_some_and(|districts| districts.contains_key(district));
+        let (stage, once) = match error {
+            pathway_transform::Error::NoInput { .. } => {
+                if !seen {
+                    tracing::warn!(
+                        "warning: audit `{audit}`, table `{table}`, district {district}: NO INPUT: {message}"
+                    );
+                }
+                self.by_table
+                    .entry(table.to_owned())
+                    .or_default()
+                    .insert(district.to_owned(), (Status::NoInput, message));
+                return None;
+            }
+            pathway_transform::Error::Input { .. } => ("input".to_owned(), true),
+            _ => (side.to_string(), false),
+        };
+        if once && seen {
+            return None;
+        }
+        tracing::warn!(
+            "warning: audit `{audit}`, table `{table}`, district {district}: {}",
+            message.lines().next().unwrap_or_default()
+        );
+        self.error(table, district, &message);
+        Some(DistrictError {
+            table: table.to_owned(),
+            district_id: district.to_owned(),
+            stage,
+            message,
+        })
+    }
+
+    /// District → (status, why) for `table`.
+    fn of(&self, table: &str) -> BTreeMap<String, (Status, String)> {
+        self.by_table.get(table).cloned().unwrap_or_default()
+    }
+}
+
+/// Inputs of a district that could not be read and that no table reads. No verdict says so (the
+/// tables reading a failed input are ERROR with the reason), so each gets a warning naming the
+/// district, the input, the files and why.
+fn unread_failures(
+    audit: &str,
+    input: &pathway_input::DistrictInput,
+    reads: &pathway_transform::TableInputs,
+) -> Vec<String> {
+    input
+        .failed
+        .iter()
+        .filter(|(name, _)| !reads.read_by_any(name))
+        .map(|(name, why)| {
+            format!(
+                "audit `{audit}`, district {}: input `{name}` could not be read (no table reads \
+                 it): {why}",
+                input.district_id
+            )
+        })
+        .collect()
+}
+
+/// One warning per district holding files no input reads: they arrived and nobody looked.
+fn warn_unread(audit: &str, unread: &BTreeMap<String, Vec<String>>) {
+    for (district, files) in unread {
+        tracing::warn!(
+            "warning: audit `{audit}`, district {district}: {} file(s) no input reads: {}",
+            files.len(),
+            files.join(", ")
+        );
+    }
 }
 
 /// Register one table's two sides from the staging folder and diff them per district.

@@ -10,7 +10,8 @@
 //!
 //! `--only mismatched` reuses every district that was FULL MATCH (or ACCEPTED) in every table
 //! last time, whatever changed, and runs the others: the quick check after a fix to the beta code.
-//! `--no-reuse` runs everything.
+//! `--no-reuse` runs everything. Neither reuses a night recorded by a build whose
+//! [`REUSE_FORMAT`] differs.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,23 @@ use serde::{Deserialize, Serialize};
 
 /// File name of the record in each run folder.
 pub const FILE: &str = "reuse.json";
+
+/// The format of what a reused district carries, recorded in every reuse.json. A previous night
+/// recorded with another format is never carried over: its districts are run again.
+///
+/// Bump it whenever what a reused district carries (the fields of [`DistrictRecord`]) or how a
+/// verdict is computed (statuses, what makes a district ERROR or NO INPUT, the counts) changes,
+/// so that no night computed by an older build is reused as if it were this one's. The pathway
+/// version alone does not do it: it is not bumped with every change.
+///
+/// - 1: records without a `format` (before NO INPUT, unread files and input warnings).
+/// - 2: NO INPUT, `unread_files`, warnings about inputs no table reads.
+pub const REUSE_FORMAT: u32 = 2;
+
+/// The format of a reuse.json written before formats were recorded.
+fn format_before_it_was_recorded() -> u32 {
+    1
+}
 
 /// Which districts may be carried over from the previous run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -41,6 +59,9 @@ pub enum ReuseMode {
 /// What one run knows about its districts, for the next run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReuseRecord {
+    /// The [`REUSE_FORMAT`] of the build that wrote it.
+    #[serde(default = "format_before_it_was_recorded")]
+    pub format: u32,
     /// Audit name.
     pub audit: String,
     /// Fingerprint of the audit folder and the pathway version.
@@ -63,6 +84,13 @@ pub struct DistrictRecord {
     pub metrics: Vec<MetricRow>,
     #[serde(default)]
     pub code_mapping: Vec<CodeMappingRow>,
+    /// Files of the district folder no input reads.
+    #[serde(default)]
+    pub unread_files: Vec<String>,
+    /// Warnings about the district's input that changed no verdict (an input no table reads
+    /// that could not be read), said again when the district is carried over.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 impl DistrictRecord {
@@ -169,7 +197,8 @@ pub fn previous(out: &Path, audit: &str) -> Option<(PathBuf, ReuseRecord)> {
     })
 }
 
-/// Whether `district` may be carried over from `previous` under `mode`.
+/// Whether `district` may be carried over from `previous` under `mode`: never when `previous`
+/// was recorded in another [`REUSE_FORMAT`], nor when the district was ERROR.
 pub fn reusable<'a>(
     mode: ReuseMode,
     previous: Option<&'a ReuseRecord>,
@@ -178,6 +207,9 @@ pub fn reusable<'a>(
     input_fingerprint: &str,
 ) -> Option<&'a DistrictRecord> {
     let previous = previous?;
+    if previous.format != REUSE_FORMAT {
+        return None;
+    }
     let record = previous.districts.get(district)?;
     if record.has_errors() {
         return None;
@@ -233,6 +265,7 @@ pub fn record_of(
     audit_fingerprint: &str,
     input_fingerprints: &BTreeMap<String, String>,
     rejections: &[Rejection],
+    input_warnings: &BTreeMap<String, Vec<String>>,
 ) -> ReuseRecord {
     let mut districts = BTreeMap::new();
     for (district, fingerprint) in input_fingerprints {
@@ -257,10 +290,17 @@ pub fn record_of(
                 rejections: filtered(rejections, |r| of(&r.district_id)),
                 metrics: filtered(&report.metrics, |r| of(&r.district_id)),
                 code_mapping: filtered(&report.code_mapping, |r| of(&r.district_id)),
+                unread_files: report
+                    .unread_files
+                    .get(district)
+                    .cloned()
+                    .unwrap_or_default(),
+                warnings: input_warnings.get(district).cloned().unwrap_or_default(),
             },
         );
     }
     ReuseRecord {
+        format: REUSE_FORMAT,
         audit: report.audit.clone(),
         audit_fingerprint: audit_fingerprint.to_owned(),
         districts,
@@ -269,4 +309,46 @@ pub fn record_of(
 
 fn filtered<T: Clone>(rows: &[T], keep: impl Fn(&T) -> bool) -> Vec<T> {
     rows.iter().filter(|r| keep(r)).cloned().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn night(format: u32) -> ReuseRecord {
+        let matched = DistrictRecord {
+            input_fingerprint: "in".into(),
+            summary: vec![SummaryRow {
+                status: "FULL MATCH".into(),
+                ..SummaryRow::default()
+            }],
+            ..DistrictRecord::default()
+        };
+        ReuseRecord {
+            format,
+            audit: "example".into(),
+            audit_fingerprint: "audit".into(),
+            districts: BTreeMap::from([("101".to_owned(), matched)]),
+        }
+    }
+
+    #[test]
+    fn a_night_recorded_in_another_format_is_never_reused() {
+        let reused =
+            |mode, format| reusable(mode, Some(&night(format)), "audit", "101", "in").is_some();
+        for mode in [ReuseMode::Unchanged, ReuseMode::OnlyMismatched] {
+            assert!(reused(mode, REUSE_FORMAT), "{mode:?}");
+            assert!(!reused(mode, REUSE_FORMAT - 1), "{mode:?}");
+            assert!(!reused(mode, REUSE_FORMAT + 1), "{mode:?}");
+        }
+        // A reuse.json written before formats were recorded is format 1, this one's is written.
+        let old: ReuseRecord = serde_json::from_str(
+            r#"{"audit": "example", "audit_fingerprint": "audit", "districts": {}}"#,
+        )
+        .unwrap();
+        assert_eq!(old.format, 1);
+        assert_eq!(REUSE_FORMAT, 2);
+        let written = serde_json::to_value(night(REUSE_FORMAT)).unwrap();
+        assert_eq!(written["format"], 2);
+    }
 }

@@ -80,7 +80,7 @@ fn a_fix_and_a_regression_between_two_nights() {
     assert_exit(&output, 0);
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(
-        text.lines().next().unwrap().ends_with("1 fixed, 1 regressed, 0 other district change(s); patterns: 0 new, 1 resolved, 1 changed"),
+        text.lines().next().unwrap().ends_with("1 fixed, 1 regressed, 0 now NO INPUT, 0 other district change(s); patterns: 0 new, 1 resolved, 1 changed"),
         "{text}"
     );
 

@@ -2,6 +2,8 @@
 
 use std::fs;
 
+use pathway_input::Compression;
+
 use crate::common::{assert_exit, pathway, read_csv, run_example};
 
 const COMPARED_FIELDS: [&str; 12] = [
@@ -271,5 +273,193 @@ fn without_a_key_tables_compare_as_multisets() {
     assert!(
         stdout.contains("│ math    ┆ 1     ┆ missing_in_beta ┆ legacy ┆"),
         "{stdout}"
+    );
+}
+
+/// `pathway diff` run in `dir`, so that files are named as a user in that folder names them.
+fn pathway_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_pathway"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("PATHWAY_MASK_KEY")
+        .env_remove("PATHWAY_MASK_KEY_FILE")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn compressed_sides_give_the_summary_of_the_plain_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write_pair(dir);
+    let left = fs::read(dir.join("students.csv")).unwrap();
+    // The beta side as JSON lines: values are strings, as in the CSV.
+    let beta_jsonl = "{\"id\": \"1\", \"full_name\": \"Ann\", \"grade\": \"7\", \"loaded_at\": \"09:30\"}\n\
+                      {\"id\": \"2\", \"full_name\": \"Bo\", \"grade\": \"08\", \"loaded_at\": \"09:30\"}\n\
+                      {\"id\": \"4\", \"full_name\": \"Di\", \"grade\": \"10\", \"loaded_at\": \"09:30\"}\n";
+    fs::write(dir.join("students_beta.jsonl"), beta_jsonl).unwrap();
+    let options = [
+        "--key",
+        "id",
+        "--rename",
+        "name=full_name",
+        "--ignore",
+        "loaded_at",
+        "--format",
+        "csv",
+    ];
+    let run = |left: &str, right: &str| {
+        let mut args = vec!["diff", left, right];
+        args.extend(options);
+        let output = pathway_in(dir, &args);
+        assert_exit(&output, 1);
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let plain = run("students.csv", "students_beta.csv");
+    assert!(
+        plain.contains(",students,*,MISMATCH,3,3,1,1,1,1,0,0,grade,diff,,0,false\n"),
+        "{plain}"
+    );
+    assert_eq!(run("students.csv", "students_beta.jsonl"), plain);
+    for compression in Compression::ALL {
+        let suffix = compression.suffix();
+        let left_name = format!("students.csv{suffix}");
+        fs::write(dir.join(&left_name), compression.compress(&left).unwrap()).unwrap();
+        let right_name = format!("students_beta.jsonl{suffix}");
+        fs::write(
+            dir.join(&right_name),
+            compression.compress(beta_jsonl.as_bytes()).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(run(&left_name, "students_beta.csv"), plain, "{suffix}");
+        assert_eq!(run(&left_name, &right_name), plain, "{suffix}");
+    }
+    // A gzip file sent under a plain name is recognised by its content.
+    fs::write(
+        dir.join("sent.csv"),
+        Compression::Gzip.compress(&left).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        run("sent.csv", "students_beta.csv").replace(",sent,", ",students,"),
+        plain
+    );
+}
+
+#[test]
+fn a_side_that_holds_no_table_exits_2_naming_the_file_and_the_problem() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fs::write(dir.join("good.csv"), "id,name\n1,Ann\n").unwrap();
+    let packed = Compression::Gzip
+        .compress("id,name\n1,Ann\n".repeat(100).as_bytes())
+        .unwrap();
+    let cases: [(&str, &[u8], &str); 8] = [
+        (
+            "empty.csv",
+            b"",
+            "error: `empty.csv` is empty: no header row\n",
+        ),
+        (
+            "blank.txt",
+            b"\r\n\n   \n",
+            "error: `blank.txt` holds only blank lines: no header row\n",
+        ),
+        (
+            "sheet.csv",
+            b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\x01\x02\x03\x04\x05\x06\x07",
+            "error: `sheet.csv` is not text (binary content)\n",
+        ),
+        ("empty.jsonl", b"", "error: `empty.jsonl` is empty\n"),
+        (
+            "truncated.csv.gz",
+            &packed[..packed.len() / 2],
+            "error: `truncated.csv.gz` is corrupt or truncated gzip data: ",
+        ),
+        (
+            "plain.csv.zst",
+            b"id,name\n1,Ann\n",
+            "error: `plain.csv.zst` is named as zstd-compressed but does not hold zstd data\n",
+        ),
+        (
+            "scores.parquet.gz",
+            &packed,
+            "error: `scores.parquet.gz` is gzip-compressed, and compressed Parquet is not \
+             supported: decompress it first (Parquet compresses its own pages)\n",
+        ),
+        (
+            "notes.docx",
+            b"PK\x03\x04",
+            "error: `notes.docx` is not a Parquet file, a folder of Parquet, a CSV/TXT file or a \
+             JSON-lines file",
+        ),
+    ];
+    for (name, bytes, message) in cases {
+        fs::write(dir.join(name), bytes).unwrap();
+        for (left, right) in [(name, "good.csv"), ("good.csv", name)] {
+            let output = pathway_in(dir, &["diff", left, right, "--key", "id"]);
+            assert_exit(&output, 2);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(stderr.starts_with(message), "{name}: {stderr}");
+        }
+    }
+    // A header-only file is a table with no row: the other side's row is extra.
+    fs::write(dir.join("header.csv"), "id,name\r\n").unwrap();
+    let output = pathway_in(
+        dir,
+        &[
+            "diff",
+            "header.csv",
+            "good.csv",
+            "--key",
+            "id",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_exit(&output, 1);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains(",header,*,BETA ONLY,0,1,0,0,0,1,0,0,,diff,,0,false\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_side_decompressing_past_the_limit_exits_2_naming_the_file_and_the_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fs::write(dir.join("good.csv"), "id,name\n1,Ann\n").unwrap();
+    // 10 MB of zeros, gzip'd to about 10 kB.
+    fs::write(
+        dir.join("bomb.csv.gz"),
+        Compression::Gzip.compress(&vec![0; 10_000_000]).unwrap(),
+    )
+    .unwrap();
+    for (left, right) in [("bomb.csv.gz", "good.csv"), ("good.csv", "bomb.csv.gz")] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_pathway"))
+            .args(["diff", left, right, "--key", "id"])
+            .current_dir(dir)
+            .env("PATHWAY_MAX_DECOMPRESSED_BYTES", "1000000")
+            .output()
+            .unwrap();
+        assert_exit(&output, 2);
+        assert_eq!(
+            String::from_utf8_lossy(&output.stderr),
+            "error: `bomb.csv.gz` is gzip data that decompresses to more than 1000000 bytes, \
+             the limit PATHWAY_MAX_DECOMPRESSED_BYTES sets: not read\n"
+        );
+    }
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_pathway"))
+        .args(["diff", "good.csv", "good.csv", "--key", "id"])
+        .current_dir(dir)
+        .env("PATHWAY_MAX_DECOMPRESSED_BYTES", "1MB")
+        .output()
+        .unwrap();
+    assert_exit(&output, 2);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "error: PATHWAY_MAX_DECOMPRESSED_BYTES must be a whole number of bytes (the most a \
+         compressed file may decompress to), not `1MB`\n"
     );
 }

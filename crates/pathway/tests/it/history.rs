@@ -37,11 +37,11 @@ fn history_gains_each_night_and_a_rerun_replaces_it() {
     assert_exit(&output, 0);
     assert_eq!(
         String::from_utf8(output.stdout).unwrap(),
-        "audit_date,audit,table,districts,full_match,mismatch,legacy_only,beta_only,error,accepted\n\
-         2026-11-20,example,enrollments,5,4,1,0,0,0,0\n\
-         2026-11-20,example,students,5,2,2,1,0,0,0\n\
-         2026-11-21,example,enrollments,5,4,1,0,0,0,0\n\
-         2026-11-21,example,students,5,2,2,1,0,0,0\n"
+        "audit_date,audit,table,districts,full_match,mismatch,legacy_only,beta_only,error,accepted,no_input\n\
+         2026-11-20,example,enrollments,5,4,1,0,0,0,0,0\n\
+         2026-11-20,example,students,5,2,2,1,0,0,0,0\n\
+         2026-11-21,example,enrollments,5,4,1,0,0,0,0,0\n\
+         2026-11-21,example,students,5,2,2,1,0,0,0,0\n"
     );
 
     let output = pathway(&["history", "--out", out.to_str().unwrap()]);

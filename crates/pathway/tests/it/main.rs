@@ -12,7 +12,7 @@ mod diff;
 mod differential;
 mod faults;
 mod history;
-
+mod inputs;
 mod nightly;
 mod noise;
 #[cfg(feature = "s3")]

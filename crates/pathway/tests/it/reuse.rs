@@ -173,3 +173,67 @@ fn a_changed_audit_reruns_everything_and_only_mismatched_reruns_what_differed() 
             .collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn a_night_recorded_by_a_build_of_another_reuse_format_is_run_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("runs");
+    let input = root().join("fixtures/districts");
+    assert_exit(&run_audit("audits/example", &input, &out, "2026-11-20"), 0);
+    // As an older build wrote it: the same pathway version (0.1.0), no `format` recorded.
+    let record = out.join("2026-11-20/reuse.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+    assert_eq!(json["format"], 2);
+    json.as_object_mut().unwrap().remove("format");
+    std::fs::write(&record, json.to_string()).unwrap();
+    for (date, only) in [("2026-11-21", false), ("2026-11-22", true)] {
+        let mut args = vec![
+            "run",
+            "audits/example",
+            "--input",
+            input.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--date",
+            date,
+        ];
+        if only {
+            args.extend(["--only", "mismatched"]);
+        }
+        let output = pathway(&args);
+        assert_exit(&output, 0);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout.contains(&format!("night {date} · 5 districts · 2 tables")),
+            "{stdout}"
+        );
+        let reused = reused_column(&out.join(date));
+        assert!(
+            reused.iter().all(|(_, _, flag)| flag == "false"),
+            "{reused:?}"
+        );
+        // The night written by this build is recorded in its format; the next one uses it.
+        let record = out.join(date).join("reuse.json");
+        let mut json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+        // A later build's night is not reused either.
+        json["format"] = serde_json::json!(3);
+        std::fs::write(&record, json.to_string()).unwrap();
+    }
+    let output = run_audit("audits/example", &input, &out, "2026-11-23");
+    assert_exit(&output, 0);
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("5 districts · 2 tables"),
+        "a night of format 3 is run again"
+    );
+    // Untouched, this build's record is reused: every district.
+    let output = run_audit("audits/example", &input, &out, "2026-11-24");
+    assert_exit(&output, 0);
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains("5 districts (5 reused from the previous run)"),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}

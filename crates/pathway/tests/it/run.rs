@@ -336,18 +336,24 @@ fn a_broken_district_is_error_and_the_others_complete() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("input");
     copy_tree(&root().join("fixtures/districts"), &input);
-    // District 105 sends students but no enrollment file.
-    fs::create_dir_all(input.join("105")).unwrap();
+    let students = "StudentID,SchoolID,LastName,FirstName,BirthDate,Grade,Gender,Status\n\
+                    5001,0501,Ng,Al,2011-01-01,08,M,Active\n";
+    // District 105 sends students but no enrollment file; 106 sends an enrollment date that
+    // neither side can read.
+    for district in ["105", "106"] {
+        fs::create_dir_all(input.join(district)).unwrap();
+        fs::write(input.join(district).join("students.csv"), students).unwrap();
+    }
     fs::write(
-        input.join("105/students.csv"),
-        "StudentID,SchoolID,LastName,FirstName,BirthDate,Grade,Gender,Status\n5001,0501,Ng,Al,2011-01-01,08,M,Active\n",
+        input.join("106/enrollments.csv"),
+        "StudentID,SchoolID,SectionID,EntryDate,ExitDate\n5001,0501,MATH8-01,someday,\n",
     )
     .unwrap();
     let out = tmp.path().join("runs");
     let output = run_audit("audits/example", &input, &out, "2026-11-21");
     assert_exit(&output, 3);
     let summary = read_csv(&out.join("2026-11-21/summary.csv"));
-    assert_eq!(summary.len(), 12);
+    assert_eq!(summary.len(), 14);
     let find = |table: &str, district: &str| {
         summary
             .iter()
@@ -355,13 +361,31 @@ fn a_broken_district_is_error_and_the_others_complete() {
             .unwrap()
     };
     assert_eq!(find("students", "105")["status"], "FULL MATCH");
-    let error = find("enrollments", "105");
+    assert_eq!(find("students", "106")["status"], "FULL MATCH");
+    // Without its file, 105's enrollments are not compared at all, and the message says why
+    // in the user's terms rather than DataFusion's.
+    let no_input = find("enrollments", "105");
+    assert_eq!(no_input["status"], "NO INPUT");
+    assert_eq!(
+        no_input["error"],
+        "no file matches `enrollments*.{csv,txt,tsv}` in district 105 (input `enrollments_raw`)"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "warning: audit `example`, table `enrollments`, district 105: NO INPUT: no file \
+             matches `enrollments*.{csv,txt,tsv}` in district 105 (input `enrollments_raw`)"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("not found"), "{stderr}");
+    // Both sides of 106 fail, each with its own reason: the legacy job exits 1 saying why (the
+    // date redacted), the beta SQL cannot cast the date.
+    let error = find("enrollments", "106");
     assert_eq!(error["status"], "ERROR");
-    // Both sides fail, each with its own reason: the legacy job exits 1 saying why, the beta
-    // SQL cannot find the raw table.
     assert!(
         error["error"].starts_with(
-            "legacy command of table `enrollments` failed for district 105: `python3` exited \
+            "legacy command of table `enrollments` failed for district 106: `python3` exited \
              with status 1 after "
         ),
         "{}",
@@ -369,24 +393,21 @@ fn a_broken_district_is_error_and_the_others_complete() {
     );
     assert!(
         error["error"].contains(
-            "; last stderr line: no enrollments file in district 105 (full stderr: \
-             `commands/legacy/enrollments/district_id=105/stderr.log` in the run folder)"
+            "; last stderr line: ValueError: unparseable date '***' (full stderr: \
+             `commands/legacy/enrollments/district_id=106/stderr.log` in the run folder)"
         ),
-        "{}",
-        error["error"]
-    );
-    assert!(
-        error["error"].contains("beta transform `audits/example/beta/enrollments.sql` failed"),
         "{}",
         error["error"]
     );
     assert!(
         error["error"].contains(
-            "hint: no file in this district's folder matches `enrollments*.{csv,txt,tsv}`"
+            "\nbeta transform `audits/example/beta/enrollments.sql` failed on the data of \
+             district 106: "
         ),
         "{}",
         error["error"]
     );
+    assert!(!error["error"].contains("someday"), "{}", error["error"]);
     // The other districts are unaffected.
     assert_eq!(find("enrollments", "103")["status"], "MISMATCH");
     assert_eq!(find("students", "101")["status"], "MISMATCH");
@@ -446,19 +467,26 @@ fn could_not_run_exits_2_with_a_message_naming_the_problem() {
 }
 
 #[test]
-fn an_unreadable_district_file_makes_that_district_error_for_every_table() {
+fn an_unreadable_district_file_makes_the_tables_reading_it_error() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("input");
     copy_tree(&root().join("fixtures/districts"), &input);
-    // A file no one can read: a symbolic link to itself.
-    fs::remove_file(input.join("104/students.csv")).unwrap();
-    std::os::unix::fs::symlink("students.csv", input.join("104/students.csv")).unwrap();
+    // Files no one can read: symbolic links to themselves. 104's students feed both tables
+    // (the legacy enrollment job may read any file); 103's enrollments feed only enrollments.
+    for file in ["104/students.csv", "103/enrollments.txt"] {
+        fs::remove_file(input.join(file)).unwrap();
+        let name = file.split('/').next_back().unwrap();
+        std::os::unix::fs::symlink(name, input.join(file)).unwrap();
+    }
     let out = tmp.path().join("runs");
     let output = run_audit("audits/example", &input, &out, "2026-11-21");
     assert_exit(&output, 3);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("warning: audit `example`, district 104: reading input: cannot read"),
+        stderr.contains(
+            "warning: audit `example`, table `students`, district 104: input `students_raw`: \
+             cannot read"
+        ),
         "{stderr}"
     );
     let summary = read_csv(&out.join("2026-11-21/summary.csv"));
@@ -477,7 +505,7 @@ fn an_unreadable_district_file_makes_that_district_error_for_every_table() {
         [
             ("enrollments", "101", "FULL MATCH"),
             ("enrollments", "102", "FULL MATCH"),
-            ("enrollments", "103", "MISMATCH"),
+            ("enrollments", "103", "ERROR"),
             ("enrollments", "104", "ERROR"),
             ("enrollments", "255901", "FULL MATCH"),
             ("students", "101", "MISMATCH"),
@@ -487,8 +515,23 @@ fn an_unreadable_district_file_makes_that_district_error_for_every_table() {
             ("students", "255901", "FULL MATCH"),
         ]
     );
-    let error = &summary.iter().find(|r| r["district_id"] == "104").unwrap()["error"];
-    assert!(error.contains("104/students.csv"), "{error}");
+    let error = |table: &str, district: &str| {
+        summary
+            .iter()
+            .find(|r| r["table"] == table && r["district_id"] == district)
+            .unwrap()["error"]
+            .clone()
+    };
+    for (table, district, file) in [
+        ("students", "104", "104/students.csv`"),
+        ("enrollments", "104", "104/students.csv`"),
+        ("enrollments", "103", "103/enrollments.txt`"),
+    ] {
+        let error = error(table, district);
+        assert!(error.contains(file), "{error}");
+        // Both sides failed for one reason: said once.
+        assert_eq!(error.lines().count(), 1, "{error}");
+    }
 }
 
 #[test]
@@ -531,4 +574,67 @@ fn districts_run_in_parallel_report_as_when_run_one_by_one() {
         .map(|f| f["rows_read"].as_u64().unwrap())
         .sum();
     assert_eq!(rows_read, 74);
+}
+
+#[test]
+fn compressed_district_files_give_the_figures_of_the_plain_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("input");
+    copy_tree(&root().join("fixtures/districts"), &input);
+    // Each district sends its students export compressed another way (102's is Windows-1252,
+    // pipe-delimited: decompression comes before decoding).
+    let packed = [
+        ("101/students.csv", pathway_input::Compression::Gzip),
+        ("102/students.txt", pathway_input::Compression::Zstd),
+        ("103/students.txt", pathway_input::Compression::Bzip2),
+        ("104/students.csv", pathway_input::Compression::Xz),
+    ];
+    for (file, compression) in packed {
+        let plain = input.join(file);
+        let bytes = fs::read(&plain).unwrap();
+        fs::write(
+            input.join(format!("{file}{}", compression.suffix())),
+            compression.compress(&bytes).unwrap(),
+        )
+        .unwrap();
+        fs::remove_file(plain).unwrap();
+    }
+    let out = tmp.path().join("runs");
+    assert_exit(&run_audit("audits/example", &input, &out, "2026-11-21"), 0);
+    let plain_out = tmp.path().join("plain");
+    assert_exit(&run_example(&plain_out, "2026-11-21"), 0);
+    for file in ["summary.csv", "column_diff.csv", "categories.csv"] {
+        assert_eq!(
+            fs::read_to_string(out.join("2026-11-21").join(file)).unwrap(),
+            fs::read_to_string(plain_out.join("2026-11-21").join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("2026-11-21/summary.json")).unwrap())
+            .unwrap();
+    let files: Vec<(&str, u64, u64, &str)> = json["input_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["input"] == "students_raw")
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap(),
+                f["rows_read"].as_u64().unwrap(),
+                f["rows_rejected"].as_u64().unwrap(),
+                f["compression"].as_str().unwrap_or("none"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        files,
+        [
+            ("101/students.csv.gz", 12, 1, "gzip"),
+            ("102/students.txt.zst", 5, 0, "zstd"),
+            ("103/students.txt.bz2", 6, 0, "bzip2"),
+            ("104/students.csv.xz", 4, 0, "xz"),
+            ("255901/students.csv", 8, 0, "none"),
+        ]
+    );
 }
