@@ -600,6 +600,14 @@ fn prepare_row_diff_dir(spec: &DiffSpec, row_diff_dir: &Path) -> Result<String> 
         std::fs::remove_dir_all(row_diff_dir).map_err(io)?;
     }
     std::fs::create_dir_all(row_diff_dir).map_err(io)?;
+    // The row diff holds students' values, and DataFusion creates its files with the default
+    // mode: the folder is the owner's only, so nobody else can open them.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(row_diff_dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(io)?;
+    }
     Ok(format!("{}/", row_diff_dir.display()))
 }
 

@@ -542,6 +542,17 @@ fn read_text_file(
         .rejected
         .iter()
         .map(|(line, reason, fields)| {
+            // A record with more or fewer fields than the header has lost the positions of its
+            // values (`Adams, Alice` split in two shifts every field after it): with personal
+            // columns in the input, no field can be trusted to be what its position says, so
+            // the record is masked whole.
+            if fields.len() != parsed.columns.len() && !input.pii.is_empty() {
+                return origin.rejection(
+                    *line,
+                    reason,
+                    masker.mask_value(&fields.join(&delimiter)),
+                );
+            }
             let masked: Vec<String> = fields
                 .iter()
                 .enumerate()
@@ -899,8 +910,8 @@ mod tests {
             ("d1/daily/students-1.csv", 3)
         );
         assert_eq!(
-            rejected.raw_line, "2,***,extra",
-            "the personal column is masked"
+            rejected.raw_line, "***",
+            "a record of the wrong width with personal columns is masked whole"
         );
     }
 

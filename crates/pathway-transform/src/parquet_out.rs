@@ -24,7 +24,10 @@ pub fn output_file(run_dir: &Path, side: Side, table: &str, district: &str) -> P
 
 /// Create `path` (and its folders) readable and writable by the owner only: the output holds
 /// student data.
-fn create_private(path: &Path) -> std::io::Result<File> {
+///
+/// # Errors
+/// When the file or its folders cannot be created.
+pub fn create_private(path: &Path) -> std::io::Result<File> {
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent)?;
     }

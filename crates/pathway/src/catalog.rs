@@ -341,38 +341,34 @@ async fn register_folder(
         return Ok(None);
     }
     let partitions = hive_partitions(dir);
-    let raw = format!("__raw_{name}");
     let options = ParquetReadOptions::default().table_partition_cols(
         partitions
             .iter()
             .map(|p| (p.clone(), DataType::Utf8))
             .collect(),
     );
-    ctx.register_parquet(&raw, &format!("{}/", dir.display()), options)
+    // The files are read into a view whose personal columns are masked; the unmasked table is
+    // never registered under any name, so no SQL can reach around the view to it.
+    let frame = ctx
+        .read_parquet(format!("{}/", dir.display()), options)
         .await
         .with_context(|| format!("cannot read `{}`", dir.display()))?;
-    let frame = ctx.table(raw.as_str()).await?;
-    let columns: Vec<String> = frame
+    let mask = datafusion::execution::FunctionRegistry::udf(ctx, MASK_FUNCTION)?;
+    let columns: Vec<datafusion::prelude::Expr> = frame
         .schema()
         .fields()
         .iter()
         .map(|f| {
-            let column = ident(f.name());
+            let column = datafusion::prelude::ident(f.name());
             if masked.contains(f.name()) {
-                format!("{MASK_FUNCTION}(CAST({column} AS VARCHAR)) AS {column}")
+                mask.call(vec![datafusion::logical_expr::cast(column, DataType::Utf8)])
+                    .alias(f.name())
             } else {
                 column
             }
         })
         .collect();
-    let view = ctx
-        .sql(&format!(
-            "SELECT {} FROM {}",
-            columns.join(", "),
-            ident(&raw)
-        ))
-        .await?
-        .into_view();
+    let view = frame.select(columns)?.into_view();
     ctx.register_table(name, view)?;
     Ok(Some(partitions))
 }

@@ -12,6 +12,7 @@ use std::io::{IsTerminal, Read, Write};
 
 use anyhow::Context;
 use datafusion::execution::context::SQLOptions;
+use datafusion::logical_expr::{DdlStatement, LogicalPlan};
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::DFParser;
 
@@ -72,6 +73,7 @@ async fn run_sql(
         options
             .verify_plan(&plan)
             .map_err(|e| anyhow::anyhow!("SQL error: {}", e.strip_backtrace()))?;
+        refuse_reading_around_the_masks(&plan)?;
         let frame = ctx
             .execute_logical_plan(plan)
             .await
@@ -84,6 +86,28 @@ async fn run_sql(
         write_batches(out, &schema, &batches, format)?;
     }
     Ok(())
+}
+
+/// Refuse the statements that could reach data around the masked views: a table over files
+/// (`CREATE EXTERNAL TABLE ... LOCATION`), a catalog or schema, a function. Views and tables
+/// built from the registered (masked) tables stay allowed, as do queries; writes (`COPY`,
+/// `INSERT`) and `SET` are refused by the options above.
+fn refuse_reading_around_the_masks(plan: &LogicalPlan) -> anyhow::Result<()> {
+    let LogicalPlan::Ddl(ddl) = plan else {
+        return Ok(());
+    };
+    match ddl {
+        DdlStatement::CreateView(_)
+        | DdlStatement::CreateMemoryTable(_)
+        | DdlStatement::DropView(_)
+        | DdlStatement::DropTable(_) => Ok(()),
+        other => anyhow::bail!(
+            "SQL error: `{}` is not allowed in pathway query: it reads only the run's tables, \
+             whose personal columns are masked (CREATE VIEW and CREATE TABLE ... AS SELECT over \
+             them are allowed)",
+            other.name()
+        ),
+    }
 }
 
 async fn interactive(

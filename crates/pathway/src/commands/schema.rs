@@ -36,9 +36,22 @@ pub async fn schema(args: SchemaArgs) -> anyhow::Result<ExitStatus> {
     for info in &catalog.info {
         let mut sides = Vec::new();
         for side in ["legacy", "beta"] {
-            // The raw tables: the masked views would report personal columns as text.
-            let name = format!("__raw_{side}_{}", info.name);
-            let fields: Vec<(String, String)> = match ctx.table(name.as_str()).await {
+            // The files' own schema: the masked views would report personal columns as text.
+            let dir = run_dir.join(side).join(&info.name);
+            let read = async {
+                if crate::sources::contains_parquet(&dir) {
+                    ctx.read_parquet(
+                        format!("{}/", dir.display()),
+                        datafusion::prelude::ParquetReadOptions::default(),
+                    )
+                    .await
+                } else {
+                    Err(datafusion::error::DataFusionError::Plan(
+                        "no Parquet".into(),
+                    ))
+                }
+            };
+            let fields: Vec<(String, String)> = match read.await {
                 Ok(frame) => frame
                     .schema()
                     .fields()

@@ -1,6 +1,5 @@
 //! validation_errors.parquet: every rejected input row, queryable like any other table.
 
-use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -43,7 +42,10 @@ pub fn write_validation_errors(
         text(&|r| Some(r.raw_line.clone())),
     ];
     let batch = RecordBatch::try_new(schema.clone(), columns)?;
-    let file = File::create(path).with_context(|| format!("cannot write `{}`", path.display()))?;
+    // The raw lines are students' records (masked where they parsed): owner-only, like every
+    // output that holds data.
+    let file = pathway_transform::create_private(path)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
     let mut writer = ArrowWriter::try_new(file, schema, None)?;
     writer.write(&batch)?;
     writer.close()?;

@@ -19,6 +19,7 @@ mod noise;
 mod object_storage;
 mod oneroster;
 mod patterns;
+mod pii;
 mod privacy;
 mod query;
 mod report;
