@@ -22,6 +22,7 @@
 
 mod code_map;
 mod error;
+pub mod names;
 mod spec;
 
 pub use code_map::{CodeMap, CodeMapEntry, Lookup, parse_school_year};

@@ -37,6 +37,7 @@ mod command;
 mod error;
 mod inputs;
 mod parquet_out;
+mod plan_outputs;
 mod run;
 mod snapshot;
 
@@ -45,5 +46,6 @@ pub use command::{CommandFailure, CommandRun, command_folder, run_command};
 pub use error::{Error, Result};
 pub use inputs::{Blocked, InputsRead, TableInputs};
 pub use parquet_out::{StreamError, create_private, output_file, write_stream};
+pub use plan_outputs::{PlannedSide, plan_outputs};
 pub use run::{Outcome, Written, district_context, run_district};
 pub use snapshot::{DatabaseTables, snapshot_district};

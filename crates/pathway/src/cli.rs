@@ -31,6 +31,11 @@ pub enum LogFormat {
 pub enum Command {
     /// Run an audit on a night's district files: transform both sides, diff, report.
     Run(RunArgs),
+    /// Check an audit without running it: plan every transform against one district's inputs
+    /// and look up every column name it mentions.
+    Check(CheckArgs),
+    /// Create a commented audit folder to start from (it passes `pathway check`).
+    Init(InitArgs),
     /// Show FULL MATCH counts per night and table from <out>/history.csv.
     History(HistoryArgs),
     /// Diff any two tables (Parquet file, folder of Parquet, CSV, or a database table or query)
@@ -106,6 +111,25 @@ pub struct ReportArgs {
     /// Where to write the self-contained HTML page.
     #[arg(long)]
     pub html: PathBuf,
+}
+
+/// Arguments of `pathway check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Audit folder (holding audit.toml, legacy/ and beta/).
+    pub audit: PathBuf,
+    /// Input folder (one sub-folder per district): the transforms are planned against the
+    /// first district that has a file for every input. Without it only audit.toml and the SQL
+    /// files are read.
+    #[arg(long, short)]
+    pub input: Option<PathBuf>,
+}
+
+/// Arguments of `pathway init`.
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// Folder to create (its last part names the audit), e.g. `audits/attendance`.
+    pub folder: PathBuf,
 }
 
 /// Arguments of `pathway schema`.

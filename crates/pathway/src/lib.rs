@@ -6,6 +6,7 @@
 //! (district files), `pathway-transform` (legacy and beta SQL), `pathway-diff` (the diff) and
 //! `pathway-report` (CSV, JSON, terminal).
 
+pub mod audit_check;
 pub mod catalog;
 pub mod cli;
 pub mod commands;

@@ -1,9 +1,11 @@
 //! One module per subcommand.
 
+mod check;
 mod cluster;
 mod compare;
 mod diff;
 mod history;
+mod init;
 mod noise;
 mod patterns;
 mod query;
@@ -28,6 +30,14 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
     let latest = |n| OutFolder::latest(n);
     match cli.command {
         Command::Run(args) => run::run(args, &scratch).await,
+        Command::Check(mut args) => {
+            args.audit = local_folder(&args.audit, &scratch).await?;
+            if let Some(input) = &args.input {
+                args.input = Some(local_folder(input, &scratch).await?);
+            }
+            check::check(&args).await
+        }
+        Command::Init(args) => init::init(&args),
         Command::History(mut args) => {
             args.out = OutFolder::open(&args.out, &scratch, latest(0)).await?.local;
             history::history(&args)

@@ -20,6 +20,46 @@ use crate::pipeline::reuse::ReuseMode;
 use crate::pipeline::{RunSettings, execute};
 use crate::storage::{OutFolder, Scratch, local_folder};
 
+/// `pathway check`'s work, before any district runs: a column name of the audit that no column
+/// has stops the run here (exit 2) instead of failing or silently doing nothing in every
+/// district; a transform that does not plan against the checked district is said once, with
+/// DataFusion's hint (the districts where it fails are ERROR, the others run).
+async fn check_before_running(
+    audit_dir: &std::path::Path,
+    input: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let audit = pathway_audit::AuditSpec::load(audit_dir)?;
+    let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
+    let found = crate::audit_check::check_audit(&audit, input, &masker).await?;
+    for failure in found.plan_failures() {
+        eprintln!("warning: audit `{}`: {failure}", audit.name);
+    }
+    for doubt in &found.doubtful {
+        eprintln!(
+            "warning: audit `{}`: {doubt} (fine if another version of the export has it)",
+            audit.name
+        );
+    }
+    if !found.unknown.is_empty() {
+        anyhow::bail!(
+            "audit `{}`: {} column name(s) match no column; nothing was run (`pathway check {}{}` checks without running):\n{}",
+            audit.name,
+            found.unknown.len(),
+            audit_dir.display(),
+            input
+                .map(|i| format!(" --input {}", i.display()))
+                .unwrap_or_default(),
+            found
+                .unknown
+                .iter()
+                .map(|u| format!("  - {u}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    Ok(())
+}
+
 /// Run the audit and print its summary.
 ///
 /// # Errors
@@ -37,6 +77,7 @@ pub async fn run(args: RunArgs, scratch: &Scratch) -> anyhow::Result<ExitStatus>
         Some(input) => Some(local_folder(input, scratch).await?),
         None => None,
     };
+    check_before_running(&audit_dir, input.as_deref()).await?;
     let out_folder = OutFolder::open(&args.out, scratch, OutFolder::for_run(date.clone())).await?;
     let out = out_folder.local.clone();
     // Checked before the night runs, so a typo does not cost a whole run.

@@ -128,16 +128,16 @@ fn an_unknown_cast_or_rule_column_is_a_clear_error() {
         &runs,
         "2026-11-21",
     );
-    // The table cannot be diffed: every district is ERROR for it, with the reason.
-    assert_exit(&output, 3);
-    let summary = read_csv(&runs.join("2026-11-21/summary.csv"));
-    let row = summary.iter().find(|r| r["table"] == "students").unwrap();
-    assert_eq!(row["status"], "ERROR");
+    // Checked before any district runs: exit 2, nothing written, the column named.
+    assert_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        row["error"].contains("column `gpa` named in the comparison rules does not exist"),
-        "{}",
-        row["error"]
+        stderr.contains(
+            "audit.toml: [tables.students.columns.gpa] names `gpa`, which is not a column of the legacy output of `students`"
+        ),
+        "{stderr}"
     );
+    assert!(!runs.join("2026-11-21").exists());
 }
 
 #[test]
