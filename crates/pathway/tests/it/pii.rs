@@ -21,6 +21,9 @@ fn night(tmp: &Path, key: Option<&str>) -> std::path::PathBuf {
     text.push_str("1099,0101,Zed, Quinn,Alex,2012-01-01,7,F,Active\n");
     fs::write(&students, text).unwrap();
     let runs = tmp.join("runs");
+    // With debug logs on: they must not quote a value either.
+    let mut with_logs = env(key);
+    with_logs.push(("PATHWAY_LOG", "debug"));
     let output = pathway_with_env(
         &[
             "run",
@@ -32,10 +35,29 @@ fn night(tmp: &Path, key: Option<&str>) -> std::path::PathBuf {
             "--date",
             "2026-11-21",
         ],
-        &env(key),
+        &with_logs,
     );
     assert_exit(&output, 0);
-    runs.join("2026-11-21")
+    let logs = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        logs.contains("wrote the row diff of students"),
+        "debug logging is on: {logs}"
+    );
+    assert_no_name(&logs, "the run's output and debug logs");
+    let run = runs.join("2026-11-21");
+    for file in [
+        "summary.json",
+        "summary.csv",
+        "column_diff.csv",
+        "categories.csv",
+    ] {
+        assert_no_name(&fs::read_to_string(run.join(file)).unwrap(), file);
+    }
+    run
 }
 
 fn env(key: Option<&str>) -> Vec<(&'static str, &str)> {
@@ -164,6 +186,37 @@ fn no_attempt_shows_a_personal_value() {
                 whole("1099,0101,Zed, Quinn,Alex,2012-01-01,7,F,Active")
             )
         );
+
+        // pathway show, and the HTML report.
+        let output = pathway_with_env(
+            &[
+                "show",
+                "--run",
+                run.to_str().unwrap(),
+                "--table",
+                "students",
+                "--district",
+                "101",
+            ],
+            &env(key),
+        );
+        assert_exit(&output, 0);
+        assert_no_name(&String::from_utf8_lossy(&output.stdout), "pathway show");
+        let html = tmp.path().join("report.html");
+        let output = pathway_with_env(
+            &[
+                "report",
+                "--run",
+                run.to_str().unwrap(),
+                "--out",
+                run.parent().unwrap().to_str().unwrap(),
+                "--html",
+                html.to_str().unwrap(),
+            ],
+            &env(key),
+        );
+        assert_exit(&output, 0);
+        assert_no_name(&fs::read_to_string(&html).unwrap(), "the HTML report");
 
         // Files that hold students' values are the owner's only.
         #[cfg(unix)]
