@@ -16,8 +16,8 @@ use anyhow::Context;
 use pathway_diff::Status;
 use pathway_diff::plan::{ident, literal};
 use pathway_report::{
-    HtmlReport, TextTable, atomic_write, full_match_counts, read_history, read_summary_csv,
-    render_html,
+    DistrictChangeRow, HtmlReport, TextTable, atomic_write, district_changes, full_match_counts,
+    read_history, read_summary_csv, render_html,
 };
 
 use crate::ExitStatus;
@@ -69,7 +69,8 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<ExitStatus> {
         TextTable::default()
     };
 
-    // The previous night of the same output folder, for fixed / regressed.
+    // The previous night of the same output folder, for fixed / regressed, named as `pathway
+    // compare` names them.
     let mut nights: Vec<String> = std::fs::read_dir(&args.out)
         .with_context(|| format!("cannot read `{}`", args.out.display()))?
         .flatten()
@@ -81,20 +82,12 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<ExitStatus> {
     let mut changes = Vec::new();
     if let Some(previous) = &previous_date {
         let before = read_summary_csv(&args.out.join(previous).join("summary.csv"))?;
-        for now in &summary {
-            let was = before
-                .iter()
-                .find(|b| b.table == now.table && b.district_id == now.district_id);
-            let was = was.map_or("(absent)", |b| b.status.as_str());
-            if was != now.status {
-                changes.push((
-                    now.table.clone(),
-                    now.district_id.clone(),
-                    was.to_owned(),
-                    now.status.clone(),
-                ));
-            }
-        }
+        // A verdict that changed, named as `pathway compare` names it; counts alone are for
+        // `pathway compare`.
+        changes = district_changes(&before, &summary)
+            .into_iter()
+            .filter(DistrictChangeRow::verdict_changed)
+            .collect();
     }
 
     let mut examples = BTreeMap::new();

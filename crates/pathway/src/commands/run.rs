@@ -177,9 +177,10 @@ async fn publish(
     Ok(())
 }
 
-/// (table, district) pairs that were FULL MATCH in the latest earlier run of `out` and are not
-/// any more, leaving out those that are NO INPUT now (the district sent nothing to compare;
-/// `--fail-on no-input` is for them). No earlier run: none.
+/// (table, district) pairs that regressed since the latest earlier run of `out`, as
+/// [`pathway_report::district_change`] defines it for `pathway compare` too: FULL MATCH then, not
+/// now, and not NO INPUT now (the district sent nothing to compare; `--fail-on no-input` is for
+/// them). No earlier run: none.
 fn regressions(
     out: &std::path::Path,
     audit_date: &str,
@@ -197,17 +198,9 @@ fn regressions(
         return Ok(Vec::new());
     };
     let before = pathway_report::read_summary_csv(&out.join(previous).join("summary.csv"))?;
-    Ok(summary
-        .iter()
-        .filter(|now| now.status != Status::FullMatch.as_str())
-        .filter(|now| now.status != Status::NoInput.as_str())
-        .filter(|now| {
-            before.iter().any(|b| {
-                b.table == now.table
-                    && b.district_id == now.district_id
-                    && b.status == Status::FullMatch.as_str()
-            })
-        })
-        .map(|r| (r.table.clone(), r.district_id.clone()))
+    Ok(pathway_report::district_changes(&before, summary)
+        .into_iter()
+        .filter(|c| c.change == pathway_report::DistrictChange::Regressed)
+        .map(|c| (c.table, c.district_id))
         .collect())
 }
