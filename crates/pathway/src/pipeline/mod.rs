@@ -176,6 +176,18 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     let mut progress = crate::logging::Progress::new(list.districts.len());
     // Which districts can be carried over is decided first, in order; it is cheap.
     let mut to_run: Vec<String> = Vec::new();
+    // An accepted difference that expired since the previous night no longer makes a district
+    // ACCEPTED: the districts it covered are run again instead of carried over as ACCEPTED.
+    let previous_date = previous
+        .as_ref()
+        .and_then(|(dir, _)| dir.file_name())
+        .map(|n| n.to_string_lossy().into_owned());
+    let expired_since_previous = audit.accepted.iter().any(|entry| {
+        entry.expires.as_deref().is_some_and(|expires| {
+            expires < settings.date.as_str()
+                && previous_date.as_deref().is_none_or(|p| expires >= p)
+        })
+    });
     for district in &list.districts {
         // An unreadable folder gets no fingerprint and is never reused; reading it fails below.
         let fingerprint = match &settings.input {
@@ -190,7 +202,9 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             &fingerprint,
         )
         .filter(|_| !fingerprint.is_empty())
-        {
+        .filter(|record| {
+            !(expired_since_previous && record.categories.iter().any(|c| !c.accepted.is_empty()))
+        }) {
             let record = record.for_night(&settings.date);
             // The results stand for the input they were computed from.
             input_fingerprints.insert(district.clone(), record.input_fingerprint.clone());
@@ -344,7 +358,49 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     warn_unread(&audit.name, &unread_files);
     for table in &audit.tables {
         let mut table_failed = not_diffed.of(&table.name);
-        let diff = if table_failed.len() >= diffed.len() {
+        let compared_tonight = diffed
+            .iter()
+            .filter(|d| !table_failed.contains_key(*d))
+            .count();
+        // A reused district's two outputs are linked in before the diff, which leaves the
+        // district out but reads the table's schema from every file: its compared columns and
+        // schema differences are then those of a full run, even when every district is reused.
+        // Not when the audit changed since (`--only mismatched` after a fix): the carried files
+        // were written by the old transforms, and tonight's districts are compared under the
+        // new ones' schema alone, unless no district runs tonight.
+        let same_transforms = previous
+            .as_ref()
+            .is_some_and(|(_, record)| record.audit_fingerprint == audit_fingerprint);
+        let link_first = same_transforms || compared_tonight == 0;
+        if let Some((previous_run, _)) = previous.as_ref().filter(|_| link_first) {
+            for district in reused.keys() {
+                reuse::link_district(
+                    previous_run,
+                    &staging,
+                    &table.name,
+                    district,
+                    reuse::OUTPUTS,
+                )
+                .with_context(|| {
+                    format!(
+                        "audit `{}`, district {district}: cannot reuse the previous run",
+                        audit.name
+                    )
+                })?;
+            }
+        }
+        // The districts a full run would compare: those run tonight that did not fail, and
+        // the reused ones that were compared (a reused district is never ERROR).
+        let compared_reused = reused
+            .values()
+            .filter(|r| {
+                r.summary
+                    .iter()
+                    .any(|row| row.table == table.name && row.status != Status::NoInput.as_str())
+            })
+            .count();
+        let compared = compared_tonight + if link_first { compared_reused } else { 0 };
+        let diff = if compared == 0 {
             None
         } else {
             let skip: Vec<String> = table_failed.keys().chain(&reused_names).cloned().collect();
@@ -433,14 +489,19 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
                 table_categories.extend(record.categories.iter().filter(|r| of(&r.table)).cloned());
                 table_rule_hidden
                     .extend(record.rule_hidden.iter().filter(|r| of(&r.table)).cloned());
-                reuse::link_district(previous_run, &staging, &table.name, district).with_context(
-                    || {
+                // The row diff after the diff, which empties its folder first.
+                let parts = if link_first {
+                    reuse::RESULTS
+                } else {
+                    reuse::ALL
+                };
+                reuse::link_district(previous_run, &staging, &table.name, district, parts)
+                    .with_context(|| {
                         format!(
                             "audit `{}`, district {district}: cannot reuse the previous run",
                             audit.name
                         )
-                    },
-                )?;
+                    })?;
             }
         }
         rows.sort_by(|a, b| a.district_id.cmp(&b.district_id));
