@@ -1,11 +1,12 @@
 //! `pathway compare BEFORE AFTER`: did yesterday's change to the new code do what it should?
 //!
 //! ```text
-//! pathway compare runs/2026-11-20 runs/2026-11-21
-//! pathway compare runs/2026-11-20 runs/2026-11-21 --format csv --fail-on-regression
+//! pathway compare runs/example/2026-11-20 runs/example/2026-11-21
+//! pathway compare runs/example/2026-11-20 runs/example/2026-11-21 --format csv --fail-on-regression
 //! ```
 //!
-//! Lists the (table, district) pairs whose verdict changed (`fixed`: now FULL MATCH; `regressed`: FULL MATCH before,
+//! The two nights must be of the same audit (exit 2 otherwise, naming both). Lists the (table,
+//! district) pairs whose verdict changed (`fixed`: now FULL MATCH; `regressed`: FULL MATCH before,
 //! not now; `no_input`: NO INPUT now, not before — the district sent nothing to compare, which
 //! says nothing of the code; `input_back`: NO INPUT before, not now; `changed`: different counts
 //! or status; `new`, `gone`), the discrepancy patterns that are `new`, `resolved` or touch a
@@ -86,6 +87,9 @@ pub async fn compare(args: CompareArgs) -> anyhow::Result<ExitStatus> {
     let ctx = pathway_diff::reading_session();
     register(&ctx, "before", &args.before).await?;
     register(&ctx, "after", &args.after).await?;
+    // A night of another audit has other districts and tables: "fixed" or "new" would mean
+    // nothing.
+    crate::layout::same_audit(&args.before, &args.after)?;
     let districts = district_rows(
         &read_summary_csv(&args.before.join("summary.csv"))?,
         &read_summary_csv(&args.after.join("summary.csv"))?,

@@ -1,8 +1,9 @@
 //! The nightly audit, end to end: read each district, run both transforms, diff, report, publish.
 //!
-//! Everything is written into a staging folder below `<out>` first and published as
-//! `<out>/<date>/` with a rename, then `history.csv` is replaced atomically, so an interrupted
-//! run never leaves a half-written night behind.
+//! Each audit has its own folder in `<out>` (see [`crate::layout`]). Everything is written into a
+//! staging folder below `<out>/<audit>/` first and published as `<out>/<audit>/<date>/` with a
+//! rename, then that audit's `history.csv` is replaced atomically, so an interrupted run never
+//! leaves a half-written night behind, and no run of one audit touches another audit's nights.
 
 mod accepted;
 mod databases;
@@ -38,7 +39,7 @@ pub struct RunSettings {
     /// Input folder (one sub-folder per district); `None` for an audit read from databases only,
     /// whose districts are the ones the databases hold.
     pub input: Option<PathBuf>,
-    /// Output folder.
+    /// Output folder, shared by every audit: this audit's nights go to `<out>/<audit>/`.
     pub out: PathBuf,
     /// The audit folder as the user named it (an `s3://` URL is fetched into `audit_dir`).
     pub audit_label: String,
@@ -61,8 +62,10 @@ pub struct RunSettings {
 pub struct RunResult {
     /// What summary.json holds.
     pub report: RunReport,
-    /// The published run folder, `<out>/<date>`.
+    /// The published run folder, `<out>/<audit>/<date>`.
     pub run_dir: PathBuf,
+    /// The audit's folder, `<out>/<audit>`: its nights, history.csv and metrics.csv.
+    pub nights: PathBuf,
 }
 
 /// Run the audit described by `settings`.
@@ -76,6 +79,8 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     let mut metrics: Vec<MetricRow> = Vec::new();
     let mut code_mapping: Vec<CodeMappingRow> = Vec::new();
     let audit = AuditSpec::load(&settings.audit_dir)?;
+    // Checked before any work: the name is the audit's folder in the output folder.
+    crate::layout::check_audit_name(&audit.name)?;
     // The diff's session first: an unreachable cluster should stop the night before any work.
     let mut engine = settings.engine.clone();
     if engine.cluster.is_none() {
@@ -130,11 +135,14 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             settings.out.display()
         )
     })?;
-    let _lock = RunLock::acquire(&settings.out, &audit.name)?;
-    recover(&settings.out)?;
-    let staging = settings
-        .out
-        .join(format!(".staging-{}-{}", settings.date, std::process::id()));
+    // Everything below happens in the audit's own folder: its lock (runs of other audits into
+    // the same output folder go on at the same time), its history, its previous night.
+    let nights = crate::layout::audit_folder(&settings.out, &audit.name);
+    std::fs::create_dir_all(&nights)
+        .with_context(|| format!("cannot create the output folder `{}`", nights.display()))?;
+    let _lock = RunLock::acquire(&nights, &audit.name)?;
+    recover(&nights)?;
+    let staging = nights.join(format!(".staging-{}-{}", settings.date, std::process::id()));
     if staging.exists() {
         std::fs::remove_dir_all(&staging)
             .with_context(|| format!("cannot clear `{}`", staging.display()))?;
@@ -160,7 +168,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     };
     let previous = match reuse_mode {
         reuse::ReuseMode::Off => None,
-        _ => reuse::previous(&settings.out, &audit.name),
+        _ => reuse::previous(&nights, &audit.name),
     };
     let mut input_fingerprints: BTreeMap<String, String> = BTreeMap::new();
     let mut reused: BTreeMap<String, reuse::DistrictRecord> = BTreeMap::new();
@@ -579,23 +587,27 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     )
     .with_context(|| format!("cannot write `{}`", staging.join(reuse::FILE).display()))?;
 
-    let run_dir = settings.out.join(&settings.date);
+    let run_dir = nights.join(&settings.date);
     publish(&staging, &run_dir)?;
     update_metrics(
-        &settings.out.join("metrics.csv"),
+        &nights.join("metrics.csv"),
         &audit.name,
         &settings.date,
         &report.metrics,
     )
     .context("the run is published, but metrics.csv could not be updated")?;
     update_history(
-        &settings.out.join("history.csv"),
+        &nights.join("history.csv"),
         &audit.name,
         &settings.date,
         &report.summary,
     )
     .context("the run is published, but history.csv could not be updated")?;
-    Ok(RunResult { report, run_dir })
+    Ok(RunResult {
+        report,
+        run_dir,
+        nights,
+    })
 }
 
 /// code_mapping.csv rows for what one transform's `map_code` calls found.

@@ -5,11 +5,8 @@
 //! fingerprint of its input folder and everything the run reported about it (summary, column
 //! diff, categories, rule counts, files read, rejected rows, metrics). The next run compares
 //! fingerprints; a district that matches, and was not ERROR, gets those rows back (with the new
-//! date, `reused = true`) and hard links to the previous run's Parquet (legacy, beta, row diff)
-//! and a program side's stderr.log, so the new run folder is complete and queryable on its own.
-//! The two sides' Parquet is linked before tonight's diff, which leaves the reused districts out
-//! but reads each table's schema from every file: a night whose districts are all reused has the
-//! compared columns and schema differences of a full run.
+//! date, `reused = true`) and hard links to the previous run's Parquet (legacy, beta, row diff),
+//! so the new run folder is complete and queryable on its own.
 //!
 //! `--only mismatched` reuses every district that was FULL MATCH (or ACCEPTED) in every table
 //! last time, whatever changed, and runs the others: the quick check after a fix to the beta code.

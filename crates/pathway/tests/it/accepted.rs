@@ -38,7 +38,7 @@ fn a_district_whose_only_differences_are_accepted_is_accepted() {
         "{stdout}"
     );
 
-    let summary = read_csv(&runs.join("2026-11-21/summary.csv"));
+    let summary = read_csv(&runs.join("example/2026-11-21/summary.csv"));
     let students: Vec<(&str, &str, &str)> = summary
         .iter()
         .filter(|r| r["table"] == "students")
@@ -61,7 +61,7 @@ fn a_district_whose_only_differences_are_accepted_is_accepted() {
             ("255901", "FULL MATCH", "0"),
         ]
     );
-    let categories = read_csv(&runs.join("2026-11-21/categories.csv"));
+    let categories = read_csv(&runs.join("example/2026-11-21/categories.csv"));
     let accepted: Vec<(&str, &str)> = categories
         .iter()
         .map(|r| (r["district_id"].as_str(), r["accepted"].as_str()))
@@ -74,9 +74,10 @@ fn a_district_whose_only_differences_are_accepted_is_accepted() {
         ]
     );
 
-    let json: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(runs.join("2026-11-21/summary.json")).unwrap())
-            .unwrap();
+    let json: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(runs.join("example/2026-11-21/summary.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(json["status_counts"]["students"]["ACCEPTED"], 1);
     assert_eq!(json["warnings"].as_array().unwrap().len(), 1);
 }
@@ -115,7 +116,7 @@ fn a_district_accepted_under_an_entry_that_expired_since_is_run_again() {
     let runs = tmp.path().join("runs");
     let input = root().join("fixtures/districts");
     let status_of_101 = |date: &str| {
-        read_csv(&runs.join(date).join("summary.csv"))
+        read_csv(&runs.join("example").join(date).join("summary.csv"))
             .into_iter()
             .find(|r| r["table"] == "students" && r["district_id"] == "101")
             .map(|r| {

@@ -184,8 +184,8 @@ fn since_the_previous_night_says_what_compare_says() {
     }
     let output = pathway(&[
         "compare",
-        runs.join("2026-11-20").to_str().unwrap(),
-        runs.join("2026-11-21").to_str().unwrap(),
+        runs.join("example/2026-11-20").to_str().unwrap(),
+        runs.join("example/2026-11-21").to_str().unwrap(),
         "--format",
         "csv",
     ]);

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::common::{
-    assert_exit, copy_tree, pathway, read_csv, regress_district_102, root, run_audit,
+    assert_exit, copy_tree, night, pathway, read_csv, regress_district_102, root, run_audit,
 };
 
 /// summary.csv rows without the columns that legitimately differ between a reused and a full
@@ -57,7 +57,7 @@ fn unchanged_districts_are_reused_with_the_figures_of_a_full_run() {
         4,
         "{stderr}"
     );
-    let night = out.join("2026-11-21");
+    let night = out.join("example/2026-11-21");
     let reused: Vec<(String, String, String)> = reused_column(&night);
     let mut expected = Vec::new();
     for table in ["enrollments", "students"] {
@@ -84,10 +84,10 @@ fn unchanged_districts_are_reused_with_the_figures_of_a_full_run() {
         "--no-reuse",
     ]);
     assert_exit(&output, 0);
-    assert_eq!(figures(&night), figures(&full.join("2026-11-21")));
+    assert_eq!(figures(&night), figures(&full.join("example/2026-11-21")));
     assert_eq!(
         std::fs::read_to_string(night.join("column_diff.csv")).unwrap(),
-        std::fs::read_to_string(full.join("2026-11-21/column_diff.csv")).unwrap()
+        std::fs::read_to_string(full.join("example/2026-11-21/column_diff.csv")).unwrap()
     );
 
     // The reused night is complete on its own: its Parquet, row diff and rejected rows are
@@ -150,7 +150,7 @@ fn a_changed_audit_reruns_everything_and_only_mismatched_reruns_what_differed() 
     ]);
     assert_exit(&output, 0);
     assert!(String::from_utf8_lossy(&output.stdout).contains("(2 reused from the previous run)"));
-    let mut reused: Vec<String> = reused_column(&out.join("2026-11-22"))
+    let mut reused: Vec<String> = reused_column(&out.join("example/2026-11-22"))
         .into_iter()
         .filter(|(_, _, flag)| flag == "true")
         .map(|(table, district, _)| format!("{table}/{district}"))
@@ -166,8 +166,8 @@ fn a_changed_audit_reruns_everything_and_only_mismatched_reruns_what_differed() 
         ]
     );
     assert_eq!(
-        figures(&out.join("2026-11-22")),
-        figures(&out.join("2026-11-21"))
+        figures(&out.join("example/2026-11-22")),
+        figures(&out.join("example/2026-11-21"))
             .into_iter()
             .map(|r| r.replace("2026-11-21", "2026-11-22"))
             .collect::<Vec<_>>()
@@ -181,7 +181,7 @@ fn a_night_recorded_by_a_build_of_another_reuse_format_is_run_again() {
     let input = root().join("fixtures/districts");
     assert_exit(&run_audit("audits/example", &input, &out, "2026-11-20"), 0);
     // As an older build wrote it: the same pathway version (0.1.0), no `format` recorded.
-    let record = out.join("2026-11-20/reuse.json");
+    let record = out.join("example/2026-11-20/reuse.json");
     let mut json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
     assert_eq!(json["format"], 2);
@@ -208,13 +208,13 @@ fn a_night_recorded_by_a_build_of_another_reuse_format_is_run_again() {
             stdout.contains(&format!("night {date} · 5 districts · 2 tables")),
             "{stdout}"
         );
-        let reused = reused_column(&out.join(date));
+        let reused = reused_column(&out.join("example").join(date));
         assert!(
             reused.iter().all(|(_, _, flag)| flag == "false"),
             "{reused:?}"
         );
         // The night written by this build is recorded in its format; the next one uses it.
-        let record = out.join(date).join("reuse.json");
+        let record = out.join("example").join(date).join("reuse.json");
         let mut json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
         // A later build's night is not reused either.
@@ -248,7 +248,7 @@ fn stdout_of(args: &[&str]) -> String {
 /// metrics.csv rows of `date` without what a reused district legitimately changes (seconds: it
 /// took none tonight) or a run cannot repeat (the whole run's seconds and peak memory).
 fn metrics_figures(out: &Path, date: &str) -> Vec<String> {
-    read_csv(&out.join("metrics.csv"))
+    read_csv(&out.join("example/metrics.csv"))
         .into_iter()
         .filter(|r| r["audit_date"] == date)
         .map(|mut r| {
@@ -289,7 +289,10 @@ fn a_fully_reused_night_is_the_night_run_in_full() {
         "--no-reuse",
     ]);
     assert_exit(&output, 0);
-    let (a, b) = (carried.join("2026-11-21"), full.join("2026-11-21"));
+    let (a, b) = (
+        night(&carried, "example", "2026-11-21"),
+        night(&full, "example", "2026-11-21"),
+    );
     assert!(reused_column(&a).iter().all(|(_, _, flag)| flag == "true"));
     assert!(reused_column(&b).iter().all(|(_, _, flag)| flag == "false"));
 
@@ -389,8 +392,6 @@ fn a_fully_reused_night_is_the_night_run_in_full() {
         let html = tmp.path().join(name);
         stdout_of(&[
             "report",
-            "--out",
-            night.parent().unwrap().to_str().unwrap(),
             "--run",
             night.to_str().unwrap(),
             "--html",
