@@ -13,14 +13,15 @@
 //! the previous night used for reuse and `--fail-on regression` are each audit's own.
 //!
 //! Earlier versions wrote `<out>/<date>/` and one `<out>/history.csv` for every audit; a night of
-//! one audit then replaced another's. The commands that read runs still find the nights of that
-//! layout, by the audit recorded in each night's summary.
+//! one audit then replaced another's. [`migrate`] moves such a folder into this layout (run by
+//! `pathway run`, under the locks); until then the commands that read runs still find the
+//! nights of the earlier layout, by the audit recorded in each night's summary.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use pathway_report::MetricRow;
+use pathway_report::{MetricRow, SummaryRow, atomic_write, read_history, summary_csv};
 
 /// Whether `name` is a night's folder name (`YYYY-MM-DD`).
 #[must_use]
@@ -299,6 +300,188 @@ pub fn same_audit(before: &Path, after: &Path) -> anyhow::Result<String> {
     Ok(a)
 }
 
+/// Whether `out` holds anything of the earlier layout: nights directly in it, the shared
+/// history.csv or metrics.csv, or what a killed run of that layout left behind.
+#[must_use]
+pub fn has_earlier_layout(out: &Path) -> bool {
+    if !dates_in(out).is_empty()
+        || out.join("history.csv").is_file()
+        || out.join("metrics.csv").is_file()
+    {
+        return true;
+    }
+    std::fs::read_dir(out).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(".staging-") || name.starts_with(".replaced-")
+        })
+    })
+}
+
+/// Move an output folder of the earlier layout into per-audit folders: each night
+/// `<out>/<date>/` to `<out>/<audit>/<date>/` (its audit from its summary), and each audit's rows
+/// of `<out>/history.csv` and `<out>/metrics.csv` into `<out>/<audit>/`. Rows of a night another
+/// audit's night replaced (the reason for this layout) are dropped: that night no longer exists.
+/// Rows of nights deleted on purpose (`KEEP`) stay, as they always have.
+///
+/// Run under `<out>/.pathway.lock` (which runs of the earlier layout take too), taking each
+/// audit's lock while moving into its folder. Each step is a rename or an atomic write, and the
+/// shared files go last, so a run killed while moving leaves nothing lost: the next run moves
+/// the rest.
+///
+/// # Errors
+/// A lock held by a live run, or a file that cannot be read, written or moved.
+pub fn migrate(out: &Path) -> anyhow::Result<()> {
+    use crate::pipeline::{RunLock, recover};
+    let _lock = RunLock::acquire(out, "(moving nights into per-audit folders)")?;
+    recover(out)?;
+    let mut nights: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for date in dates_in(out) {
+        match audit_of_night(&out.join(&date)) {
+            Ok(audit) if check_audit_name(&audit).is_ok() => {
+                nights.entry(audit).or_default().push(date);
+            }
+            Ok(audit) => tracing::warn!(
+                "warning: `{}` (audit `{audit}`) stays where it is: that audit's name cannot name \
+                 a folder",
+                out.join(&date).display()
+            ),
+            Err(e) => tracing::warn!(
+                "warning: `{}` stays where it is: {e:#}",
+                out.join(&date).display()
+            ),
+        }
+    }
+    let history_path = out.join("history.csv");
+    let history = read_history(&history_path)
+        .with_context(|| format!("cannot read `{}`", history_path.display()))?;
+    let metrics_path = out.join("metrics.csv");
+    let metrics = read_metrics(&metrics_path)?;
+    // Which audits have a night of each date, wherever it is: moving a night does not change
+    // this, so it is known once. A row of an audit whose night of its date is gone while another
+    // audit's is there described a night that other one replaced.
+    let mut existing: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (audit, dates) in &nights {
+        for date in dates {
+            existing
+                .entry(date.clone())
+                .or_default()
+                .insert(audit.clone());
+        }
+    }
+    for audit in audit_folders(out) {
+        for date in dates_in(&audit_folder(out, &audit)) {
+            existing.entry(date).or_default().insert(audit.clone());
+        }
+    }
+    let replaced = |audit: &str, date: &str| {
+        existing
+            .get(date)
+            .is_some_and(|audits| !audits.contains(audit))
+    };
+    let mut audits: BTreeSet<String> = nights.keys().cloned().collect();
+    audits.extend(history.iter().map(|r| r.audit.clone()));
+    audits.extend(metrics.iter().map(|r| r.audit.clone()));
+    let (mut kept_history, mut kept_metrics) = (Vec::new(), Vec::new());
+    let mut dropped = 0;
+    for audit in &audits {
+        if check_audit_name(audit).is_err() {
+            kept_history.extend(history.iter().filter(|r| r.audit == *audit).cloned());
+            kept_metrics.extend(metrics.iter().filter(|r| r.audit == *audit).cloned());
+            continue;
+        }
+        let theirs: Vec<SummaryRow> = history
+            .iter()
+            .filter(|r| r.audit == *audit)
+            .cloned()
+            .collect();
+        let (theirs, gone): (Vec<SummaryRow>, Vec<SummaryRow>) = theirs
+            .into_iter()
+            .partition(|r| !replaced(audit, &r.audit_date));
+        dropped += gone.len();
+        let their_metrics: Vec<MetricRow> = metrics
+            .iter()
+            .filter(|r| r.audit == *audit && !replaced(audit, &r.audit_date))
+            .cloned()
+            .collect();
+        if theirs.is_empty() && their_metrics.is_empty() && !nights.contains_key(audit) {
+            continue;
+        }
+        let dir = audit_folder(out, audit);
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create `{}`", dir.display()))?;
+        let _audit_lock = RunLock::acquire(&dir, audit)?;
+        // The audit's own rows win: they were written in this layout (or by an earlier,
+        // interrupted move of these same rows).
+        let mut rows = read_history(&dir.join("history.csv"))?;
+        let own: BTreeSet<String> = rows.iter().map(|r| r.audit_date.clone()).collect();
+        rows.extend(theirs.into_iter().filter(|r| !own.contains(&r.audit_date)));
+        rows.sort_by(|a, b| {
+            (&a.audit_date, &a.table, &a.district_id).cmp(&(
+                &b.audit_date,
+                &b.table,
+                &b.district_id,
+            ))
+        });
+        if !rows.is_empty() {
+            atomic_write(&dir.join("history.csv"), summary_csv(&rows)?.as_bytes())?;
+        }
+        let mut rows = read_metrics(&dir.join("metrics.csv"))?;
+        let own: BTreeSet<String> = rows.iter().map(|r| r.audit_date.clone()).collect();
+        rows.extend(
+            their_metrics
+                .into_iter()
+                .filter(|r| !own.contains(&r.audit_date)),
+        );
+        if !rows.is_empty() {
+            write_metrics(&dir.join("metrics.csv"), &rows)?;
+        }
+        for date in nights.get(audit).into_iter().flatten() {
+            let (from, to) = (out.join(date), dir.join(date));
+            if to.exists() {
+                tracing::warn!(
+                    "warning: `{}` stays where it is: `{}` already holds that night of audit \
+                     `{audit}`; remove the one you do not want",
+                    from.display(),
+                    to.display()
+                );
+                continue;
+            }
+            std::fs::rename(&from, &to).with_context(|| {
+                format!("cannot move `{}` to `{}`", from.display(), to.display())
+            })?;
+        }
+        tracing::info!(
+            "moved audit `{audit}`'s nights and history into `{}`",
+            dir.display()
+        );
+    }
+    if dropped > 0 {
+        tracing::warn!(
+            "warning: {dropped} history row(s) of `{}` described nights another audit's night had \
+             replaced; they are dropped",
+            history_path.display()
+        );
+    }
+    // The shared files last: until they are gone, an interrupted move is taken up again.
+    for (path, kept) in [
+        (&history_path, kept_history.is_empty()),
+        (&metrics_path, kept_metrics.is_empty()),
+    ] {
+        if path.is_file() && kept {
+            std::fs::remove_file(path)
+                .with_context(|| format!("cannot remove `{}`", path.display()))?;
+        }
+    }
+    if !kept_history.is_empty() {
+        atomic_write(&history_path, summary_csv(&kept_history)?.as_bytes())?;
+    }
+    if !kept_metrics.is_empty() {
+        write_metrics(&metrics_path, &kept_metrics)?;
+    }
+    Ok(())
+}
+
 /// metrics.csv's rows (no file: none).
 ///
 /// # Errors
@@ -313,6 +496,19 @@ pub fn read_metrics(path: &Path) -> anyhow::Result<Vec<MetricRow>> {
         .deserialize()
         .map(|row| row.with_context(|| format!("`{}` is malformed", path.display())))
         .collect()
+}
+
+/// Replace metrics.csv with `rows`, atomically.
+///
+/// # Errors
+/// A write that fails.
+pub fn write_metrics(path: &Path, rows: &[MetricRow]) -> anyhow::Result<()> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        writer.serialize(row)?;
+    }
+    atomic_write(path, &writer.into_inner()?)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -135,6 +135,17 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             settings.out.display()
         )
     })?;
+    // An output folder written by an earlier version (`<out>/<date>/` for every audit) is moved
+    // into per-audit folders first, so this audit's earlier nights are found where they belong.
+    if crate::layout::has_earlier_layout(&settings.out) {
+        crate::layout::migrate(&settings.out).with_context(|| {
+            format!(
+                "audit `{}`: cannot move the nights of `{}` into per-audit folders",
+                audit.name,
+                settings.out.display()
+            )
+        })?;
+    }
     // Everything below happens in the audit's own folder: its lock (runs of other audits into
     // the same output folder go on at the same time), its history, its previous night.
     let nights = crate::layout::audit_folder(&settings.out, &audit.name);

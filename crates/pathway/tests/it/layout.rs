@@ -1,6 +1,6 @@
 //! Several audits in one output folder: each has its own folder (`<out>/<audit>/<date>/`), so no
 //! night replaces another audit's; the commands that read a night find the right audit's, or ask
-//! which.
+//! which; an output folder of the earlier layout is moved into per-audit folders.
 
 use std::fs;
 use std::path::Path;
@@ -323,4 +323,153 @@ fn fail_on_regression_compares_with_the_audits_own_previous_night() {
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("failing the run (--fail-on): regression")
     );
+}
+
+/// Put a per-audit output folder back into the earlier layout: every night directly in `out`,
+/// one history.csv and metrics.csv for every audit.
+fn to_earlier_layout(out: &Path, nights: &[(&str, &str)], audits: &[&str]) {
+    let (mut history, mut metrics) = (String::new(), String::new());
+    for audit in audits {
+        for (file, all) in [("history.csv", &mut history), ("metrics.csv", &mut metrics)] {
+            let text = fs::read_to_string(out.join(audit).join(file)).unwrap();
+            let mut lines = text.lines();
+            let header = lines.next().unwrap();
+            if all.is_empty() {
+                all.push_str(header);
+                all.push('\n');
+            }
+            for line in lines {
+                all.push_str(line);
+                all.push('\n');
+            }
+        }
+    }
+    for (audit, date) in nights {
+        fs::rename(night(out, audit, date), out.join(date)).unwrap();
+    }
+    for audit in audits {
+        fs::remove_dir_all(out.join(audit)).unwrap();
+    }
+    fs::write(out.join("history.csv"), history).unwrap();
+    fs::write(out.join("metrics.csv"), metrics).unwrap();
+}
+
+/// An output folder as an earlier version left it: the example's nights of 2026-11-20 and
+/// 2026-11-21 directly in it, the latter having replaced OneRoster's 2026-11-21, whose 6 rows
+/// history.csv still holds (26 rows in all).
+fn earlier_layout(tmp: &Path) -> std::path::PathBuf {
+    let out = tmp.join("runs");
+    assert_exit(&run_example(&out, "2026-11-20"), 0);
+    assert_exit(
+        &run_audit(
+            "audits/oneroster",
+            &root().join("fixtures/oneroster"),
+            &out,
+            "2026-11-21",
+        ),
+        0,
+    );
+    assert_exit(&run_example(&out, "2026-11-21"), 0);
+    to_earlier_layout(
+        &out,
+        &[("example", "2026-11-20"), ("example", "2026-11-21")],
+        &["example", "oneroster"],
+    );
+    assert_eq!(read_csv(&out.join("history.csv")).len(), 26);
+    out
+}
+
+/// The next run of the example (2026-11-22) moved everything into `runs/example/`, carried the
+/// example's 2026-11-21 over from its new place, and dropped OneRoster's rows of its replaced
+/// night.
+fn assert_moved(out: &Path, output: &std::process::Output) {
+    assert_exit(output, 0);
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains("5 districts (5 reused from the previous run)"),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let mut left: Vec<String> = fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        ["example"],
+        "no night, history or lock left in `runs`"
+    );
+    let mut nights: Vec<String> = fs::read_dir(out.join("example"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    nights.sort();
+    assert_eq!(
+        nights,
+        [
+            "2026-11-20",
+            "2026-11-21",
+            "2026-11-22",
+            "history.csv",
+            "metrics.csv"
+        ]
+    );
+    assert_eq!(read_csv(&out.join("example/history.csv")).len(), 30);
+    // Metrics: 21 rows a night (5 districts x 2 tables x 2 sides, and the run's).
+    assert_eq!(read_csv(&out.join("example/metrics.csv")).len(), 63);
+    history_names_only_nights_that_exist(out);
+}
+
+#[test]
+fn an_output_folder_of_the_earlier_layout_is_moved_into_per_audit_folders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = earlier_layout(tmp.path());
+
+    // Read as it is: the nights are found by the audit their summary names.
+    let output = pathway(&[
+        "query",
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "csv",
+        "SELECT audit_date, count(*) AS n FROM summary GROUP BY 1",
+    ]);
+    assert_exit(&output, 0);
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "audit_date,n\n2026-11-21,10\n"
+    );
+
+    let output = run_example(&out, "2026-11-22");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains(&format!(
+            "6 history row(s) of `{}` described nights another audit's night had replaced; \
+                 they are dropped",
+            out.join("history.csv").display()
+        )),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_moved(&out, &output);
+}
+
+#[test]
+fn a_move_into_per_audit_folders_killed_half_way_is_finished_by_the_next_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = earlier_layout(tmp.path());
+    // As a move killed after the example's history was written and its first night moved: the
+    // shared history.csv and the other night are still where they were.
+    fs::create_dir_all(out.join("example")).unwrap();
+    let history = fs::read_to_string(out.join("history.csv")).unwrap();
+    let example_rows: String = history
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| *i == 0 || l.contains(",example,"))
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    fs::write(out.join("example/history.csv"), example_rows).unwrap();
+    fs::rename(out.join("2026-11-20"), night(&out, "example", "2026-11-20")).unwrap();
+    fs::write(out.join(".pathway.lock.tmp-4242"), "pid=4242\n").unwrap();
+    assert_moved(&out, &run_example(&out, "2026-11-22"));
 }
