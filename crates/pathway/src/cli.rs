@@ -31,7 +31,7 @@ pub enum LogFormat {
 pub enum Command {
     /// Run an audit on a night's district files: transform both sides, diff, report.
     Run(RunArgs),
-    /// Show FULL MATCH counts per night and table from <out>/history.csv.
+    /// Show FULL MATCH counts per night and table from each audit's <out>/<audit>/history.csv.
     History(HistoryArgs),
     /// Diff any two tables (Parquet file, folder of Parquet, CSV, or a database table or query)
     /// without an audit.
