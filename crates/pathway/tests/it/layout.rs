@@ -473,3 +473,31 @@ fn a_move_into_per_audit_folders_killed_half_way_is_finished_by_the_next_run() {
     fs::write(out.join(".pathway.lock.tmp-4242"), "pid=4242\n").unwrap();
     assert_moved(&out, &run_example(&out, "2026-11-22"));
 }
+
+#[test]
+fn an_audit_whose_name_cannot_name_a_folder_is_refused_before_anything_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let audit = tmp.path().join("dated");
+    copy_tree(&root().join("audits/example"), &audit);
+    let toml = fs::read_to_string(audit.join("audit.toml")).unwrap();
+    fs::write(
+        audit.join("audit.toml"),
+        toml.replace("name = \"example\"", "name = \"2026-11-21\""),
+    )
+    .unwrap();
+    let out = tmp.path().join("runs");
+    let output = run_audit(
+        audit.to_str().unwrap(),
+        &root().join("fixtures/districts"),
+        &out,
+        "2026-11-21",
+    );
+    assert_exit(&output, 2);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "error: audit `2026-11-21` cannot be run: its name is the name of its folder in the \
+         output folder (<out>/<audit>/<date>/), and it is a date, as the nights' folders are; set \
+         another `name` in audit.toml\n"
+    );
+    assert!(!out.exists(), "nothing written");
+}
