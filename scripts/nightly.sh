@@ -3,17 +3,18 @@
 #
 #   INPUT=/data/districts/$(date +%F) scripts/nightly.sh
 #
-# Runs the audit on tonight's input, compares the night with the previous one
-# (<out>/<date>/compare.csv), writes the HTML dashboard (<out>/report.html), keeps the
-# last KEEP runs, and exits non-zero when a
+# Runs the audit on tonight's input into <out>/<audit>/<date>/ (each audit has its own folder,
+# so one output folder serves every audit a team runs), compares the night with the audit's
+# previous one (<out>/<audit>/<date>/compare.csv), writes the audit's HTML dashboard
+# (<out>/<audit>/report.html), keeps the audit's last KEEP runs, and exits non-zero when a
 # district regressed or errored, so the scheduler shows red.
 #
 # Settings (environment):
 #   INPUT    tonight's input folder, one sub-folder per district (required)
 #   AUDIT    audit folder                        (default: audits/example)
-#   OUT      output folder                       (default: runs)
+#   OUT      output folder, shared by audits     (default: runs)
 #   DATE     night, YYYY-MM-DD                   (default: today)
-#   KEEP     runs to keep                        (default: 30)
+#   KEEP     runs of the audit to keep           (default: 30)
 #   FAIL_ON  what fails the job: mismatch, regression, error, no-input (default: regression,error)
 #   PATHWAY  the pathway binary                  (default: pathway on PATH)
 #
@@ -29,25 +30,39 @@ KEEP=${KEEP:-30}
 FAIL_ON=${FAIL_ON:-regression,error}
 PATHWAY=${PATHWAY:-pathway}
 
-"$PATHWAY" run "$AUDIT" --input "$INPUT" --out "$OUT" --date "$DATE" --fail-on "$FAIL_ON"
+# The summary goes to the log as usual; its first line ends with the night's folder
+# ("audit example · night 2026-11-21 · ... → <out>/example/2026-11-21"), which names the audit's
+# folder for the steps below without parsing audit.toml here.
+summary=$(mktemp)
+trap 'rm -f "$summary"' EXIT
+"$PATHWAY" run "$AUDIT" --input "$INPUT" --out "$OUT" --date "$DATE" --fail-on "$FAIL_ON" > "$summary"
 status=$?
+cat "$summary"
 if [ "$status" -eq 2 ]; then
     echo "nightly: the audit could not run" >&2
     exit 2
 fi
+night=$(head -n 1 "$summary" | sed -n 's/^audit .* → //p')
+if [ -z "$night" ] || [ ! -d "$night" ]; then
+    echo "nightly: cannot tell where the night was written (first line: $(head -n 1 "$summary"))" >&2
+    exit 2
+fi
+audit_dir=$(dirname "$night")
 
-# The previous night, if any, for the day-over-day view.
-previous=$(find "$OUT" -mindepth 1 -maxdepth 1 -type d -name '????-??-??' -printf '%f\n' | sort | awk -v d="$DATE" '$0 < d' | tail -n 1)
+# The audit's previous night, if any, for the day-over-day view; another audit's nights are in
+# other folders and never compared with this one's.
+previous=$(find "$audit_dir" -mindepth 1 -maxdepth 1 -type d -name '????-??-??' -printf '%f\n' | sort | awk -v d="$DATE" '$0 < d' | tail -n 1)
 if [ -n "$previous" ]; then
-    "$PATHWAY" compare "$OUT/$previous" "$OUT/$DATE" --format csv > "$OUT/$DATE/compare.csv.tmp" \
-        && mv "$OUT/$DATE/compare.csv.tmp" "$OUT/$DATE/compare.csv"
+    "$PATHWAY" compare "$audit_dir/$previous" "$night" --format csv > "$night/compare.csv.tmp" \
+        && mv "$night/compare.csv.tmp" "$night/compare.csv"
 fi
 
-# The team's dashboard, replaced atomically.
-"$PATHWAY" report --out "$OUT" --html "$OUT/report.html" || echo "nightly: the HTML report failed" >&2
+# The audit's dashboard, replaced atomically.
+"$PATHWAY" report --out "$OUT" --run "$night" --html "$audit_dir/report.html" \
+    || echo "nightly: the HTML report failed" >&2
 
-# Keep the last KEEP nights; history.csv keeps every night's summary.
-find "$OUT" -mindepth 1 -maxdepth 1 -type d -name '????-??-??' -printf '%f\n' | sort | head -n "-$KEEP" |
-    while read -r old; do rm -rf "${OUT:?}/$old"; done
+# Keep the audit's last KEEP nights; its history.csv keeps every night's summary.
+find "$audit_dir" -mindepth 1 -maxdepth 1 -type d -name '????-??-??' -printf '%f\n' | sort | head -n "-$KEEP" |
+    while read -r old; do rm -rf "${audit_dir:?}/$old"; done
 
 exit "$status"

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use crate::changes::DistrictChangeRow;
 use crate::history::HistoryCount;
 use crate::rows::SummaryRow;
 
@@ -29,9 +30,10 @@ pub struct HtmlReport {
     pub history: Vec<HistoryCount>,
     /// Top discrepancy patterns.
     pub patterns: TextTable,
-    /// (table, district, before, after) for verdicts that changed since the previous night.
-    pub changes: Vec<(String, String, String, String)>,
-    /// The previous night, when there is one.
+    /// The districts whose verdict changed since the previous night of the same audit, as
+    /// [`crate::district_changes`] names them (`pathway compare`'s words).
+    pub changes: Vec<DistrictChangeRow>,
+    /// The previous night of the same audit, when there is one.
     pub previous_date: Option<String>,
     /// A few differing rows per (table, district), masked.
     pub examples: BTreeMap<(String, String), TextTable>,
@@ -368,26 +370,13 @@ pub fn render_html(report: &HtmlReport) -> String {
                     rows: report
                         .changes
                         .iter()
-                        .map(|(t, d, b, a)| {
-                            // As `pathway compare` says it: a district that sent nothing is
-                            // neither fixed nor regressed.
-                            let change = if a == "NO INPUT" {
-                                "no input"
-                            } else if b == "NO INPUT" {
-                                "input back"
-                            } else if a == "FULL MATCH" {
-                                "fixed"
-                            } else if b == "FULL MATCH" {
-                                "regressed"
-                            } else {
-                                "changed"
-                            };
+                        .map(|c| {
                             vec![
-                                t.clone(),
-                                d.clone(),
-                                b.clone(),
-                                a.clone(),
-                                change.to_owned(),
+                                c.table.clone(),
+                                c.district_id.clone(),
+                                c.before_status().to_owned(),
+                                c.after_status().to_owned(),
+                                c.change.label().to_owned(),
                             ]
                         })
                         .collect(),

@@ -14,6 +14,7 @@
 //! assert!(csv.starts_with("audit_date,table,district_id,status,legacy_rows"));
 //! ```
 
+mod changes;
 mod csv_files;
 mod error;
 mod history;
@@ -23,6 +24,10 @@ mod rows;
 mod terminal;
 mod write;
 
+pub use changes::{
+    DistrictChange, DistrictChangeRow, PatternChange, district_change, district_changes,
+    pattern_change, verdict_change,
+};
 pub use csv_files::{
     categories_csv, code_mapping_csv, column_diff_csv, read_categories_csv, read_summary_csv,
     summary_csv,

@@ -3,7 +3,7 @@
 //! | table | from |
 //! |---|---|
 //! | `summary`, `column_diff`, `categories` | the run's CSV files |
-//! | `history` | `history.csv` beside the run folder |
+//! | `history` | the run's audit's rows of `history.csv` beside the run folder |
 //! | `code_mapping` | `code_mapping.csv`, when the audit has a code map |
 //! | `validation_errors` | `validation_errors.parquet` |
 //! | `row_diff_<table>` | `row_diff/<table>/` (every column) |
@@ -72,6 +72,8 @@ pub struct RunCatalog {
 
 #[derive(Deserialize)]
 struct RunMeta {
+    #[serde(default)]
+    audit: String,
     #[serde(default)]
     tables: Vec<TableInfo>,
     #[serde(default)]
@@ -156,27 +158,12 @@ pub(crate) fn column_diff_schema() -> Schema {
     ])
 }
 
-/// The most recent run folder (`YYYY-MM-DD`) in `out`.
+/// The most recent night in `out` of its only audit (see [`crate::layout::select_run`]).
 ///
 /// # Errors
-/// When `out` holds no run.
+/// When `out` holds no run, or the nights of several audits.
 pub fn latest_run(out: &Path) -> anyhow::Result<PathBuf> {
-    let entries =
-        std::fs::read_dir(out).with_context(|| format!("cannot read `{}`", out.display()))?;
-    let mut runs: Vec<String> = entries
-        .flatten()
-        .filter(|e| e.path().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| chrono::NaiveDate::parse_from_str(n, "%Y-%m-%d").is_ok())
-        .collect();
-    runs.sort();
-    match runs.pop() {
-        Some(run) => Ok(out.join(run)),
-        None => bail!(
-            "no run in `{}`: run `pathway run` first or pass --run",
-            out.display()
-        ),
-    }
+    Ok(crate::layout::select_run(out, None, None)?.run_dir)
 }
 
 /// Register everything a run folder holds in `ctx`.
@@ -258,9 +245,19 @@ pub async fn register_run(
         .filter(|p| p.exists());
     match history {
         Some(path) => {
-            ctx.register_csv("history", &path.display().to_string(), csv(&summary))
+            // The audit's own nights: a folder of the earlier layout kept every audit's rows in
+            // one history.csv.
+            ctx.register_csv("__all_history", &path.display().to_string(), csv(&summary))
                 .await
                 .context("cannot read history.csv")?;
+            let view = ctx
+                .sql(&format!(
+                    "SELECT * FROM \"__all_history\" WHERE \"audit\" = {}",
+                    literal(&meta.audit)
+                ))
+                .await?
+                .into_view();
+            ctx.register_table("history", view)?;
         }
         None => {
             ctx.register_table(

@@ -36,7 +36,7 @@ pub enum Command {
     Check(CheckArgs),
     /// Create a commented audit folder to start from (it passes `pathway check`).
     Init(InitArgs),
-    /// Show FULL MATCH counts per night and table from <out>/history.csv.
+    /// Show FULL MATCH counts per night and table from each audit's <out>/<audit>/history.csv.
     History(HistoryArgs),
     /// Diff any two tables (Parquet file, folder of Parquet, CSV, or a database table or query)
     /// without an audit.
@@ -108,6 +108,10 @@ pub struct ReportArgs {
     /// Run folder (default: the latest run in --out).
     #[arg(long)]
     pub run: Option<PathBuf>,
+    /// The audit whose night to read, when the output folder holds several audits' nights
+    /// (<out>/<audit>/<date>/).
+    #[arg(long)]
+    pub audit: Option<String>,
     /// Where to write the self-contained HTML page.
     #[arg(long)]
     pub html: PathBuf,
@@ -141,6 +145,10 @@ pub struct SchemaArgs {
     /// Output folder holding the runs, used to find the latest.
     #[arg(long, short, default_value = "runs")]
     pub out: PathBuf,
+    /// The audit whose night to read, when the output folder holds several audits' nights
+    /// (<out>/<audit>/<date>/).
+    #[arg(long)]
+    pub audit: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -162,9 +170,9 @@ pub struct NoiseArgs {
 /// Arguments of `pathway compare`.
 #[derive(Debug, clap::Args)]
 pub struct CompareArgs {
-    /// The earlier run folder (e.g. runs/2026-11-20).
+    /// The earlier run folder (e.g. runs/example/2026-11-20).
     pub before: PathBuf,
-    /// The later run folder (e.g. runs/2026-11-21).
+    /// The later run folder of the same audit (e.g. runs/example/2026-11-21).
     pub after: PathBuf,
     /// Output format: tables, or one CSV / JSON document.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -183,6 +191,10 @@ pub struct PatternsArgs {
     /// Output folder holding the runs, used to find the latest.
     #[arg(long, short, default_value = "runs")]
     pub out: PathBuf,
+    /// The audit whose night to read, when the output folder holds several audits' nights
+    /// (<out>/<audit>/<date>/).
+    #[arg(long)]
+    pub audit: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -317,6 +329,10 @@ pub struct QueryArgs {
     /// Output folder holding the runs, used to find the latest.
     #[arg(long, short, default_value = "runs")]
     pub out: PathBuf,
+    /// The audit whose night to read, when the output folder holds several audits' nights
+    /// (<out>/<audit>/<date>/).
+    #[arg(long)]
+    pub audit: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -331,6 +347,10 @@ pub struct ShowArgs {
     /// Output folder holding the runs, used to find the latest.
     #[arg(long, short, default_value = "runs")]
     pub out: PathBuf,
+    /// The audit whose night to read, when the output folder holds several audits' nights
+    /// (<out>/<audit>/<date>/).
+    #[arg(long)]
+    pub audit: Option<String>,
     /// Table to show.
     #[arg(long, short)]
     pub table: String,
@@ -354,7 +374,8 @@ pub struct RunArgs {
     /// audit is read from a database: the districts are then the ones the databases hold.
     #[arg(long, short)]
     pub input: Option<PathBuf>,
-    /// Output folder: runs go to <out>/<date>/, history to <out>/history.csv.
+    /// Output folder, shared by every audit: runs go to <out>/<audit>/<date>/, history to
+    /// <out>/<audit>/history.csv.
     #[arg(long, short, default_value = "runs")]
     pub out: PathBuf,
     /// Night being audited, YYYY-MM-DD (default: today).
@@ -367,8 +388,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "POSTGRES_URL")]
     pub publish: Option<String>,
     /// Exit 1 when the run shows any of these (comma-separated): `mismatch` (a district is not
-    /// FULL MATCH or ACCEPTED), `regression` (a district that was FULL MATCH in the previous
-    /// run of <out> is not any more, and not for want of input), `error` (a district is ERROR),
+    /// FULL MATCH or ACCEPTED), `regression` (a district that was FULL MATCH in the audit's
+    /// previous night in <out> is not any more, and not for want of input), `error` (a district is ERROR),
     /// `no-input` (a district is NO INPUT: an input it needs sent no file or no row).
     #[arg(long, value_enum, value_delimiter = ',')]
     pub fail_on: Vec<FailOn>,
@@ -410,10 +431,10 @@ pub enum FailOn {
 /// Arguments of `pathway history`.
 #[derive(Debug, clap::Args)]
 pub struct HistoryArgs {
-    /// Output folder holding history.csv.
+    /// Output folder holding the audits' folders, each with its history.csv.
     #[arg(long, short, default_value = "runs")]
     pub out: PathBuf,
-    /// Only this audit.
+    /// Only this audit (default: every audit of the output folder).
     #[arg(long)]
     pub audit: Option<String>,
     /// Show each night's run metrics (from <out>/metrics.csv) instead of FULL MATCH counts.

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod commands;
 mod engine;
 mod exit;
+pub mod layout;
 pub mod logging;
 mod output;
 pub mod pipeline;

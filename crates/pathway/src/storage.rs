@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use pathway_storage::Location;
 
+use crate::layout::is_date;
+
 /// Temporary space for downloaded folders, removed when dropped.
 pub struct Scratch {
     dir: tempfile::TempDir,
@@ -52,20 +54,38 @@ pub async fn local_folder(path: &Path, scratch: &Scratch) -> anyhow::Result<Path
 
 /// An output folder (`--out`): a local one as it is, or a local working copy of a remote one.
 pub struct OutFolder {
-    /// Where the command reads and writes.
+    /// Where the command reads and writes: the output folder, with each audit's folder in it
+    /// (see [`crate::layout`]).
     pub local: PathBuf,
     remote: Option<Location>,
 }
 
+/// Which audits' files a command fetches from a remote output folder.
+#[derive(Debug, Clone, Copy)]
+pub enum Audits<'a> {
+    /// This audit's, whether or not it has a night yet (`pathway run`, or `--run` given).
+    Of(&'a str),
+    /// The audit `--audit` names, else the only one; several and no name is an error asking for
+    /// `--audit`, as for a local folder.
+    Pick(Option<&'a str>),
+    /// Every audit's history.csv and metrics.csv (`pathway history`).
+    All,
+    /// None: the command only writes there (`pathway diff --out`).
+    Nothing,
+}
+
 impl OutFolder {
-    /// Open `path`. For a remote folder, its `history.csv` and `metrics.csv` and the nights
-    /// `wanted` picks from the night folders present (sorted `YYYY-MM-DD` names) are fetched.
+    /// Open `path`. For a remote folder, the history.csv and metrics.csv of the `audits` asked
+    /// for, and the nights `wanted` picks from each one's night folders (sorted `YYYY-MM-DD`
+    /// names), are fetched into the same places of a local copy. A remote folder of the earlier
+    /// layout (nights directly in it) is fetched as it is.
     ///
     /// # Errors
-    /// A bad URL, or a download fails.
+    /// A bad URL, a download that fails, or an audit that cannot be picked.
     pub async fn open(
         path: &Path,
         scratch: &Scratch,
+        audits: Audits<'_>,
         wanted: impl Fn(&[String]) -> Vec<String>,
     ) -> anyhow::Result<OutFolder> {
         let location = Location::of(path)?;
@@ -77,16 +97,54 @@ impl OutFolder {
         }
         let local = scratch.next("out");
         std::fs::create_dir_all(&local)?;
-        for file in ["history.csv", "metrics.csv"] {
-            pathway_storage::download_file(&location.join(file), &local.join(file)).await?;
+        if matches!(audits, Audits::Nothing) {
+            return Ok(OutFolder {
+                local,
+                remote: Some(location),
+            });
         }
-        let nights: Vec<String> = pathway_storage::list_folders(&location)
-            .await?
-            .into_iter()
-            .filter(|n| chrono::NaiveDate::parse_from_str(n, "%Y-%m-%d").is_ok())
-            .collect();
-        for night in wanted(&nights) {
-            pathway_storage::download(&location.join(&night), &local.join(&night)).await?;
+        let folders = pathway_storage::list_folders(&location).await?;
+        let earlier: Vec<String> = folders.iter().filter(|n| is_date(n)).cloned().collect();
+        let mut audit_folders = Vec::new();
+        for name in folders
+            .iter()
+            .filter(|n| !is_date(n) && !n.starts_with('.'))
+        {
+            let nights = pathway_storage::list_folders(&location.join(name)).await?;
+            if nights.iter().any(|n| is_date(n)) {
+                audit_folders.push(name.clone());
+            }
+        }
+        let fetch: Vec<String> = match audits {
+            Audits::Of(audit) => vec![audit.to_owned()],
+            Audits::All => audit_folders,
+            Audits::Nothing => unreachable!("returned above"),
+            // Nights of the earlier layout only: fetched as they are, below.
+            Audits::Pick(None) if audit_folders.is_empty() && !earlier.is_empty() => Vec::new(),
+            Audits::Pick(wanted) => vec![crate::layout::pick_audit(
+                &location.to_string(),
+                &audit_folders,
+                wanted,
+            )?],
+        };
+        let mut folders_to_fetch = vec![(location.clone(), local.clone(), earlier)];
+        for audit in &fetch {
+            let remote = location.join(audit);
+            let nights = pathway_storage::list_folders(&remote)
+                .await?
+                .into_iter()
+                .filter(|n| is_date(n))
+                .collect();
+            folders_to_fetch.push((remote, local.join(audit), nights));
+        }
+        for (remote, local, nights) in folders_to_fetch {
+            std::fs::create_dir_all(&local)?;
+            for file in ["history.csv", "metrics.csv"] {
+                pathway_storage::download_file(&remote.join(file), &local.join(file)).await?;
+            }
+            for night in wanted(&nights) {
+                pathway_storage::download(&remote.join(&night), &local.join(&night)).await?;
+            }
         }
         Ok(OutFolder {
             local,
@@ -113,22 +171,23 @@ impl OutFolder {
         }
     }
 
-    /// Upload the night `date` and then the files that index it. The night's folder goes first
-    /// and `history.csv` last, each object in one write: a run killed while uploading leaves the
-    /// remote history as it was.
+    /// Upload `audit`'s night `date` and then the files that index it. The night's folder goes
+    /// first and `history.csv` last, each object in one write: a run killed while uploading
+    /// leaves the remote history as it was.
     ///
     /// # Errors
     /// An upload fails (the remote history then still describes the previous state).
-    pub async fn publish_night(&self, date: &str) -> anyhow::Result<()> {
+    pub async fn publish_night(&self, audit: &str, date: &str) -> anyhow::Result<()> {
         let Some(remote) = &self.remote else {
             return Ok(());
         };
-        let night = pathway_storage::upload(&self.local.join(date), &remote.join(date))
+        let (local, remote) = (self.local.join(audit), remote.join(audit));
+        let night = pathway_storage::upload(&local.join(date), &remote.join(date))
             .await
-            .with_context(|| format!("the run is saved in `{}`", self.local.display()))?;
+            .with_context(|| format!("the run is saved in `{}`", local.display()))?;
         for file in ["metrics.csv", "history.csv"] {
-            if self.local.join(file).is_file() {
-                pathway_storage::upload_file(&self.local.join(file), &remote.join(file)).await?;
+            if local.join(file).is_file() {
+                pathway_storage::upload_file(&local.join(file), &remote.join(file)).await?;
             }
         }
         tracing::info!("uploaded {night} files of night {date} to {remote}");

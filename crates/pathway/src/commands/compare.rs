@@ -1,16 +1,19 @@
 //! `pathway compare BEFORE AFTER`: did yesterday's change to the new code do what it should?
 //!
 //! ```text
-//! pathway compare runs/2026-11-20 runs/2026-11-21
-//! pathway compare runs/2026-11-20 runs/2026-11-21 --format csv --fail-on-regression
+//! pathway compare runs/example/2026-11-20 runs/example/2026-11-21
+//! pathway compare runs/example/2026-11-20 runs/example/2026-11-21 --format csv --fail-on-regression
 //! ```
 //!
-//! Lists the (table, district) pairs whose verdict changed (`fixed`: now FULL MATCH; `regressed`:
-//! FULL MATCH before, not now; `no_input`: NO INPUT now, not before — the district sent nothing
-//! to compare, which says nothing of the code; `input_back`: NO INPUT before, not now;
-//! `changed`: different counts or status; `new`, `gone`), the
-//! discrepancy patterns that are `new`, `resolved` or touch a different number of districts, and
-//! the change in mismatches per column. All of it is DataFusion SQL over the two runs' CSV files.
+//! The two nights must be of the same audit (exit 2 otherwise, naming both). Lists the (table,
+//! district) pairs whose verdict changed (`fixed`: now FULL MATCH; `regressed`: FULL MATCH before,
+//! not now; `no_input`: NO INPUT now, not before — the district sent nothing to compare, which
+//! says nothing of the code; `input_back`: NO INPUT before, not now; `changed`: different counts
+//! or status; `new`, `gone`), the discrepancy patterns that are `new`, `resolved` or touch a
+//! different number of districts, and the change in mismatches per column. What each word means
+//! is [`pathway_report::district_change`] and [`pathway_report::pattern_change`], which `pathway
+//! run --fail-on regression` and the HTML report use too; the patterns and columns are
+//! DataFusion SQL over the two runs' CSV files.
 
 use std::io::Write;
 use std::path::Path;
@@ -21,32 +24,11 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::Schema;
 use datafusion::prelude::{CsvReadOptions, SessionContext};
 
+use pathway_report::{SummaryRow, district_changes, pattern_change, read_summary_csv};
+
 use crate::ExitStatus;
 use crate::catalog::{categories_schema, column_diff_schema, summary_schema};
 use crate::cli::{CompareArgs, Format};
-
-const DISTRICTS_SQL: &str = "\
-SELECT \"table\", district_id, change, before, after, changed_rows_delta, missing_delta, extra_delta FROM (
-  SELECT COALESCE(a.\"table\", b.\"table\") AS \"table\", COALESCE(a.district_id, b.district_id) AS district_id,
-         b.status AS before, a.status AS after,
-         CASE WHEN b.status IS NULL THEN 'new'
-              WHEN a.status IS NULL THEN 'gone'
-              WHEN a.status = 'NO INPUT' AND b.status <> 'NO INPUT' THEN 'no_input'
-              WHEN b.status = 'NO INPUT' AND a.status <> 'NO INPUT' THEN 'input_back'
-              WHEN b.status <> 'FULL MATCH' AND a.status = 'FULL MATCH' THEN 'fixed'
-              WHEN b.status = 'FULL MATCH' AND a.status <> 'FULL MATCH' THEN 'regressed'
-              WHEN b.status = a.status AND b.legacy_rows = a.legacy_rows AND b.beta_rows = a.beta_rows
-                   AND b.changed_rows = a.changed_rows AND b.missing_in_beta = a.missing_in_beta
-                   AND b.extra_in_beta = a.extra_in_beta AND b.legacy_dup_keys = a.legacy_dup_keys
-                   AND b.beta_dup_keys = a.beta_dup_keys THEN 'unchanged'
-              ELSE 'changed' END AS change,
-         CAST(COALESCE(a.changed_rows, 0) AS BIGINT) - CAST(COALESCE(b.changed_rows, 0) AS BIGINT) AS changed_rows_delta,
-         CAST(COALESCE(a.missing_in_beta, 0) AS BIGINT) - CAST(COALESCE(b.missing_in_beta, 0) AS BIGINT) AS missing_delta,
-         CAST(COALESCE(a.extra_in_beta, 0) AS BIGINT) - CAST(COALESCE(b.extra_in_beta, 0) AS BIGINT) AS extra_delta
-  FROM before_summary b FULL OUTER JOIN after_summary a
-    ON b.\"table\" = a.\"table\" AND b.district_id = a.district_id) AS d
-WHERE change <> 'unchanged'
-ORDER BY \"table\", district_id";
 
 const PATTERNS_SQL: &str = "\
 WITH b AS (SELECT \"table\", \"column\", category, legacy_value, beta_value, shift_days,
@@ -62,14 +44,14 @@ SELECT COALESCE(a.\"table\", b.\"table\") AS \"table\", COALESCE(a.\"column\", b
             WHEN COALESCE(a.category, b.category) = 'date_shift'
                  THEN CAST(COALESCE(a.shift_days, b.shift_days) AS VARCHAR) || ' day(s)'
             ELSE '' END AS pattern_change,
-       CASE WHEN b.districts IS NULL THEN 'new' WHEN a.districts IS NULL THEN 'resolved' ELSE 'changed' END AS change,
+       b.districts AS before_districts, b.cells AS before_cells,
+       a.districts AS after_districts, a.cells AS after_cells,
        COALESCE(b.districts, 0) AS districts_before, COALESCE(a.districts, 0) AS districts_after,
        COALESCE(b.cells, 0) AS cells_before, COALESCE(a.cells, 0) AS cells_after
 FROM b FULL OUTER JOIN a
   ON b.\"table\" = a.\"table\" AND b.\"column\" = a.\"column\" AND b.category = a.category
  AND (b.legacy_value IS NOT DISTINCT FROM a.legacy_value) AND (b.beta_value IS NOT DISTINCT FROM a.beta_value)
  AND (b.shift_days IS NOT DISTINCT FROM a.shift_days)
-WHERE b.districts IS NULL OR a.districts IS NULL OR b.districts <> a.districts OR b.cells <> a.cells
 ORDER BY \"table\", \"column\", category, pattern_change";
 
 const COLUMNS_SQL: &str = "\
@@ -105,8 +87,14 @@ pub async fn compare(args: CompareArgs) -> anyhow::Result<ExitStatus> {
     let ctx = pathway_diff::reading_session();
     register(&ctx, "before", &args.before).await?;
     register(&ctx, "after", &args.after).await?;
-    let districts = run(&ctx, DISTRICTS_SQL).await?;
-    let patterns = run(&ctx, PATTERNS_SQL).await?;
+    // A night of another audit has other districts and tables: "fixed" or "new" would mean
+    // nothing.
+    crate::layout::same_audit(&args.before, &args.after)?;
+    let districts = district_rows(
+        &read_summary_csv(&args.before.join("summary.csv"))?,
+        &read_summary_csv(&args.after.join("summary.csv"))?,
+    );
+    let patterns = pattern_rows(run(&ctx, PATTERNS_SQL).await?);
     let columns = run(&ctx, COLUMNS_SQL).await?;
 
     let change = districts.column("change");
@@ -227,6 +215,81 @@ pub async fn compare(args: CompareArgs) -> anyhow::Result<ExitStatus> {
     } else {
         ExitStatus::Completed
     })
+}
+
+/// The districts whose verdict or counts changed, as [`district_changes`] names them.
+fn district_rows(before: &[SummaryRow], after: &[SummaryRow]) -> Rows {
+    let header = [
+        "table",
+        "district_id",
+        "change",
+        "before",
+        "after",
+        "changed_rows_delta",
+        "missing_delta",
+        "extra_delta",
+    ];
+    // A district absent from a night has no status there: an empty cell, as for any null.
+    fn status(row: &Option<SummaryRow>) -> &str {
+        row.as_ref().map_or("", |r| r.status.as_str())
+    }
+    let rows = district_changes(before, after)
+        .into_iter()
+        .map(|c| {
+            vec![
+                c.table.clone(),
+                c.district_id.clone(),
+                c.change.as_str().to_owned(),
+                status(&c.before).to_owned(),
+                status(&c.after).to_owned(),
+                c.delta(|r| r.changed_rows).to_string(),
+                c.delta(|r| r.missing_in_beta).to_string(),
+                c.delta(|r| r.extra_in_beta).to_string(),
+            ]
+        })
+        .collect();
+    Rows {
+        header: header.map(str::to_owned).to_vec(),
+        rows,
+    }
+}
+
+/// The patterns that are new, resolved or changed, as [`pattern_change`] names them, from every
+/// pattern of either night (`PATTERNS_SQL`), with the `change` column in place of the four
+/// nullable counts it is decided from.
+fn pattern_rows(all: Rows) -> Rows {
+    let counts = |row: &[String], districts: &str, cells: &str| -> Option<(u64, u64)> {
+        let (d, c) = (&row[all.column(districts)], &row[all.column(cells)]);
+        // Null (not seen that night) comes out as an empty cell.
+        Some((d.parse().ok()?, c.parse().ok()?))
+    };
+    let raw = [
+        "before_districts",
+        "before_cells",
+        "after_districts",
+        "after_cells",
+    ];
+    let keep: Vec<usize> = (0..all.header.len())
+        .filter(|i| !raw.contains(&all.header[*i].as_str()))
+        .collect();
+    let at = all.column("districts_before");
+    let mut header: Vec<String> = keep.iter().map(|i| all.header[*i].clone()).collect();
+    let change_at = keep.iter().position(|i| *i == at).unwrap_or(header.len());
+    header.insert(change_at, "change".to_owned());
+    let rows = all
+        .rows
+        .iter()
+        .filter_map(|row| {
+            let change = pattern_change(
+                counts(row, "before_districts", "before_cells"),
+                counts(row, "after_districts", "after_cells"),
+            )?;
+            let mut cells: Vec<String> = keep.iter().map(|i| row[*i].clone()).collect();
+            cells.insert(change_at, change.as_str().to_owned());
+            Some(cells)
+        })
+        .collect();
+    Rows { header, rows }
 }
 
 /// Register one run's summary, column diff and categories as `<prefix>_summary` etc.

@@ -23,7 +23,7 @@ use pathway_report::{
 use crate::ExitStatus;
 use crate::cli::{DiffArgs, Format};
 use crate::sources::{is_database_url, register_database, register_source};
-use crate::storage::{OutFolder, Scratch};
+use crate::storage::{Audits, OutFolder, Scratch};
 
 /// Diff the two tables and report.
 ///
@@ -32,7 +32,9 @@ use crate::storage::{OutFolder, Scratch};
 pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatus> {
     // An s3:// --out is written locally and uploaded at the end.
     let out_folder = match &args.out {
-        Some(out) => Some(OutFolder::open(out, scratch, |_: &[String]| Vec::new()).await?),
+        Some(out) => {
+            Some(OutFolder::open(out, scratch, Audits::Nothing, |_: &[String]| Vec::new()).await?)
+        }
         None => None,
     };
     let out = out_folder.as_ref().map(|f| f.local.clone());

@@ -1,10 +1,13 @@
-//! `pathway history --out runs`: FULL MATCH districts per night and table.
+//! `pathway history --out runs`: FULL MATCH districts per night and table, of every audit whose
+//! folder is in `runs` (or of the one `--audit` names).
 //!
 //! ```text
 //! pathway history --out runs --format csv
+//! pathway history --out runs --audit oneroster
 //! ```
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use pathway_report::{full_match_counts, history_table, read_history};
@@ -12,26 +15,63 @@ use pathway_report::{full_match_counts, history_table, read_history};
 use crate::ExitStatus;
 use crate::cli::{Format, HistoryArgs};
 
-/// Print the FULL MATCH counts from `<out>/history.csv`.
+/// The `file` (history.csv or metrics.csv) of every audit of `out`: in each audit's folder, and
+/// `out`'s own (a folder of the earlier layout, or an audit's folder given as `--out`).
+fn files(out: &Path, file: &str) -> Vec<PathBuf> {
+    std::iter::once(out.join(file))
+        .chain(
+            crate::layout::audit_folders(out)
+                .iter()
+                .map(|a| crate::layout::audit_folder(out, a).join(file)),
+        )
+        .filter(|p| p.is_file())
+        .collect()
+}
+
+/// Keep the rows of `--audit`, which must be one of the audits the files hold.
+fn only_audit<T>(
+    args: &HistoryArgs,
+    rows: &mut Vec<T>,
+    audit_of: impl Fn(&T) -> &str,
+) -> anyhow::Result<()> {
+    let Some(wanted) = &args.audit else {
+        return Ok(());
+    };
+    let mut audits: Vec<String> = rows.iter().map(|r| audit_of(r).to_owned()).collect();
+    audits.extend(crate::layout::audit_folders(&args.out));
+    audits.sort();
+    audits.dedup();
+    if !audits.is_empty() && !audits.contains(wanted) {
+        crate::layout::pick_audit(&args.out.display().to_string(), &audits, Some(wanted))?;
+    }
+    rows.retain(|r| audit_of(r) == wanted);
+    Ok(())
+}
+
+/// Print the FULL MATCH counts from the audits' history.csv.
 ///
 /// # Errors
-/// When history.csv is unreadable or malformed.
+/// When a history.csv is unreadable or malformed, or `--audit` names an audit the output folder
+/// has no history of.
 pub fn history(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     if args.metrics {
         return metrics(args);
     }
-    let path = args.out.join("history.csv");
-    let mut rows = read_history(&path)
-        .with_context(|| format!("failed to read the history in `{}`", args.out.display()))?;
-    if let Some(audit) = &args.audit {
-        rows.retain(|r| &r.audit == audit);
+    let paths = files(&args.out, "history.csv");
+    let mut rows = Vec::new();
+    for path in &paths {
+        rows.extend(
+            read_history(path)
+                .with_context(|| format!("failed to read the history `{}`", path.display()))?,
+        );
     }
+    only_audit(args, &mut rows, |r| r.audit.as_str())?;
     let counts = full_match_counts(&rows);
     let mut stdout = std::io::stdout().lock();
     match args.format {
         Format::Table => {
             if counts.is_empty() {
-                writeln!(stdout, "no runs recorded in {}", path.display())?;
+                writeln!(stdout, "no runs recorded in {}", args.out.display())?;
             } else {
                 writeln!(stdout, "{}", history_table(&counts))?;
             }
@@ -73,20 +113,17 @@ pub fn history(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::Completed)
 }
 
-/// Per night: the run's time, rows and peak memory, from `<out>/metrics.csv`.
+/// Per night: the run's time, rows and peak memory, from the audits' metrics.csv.
 fn metrics(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
-    let path = args.out.join("metrics.csv");
     let mut rows: Vec<pathway_report::MetricRow> = Vec::new();
-    if path.exists() {
-        let mut reader = csv::Reader::from_path(&path)?;
-        for row in reader.deserialize() {
-            let row: pathway_report::MetricRow =
-                row.with_context(|| format!("`{}` is malformed", path.display()))?;
-            if row.side == "run" && args.audit.as_ref().is_none_or(|a| *a == row.audit) {
-                rows.push(row);
-            }
-        }
+    for path in files(&args.out, "metrics.csv") {
+        rows.extend(
+            crate::layout::read_metrics(&path)?
+                .into_iter()
+                .filter(|r| r.side == "run"),
+        );
     }
+    only_audit(args, &mut rows, |r| r.audit.as_str())?;
     rows.sort_by(|a, b| (&a.audit_date, &a.audit).cmp(&(&b.audit_date, &b.audit)));
     let mut stdout = std::io::stdout().lock();
     match args.format {

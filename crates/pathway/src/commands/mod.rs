@@ -18,16 +18,18 @@ use std::path::{Path, PathBuf};
 
 use crate::ExitStatus;
 use crate::cli::{Cli, Command};
-use crate::storage::{OutFile, OutFolder, Scratch, local_folder};
+use crate::layout::{audit_of_night, select_run};
+use crate::storage::{Audits, OutFile, OutFolder, Scratch, local_folder};
 
 /// Run the parsed command. Folder arguments that are `s3://` URLs are fetched into a scratch
-/// folder first (see `crate::storage`); `run`, `diff` and `report` upload what they write.
+/// folder first (see `crate::storage`); `run`, `diff` and `report` upload what they write. The
+/// commands that read a night get the one `--run`, or `--out` and `--audit`, mean (see
+/// `crate::layout`), so each finds the night of the right audit in the same way.
 ///
 /// # Errors
 /// Anything that stops the command from running at all (exit code 2).
 pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
     let scratch = Scratch::new()?;
-    let latest = |n| OutFolder::latest(n);
     match cli.command {
         Command::Run(args) => run::run(args, &scratch).await,
         Command::Check(mut args) => {
@@ -39,20 +41,26 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
         }
         Command::Init(args) => init::init(&args),
         Command::History(mut args) => {
-            args.out = OutFolder::open(&args.out, &scratch, latest(0)).await?.local;
+            let audits = args.audit.as_deref().map_or(Audits::All, Audits::Of);
+            args.out = OutFolder::open(&args.out, &scratch, audits, OutFolder::latest(0))
+                .await?
+                .local;
             history::history(&args)
         }
         Command::Diff(args) => diff::diff(*args, &scratch).await,
         Command::Query(mut args) => {
-            (args.run, args.out) = localize_run(args.run, &args.out, &scratch).await?;
+            (args.run, args.out) =
+                localize_run(args.run, &args.out, args.audit.as_deref(), 1, &scratch).await?;
             query::query(args).await
         }
         Command::Show(mut args) => {
-            (args.run, args.out) = localize_run(args.run, &args.out, &scratch).await?;
+            (args.run, args.out) =
+                localize_run(args.run, &args.out, args.audit.as_deref(), 1, &scratch).await?;
             show::show(args).await
         }
         Command::Patterns(mut args) => {
-            (args.run, args.out) = localize_run(args.run, &args.out, &scratch).await?;
+            (args.run, args.out) =
+                localize_run(args.run, &args.out, args.audit.as_deref(), 1, &scratch).await?;
             patterns::patterns(args).await
         }
         Command::Compare(mut args) => {
@@ -66,18 +74,17 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
             noise::noise(args).await
         }
         Command::Schema(mut args) => {
-            (args.run, args.out) = localize_run(args.run, &args.out, &scratch).await?;
+            (args.run, args.out) =
+                localize_run(args.run, &args.out, args.audit.as_deref(), 1, &scratch).await?;
             schema::schema(args).await
         }
         Command::Cluster(command) => cluster::cluster(command).await,
         Command::Report(mut args) => {
-            // The dashboard shows the latest night against the one before, and the trend.
+            // The dashboard shows the night against the audit's night before, and the trend.
             let html = OutFile::new(&args.html, &scratch)?;
             args.html.clone_from(&html.local);
-            if let Some(run) = &args.run {
-                args.run = Some(local_folder(run, &scratch).await?);
-            }
-            args.out = OutFolder::open(&args.out, &scratch, latest(2)).await?.local;
+            (args.run, args.out) =
+                localize_run(args.run, &args.out, args.audit.as_deref(), 2, &scratch).await?;
             let status = report::report(args).await?;
             html.finish().await?;
             Ok(status)
@@ -85,20 +92,43 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
     }
 }
 
-/// `--run` (a run folder) and `--out` (the folder of runs whose latest is used without `--run`)
-/// as local folders.
+/// The night a command reads, as a local folder, and `--out` as a local folder holding (at
+/// least) that night's audit's history and its latest `nights` nights.
+///
+/// With `--run`, that folder; it must be a night of `--audit` when that is given too. Without,
+/// the latest night of the audit `--audit` names in `--out`, or of the only audit there (several:
+/// an error asking for `--audit`).
 async fn localize_run(
     run: Option<PathBuf>,
     out: &Path,
+    audit: Option<&str>,
+    nights: usize,
     scratch: &Scratch,
 ) -> anyhow::Result<(Option<PathBuf>, PathBuf)> {
     match run {
-        Some(run) => Ok((Some(local_folder(&run, scratch).await?), out.to_path_buf())),
-        None => Ok((
-            None,
-            OutFolder::open(out, scratch, OutFolder::latest(1))
+        Some(run) => {
+            let run = local_folder(&run, scratch).await?;
+            // Only then: a folder that is not a run is for the command to say so.
+            let audit = match audit {
+                Some(wanted) => Some(select_run(out, Some(&run), Some(wanted))?.audit),
+                None => audit_of_night(&run).ok(),
+            };
+            let out = match &audit {
+                Some(audit) => {
+                    OutFolder::open(out, scratch, Audits::Of(audit), OutFolder::latest(nights))
+                        .await?
+                        .local
+                }
+                None => out.to_path_buf(),
+            };
+            Ok((Some(run), out))
+        }
+        None => {
+            let out = OutFolder::open(out, scratch, Audits::Pick(audit), OutFolder::latest(nights))
                 .await?
-                .local,
-        )),
+                .local;
+            let selected = select_run(&out, None, audit)?;
+            Ok((Some(selected.run_dir), out))
+        }
     }
 }

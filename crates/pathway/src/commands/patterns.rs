@@ -1,7 +1,7 @@
 //! `pathway patterns`: discrepancy patterns ranked by how many districts they touch.
 //!
 //! ```text
-//! pathway patterns --run runs/2026-11-21
+//! pathway patterns --run runs/example/2026-11-21
 //! pathway patterns --format csv --limit 10
 //! ```
 //!

@@ -1,8 +1,8 @@
-//! `pathway query [--run runs/<date>] "SQL"`: DataFusion SQL over a run.
+//! `pathway query [--run runs/<audit>/<date>] "SQL"`: DataFusion SQL over a run.
 //!
 //! ```text
 //! pathway query "SELECT status, count(*) FROM summary GROUP BY status"
-//! pathway query --run runs/2026-11-21 --format csv "SELECT * FROM row_diff_students"
+//! pathway query --run runs/example/2026-11-21 --format csv "SELECT * FROM row_diff_students"
 //! pathway query                      # interactive: statements end with `;`, \d lists tables, \q quits
 //! ```
 //!

@@ -2,27 +2,29 @@
 //!
 //! ```text
 //! pathway report --out runs --html report.html
-//! pathway report --out runs --run runs/2026-11-21 --html /srv/www/pathway.html
+//! pathway report --out runs --audit oneroster --html oneroster.html
+//! pathway report --run runs/example/2026-11-21 --html /srv/www/pathway.html
 //! ```
 //!
-//! One self-contained HTML file (inline CSS, SVG and JS; nothing fetched): the FULL MATCH trend
-//! from history.csv, districts × tables colored by status linking to each district's counts and a
-//! few masked differing rows, the top discrepancy patterns, and what changed since the previous
-//! night.
+//! One self-contained HTML file (inline CSS, SVG and JS; nothing fetched) about one night of one
+//! audit: the FULL MATCH trend from the audit's history.csv, districts × tables colored by status
+//! linking to each district's counts and a few masked differing rows, the top discrepancy
+//! patterns, and what changed since the audit's previous night (in the words of `pathway
+//! compare`, from the same definition).
 
 use std::collections::BTreeMap;
 
-use anyhow::Context;
 use pathway_diff::Status;
 use pathway_diff::plan::{ident, literal};
 use pathway_report::{
-    HtmlReport, TextTable, atomic_write, full_match_counts, read_history, read_summary_csv,
-    render_html,
+    DistrictChangeRow, HtmlReport, TextTable, atomic_write, district_changes, full_match_counts,
+    read_history, read_summary_csv, render_html,
 };
 
 use crate::ExitStatus;
-use crate::catalog::{latest_run, register_run};
+use crate::catalog::register_run;
 use crate::cli::ReportArgs;
+use crate::layout::{previous_night, same_audit, select_run};
 use crate::output::text_rows;
 
 /// Differing rows shown per district.
@@ -33,21 +35,23 @@ const EXAMPLE_ROWS: usize = 5;
 /// # Errors
 /// An unreadable run or an unwritable --html path.
 pub async fn report(args: ReportArgs) -> anyhow::Result<ExitStatus> {
-    let run_dir = match &args.run {
-        Some(run) => run.clone(),
-        None => latest_run(&args.out)?,
-    };
+    let selected = select_run(&args.out, args.run.as_deref(), args.audit.as_deref())?;
+    let run_dir = selected.run_dir.clone();
     let ctx = pathway_diff::reading_session();
     let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
     let catalog = register_run(&ctx, &run_dir, &masker).await?;
     let summary = read_summary_csv(&run_dir.join("summary.csv"))?;
-    let audit = summary.first().map(|r| r.audit.clone()).unwrap_or_default();
+    let audit = selected.audit.clone();
     let audit_date = summary
         .first()
         .map(|r| r.audit_date.clone())
         .unwrap_or_default();
 
-    let mut history = read_history(&args.out.join("history.csv"))?;
+    // The audit's own history and nights: those of another audit say nothing of this one.
+    let mut history = match &selected.nights {
+        Some(nights) => read_history(&nights.join("history.csv"))?,
+        None => Vec::new(),
+    };
     history.retain(|r| r.audit == audit);
     let history = full_match_counts(&history);
 
@@ -69,33 +73,25 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<ExitStatus> {
         TextTable::default()
     };
 
-    // The previous night of the same output folder, for fixed / regressed.
-    let mut nights: Vec<String> = std::fs::read_dir(&args.out)
-        .with_context(|| format!("cannot read `{}`", args.out.display()))?
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| chrono::NaiveDate::parse_from_str(n, "%Y-%m-%d").is_ok() && *n < audit_date)
-        .collect();
-    nights.sort();
-    let previous_date = nights.pop();
+    // The audit's previous night, for fixed / regressed, named as `pathway compare` names them.
+    let previous = selected
+        .nights
+        .as_deref()
+        .and_then(|nights| previous_night(nights, &audit, &audit_date));
     let mut changes = Vec::new();
-    if let Some(previous) = &previous_date {
-        let before = read_summary_csv(&args.out.join(previous).join("summary.csv"))?;
-        for now in &summary {
-            let was = before
-                .iter()
-                .find(|b| b.table == now.table && b.district_id == now.district_id);
-            let was = was.map_or("(absent)", |b| b.status.as_str());
-            if was != now.status {
-                changes.push((
-                    now.table.clone(),
-                    now.district_id.clone(),
-                    was.to_owned(),
-                    now.status.clone(),
-                ));
-            }
-        }
+    if let Some(previous) = &previous {
+        same_audit(previous, &run_dir)?;
+        let before = read_summary_csv(&previous.join("summary.csv"))?;
+        // A verdict that changed; counts alone are for `pathway compare`.
+        changes = district_changes(&before, &summary)
+            .into_iter()
+            .filter(DistrictChangeRow::verdict_changed)
+            .collect();
     }
+    let previous_date = previous
+        .as_deref()
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned());
 
     let mut examples = BTreeMap::new();
     for row in summary

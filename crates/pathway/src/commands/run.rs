@@ -18,7 +18,7 @@ use crate::ExitStatus;
 use crate::cli::{FailOn, OnlyDistricts, RunArgs};
 use crate::pipeline::reuse::ReuseMode;
 use crate::pipeline::{RunSettings, execute};
-use crate::storage::{OutFolder, Scratch, local_folder};
+use crate::storage::{Audits, OutFolder, Scratch, local_folder};
 
 /// `pathway check`'s work, before any district runs: a column name of the audit that no column
 /// has stops the run here (exit 2) instead of failing or silently doing nothing in every
@@ -78,7 +78,16 @@ pub async fn run(args: RunArgs, scratch: &Scratch) -> anyhow::Result<ExitStatus>
         None => None,
     };
     check_before_running(&audit_dir, input.as_deref()).await?;
-    let out_folder = OutFolder::open(&args.out, scratch, OutFolder::for_run(date.clone())).await?;
+    // The audit's name is its folder in the output folder: known before anything is fetched.
+    let audit_name = pathway_audit::AuditSpec::load(&audit_dir)?.name;
+    crate::layout::check_audit_name(&audit_name)?;
+    let out_folder = OutFolder::open(
+        &args.out,
+        scratch,
+        Audits::Of(&audit_name),
+        OutFolder::for_run(date.clone()),
+    )
+    .await?;
     let out = out_folder.local.clone();
     // Checked before the night runs, so a typo does not cost a whole run.
     if let Some(url) = &args.publish {
@@ -105,11 +114,11 @@ pub async fn run(args: RunArgs, scratch: &Scratch) -> anyhow::Result<ExitStatus>
         ),
     };
     let result = execute(&settings).await?;
-    out_folder.publish_night(&date).await?;
     let report = &result.report;
-    let shown_run_dir = args.out.join(&date);
+    out_folder.publish_night(&report.audit, &date).await?;
+    let shown_run_dir = crate::layout::audit_folder(&args.out, &report.audit).join(&date);
     if let Some(url) = &args.publish {
-        publish(url, &out, report).await?;
+        publish(url, &result.nights, report).await?;
     }
 
     let mut stdout = std::io::stdout().lock();
@@ -158,9 +167,7 @@ pub async fn run(args: RunArgs, scratch: &Scratch) -> anyhow::Result<ExitStatus>
             FailOn::Mismatch => report.summary.iter().any(|r| {
                 r.status != Status::FullMatch.as_str() && r.status != Status::Accepted.as_str()
             }),
-            FailOn::Regression => {
-                !regressions(&out, &report.audit_date, &report.summary)?.is_empty()
-            }
+            FailOn::Regression => !regressions(&result.nights, report)?.is_empty(),
         };
         if hit {
             failed.push(
@@ -218,37 +225,22 @@ async fn publish(
     Ok(())
 }
 
-/// (table, district) pairs that were FULL MATCH in the latest earlier run of `out` and are not
-/// any more, leaving out those that are NO INPUT now (the district sent nothing to compare;
-/// `--fail-on no-input` is for them). No earlier run: none.
+/// (table, district) pairs that regressed since the latest earlier night of the same audit (in
+/// its folder `nights`), as [`pathway_report::district_change`] defines it for `pathway compare`
+/// too: FULL MATCH then, not now, and not NO INPUT now (the district sent nothing to compare;
+/// `--fail-on no-input` is for them). No earlier night: none.
 fn regressions(
-    out: &std::path::Path,
-    audit_date: &str,
-    summary: &[pathway_report::SummaryRow],
+    nights: &std::path::Path,
+    report: &pathway_report::RunReport,
 ) -> anyhow::Result<Vec<(String, String)>> {
-    let mut earlier: Vec<String> = std::fs::read_dir(out)?
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| {
-            chrono::NaiveDate::parse_from_str(n, "%Y-%m-%d").is_ok() && n.as_str() < audit_date
-        })
-        .collect();
-    earlier.sort();
-    let Some(previous) = earlier.pop() else {
+    let Some(previous) = crate::layout::previous_night(nights, &report.audit, &report.audit_date)
+    else {
         return Ok(Vec::new());
     };
-    let before = pathway_report::read_summary_csv(&out.join(previous).join("summary.csv"))?;
-    Ok(summary
-        .iter()
-        .filter(|now| now.status != Status::FullMatch.as_str())
-        .filter(|now| now.status != Status::NoInput.as_str())
-        .filter(|now| {
-            before.iter().any(|b| {
-                b.table == now.table
-                    && b.district_id == now.district_id
-                    && b.status == Status::FullMatch.as_str()
-            })
-        })
-        .map(|r| (r.table.clone(), r.district_id.clone()))
+    let before = pathway_report::read_summary_csv(&previous.join("summary.csv"))?;
+    Ok(pathway_report::district_changes(&before, &report.summary)
+        .into_iter()
+        .filter(|c| c.change == pathway_report::DistrictChange::Regressed)
+        .map(|c| (c.table, c.district_id))
         .collect())
 }

@@ -1,7 +1,7 @@
 //! `pathway schema [--run runs/<date>]`: each table's columns on both sides and how they compare.
 //!
 //! ```text
-//! pathway schema --run runs/2026-11-21 --format csv
+//! pathway schema --run runs/example/2026-11-21 --format csv
 //! ```
 //!
 //! One row per table and column: its type on each side (empty where the side lacks it), its role

@@ -1,7 +1,7 @@
 //! `pathway show --table T --district D`: one district's differing rows, side by side.
 //!
 //! ```text
-//! pathway show --run runs/2026-11-21 --table students --district 101
+//! pathway show --run runs/example/2026-11-21 --table students --district 101
 //! pathway show --table students --district 103 --column first_name --limit 5
 //! ```
 //!

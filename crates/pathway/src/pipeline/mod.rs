@@ -1,8 +1,9 @@
 //! The nightly audit, end to end: read each district, run both transforms, diff, report, publish.
 //!
-//! Everything is written into a staging folder below `<out>` first and published as
-//! `<out>/<date>/` with a rename, then `history.csv` is replaced atomically, so an interrupted
-//! run never leaves a half-written night behind.
+//! Each audit has its own folder in `<out>` (see [`crate::layout`]). Everything is written into a
+//! staging folder below `<out>/<audit>/` first and published as `<out>/<audit>/<date>/` with a
+//! rename, then that audit's `history.csv` is replaced atomically, so an interrupted run never
+//! leaves a half-written night behind, and no run of one audit touches another audit's nights.
 
 mod accepted;
 mod databases;
@@ -38,7 +39,7 @@ pub struct RunSettings {
     /// Input folder (one sub-folder per district); `None` for an audit read from databases only,
     /// whose districts are the ones the databases hold.
     pub input: Option<PathBuf>,
-    /// Output folder.
+    /// Output folder, shared by every audit: this audit's nights go to `<out>/<audit>/`.
     pub out: PathBuf,
     /// The audit folder as the user named it (an `s3://` URL is fetched into `audit_dir`).
     pub audit_label: String,
@@ -61,8 +62,10 @@ pub struct RunSettings {
 pub struct RunResult {
     /// What summary.json holds.
     pub report: RunReport,
-    /// The published run folder, `<out>/<date>`.
+    /// The published run folder, `<out>/<audit>/<date>`.
     pub run_dir: PathBuf,
+    /// The audit's folder, `<out>/<audit>`: its nights, history.csv and metrics.csv.
+    pub nights: PathBuf,
 }
 
 /// Run the audit described by `settings`.
@@ -76,6 +79,8 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     let mut metrics: Vec<MetricRow> = Vec::new();
     let mut code_mapping: Vec<CodeMappingRow> = Vec::new();
     let audit = AuditSpec::load(&settings.audit_dir)?;
+    // Checked before any work: the name is the audit's folder in the output folder.
+    crate::layout::check_audit_name(&audit.name)?;
     // The diff's session first: an unreachable cluster should stop the night before any work.
     let mut engine = settings.engine.clone();
     if engine.cluster.is_none() {
@@ -130,11 +135,25 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             settings.out.display()
         )
     })?;
-    let _lock = RunLock::acquire(&settings.out, &audit.name)?;
-    recover(&settings.out)?;
-    let staging = settings
-        .out
-        .join(format!(".staging-{}-{}", settings.date, std::process::id()));
+    // An output folder written by an earlier version (`<out>/<date>/` for every audit) is moved
+    // into per-audit folders first, so this audit's earlier nights are found where they belong.
+    if crate::layout::has_earlier_layout(&settings.out) {
+        crate::layout::migrate(&settings.out).with_context(|| {
+            format!(
+                "audit `{}`: cannot move the nights of `{}` into per-audit folders",
+                audit.name,
+                settings.out.display()
+            )
+        })?;
+    }
+    // Everything below happens in the audit's own folder: its lock (runs of other audits into
+    // the same output folder go on at the same time), its history, its previous night.
+    let nights = crate::layout::audit_folder(&settings.out, &audit.name);
+    std::fs::create_dir_all(&nights)
+        .with_context(|| format!("cannot create the output folder `{}`", nights.display()))?;
+    let _lock = RunLock::acquire(&nights, &audit.name)?;
+    recover(&nights)?;
+    let staging = nights.join(format!(".staging-{}-{}", settings.date, std::process::id()));
     if staging.exists() {
         std::fs::remove_dir_all(&staging)
             .with_context(|| format!("cannot clear `{}`", staging.display()))?;
@@ -160,7 +179,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     };
     let previous = match reuse_mode {
         reuse::ReuseMode::Off => None,
-        _ => reuse::previous(&settings.out, &audit.name),
+        _ => reuse::previous(&nights, &audit.name),
     };
     let mut input_fingerprints: BTreeMap<String, String> = BTreeMap::new();
     let mut reused: BTreeMap<String, reuse::DistrictRecord> = BTreeMap::new();
@@ -176,6 +195,18 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     let mut progress = crate::logging::Progress::new(list.districts.len());
     // Which districts can be carried over is decided first, in order; it is cheap.
     let mut to_run: Vec<String> = Vec::new();
+    // An accepted difference that expired since the previous night no longer makes a district
+    // ACCEPTED: the districts it covered are run again instead of carried over as ACCEPTED.
+    let previous_date = previous
+        .as_ref()
+        .and_then(|(dir, _)| dir.file_name())
+        .map(|n| n.to_string_lossy().into_owned());
+    let expired_since_previous = audit.accepted.iter().any(|entry| {
+        entry.expires.as_deref().is_some_and(|expires| {
+            expires < settings.date.as_str()
+                && previous_date.as_deref().is_none_or(|p| expires >= p)
+        })
+    });
     for district in &list.districts {
         // An unreadable folder gets no fingerprint and is never reused; reading it fails below.
         let fingerprint = match &settings.input {
@@ -190,7 +221,9 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             &fingerprint,
         )
         .filter(|_| !fingerprint.is_empty())
-        {
+        .filter(|record| {
+            !(expired_since_previous && record.categories.iter().any(|c| !c.accepted.is_empty()))
+        }) {
             let record = record.for_night(&settings.date);
             // The results stand for the input they were computed from.
             input_fingerprints.insert(district.clone(), record.input_fingerprint.clone());
@@ -344,7 +377,49 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     warn_unread(&audit.name, &unread_files);
     for table in &audit.tables {
         let mut table_failed = not_diffed.of(&table.name);
-        let diff = if table_failed.len() >= diffed.len() {
+        let compared_tonight = diffed
+            .iter()
+            .filter(|d| !table_failed.contains_key(*d))
+            .count();
+        // A reused district's two outputs are linked in before the diff, which leaves the
+        // district out but reads the table's schema from every file: its compared columns and
+        // schema differences are then those of a full run, even when every district is reused.
+        // Not when the audit changed since (`--only mismatched` after a fix): the carried files
+        // were written by the old transforms, and tonight's districts are compared under the
+        // new ones' schema alone, unless no district runs tonight.
+        let same_transforms = previous
+            .as_ref()
+            .is_some_and(|(_, record)| record.audit_fingerprint == audit_fingerprint);
+        let link_first = same_transforms || compared_tonight == 0;
+        if let Some((previous_run, _)) = previous.as_ref().filter(|_| link_first) {
+            for district in reused.keys() {
+                reuse::link_district(
+                    previous_run,
+                    &staging,
+                    &table.name,
+                    district,
+                    reuse::OUTPUTS,
+                )
+                .with_context(|| {
+                    format!(
+                        "audit `{}`, district {district}: cannot reuse the previous run",
+                        audit.name
+                    )
+                })?;
+            }
+        }
+        // The districts a full run would compare: those run tonight that did not fail, and
+        // the reused ones that were compared (a reused district is never ERROR).
+        let compared_reused = reused
+            .values()
+            .filter(|r| {
+                r.summary
+                    .iter()
+                    .any(|row| row.table == table.name && row.status != Status::NoInput.as_str())
+            })
+            .count();
+        let compared = compared_tonight + if link_first { compared_reused } else { 0 };
+        let diff = if compared == 0 {
             None
         } else {
             let skip: Vec<String> = table_failed.keys().chain(&reused_names).cloned().collect();
@@ -433,14 +508,19 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
                 table_categories.extend(record.categories.iter().filter(|r| of(&r.table)).cloned());
                 table_rule_hidden
                     .extend(record.rule_hidden.iter().filter(|r| of(&r.table)).cloned());
-                reuse::link_district(previous_run, &staging, &table.name, district).with_context(
-                    || {
+                // The row diff after the diff, which empties its folder first.
+                let parts = if link_first {
+                    reuse::RESULTS
+                } else {
+                    reuse::ALL
+                };
+                reuse::link_district(previous_run, &staging, &table.name, district, parts)
+                    .with_context(|| {
                         format!(
                             "audit `{}`, district {district}: cannot reuse the previous run",
                             audit.name
                         )
-                    },
-                )?;
+                    })?;
             }
         }
         rows.sort_by(|a, b| a.district_id.cmp(&b.district_id));
@@ -518,23 +598,27 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     )
     .with_context(|| format!("cannot write `{}`", staging.join(reuse::FILE).display()))?;
 
-    let run_dir = settings.out.join(&settings.date);
+    let run_dir = nights.join(&settings.date);
     publish(&staging, &run_dir)?;
     update_metrics(
-        &settings.out.join("metrics.csv"),
+        &nights.join("metrics.csv"),
         &audit.name,
         &settings.date,
         &report.metrics,
     )
     .context("the run is published, but metrics.csv could not be updated")?;
     update_history(
-        &settings.out.join("history.csv"),
+        &nights.join("history.csv"),
         &audit.name,
         &settings.date,
         &report.summary,
     )
     .context("the run is published, but history.csv could not be updated")?;
-    Ok(RunResult { report, run_dir })
+    Ok(RunResult {
+        report,
+        run_dir,
+        nights,
+    })
 }
 
 /// code_mapping.csv rows for what one transform's `map_code` calls found.

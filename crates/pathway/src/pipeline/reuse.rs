@@ -223,8 +223,23 @@ pub fn reusable<'a>(
     }
 }
 
-/// Link (or copy) the previous run's Parquet of `district` for `table` into the staging folder:
-/// both sides and the row diff.
+/// What a district's transforms wrote: both sides' Parquet, and a program side's stderr.
+pub const OUTPUTS: &[&str] = &["legacy", "beta", "commands/legacy", "commands/beta"];
+
+/// What the diff wrote for a district: its row diff.
+pub const RESULTS: &[&str] = &["row_diff"];
+
+/// Both.
+pub const ALL: &[&str] = &[
+    "legacy",
+    "beta",
+    "commands/legacy",
+    "commands/beta",
+    "row_diff",
+];
+
+/// Link (or copy) the previous run's files of `district` for `table` in the folders `parts`
+/// (see [`OUTPUTS`], [`RESULTS`]) into the staging folder.
 ///
 /// # Errors
 /// A file that can be neither linked nor copied.
@@ -233,27 +248,33 @@ pub fn link_district(
     staging: &Path,
     table: &str,
     district: &str,
+    parts: &[&str],
 ) -> anyhow::Result<()> {
     let partition = format!("district_id={district}");
-    for part in ["legacy", "beta", "row_diff"] {
+    for part in parts {
         let from = previous_run.join(part).join(table).join(&partition);
-        if !from.is_dir() {
-            continue;
+        if from.is_dir() {
+            link_tree(&from, &staging.join(part).join(table).join(&partition))?;
         }
-        let to = staging.join(part).join(table).join(&partition);
-        std::fs::create_dir_all(&to)
-            .with_context(|| format!("cannot create `{}`", to.display()))?;
-        for entry in std::fs::read_dir(&from)? {
-            let entry = entry?;
-            let target = to.join(entry.file_name());
-            if std::fs::hard_link(entry.path(), &target).is_err() {
-                std::fs::copy(entry.path(), &target).with_context(|| {
-                    format!(
-                        "cannot copy `{}` from the previous run",
-                        entry.path().display()
-                    )
-                })?;
-            }
+    }
+    Ok(())
+}
+
+/// Hard-link (or copy, across file systems) every file below `from` to the same place below `to`.
+fn link_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("cannot create `{}`", to.display()))?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            link_tree(&entry.path(), &target)?;
+        } else if std::fs::hard_link(entry.path(), &target).is_err() {
+            std::fs::copy(entry.path(), &target).with_context(|| {
+                format!(
+                    "cannot copy `{}` from the previous run",
+                    entry.path().display()
+                )
+            })?;
         }
     }
     Ok(())

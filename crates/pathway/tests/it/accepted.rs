@@ -38,7 +38,7 @@ fn a_district_whose_only_differences_are_accepted_is_accepted() {
         "{stdout}"
     );
 
-    let summary = read_csv(&runs.join("2026-11-21/summary.csv"));
+    let summary = read_csv(&runs.join("example/2026-11-21/summary.csv"));
     let students: Vec<(&str, &str, &str)> = summary
         .iter()
         .filter(|r| r["table"] == "students")
@@ -61,7 +61,7 @@ fn a_district_whose_only_differences_are_accepted_is_accepted() {
             ("255901", "FULL MATCH", "0"),
         ]
     );
-    let categories = read_csv(&runs.join("2026-11-21/categories.csv"));
+    let categories = read_csv(&runs.join("example/2026-11-21/categories.csv"));
     let accepted: Vec<(&str, &str)> = categories
         .iter()
         .map(|r| (r["district_id"].as_str(), r["accepted"].as_str()))
@@ -74,9 +74,10 @@ fn a_district_whose_only_differences_are_accepted_is_accepted() {
         ]
     );
 
-    let json: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(runs.join("2026-11-21/summary.json")).unwrap())
-            .unwrap();
+    let json: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(runs.join("example/2026-11-21/summary.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(json["status_counts"]["students"]["ACCEPTED"], 1);
     assert_eq!(json["warnings"].as_array().unwrap().len(), 1);
 }
@@ -101,5 +102,51 @@ fn a_bad_accepted_entry_names_itself() {
         ),
         "{}",
         String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn a_district_accepted_under_an_entry_that_expired_since_is_run_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let audit = audit_with(
+        tmp.path(),
+        "[[accepted]]\ntable = \"students\"\ncolumn = \"grade_level\"\ncategory = \"type_format\"\n\
+         reason = \"beta drops the zero padding on purpose\"\nexpires = \"2026-11-20\"\n",
+    );
+    let runs = tmp.path().join("runs");
+    let input = root().join("fixtures/districts");
+    let status_of_101 = |date: &str| {
+        read_csv(&runs.join("example").join(date).join("summary.csv"))
+            .into_iter()
+            .find(|r| r["table"] == "students" && r["district_id"] == "101")
+            .map(|r| {
+                (
+                    r["status"].clone(),
+                    r["accepted_cells"].clone(),
+                    r["reused"].clone(),
+                )
+            })
+            .unwrap()
+    };
+    assert_exit(
+        &run_audit(audit.to_str().unwrap(), &input, &runs, "2026-11-20"),
+        0,
+    );
+    assert_eq!(
+        status_of_101("2026-11-20"),
+        ("ACCEPTED".into(), "4".into(), "false".into())
+    );
+    // The same files the night after the entry's last night: a full run makes 101 a MISMATCH
+    // again, and so must this one, rather than carry ACCEPTED over.
+    let output = run_audit(audit.to_str().unwrap(), &input, &runs, "2026-11-21");
+    assert_exit(&output, 0);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("5 districts (4 reused from the previous run)"),
+        "{stdout}"
+    );
+    assert_eq!(
+        status_of_101("2026-11-21"),
+        ("MISMATCH".into(), "0".into(), "false".into())
     );
 }

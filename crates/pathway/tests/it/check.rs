@@ -99,7 +99,10 @@ fn a_misspelled_name_stops_check_and_run_before_any_district() {
             "{text}"
         );
         assert!(text.contains(message), "{text}");
-        assert!(!runs.join("2026-11-21").exists(), "a night was written");
+        assert!(
+            !runs.join("example/2026-11-21").exists(),
+            "a night was written"
+        );
     }
 }
 
@@ -175,7 +178,7 @@ fn init_creates_an_audit_that_checks_and_runs() {
         &run_audit(folder.to_str().unwrap(), &input, &runs, "2026-12-01"),
         0,
     );
-    let summary = std::fs::read_to_string(runs.join("2026-12-01/summary.csv")).unwrap();
+    let summary = std::fs::read_to_string(runs.join("attendance/2026-12-01/summary.csv")).unwrap();
     assert!(
         summary.contains("2026-12-01,students,101,FULL MATCH,2,2,2,0,0,0,0,0,"),
         "{summary}"

@@ -103,11 +103,14 @@ fn the_cluster_gives_the_embedded_results() {
     assert_exit(&run_into(&embedded, None), 0);
     assert_exit(&run_into(&distributed, Some(&cluster.url)), 0);
     for file in ["summary.csv", "column_diff.csv", "categories.csv"] {
-        let read = |out: &Path| std::fs::read_to_string(out.join("2026-11-21").join(file)).unwrap();
+        let read = |out: &Path| {
+            std::fs::read_to_string(out.join("example/2026-11-21").join(file)).unwrap()
+        };
         assert_eq!(read(&distributed), read(&embedded), "{file}");
     }
     // The hand-checked figures of the example night, computed on the cluster.
-    let summary = std::fs::read_to_string(distributed.join("2026-11-21/summary.csv")).unwrap();
+    let summary =
+        std::fs::read_to_string(distributed.join("example/2026-11-21/summary.csv")).unwrap();
     assert!(
         summary.contains("2026-11-21,students,101,MISMATCH,10,10,6,4,0,0,0,0,grade_level"),
         "{summary}"
@@ -139,14 +142,16 @@ fn the_cluster_gives_the_embedded_results() {
     assert_exit(&output, 0);
     assert!(jobs() > jobs_before, "the audit's cluster ran no job");
     for file in ["summary.csv", "column_diff.csv"] {
-        let read = |out: &Path| std::fs::read_to_string(out.join("2026-11-21").join(file)).unwrap();
+        let read = |out: &Path| {
+            std::fs::read_to_string(out.join("example/2026-11-21").join(file)).unwrap()
+        };
         assert_eq!(read(&from_audit), read(&embedded), "{file}");
     }
 
     // pathway diff on the cluster: the same CSV as embedded, keyed and as multisets.
     let diff = |key: &[&str], cluster_url: Option<&str>| {
-        let legacy = embedded.join("2026-11-21/legacy/students");
-        let beta = embedded.join("2026-11-21/beta/students");
+        let legacy = embedded.join("example/2026-11-21/legacy/students");
+        let beta = embedded.join("example/2026-11-21/beta/students");
         let mut args = vec![
             "diff",
             legacy.to_str().unwrap(),

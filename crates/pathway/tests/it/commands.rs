@@ -10,7 +10,7 @@ fn the_example_legacy_job_runs_as_a_program_per_district() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("runs");
     assert_exit(&run_example(&out, "2026-11-21"), 0);
-    let run = out.join("2026-11-21");
+    let run = out.join("example/2026-11-21");
     // The script reproduces the old SQL load exactly: the same statuses and counts as before
     // it replaced legacy/enrollments.sql (run.rs checks them all); here the shape of its output.
     let enrollments: Vec<(String, String, String)> = read_csv(&run.join("summary.csv"))
@@ -95,7 +95,7 @@ esac
     );
     // The run completes; some districts are ERROR.
     assert_exit(&output, 3);
-    let run = out.join("2026-11-21");
+    let run = out.join("example/2026-11-21");
     let summary = read_csv(&run.join("summary.csv"));
     let status = |table: &str, district: &str| -> (String, String) {
         let row = summary

@@ -31,6 +31,23 @@ pub fn pathway_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     command.output().unwrap()
 }
 
+/// Run `pathway` with `args` from the folder `cwd` (default paths such as `--out runs` are then
+/// below it).
+pub fn pathway_in(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pathway"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("PATHWAY_MASK_KEY")
+        .env_remove("PATHWAY_MASK_KEY_FILE")
+        .output()
+        .unwrap()
+}
+
+/// The folder of `audit`'s night `date` in output folder `out`: `<out>/<audit>/<date>`.
+pub fn night(out: &Path, audit: &str, date: &str) -> PathBuf {
+    out.join(audit).join(date)
+}
+
 /// Run the example audit on the bundled fixtures into `out` for `date`.
 pub fn run_example(out: &Path, date: &str) -> Output {
     run_audit(

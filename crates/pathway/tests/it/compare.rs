@@ -27,7 +27,10 @@ fn two_nights(tmp: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf)
         &run_audit(audit.to_str().unwrap(), &input, &runs, "2026-11-21"),
         0,
     );
-    (runs.join("2026-11-20"), runs.join("2026-11-21"))
+    (
+        runs.join("example/2026-11-20"),
+        runs.join("example/2026-11-21"),
+    )
 }
 
 #[test]
@@ -106,4 +109,54 @@ fn a_fix_and_a_regression_between_two_nights() {
     ]);
     assert_exit(&output, 2);
     assert!(String::from_utf8_lossy(&output.stderr).contains("is not a run folder"));
+}
+
+#[test]
+fn nights_of_two_audits_are_not_compared() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = tmp.path().join("runs");
+    assert_exit(&run_example(&runs, "2026-11-21"), 0);
+    assert_exit(
+        &run_audit(
+            "audits/oneroster",
+            &root().join("fixtures/oneroster"),
+            &runs,
+            "2026-11-21",
+        ),
+        0,
+    );
+    let (example, oneroster) = (
+        runs.join("example/2026-11-21"),
+        runs.join("oneroster/2026-11-21"),
+    );
+    for (before, after) in [(&example, &oneroster), (&oneroster, &example)] {
+        let output = pathway(&[
+            "compare",
+            before.to_str().unwrap(),
+            after.to_str().unwrap(),
+            "--format",
+            "csv",
+            "--fail-on-regression",
+        ]);
+        assert_exit(&output, 2);
+        assert!(
+            output.stdout.is_empty(),
+            "nothing compared, nothing printed"
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let (b, a) = if before == &example {
+            ("example", "oneroster")
+        } else {
+            ("oneroster", "example")
+        };
+        assert!(
+            stderr.contains(&format!(
+                "`{}` is a night of audit `{b}` and `{}` a night of audit `{a}`: compare two \
+                 nights of the same audit",
+                before.display(),
+                after.display()
+            )),
+            "{stderr}"
+        );
+    }
 }

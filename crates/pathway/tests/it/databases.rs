@@ -436,7 +436,7 @@ table = "{s}.beta_enrollments"
     );
     // Exit 3: the scores table is ERROR in every district; the others were audited.
     assert_exit(&output, 3);
-    let run = out.join("2026-11-23");
+    let run = out.join("sis/2026-11-23");
     let rows: Vec<String> = read_csv(&run.join("summary.csv"))
         .iter()
         .map(|r| {

@@ -26,7 +26,7 @@ fn diffing_a_runs_parquet_gives_the_runs_figures() {
     let tmp = tempfile::tempdir().unwrap();
     let runs = tmp.path().join("runs");
     assert_exit(&run_example(&runs, "2026-11-21"), 0);
-    let run = runs.join("2026-11-21");
+    let run = runs.join("example/2026-11-21");
     let run_summary = read_csv(&run.join("summary.csv"));
     for (table, key) in [
         ("students", "student_id"),

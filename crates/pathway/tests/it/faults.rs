@@ -30,7 +30,7 @@ fn spawn_run(out: &Path, date: &str) -> std::process::Child {
 
 /// History rows of one night, without `reused` (a re-run of a night may reuse its districts).
 fn history_rows(out: &Path, date: &str) -> Vec<std::collections::BTreeMap<String, String>> {
-    read_csv(&out.join("history.csv"))
+    read_csv(&out.join("example/history.csv"))
         .into_iter()
         .filter(|r| r["audit_date"] == date)
         .map(|mut r| {
@@ -45,7 +45,7 @@ fn kill_9_at_any_moment_leaves_earlier_runs_and_history_intact() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("runs");
     assert_exit(&run_example(&out, "2026-11-20"), 0);
-    let baseline_summary = fs::read(out.join("2026-11-20/summary.csv")).unwrap();
+    let baseline_summary = fs::read(out.join("example/2026-11-20/summary.csv")).unwrap();
     let baseline_history = history_rows(&out, "2026-11-20");
     assert_eq!(baseline_history.len(), 10);
 
@@ -66,7 +66,7 @@ fn kill_9_at_any_moment_leaves_earlier_runs_and_history_intact() {
 
         // Every night that exists is complete; history is readable and never half a night.
         for night in ["2026-11-20", "2026-11-21"] {
-            let summary = out.join(night).join("summary.csv");
+            let summary = out.join("example").join(night).join("summary.csv");
             if summary.exists() {
                 // A night run after the first may reuse its districts: same rows, `reused`.
                 assert_eq!(
@@ -91,13 +91,14 @@ fn kill_9_at_any_moment_leaves_earlier_runs_and_history_intact() {
     // The next run recovers whatever was left and succeeds; nothing stays behind.
     assert_exit(&run_example(&out, "2026-11-21"), 0);
     assert_eq!(
-        without_reused_flag(&fs::read(out.join("2026-11-20/summary.csv")).unwrap()),
+        without_reused_flag(&fs::read(out.join("example/2026-11-20/summary.csv")).unwrap()),
         baseline_summary
     );
     assert_eq!(history_rows(&out, "2026-11-20"), baseline_history);
     assert_eq!(history_rows(&out, "2026-11-21").len(), 10);
-    let leftovers: Vec<String> = fs::read_dir(&out)
-        .unwrap()
+    let leftovers: Vec<String> = [out.clone(), out.join("example")]
+        .iter()
+        .flat_map(|dir| fs::read_dir(dir).unwrap())
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with('.'))
         .collect();
@@ -122,10 +123,10 @@ fn baseline_summary_for(night: &str, baseline: &[u8]) -> Vec<u8> {
 fn a_second_run_on_the_same_output_refuses_while_the_first_lives() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("runs");
-    fs::create_dir_all(&out).unwrap();
-    // A live holder: this test process.
+    fs::create_dir_all(out.join("example")).unwrap();
+    // A live holder: this test process. Each audit has its lock in its own folder.
     fs::write(
-        out.join(".pathway.lock"),
+        out.join("example/.pathway.lock"),
         format!(
             "pid={}\naudit=example\nstarted=2026-11-21T01:00:00Z\n",
             std::process::id()
@@ -140,14 +141,14 @@ fn a_second_run_on_the_same_output_refuses_while_the_first_lives() {
         stderr.contains(&format!("pid {}", std::process::id())),
         "{stderr}"
     );
-    assert!(!out.join("2026-11-21").exists());
+    assert!(!out.join("example/2026-11-21").exists());
 
     // A holder that no longer exists: its lock is taken over.
     let dead = (4_000_000u32..)
         .find(|p| !Path::new("/proc").join(p.to_string()).exists())
         .unwrap();
     fs::write(
-        out.join(".pathway.lock"),
+        out.join("example/.pathway.lock"),
         format!("pid={dead}\naudit=example\nstarted=2026-11-21T01:00:00Z\n"),
     )
     .unwrap();
@@ -157,7 +158,7 @@ fn a_second_run_on_the_same_output_refuses_while_the_first_lives() {
         "taking over the lock of a run that no longer exists (pid {dead})"
     )));
     assert!(
-        !out.join(".pathway.lock").exists(),
+        !out.join("example/.pathway.lock").exists(),
         "the lock is released at the end"
     );
 }
@@ -167,23 +168,23 @@ fn a_run_moved_aside_by_a_killed_publish_is_restored() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("runs");
     assert_exit(&run_example(&out, "2026-11-20"), 0);
-    let summary = fs::read(out.join("2026-11-20/summary.csv")).unwrap();
+    let summary = fs::read(out.join("example/2026-11-20/summary.csv")).unwrap();
     // As if killed between the two renames of a re-run of 2026-11-20, with its staging left.
     fs::rename(
-        out.join("2026-11-20"),
-        out.join(".replaced-2026-11-20-4242"),
+        out.join("example/2026-11-20"),
+        out.join("example/.replaced-2026-11-20-4242"),
     )
     .unwrap();
-    fs::create_dir_all(out.join(".staging-2026-11-20-4242/legacy")).unwrap();
+    fs::create_dir_all(out.join("example/.staging-2026-11-20-4242/legacy")).unwrap();
     let output = run_example(&out, "2026-11-21");
     assert_exit(&output, 0);
     assert!(String::from_utf8_lossy(&output.stderr).contains("restoring"));
     assert_eq!(
-        fs::read(out.join("2026-11-20/summary.csv")).unwrap(),
+        fs::read(out.join("example/2026-11-20/summary.csv")).unwrap(),
         summary
     );
-    assert!(!out.join(".replaced-2026-11-20-4242").exists());
-    assert!(!out.join(".staging-2026-11-20-4242").exists());
+    assert!(!out.join("example/.replaced-2026-11-20-4242").exists());
+    assert!(!out.join("example/.staging-2026-11-20-4242").exists());
 }
 
 #[test]
@@ -191,9 +192,9 @@ fn an_unwritable_output_is_a_clear_error_and_history_is_untouched() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("runs");
     assert_exit(&run_example(&out, "2026-11-20"), 0);
-    let history = fs::read(out.join("history.csv")).unwrap();
+    let history = fs::read(out.join("example/history.csv")).unwrap();
     // The output path runs through a regular file: nothing can be created there.
-    let blocked = out.join("history.csv").join("sub");
+    let blocked = out.join("example/history.csv").join("sub");
     let output = run_example(&blocked, "2026-11-21");
     assert_exit(&output, 2);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -201,5 +202,5 @@ fn an_unwritable_output_is_a_clear_error_and_history_is_untouched() {
         stderr.contains("cannot create the output folder"),
         "{stderr}"
     );
-    assert_eq!(fs::read(out.join("history.csv")).unwrap(), history);
+    assert_eq!(fs::read(out.join("example/history.csv")).unwrap(), history);
 }

@@ -10,7 +10,7 @@ fn history_gains_each_night_and_a_rerun_replaces_it() {
     assert_exit(&run_example(&out, "2026-11-21"), 0);
     assert_exit(&run_example(&out, "2026-11-21"), 0);
 
-    let history = read_csv(&out.join("history.csv"));
+    let history = read_csv(&out.join("example/history.csv"));
     assert_eq!(
         history.len(),
         20,
@@ -23,7 +23,7 @@ fn history_gains_each_night_and_a_rerun_replaces_it() {
             .count(),
         10
     );
-    let leftovers: Vec<_> = std::fs::read_dir(&out)
+    let leftovers: Vec<_> = std::fs::read_dir(out.join("example"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with('.'))
@@ -57,7 +57,7 @@ fn each_run_records_its_metrics_and_a_rerun_replaces_them() {
     let out = tmp.path().join("runs");
     assert_exit(&run_example(&out, "2026-11-21"), 0);
     assert_exit(&run_example(&out, "2026-11-21"), 0);
-    let metrics = read_csv(&out.join("metrics.csv"));
+    let metrics = read_csv(&out.join("example/metrics.csv"));
     assert_eq!(
         metrics.len(),
         21,

@@ -79,7 +79,7 @@ fn stray_files_are_listed_and_an_empty_input_is_no_input_everywhere() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("┆ NO INPUT │"), "{stdout}");
 
-    let night = out.join("2026-11-21");
+    let night = out.join("example/2026-11-21");
     let summary = read_csv(&night.join("summary.csv"));
     assert_eq!(
         statuses(&summary),
@@ -159,7 +159,7 @@ fn stray_files_are_listed_and_an_empty_input_is_no_input_everywhere() {
     );
 
     // history.csv holds the NO INPUT row; `pathway history` counts it in its own column.
-    let history = read_csv(&out.join("history.csv"));
+    let history = read_csv(&out.join("example/history.csv"));
     let counted: Vec<&str> = history
         .iter()
         .filter(|r| r["audit_date"] == "2026-11-21" && r["status"] == "NO INPUT")
@@ -180,7 +180,7 @@ fn stray_files_are_listed_and_an_empty_input_is_no_input_everywhere() {
     // `pathway compare` calls it what it is: neither fixed nor regressed.
     let output = pathway(&[
         "compare",
-        out.join("2026-11-20").to_str().unwrap(),
+        out.join("example/2026-11-20").to_str().unwrap(),
         night.to_str().unwrap(),
         "--format",
         "csv",
@@ -231,7 +231,7 @@ fn a_reused_district_keeps_its_unread_files_and_its_no_input() {
         // NO INPUT districts were not audited: exit 3, as for ERROR.
         assert_exit(&run_audit("audits/example", &input, &out, date), 3);
     }
-    let night = out.join("2026-11-22");
+    let night = out.join("example/2026-11-22");
     let json: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(night.join("summary.json")).unwrap()).unwrap();
     assert_eq!(json["reused_districts"].as_array().unwrap().len(), 5);
@@ -253,7 +253,7 @@ fn a_reused_district_keeps_its_unread_files_and_its_no_input() {
             .unwrap()
             .replace("2026-11-22", "D")
             .replace(",true", ","),
-        fs::read_to_string(out.join("2026-11-21/summary.csv"))
+        fs::read_to_string(out.join("example/2026-11-21/summary.csv"))
             .unwrap()
             .replace("2026-11-21", "D")
             .replace(",false", ",")
@@ -322,7 +322,7 @@ fn a_failed_input_is_reported_even_when_no_table_reads_it_and_its_good_files_cou
             ),
             "{stderr}"
         );
-        let night = out.join(date);
+        let night = out.join("notes").join(date);
         let summary = read_csv(&night.join("summary.csv"));
         assert_eq!(
             statuses(&summary),
@@ -406,7 +406,7 @@ fn a_compressed_file_past_the_decompression_limit_fails_its_input() {
     assert_exit(&output, 3);
     let message = "input `students_raw`: `101/students.csv.gz` is gzip data that decompresses to \
                    more than 1000000 bytes, the limit PATHWAY_MAX_DECOMPRESSED_BYTES sets: not read";
-    let summary = read_csv(&out.join("2026-11-21/summary.csv"));
+    let summary = read_csv(&out.join("example/2026-11-21/summary.csv"));
     // Both tables read students_raw (the legacy enrollment job is a program: every input).
     assert_eq!(
         statuses(&summary),
@@ -492,7 +492,7 @@ fn json_lines_whose_objects_have_no_field_are_no_input_with_the_reason() {
         "{stderr}"
     );
     assert!(!stderr.contains("not found"), "{stderr}");
-    let night = out.join("2026-11-21");
+    let night = out.join("scores/2026-11-21");
     let summary = read_csv(&night.join("summary.csv"));
     assert_eq!(
         statuses(&summary),
@@ -572,7 +572,7 @@ fn a_program_side_reads_the_district_folder_as_sent_compressed_files_included() 
     fs::remove_file(plain).unwrap();
     let out = tmp.path().join("runs");
     assert_exit(&run_audit("audits/example", &input, &out, "2026-11-21"), 3);
-    let night = out.join("2026-11-21");
+    let night = out.join("example/2026-11-21");
     let summary = read_csv(&night.join("summary.csv"));
     assert_eq!(
         statuses(&summary),

@@ -11,10 +11,21 @@ fn nightly(
     date: &str,
     keep: &str,
 ) -> std::process::Output {
+    nightly_of("audits/example", out, input, date, keep)
+}
+
+fn nightly_of(
+    audit: &str,
+    out: &std::path::Path,
+    input: &std::path::Path,
+    date: &str,
+    keep: &str,
+) -> std::process::Output {
     Command::new("bash")
         .arg("scripts/nightly.sh")
         .current_dir(root())
         .env("PATHWAY", env!("CARGO_BIN_EXE_pathway"))
+        .env("AUDIT", audit)
         .env("INPUT", input)
         .env("OUT", out)
         .env("DATE", date)
@@ -32,7 +43,8 @@ fn the_nightly_job_goes_red_on_regression_and_keeps_the_last_runs() {
     let clean = root().join("fixtures/districts");
     assert_exit(&nightly(&out, &clean, "2026-11-19", "2"), 0);
     assert_exit(&nightly(&out, &clean, "2026-11-20", "2"), 0);
-    assert!(out.join("2026-11-20/compare.csv").exists());
+    assert!(out.join("example/2026-11-20/compare.csv").exists());
+    assert!(out.join("example/report.html").exists());
 
     // District 102 regresses on the third night.
     let input = tmp.path().join("night3");
@@ -43,27 +55,57 @@ fn the_nightly_job_goes_red_on_regression_and_keeps_the_last_runs() {
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("failing the run (--fail-on): regression")
     );
-    let compare = fs::read_to_string(out.join("2026-11-21/compare.csv")).unwrap();
+    let compare = fs::read_to_string(out.join("example/2026-11-21/compare.csv")).unwrap();
     assert!(
         compare.contains("district,students,102,,,regressed,FULL MATCH,MISMATCH,1"),
         "{compare}"
     );
 
     // Only the last two nights are kept; history keeps all three.
-    let mut nights: Vec<String> = fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("2026"))
-        .collect();
-    nights.sort();
-    assert_eq!(nights, ["2026-11-20", "2026-11-21"]);
-    let history = fs::read_to_string(out.join("history.csv")).unwrap();
+    let nights = |audit: &str| {
+        let mut nights: Vec<String> = fs::read_dir(out.join(audit))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("2026"))
+            .collect();
+        nights.sort();
+        nights
+    };
+    assert_eq!(nights("example"), ["2026-11-20", "2026-11-21"]);
+    let history = fs::read_to_string(out.join("example/history.csv")).unwrap();
     assert_eq!(
         history
             .lines()
             .filter(|l| l.starts_with("2026-11-19,"))
             .count(),
         10
+    );
+
+    // The OneRoster audit's job on the same output folder and night: its own folder, report and
+    // KEEP; the example's nights, history and report stay as they were.
+    let example_history = fs::read(out.join("example/history.csv")).unwrap();
+    let output = nightly_of(
+        "audits/oneroster",
+        &out,
+        &root().join("fixtures/oneroster"),
+        "2026-11-21",
+        "1",
+    );
+    assert_exit(&output, 0);
+    assert_eq!(nights("oneroster"), ["2026-11-21"]);
+    assert!(out.join("oneroster/report.html").exists());
+    assert!(
+        !out.join("oneroster/2026-11-21/compare.csv").exists(),
+        "a first night is compared with nothing, not with the example's night"
+    );
+    assert_eq!(nights("example"), ["2026-11-20", "2026-11-21"]);
+    assert_eq!(
+        fs::read(out.join("example/history.csv")).unwrap(),
+        example_history
+    );
+    assert_eq!(
+        fs::read_to_string(out.join("example/2026-11-21/compare.csv")).unwrap(),
+        compare
     );
 }
 

@@ -127,7 +127,7 @@ fn a_night_from_and_to_object_storage_equals_the_local_one() {
     assert_exit(&output, 0);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("5 districts · 2 tables → s3://runs/2026-11-21"),
+        stdout.contains("5 districts · 2 tables → s3://runs/example/2026-11-21"),
         "{stdout}"
     );
 
@@ -136,24 +136,24 @@ fn a_night_from_and_to_object_storage_equals_the_local_one() {
     assert_exit(&run_example(local.path(), "2026-11-21"), 0);
     for file in ["summary.csv", "column_diff.csv", "categories.csv"] {
         assert_eq!(
-            csv_text(&s3.object("runs", &format!("2026-11-21/{file}"))),
-            std::fs::read_to_string(local.path().join("2026-11-21").join(file)).unwrap(),
+            csv_text(&s3.object("runs", &format!("example/2026-11-21/{file}"))),
+            std::fs::read_to_string(local.path().join("example/2026-11-21").join(file)).unwrap(),
             "{file}"
         );
     }
     assert_eq!(
-        csv_text(&s3.object("runs", "history.csv")),
-        std::fs::read_to_string(local.path().join("history.csv")).unwrap()
+        csv_text(&s3.object("runs", "example/history.csv")),
+        std::fs::read_to_string(local.path().join("example/history.csv")).unwrap()
     );
     // The outputs are real Parquet in the bucket.
     let parquet = s3.object(
         "runs",
-        "2026-11-21/legacy/students/district_id=101/part-0.parquet",
+        "example/2026-11-21/legacy/students/district_id=101/part-0.parquet",
     );
     assert_eq!(&parquet[..4], b"PAR1");
     assert_eq!(&parquet[parquet.len() - 4..], b"PAR1");
     let json: serde_json::Value =
-        serde_json::from_slice(&s3.object("runs", "2026-11-21/summary.json")).unwrap();
+        serde_json::from_slice(&s3.object("runs", "example/2026-11-21/summary.json")).unwrap();
     assert_eq!(json["input"], "s3://night/2026-11-21");
     assert_eq!(json["audit_dir"], "s3://audits/example");
 
@@ -178,15 +178,15 @@ fn a_night_from_and_to_object_storage_equals_the_local_one() {
         stdout.contains("5 districts (5 reused from the previous run)"),
         "{stdout}"
     );
-    let history = csv_text(&s3.object("runs", "history.csv"));
+    let history = csv_text(&s3.object("runs", "example/history.csv"));
     assert_eq!(history.lines().count(), 1 + 20, "two nights of 10 rows");
 
     // Ad hoc: diff the bucket's Parquet directly (DataFusion reads it from the store), with
     // the result written back to the store; query the run through the store.
     let output = s3.run(&[
         "diff",
-        "s3://runs/2026-11-21/legacy/students",
-        "s3://runs/2026-11-21/beta/students",
+        "s3://runs/example/2026-11-21/legacy/students",
+        "s3://runs/example/2026-11-21/beta/students",
         "--key",
         "student_id",
         "--out",
@@ -194,7 +194,7 @@ fn a_night_from_and_to_object_storage_equals_the_local_one() {
     ]);
     assert_exit(&output, 1);
     let diffed = read_csv(&write_temp(&s3.object("diffs", "students/summary.csv")));
-    let run = read_csv(&local.path().join("2026-11-21/summary.csv"));
+    let run = read_csv(&local.path().join("example/2026-11-21/summary.csv"));
     let statuses = |rows: &[std::collections::BTreeMap<String, String>]| -> Vec<String> {
         rows.iter()
             .filter(|r| r["table"] == "students")
@@ -225,6 +225,77 @@ fn a_night_from_and_to_object_storage_equals_the_local_one() {
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
         "audit_date,n\n2026-11-22,10\n"
+    );
+
+    // A second audit into the same bucket on the same night: its own folder, the example's
+    // night untouched; a command reading "the latest night" is told to say which audit.
+    copy_folder(
+        &root().join("audits/oneroster"),
+        &s3.root.join("audits/oneroster"),
+    );
+    copy_folder(
+        &root().join("fixtures/oneroster"),
+        &s3.root.join("night/oneroster"),
+    );
+    let example_night = s3.object("runs", "example/2026-11-22/summary.csv");
+    let output = s3.run(&[
+        "run",
+        "s3://audits/oneroster",
+        "--input",
+        "s3://night/oneroster",
+        "--out",
+        "s3://runs",
+        "--date",
+        "2026-11-22",
+    ]);
+    assert_exit(&output, 0);
+    assert_eq!(
+        s3.object("runs", "example/2026-11-22/summary.csv"),
+        example_night
+    );
+    assert_eq!(
+        csv_text(&s3.object("runs", "oneroster/history.csv"))
+            .lines()
+            .count(),
+        1 + 6,
+        "one night of 3 tables x 2 districts"
+    );
+    let query = |audit: Option<&str>| {
+        let mut args = vec!["query", "--out", "s3://runs", "--format", "csv"];
+        if let Some(audit) = audit {
+            args.extend(["--audit", audit]);
+        }
+        args.push("SELECT audit, count(*) AS n FROM summary GROUP BY 1");
+        s3.run(&args)
+    };
+    let output = query(None);
+    assert_exit(&output, 2);
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains(
+            "`s3://runs` holds the nights of 2 audits (`example`, `oneroster`): say which with \
+             --audit NAME"
+        ),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = query(Some("oneroster"));
+    assert_exit(&output, 0);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "audit,n\noneroster,6\n"
+    );
+    let output = s3.run(&["history", "--out", "s3://runs", "--format", "csv"]);
+    assert_exit(&output, 0);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "audit_date,audit,table,districts,full_match,mismatch,legacy_only,beta_only,error,accepted,no_input\n\
+         2026-11-21,example,enrollments,5,4,1,0,0,0,0,0\n\
+         2026-11-21,example,students,5,2,2,1,0,0,0,0\n\
+         2026-11-22,example,enrollments,5,4,1,0,0,0,0,0\n\
+         2026-11-22,example,students,5,2,2,1,0,0,0,0\n\
+         2026-11-22,oneroster,enrollments,2,1,1,0,0,0,0,0\n\
+         2026-11-22,oneroster,scores,2,1,1,0,0,0,0,0\n\
+         2026-11-22,oneroster,students,2,1,1,0,0,0,0,0\n"
     );
 }
 

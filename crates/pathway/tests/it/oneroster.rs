@@ -15,7 +15,7 @@ fn oneroster_audit_gives_the_hand_checked_figures() {
         "2026-11-22",
     );
     assert_exit(&output, 0);
-    let run = out.join("2026-11-22");
+    let run = out.join("oneroster/2026-11-22");
 
     // table, district, status, legacy, beta, matched, changed, missing, extra, changed columns
     let summary: Vec<String> = read_csv(&run.join("summary.csv"))

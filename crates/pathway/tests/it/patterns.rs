@@ -14,7 +14,7 @@ fn one_bug_in_three_districts_is_one_pattern_ranked_first() {
     copy_tree(&input.join("101"), &input.join("106"));
     let runs = tmp.path().join("runs");
     assert_exit(&run_audit("audits/example", &input, &runs, "2026-11-21"), 0);
-    let run = runs.join("2026-11-21");
+    let run = runs.join("example/2026-11-21");
 
     let categories = read_csv(&run.join("categories.csv"));
     let rows: Vec<Vec<&str>> = categories
@@ -101,7 +101,7 @@ fn a_run_without_categories_is_a_clear_error() {
         ),
         0,
     );
-    fs::remove_file(runs.join("2026-11-21/categories.csv")).unwrap();
+    fs::remove_file(runs.join("example/2026-11-21/categories.csv")).unwrap();
     let output = pathway(&["patterns", "--out", runs.to_str().unwrap()]);
     assert_exit(&output, 2);
     assert!(String::from_utf8_lossy(&output.stderr).contains("has no categories.csv"));

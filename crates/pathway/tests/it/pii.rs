@@ -48,7 +48,7 @@ fn night(tmp: &Path, key: Option<&str>) -> std::path::PathBuf {
         "debug logging is on: {logs}"
     );
     assert_no_name(&logs, "the run's output and debug logs");
-    let run = runs.join("2026-11-21");
+    let run = runs.join("example/2026-11-21");
     for file in [
         "summary.json",
         "summary.csv",

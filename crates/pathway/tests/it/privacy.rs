@@ -25,7 +25,7 @@ fn a_masking_key_gives_stable_joinable_hashes_everywhere() {
         &pathway_with_env(&args, &[("PATHWAY_MASK_KEY", "team-secret")]),
         0,
     );
-    let by_env = fs::read_to_string(runs.join("2026-11-21/column_diff.csv")).unwrap();
+    let by_env = fs::read_to_string(runs.join("example/2026-11-21/column_diff.csv")).unwrap();
     assert_exit(
         &pathway_with_env(
             &args,
@@ -33,13 +33,13 @@ fn a_masking_key_gives_stable_joinable_hashes_everywhere() {
         ),
         0,
     );
-    let by_file = fs::read_to_string(runs.join("2026-11-21/column_diff.csv")).unwrap();
+    let by_file = fs::read_to_string(runs.join("example/2026-11-21/column_diff.csv")).unwrap();
     assert_eq!(
         by_env, by_file,
         "the same key masks the same way across runs"
     );
 
-    let rows = read_csv(&runs.join("2026-11-21/column_diff.csv"));
+    let rows = read_csv(&runs.join("example/2026-11-21/column_diff.csv"));
     let first_name = rows.iter().find(|r| r["column"] == "first_name").unwrap();
     // HMAC-SHA256("team-secret", "Amelia") and ("Amelia "): different values, different masks.
     assert_eq!(
@@ -58,7 +58,7 @@ fn a_masking_key_gives_stable_joinable_hashes_everywhere() {
         "SELECT count(*) AS n FROM legacy_students WHERE first_name = '{}'",
         first_name["legacy_example"]
     );
-    let run = runs.join("2026-11-21");
+    let run = runs.join("example/2026-11-21");
     let output = pathway_with_env(
         &[
             "query",
@@ -103,7 +103,7 @@ fn data_errors_never_quote_a_students_value() {
         &[],
     );
     assert_exit(&output, 3);
-    let summary = read_csv(&runs.join("2026-11-21/summary.csv"));
+    let summary = read_csv(&runs.join("example/2026-11-21/summary.csv"));
     let row = summary
         .iter()
         .find(|r| r["table"] == "students" && r["district_id"] == "102")
@@ -116,8 +116,8 @@ fn data_errors_never_quote_a_students_value() {
     );
     assert!(row["error"].contains("'***'"), "{}", row["error"]);
     for place in [
-        fs::read_to_string(runs.join("2026-11-21/summary.csv")).unwrap(),
-        fs::read_to_string(runs.join("2026-11-21/summary.json")).unwrap(),
+        fs::read_to_string(runs.join("example/2026-11-21/summary.csv")).unwrap(),
+        fs::read_to_string(runs.join("example/2026-11-21/summary.json")).unwrap(),
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     ] {

@@ -23,7 +23,7 @@ fn summary_row_diff_history_and_validation_errors_are_queryable() {
     let tmp = tempfile::tempdir().unwrap();
     let runs = tmp.path().join("runs");
     assert_exit(&run_example(&runs, "2026-11-21"), 0);
-    let run = runs.join("2026-11-21");
+    let run = runs.join("example/2026-11-21");
 
     assert_eq!(
         query(
@@ -131,7 +131,7 @@ fn sql_errors_carry_datafusions_message_and_nothing_is_written() {
     let tmp = tempfile::tempdir().unwrap();
     let runs = tmp.path().join("runs");
     assert_exit(&run_example(&runs, "2026-11-21"), 0);
-    let run = runs.join("2026-11-21");
+    let run = runs.join("example/2026-11-21");
     let fail = |sql: &str| {
         let output = pathway(&["query", "--run", run.to_str().unwrap(), sql]);
         assert_exit(&output, 2);

@@ -146,3 +146,62 @@ fn the_page_renders_in_headless_chromium_without_errors() {
     fs::copy(&screenshot, &keep).unwrap();
     eprintln!("screenshot: {}", keep.display());
 }
+
+#[test]
+fn since_the_previous_night_says_what_compare_says() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = tmp.path().join("runs");
+    assert_exit(&run_example(&runs, "2026-11-20"), 0);
+    // Night 2: a sixth district, 106, sending what 255901 sends (FULL MATCH in both tables),
+    // and 102 regressing.
+    let input = tmp.path().join("night2");
+    copy_tree(&root().join("fixtures/districts"), &input);
+    copy_tree(&input.join("255901"), &input.join("106"));
+    regress_district_102(&input);
+    assert_exit(&run_audit("audits/example", &input, &runs, "2026-11-21"), 0);
+    let html = tmp.path().join("report.html");
+    assert_exit(
+        &pathway(&[
+            "report",
+            "--out",
+            runs.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
+        ]),
+        0,
+    );
+    let page = fs::read_to_string(&html).unwrap();
+    let since = &page[page.find("<h2>Since 2026-11-20</h2>").unwrap()..];
+    let since = &since[..since.find("<h2>District details</h2>").unwrap()];
+    // (absent) → FULL MATCH is a new district, not a fixed one; 102 regressed.
+    assert_eq!(since.matches("<tr><td>").count(), 3, "{since}");
+    for row in [
+        "<td>enrollments</td><td>106</td><td>(absent)</td><td>FULL MATCH</td><td>new</td>",
+        "<td>students</td><td>102</td><td>FULL MATCH</td><td>MISMATCH</td><td>regressed</td>",
+        "<td>students</td><td>106</td><td>(absent)</td><td>FULL MATCH</td><td>new</td>",
+    ] {
+        assert!(since.contains(row), "{row}\n{since}");
+    }
+    let output = pathway(&[
+        "compare",
+        runs.join("example/2026-11-20").to_str().unwrap(),
+        runs.join("example/2026-11-21").to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert_exit(&output, 0);
+    let districts: Vec<String> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("district,"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        districts,
+        [
+            "district,enrollments,106,,,new,,FULL MATCH,0",
+            "district,students,102,,,regressed,FULL MATCH,MISMATCH,1",
+            "district,students,106,,,new,,FULL MATCH,0",
+        ]
+    );
+}

@@ -21,7 +21,8 @@ fn run_with_students_key(tmp: &Path, name: &str, key: &str) -> (String, String) 
         "2026-11-21",
     );
     assert_exit(&output, 0);
-    let read = |file: &str| std::fs::read_to_string(out.join("2026-11-21").join(file)).unwrap();
+    let read =
+        |file: &str| std::fs::read_to_string(out.join("example/2026-11-21").join(file)).unwrap();
     (read("summary.csv"), read("column_diff.csv"))
 }
 

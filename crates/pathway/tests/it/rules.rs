@@ -35,7 +35,7 @@ fn rules_in_the_audit_hide_and_count_differences() {
         "{stdout}"
     );
 
-    let summary = read_csv(&runs.join("2026-11-21/summary.csv"));
+    let summary = read_csv(&runs.join("example/2026-11-21/summary.csv"));
     let students: Vec<(&str, &str, &str, &str)> = summary
         .iter()
         .filter(|r| r["table"] == "students")
@@ -59,11 +59,15 @@ fn rules_in_the_audit_hide_and_count_differences() {
             ("255901", "FULL MATCH", "8", "0"),
         ]
     );
-    assert_eq!(read_csv(&runs.join("2026-11-21/column_diff.csv")).len(), 0);
+    assert_eq!(
+        read_csv(&runs.join("example/2026-11-21/column_diff.csv")).len(),
+        0
+    );
 
-    let json: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(runs.join("2026-11-21/summary.json")).unwrap())
-            .unwrap();
+    let json: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(runs.join("example/2026-11-21/summary.json")).unwrap(),
+    )
+    .unwrap();
     let hidden: Vec<(String, String, String, u64)> = json["rule_hidden"]
         .as_array()
         .unwrap()
@@ -137,7 +141,7 @@ fn an_unknown_cast_or_rule_column_is_a_clear_error() {
         ),
         "{stderr}"
     );
-    assert!(!runs.join("2026-11-21").exists());
+    assert!(!runs.join("example/2026-11-21").exists());
 }
 
 #[test]

@@ -107,7 +107,7 @@ fn example_audit_gives_the_hand_checked_figures() {
     let out = tmp.path().join("runs");
     let output = run_example(&out, "2026-11-21");
     assert_exit(&output, 0);
-    let run = out.join("2026-11-21");
+    let run = out.join("example/2026-11-21");
 
     assert_eq!(
         header_line(&run.join("summary.csv")),
@@ -195,7 +195,7 @@ fn outputs_are_hive_partitioned_parquet_with_owner_only_files() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("runs");
     assert_exit(&run_example(&out, "2026-11-21"), 0);
-    let run = out.join("2026-11-21");
+    let run = out.join("example/2026-11-21");
     let rows = |path: std::path::PathBuf| -> i64 {
         let reader = SerializedFileReader::new(fs::File::open(&path).unwrap()).unwrap();
         reader.metadata().file_metadata().num_rows()
@@ -251,7 +251,7 @@ fn summary_json_accounts_for_every_input_row() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("runs");
     assert_exit(&run_example(&out, "2026-11-21"), 0);
-    let text = fs::read_to_string(out.join("2026-11-21/summary.json")).unwrap();
+    let text = fs::read_to_string(out.join("example/2026-11-21/summary.json")).unwrap();
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(json["audit"], "example");
     assert_eq!(json["audit_date"], "2026-11-21");
@@ -310,7 +310,7 @@ fn rejected_rows_are_queryable_with_file_line_and_reason() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("runs");
     assert_exit(&run_example(&out, "2026-11-21"), 0);
-    let path = out.join("2026-11-21/validation_errors.parquet");
+    let path = out.join("example/2026-11-21/validation_errors.parquet");
     let reader =
         datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
             fs::File::open(path).unwrap(),
@@ -354,7 +354,7 @@ fn a_broken_district_is_error_and_the_others_complete() {
     let out = tmp.path().join("runs");
     let output = run_audit("audits/example", &input, &out, "2026-11-21");
     assert_exit(&output, 3);
-    let summary = read_csv(&out.join("2026-11-21/summary.csv"));
+    let summary = read_csv(&out.join("example/2026-11-21/summary.csv"));
     assert_eq!(summary.len(), 14);
     let find = |table: &str, district: &str| {
         summary
@@ -463,7 +463,7 @@ fn could_not_run_exits_2_with_a_message_naming_the_problem() {
         String::from_utf8_lossy(&output.stderr).contains("is not a date in the form YYYY-MM-DD")
     );
     assert!(
-        !out.join("history.csv").exists(),
+        !out.join("example/history.csv").exists(),
         "nothing is recorded when nothing ran"
     );
 }
@@ -491,7 +491,7 @@ fn an_unreadable_district_file_makes_the_tables_reading_it_error() {
         ),
         "{stderr}"
     );
-    let summary = read_csv(&out.join("2026-11-21/summary.csv"));
+    let summary = read_csv(&out.join("example/2026-11-21/summary.csv"));
     let statuses: Vec<(&str, &str, &str)> = summary
         .iter()
         .map(|r| {
@@ -555,7 +555,7 @@ fn districts_run_in_parallel_report_as_when_run_one_by_one() {
             jobs,
         ]);
         assert_exit(&output, 0);
-        let night = out.join("2026-11-21");
+        let night = out.join("example/2026-11-21");
         let json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(night.join("summary.json")).unwrap())
                 .unwrap();
@@ -607,14 +607,15 @@ fn compressed_district_files_give_the_figures_of_the_plain_files() {
     assert_exit(&run_example(&plain_out, "2026-11-21"), 0);
     for file in ["summary.csv", "column_diff.csv", "categories.csv"] {
         assert_eq!(
-            fs::read_to_string(out.join("2026-11-21").join(file)).unwrap(),
-            fs::read_to_string(plain_out.join("2026-11-21").join(file)).unwrap(),
+            fs::read_to_string(out.join("example/2026-11-21").join(file)).unwrap(),
+            fs::read_to_string(plain_out.join("example/2026-11-21").join(file)).unwrap(),
             "{file}"
         );
     }
-    let json: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(out.join("2026-11-21/summary.json")).unwrap())
-            .unwrap();
+    let json: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(out.join("example/2026-11-21/summary.json")).unwrap(),
+    )
+    .unwrap();
     let files: Vec<(&str, u64, u64, &str)> = json["input_files"]
         .as_array()
         .unwrap()

@@ -143,7 +143,7 @@ fn the_bench_audit_loads_a_generated_csv_night_row_for_row() {
     crate::common::assert_exit(&output, 0);
     // Every district with legacy rows sent a file; both sides load it row for row (duplicates
     // included) and agree.
-    let summary = read_csv(&out.join("2026-11-21/summary.csv"));
+    let summary = read_csv(&out.join("bench/2026-11-21/summary.csv"));
     let senders: Vec<(&String, u64)> = truth
         .districts
         .iter()

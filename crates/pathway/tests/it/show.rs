@@ -13,7 +13,7 @@ fn differing_rows_are_side_by_side_with_marked_cells() {
     let tmp = tempfile::tempdir().unwrap();
     let runs = tmp.path().join("runs");
     assert_exit(&run_example(&runs, "2026-11-21"), 0);
-    let run = runs.join("2026-11-21");
+    let run = runs.join("example/2026-11-21");
 
     let output = show(
         &run,
@@ -72,7 +72,7 @@ fn unknown_table_district_or_column_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
     let runs = tmp.path().join("runs");
     assert_exit(&run_example(&runs, "2026-11-21"), 0);
-    let run = runs.join("2026-11-21");
+    let run = runs.join("example/2026-11-21");
     let cases: [(&[&str], &str); 3] = [
         (
             &["--table", "courses", "--district", "101"],
