@@ -186,6 +186,9 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
 
     // Every (table, district) that was not diffed: ERROR or NO INPUT, with why.
     let mut not_diffed = NotDiffed::default();
+    // Rows each side wrote, per (table, district): an ERROR row still says what each side
+    // produced before the other failed.
+    let mut written_rows: BTreeMap<(String, String), [Option<u64>; 2]> = BTreeMap::new();
     let mut unread_files: BTreeMap<String, Vec<String>> = BTreeMap::new();
     // Per district: inputs that could not be read and that no table reads (no verdict says so).
     let mut input_warnings: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -327,6 +330,9 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
                 entry.1 += written.rows;
             }
             if let Ok(written) = &outcome.result {
+                written_rows
+                    .entry((outcome.table.clone(), district.clone()))
+                    .or_default()[usize::from(outcome.side == Side::Beta)] = Some(written.rows);
                 metrics.push(MetricRow {
                     audit_date: settings.date.clone(),
                     audit: audit.name.clone(),
@@ -461,6 +467,17 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             &table.pii,
             &settings.masker,
         );
+        for row in rows
+            .iter_mut()
+            .filter(|r| r.status == Status::Error.as_str())
+        {
+            if let Some([legacy, beta]) =
+                written_rows.get(&(table.name.clone(), row.district_id.clone()))
+            {
+                row.legacy_rows = legacy.unwrap_or(0);
+                row.beta_rows = beta.unwrap_or(0);
+            }
+        }
         report
             .schema_diff
             .insert(table.name.clone(), diff.schema.clone());

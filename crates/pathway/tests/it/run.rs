@@ -641,3 +641,54 @@ fn compressed_district_files_give_the_figures_of_the_plain_files() {
         ]
     );
 }
+
+#[test]
+fn an_error_row_keeps_the_rows_the_other_side_produced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("input");
+    copy_tree(&root().join("fixtures/districts"), &input);
+    // District 107 sends two students, one in grade `7th`, which the beta SQL below cannot
+    // cast: beta fails there, legacy loads both.
+    fs::create_dir_all(input.join("107")).unwrap();
+    fs::write(
+        input.join("107/students.csv"),
+        "StudentID,SchoolID,LastName,FirstName,BirthDate,Grade,Gender,Status\n\
+         7001,0701,Ng,Al,2011-01-01,7th,M,Active\n\
+         7002,0701,Ng,Bo,2011-01-01,08,F,Active\n",
+    )
+    .unwrap();
+    fs::write(
+        input.join("107/enrollments.csv"),
+        "StudentID,SchoolID,SectionID,EntryDate,ExitDate\n7001,0701,MATH8-01,2026-09-01,\n",
+    )
+    .unwrap();
+    let audit = tmp.path().join("example");
+    copy_tree(&root().join("audits/example"), &audit);
+    let sql = fs::read_to_string(audit.join("beta/students.sql")).unwrap();
+    fs::write(
+        audit.join("beta/students.sql"),
+        sql.replacen(
+            "ELSE trim(\"Grade\")",
+            "ELSE CAST(CAST(trim(\"Grade\") AS INT) AS VARCHAR)",
+            1,
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("runs");
+    let output = run_audit(audit.to_str().unwrap(), &input, &out, "2026-11-21");
+    assert_exit(&output, 3);
+    let summary = read_csv(&out.join("example/2026-11-21/summary.csv"));
+    let row = summary
+        .iter()
+        .find(|r| r["table"] == "students" && r["district_id"] == "107")
+        .unwrap();
+    assert_eq!(
+        (
+            row["status"].as_str(),
+            row["legacy_rows"].as_str(),
+            row["beta_rows"].as_str()
+        ),
+        ("ERROR", "2", "0")
+    );
+    assert!(row["error"].starts_with("beta"), "{}", row["error"]);
+}
