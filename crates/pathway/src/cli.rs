@@ -36,6 +36,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Create a commented audit folder to start from (it passes `pathway check`).
     Init(InitArgs),
+    /// Check a key on two tables (nulls, duplicates per group) and find the candidate keys.
+    Keys(Box<KeysArgs>),
     /// Show FULL MATCH counts per night and table from each audit's <out>/<audit>/history.csv.
     History(HistoryArgs),
     /// Diff any two tables (Parquet file, folder of Parquet, CSV, or a database table or query)
@@ -127,6 +129,37 @@ pub struct CheckArgs {
     /// files are read.
     #[arg(long, short)]
     pub input: Option<PathBuf>,
+}
+
+/// Arguments of `pathway keys`.
+#[derive(Debug, clap::Args)]
+pub struct KeysArgs {
+    /// The legacy table: a Parquet file, a folder of Parquet, a CSV/TXT or JSON-lines file, or a
+    /// database URL with --left-table or --left-query.
+    pub left: PathBuf,
+    /// The beta table, in the same forms.
+    pub right: PathBuf,
+    /// With a database LEFT: the table or view to read, `schema.table`.
+    #[arg(long, conflicts_with = "left_query", help_heading = "Database sides")]
+    pub left_table: Option<String>,
+    /// With a database LEFT: a SELECT in the database's own SQL.
+    #[arg(long, help_heading = "Database sides")]
+    pub left_query: Option<String>,
+    /// With a database RIGHT: the table or view to read, `schema.table`.
+    #[arg(long, conflicts_with = "right_query", help_heading = "Database sides")]
+    pub right_table: Option<String>,
+    /// With a database RIGHT: a SELECT in the database's own SQL.
+    #[arg(long, help_heading = "Database sides")]
+    pub right_query: Option<String>,
+    /// The key to check, comma-separated. Without it, only the candidate keys are listed.
+    #[arg(long, short, value_delimiter = ',')]
+    pub key: Vec<String>,
+    /// Group column (default: `district_id` when both sides have it, else one group `*`).
+    #[arg(long)]
+    pub by: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// Arguments of `pathway init`.

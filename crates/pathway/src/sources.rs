@@ -136,6 +136,92 @@ async fn register_remote(
     Ok(None)
 }
 
+/// One side of `pathway diff` or `pathway keys` as given on the command line.
+#[derive(Debug, Clone, Copy)]
+pub struct Side<'a> {
+    /// `legacy` or `beta`: the name it is registered under.
+    pub name: &'a str,
+    /// A file, a folder, or a database URL.
+    pub path: &'a Path,
+    /// With a database URL: the table to read (`--left-table`).
+    pub table: Option<&'a str>,
+    /// With a database URL: the query to run (`--left-query`).
+    pub query: Option<&'a str>,
+}
+
+/// Register both sides (a database side copied to Parquet under `snapshot_dir` first, since the
+/// diff reads each side more than once and a live table must not change between those reads).
+/// Returns how each is shown in reports.
+///
+/// # Errors
+/// An unreadable side, or database options without a database URL (or the reverse).
+pub async fn register_sides(
+    ctx: &SessionContext,
+    sides: [Side<'_>; 2],
+    snapshot_dir: &Path,
+) -> anyhow::Result<Vec<String>> {
+    let mut shown = Vec::new();
+    for side in sides {
+        let name = side.name;
+        let flag = if name == "legacy" { "left" } else { "right" };
+        let text = side.path.to_string_lossy();
+        if is_database_url(&text) {
+            let relation = match (side.table, side.query) {
+                (Some(t), None) => pathway_audit::Relation::Table(t.to_owned()),
+                (None, Some(q)) => pathway_audit::Relation::Query(q.to_owned()),
+                _ => bail!(
+                    "the {name} side is a database: say what to read with --{flag}-table \
+                     schema.table or --{flag}-query \"SELECT ...\""
+                ),
+            };
+            let rows = register_database(
+                ctx,
+                name,
+                &text,
+                &relation,
+                &snapshot_dir.join(format!("{name}.parquet")),
+            )
+            .await?;
+            tracing::info!(
+                "{name}: {rows} rows copied from {}",
+                pathway_mask::redact_url(&text)
+            );
+            shown.push(format!("{} ({relation})", pathway_mask::redact_url(&text)));
+        } else {
+            if side.table.is_some() || side.query.is_some() {
+                bail!("--{flag}-table and --{flag}-query go with a database URL, not `{text}`");
+            }
+            if let Some(note) = register_source(ctx, name, side.path).await? {
+                eprintln!("warning: {note}");
+            }
+            shown.push(side.path.display().to_string());
+        }
+    }
+    Ok(shown)
+}
+
+/// The group column: `by` when given, else `district_id` when both registered sides have it,
+/// else none (one group `*`).
+///
+/// # Errors
+/// A side that is not registered.
+pub async fn default_group(
+    ctx: &SessionContext,
+    by: Option<&str>,
+) -> anyhow::Result<Option<String>> {
+    if let Some(by) = by {
+        return Ok(Some(by.to_owned()));
+    }
+    let mut both = true;
+    for side in ["legacy", "beta"] {
+        let frame = ctx.table(side).await?;
+        both &= frame
+            .schema()
+            .has_column_with_unqualified_name("district_id");
+    }
+    Ok(both.then(|| "district_id".to_owned()))
+}
+
 /// Whether `text` names a database rather than a file.
 pub fn is_database_url(text: &str) -> bool {
     ["postgres://", "postgresql://", "mysql://", "mariadb://"]

@@ -22,7 +22,7 @@ use pathway_report::{
 
 use crate::ExitStatus;
 use crate::cli::{DiffArgs, Format};
-use crate::sources::{is_database_url, register_database, register_source};
+use crate::sources::{Side, default_group, is_database_url, register_sides};
 use crate::storage::{Audits, OutFolder, Scratch};
 
 /// Diff the two tables and report.
@@ -51,48 +51,25 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
         Some(out) => out.join("snapshot"),
         None => scratch_snapshots.path().to_path_buf(),
     };
-    let mut shown = Vec::new();
-    for (name, path, table, query) in [
-        ("legacy", &args.left, &args.left_table, &args.left_query),
-        ("beta", &args.right, &args.right_table, &args.right_query),
-    ] {
-        let text = path.to_string_lossy();
-        if is_database_url(&text) {
-            let relation = match (table, query) {
-                (Some(t), None) => pathway_audit::Relation::Table(t.clone()),
-                (None, Some(q)) => pathway_audit::Relation::Query(q.clone()),
-                _ => bail!(
-                    "the {name} side is a database: say what to read with --{0}-table schema.table \
-                     or --{0}-query \"SELECT ...\"",
-                    if name == "legacy" { "left" } else { "right" }
-                ),
-            };
-            let rows = register_database(
-                &ctx,
-                name,
-                &text,
-                &relation,
-                &snapshot_dir.join(format!("{name}.parquet")),
-            )
-            .await?;
-            tracing::info!(
-                "{name}: {rows} rows copied from {}",
-                pathway_mask::redact_url(&text)
-            );
-            shown.push(format!("{} ({relation})", pathway_mask::redact_url(&text)));
-        } else {
-            if table.is_some() || query.is_some() {
-                bail!(
-                    "--{0}-table and --{0}-query go with a database URL, not `{text}`",
-                    if name == "legacy" { "left" } else { "right" }
-                );
-            }
-            if let Some(note) = register_source(&ctx, name, path).await? {
-                eprintln!("warning: {note}");
-            }
-            shown.push(path.display().to_string());
-        }
-    }
+    let shown = register_sides(
+        &ctx,
+        [
+            Side {
+                name: "legacy",
+                path: &args.left,
+                table: args.left_table.as_deref(),
+                query: args.left_query.as_deref(),
+            },
+            Side {
+                name: "beta",
+                path: &args.right,
+                table: args.right_table.as_deref(),
+                query: args.right_query.as_deref(),
+            },
+        ],
+        &snapshot_dir,
+    )
+    .await?;
     let table = match &args.table {
         Some(table) => table.clone(),
         None => default_table_name(&args.left, args.left_table.as_deref()),
@@ -102,19 +79,7 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
             "table name `{table}` is not usable as a folder name: pass --table with letters, digits, `_`, `-`"
         );
     }
-    let group = match &args.by {
-        Some(by) => Some(by.clone()),
-        None => {
-            let mut both = true;
-            for side in ["legacy", "beta"] {
-                let frame = ctx.table(side).await?;
-                both &= frame
-                    .schema()
-                    .has_column_with_unqualified_name("district_id");
-            }
-            both.then(|| "district_id".to_owned())
-        }
-    };
+    let group = default_group(&ctx, args.by.as_deref()).await?;
 
     let scratch;
     let out_dir = match &out {

@@ -6,6 +6,7 @@ mod compare;
 mod diff;
 mod history;
 mod init;
+mod keys;
 mod noise;
 mod patterns;
 mod query;
@@ -40,6 +41,15 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
             check::check(&args).await
         }
         Command::Init(args) => init::init(&args),
+        Command::Keys(mut args) => {
+            for path in [&mut args.left, &mut args.right] {
+                if pathway_storage::is_remote(&path.to_string_lossy()) {
+                    continue;
+                }
+                *path = std::path::absolute(&*path)?;
+            }
+            keys::keys(*args).await
+        }
         Command::History(mut args) => {
             let audits = args.audit.as_deref().map_or(Audits::All, Audits::Of);
             args.out = OutFolder::open(&args.out, &scratch, audits, OutFolder::latest(0))

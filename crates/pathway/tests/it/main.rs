@@ -14,6 +14,7 @@ mod differential;
 mod faults;
 mod history;
 mod inputs;
+mod keys;
 mod layout;
 mod nightly;
 mod noise;
