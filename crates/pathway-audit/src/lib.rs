@@ -30,4 +30,5 @@ pub use error::{Error, Result};
 pub use spec::{
     Accepted, AuditSpec, CASTS, CATEGORIES, CommandSpec, DatabaseSpec, Encoding, InputFormat,
     InputSpec, Relation, Rules, Side, SqlFile, TableSpec, Transform, format_from_name,
+    read_expected_pairs,
 };

@@ -488,6 +488,14 @@ pub struct Rules {
     pub date_tolerance_days: Option<f64>,
     /// Cast both sides before comparing: `text`, `integer`, `decimal`, `date` or `timestamp`.
     pub cast: Option<String>,
+    /// Declared recodings of one column: `[["Y", "true"], ["K", "0"]]`, a legacy value and the
+    /// beta value it is meant to become, each as text as written. Such a cell is equal for the
+    /// verdict and counted as expected; any other pair still differs. After loading, this also
+    /// holds the pairs of `expected_file`.
+    pub expected: Option<Vec<[String; 2]>>,
+    /// A CSV file of such pairs, relative to the audit folder: header `legacy,beta`, then one
+    /// pair per line.
+    pub expected_file: Option<PathBuf>,
 }
 
 impl Rules {
@@ -502,8 +510,62 @@ impl Rules {
             rel_tolerance: self.rel_tolerance.or(base.rel_tolerance),
             date_tolerance_days: self.date_tolerance_days.or(base.date_tolerance_days),
             cast: self.cast.clone().or_else(|| base.cast.clone()),
+            expected: self.expected.clone().or_else(|| base.expected.clone()),
+            expected_file: self
+                .expected_file
+                .clone()
+                .or_else(|| base.expected_file.clone()),
         }
     }
+
+    /// The declared pairs, as (legacy, beta).
+    #[must_use]
+    pub fn expected_pairs(&self) -> Vec<(String, String)> {
+        self.expected
+            .iter()
+            .flatten()
+            .map(|[l, b]| (l.clone(), b.clone()))
+            .collect()
+    }
+}
+
+/// Read a CSV file of expected pairs: the header `legacy,beta`, then one pair per line (fields
+/// quoted as CSV quotes them). An empty value is the empty string, not null.
+///
+/// # Errors
+/// A message naming the line, for a missing file, another header, or a line without exactly two
+/// fields.
+pub fn read_expected_pairs(path: &Path) -> std::result::Result<Vec<(String, String)>, String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let mut pairs = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 1;
+        let record = record.map_err(|e| format!("`{}` line {line}: {e}", path.display()))?;
+        if i == 0 {
+            let header: Vec<&str> = record.iter().map(str::trim).collect();
+            if header != ["legacy", "beta"] {
+                return Err(format!(
+                    "`{}` line 1 must be the header `legacy,beta`, not `{}`",
+                    path.display(),
+                    header.join(",")
+                ));
+            }
+            continue;
+        }
+        if record.len() != 2 {
+            return Err(format!(
+                "`{}` line {line} has {} fields, not 2 (legacy value, beta value)",
+                path.display(),
+                record.len()
+            ));
+        }
+        pairs.push((record[0].to_owned(), record[1].to_owned()));
+    }
+    Ok(pairs)
 }
 
 /// The casts a `cast` rule may name.
@@ -648,7 +710,7 @@ impl AuditSpec {
             });
         }
         let mut tables = Vec::new();
-        for (table_name, table) in raw.tables {
+        for (table_name, mut table) in raw.tables {
             if !is_plain_identifier(&table_name) {
                 return Err(invalid(
                     &toml_path,
@@ -722,6 +784,16 @@ impl AuditSpec {
                         ));
                     }
                 }
+                if scope == "compare" && (rules.expected.is_some() || rules.expected_file.is_some())
+                {
+                    return Err(invalid(
+                        &toml_path,
+                        format!(
+                            "table `{table_name}`: expected pairs belong to one column: move \
+                             them to [tables.{table_name}.columns.<column>]"
+                        ),
+                    ));
+                }
                 if let Some(cast) = &rules.cast
                     && !CASTS.contains(&cast.as_str())
                 {
@@ -733,6 +805,23 @@ impl AuditSpec {
                         ),
                     ));
                 }
+            }
+            for (column, rules) in &mut table.columns {
+                let Some(file) = &rules.expected_file else {
+                    continue;
+                };
+                let path = dir.join(file);
+                let pairs = read_expected_pairs(&path).map_err(|m| {
+                    invalid(
+                        &toml_path,
+                        format!("table `{table_name}`, column `{column}`: expected_file: {m}"),
+                    )
+                })?;
+                rules
+                    .expected
+                    .get_or_insert_with(Vec::new)
+                    .extend(pairs.into_iter().map(|(l, b)| [l, b]));
+                rules.expected_file = Some(path);
             }
             let beta = transforms.pop().expect("two sides");
             let legacy = transforms.pop().expect("two sides");

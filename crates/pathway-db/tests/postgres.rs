@@ -180,6 +180,7 @@ async fn publishing_upserts_the_night_in_one_transaction() {
         legacy_example: Some("07".into()),
         beta_example: Some("7".into()),
         categories: "type_format=4".into(),
+        expected_cells: 0,
     };
     let history = |full: u64| HistoryCount {
         audit_date: "2026-11-21".into(),

@@ -372,11 +372,12 @@ pub async fn diff_tables(
         }
         if let Some(sql) = hidden.hidden_sql(&name) {
             for batch in collect(ctx, &sql, query("counting differences hidden by rules")).await? {
-                let (g, column, rules, cells) = (
+                let (g, column, rules, cells, expected) = (
                     strings(&batch, 0),
                     strings(&batch, 1),
                     strings(&batch, 2),
                     ints(&batch, 3),
+                    ints(&batch, 4),
                 );
                 for i in 0..batch.num_rows() {
                     if let Some(entry) = groups.get_mut(g[i].as_deref().unwrap_or_default()) {
@@ -384,6 +385,7 @@ pub async fn diff_tables(
                             column: column[i].clone().unwrap_or_default(),
                             rules: rules[i].clone().unwrap_or_default(),
                             cells: cells[i],
+                            expected_cells: expected[i],
                         });
                     }
                 }

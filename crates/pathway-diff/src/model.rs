@@ -22,6 +22,10 @@ pub struct ColumnRules {
     /// a value that does not cast becomes null. Without it, columns whose types differ between
     /// the sides are compared as text.
     pub cast: Option<String>,
+    /// Declared recodings: a cell whose legacy value is `.0` and beta value `.1` (each side's
+    /// value as text, as written, before any other rule) is equal. An undeclared pair still
+    /// differs, so a wrong recoding is never hidden.
+    pub expected: Vec<(String, String)>,
 }
 
 impl ColumnRules {
@@ -45,6 +49,7 @@ impl ColumnRules {
             (self.abs_tolerance.is_some(), "abs_tolerance"),
             (self.rel_tolerance.is_some(), "rel_tolerance"),
             (self.date_tolerance_days.is_some(), "date_tolerance"),
+            (!self.expected.is_empty(), "expected"),
         ] {
             if set {
                 names.push(name.to_owned());
@@ -63,6 +68,8 @@ pub struct RuleHidden {
     pub rules: String,
     /// How many cells.
     pub cells: u64,
+    /// Of those, the cells whose values are a declared pair ([`ColumnRules::expected`]).
+    pub expected_cells: u64,
 }
 
 /// What to compare and how.

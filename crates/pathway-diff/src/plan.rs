@@ -244,6 +244,34 @@ fn text_form(expr: &str, column: &PlanColumn) -> String {
     }
 }
 
+/// "`legacy` and `beta` are a declared pair" (see [`ColumnRules::expected`]): never null. Each
+/// value is matched as text, as written; a `CASE` on the legacy value with an `IN` list of its
+/// beta values, which DataFusion evaluates by lookup rather than pair by pair.
+///
+/// [`ColumnRules::expected`]: crate::ColumnRules::expected
+pub fn expected_pair(pairs: &[(String, String)], legacy: &str, beta: &str) -> String {
+    let mut by_legacy: std::collections::BTreeMap<&str, Vec<&str>> =
+        std::collections::BTreeMap::new();
+    for (l, b) in pairs {
+        by_legacy.entry(l).or_default().push(b);
+    }
+    let branches: Vec<String> = by_legacy
+        .iter()
+        .map(|(l, bs)| {
+            let bs: Vec<String> = bs.iter().map(|b| literal(b)).collect();
+            format!(
+                "WHEN {} THEN CAST({beta} AS VARCHAR) IN ({})",
+                literal(l),
+                bs.join(", ")
+            )
+        })
+        .collect();
+    format!(
+        "COALESCE(CASE CAST({legacy} AS VARCHAR) {} ELSE FALSE END, FALSE)",
+        branches.join(" ")
+    )
+}
+
 fn internal(prefix: &str, i: usize) -> String {
     ident(&format!("{prefix}{i}"))
 }
@@ -372,11 +400,20 @@ impl Plan {
         // Values equal exactly are equal whatever the rules (a cast that turns `1.50` into 1 on
         // one side and into null on the other does not make them differ): the rules only
         // decide about values that differ exactly, as the triage's row hashes assume.
-        format!(
-            "({} AND {})",
+        let mut differs = format!(
+            "({} AND {}",
             self.raw_differs(i, left, right),
             self.differs_under_rules(i, left, right)
-        )
+        );
+        if !column.rules.expected.is_empty() {
+            let raw = |prefix: &str| format!("{prefix}{}", internal("__v", i));
+            differs.push_str(&format!(
+                " AND NOT {}",
+                expected_pair(&column.rules.expected, &raw(left), &raw(right))
+            ));
+        }
+        differs.push(')');
+        differs
     }
 
     /// "Values differ" for compared column `i` under its rules, for values that differ exactly.
@@ -1003,8 +1040,19 @@ impl Plan {
             .iter()
             .filter(|c| !c.rules.is_exact())
             .map(|c| {
+                let expected = if c.rules.expected.is_empty() {
+                    "0".to_owned()
+                } else {
+                    let l = ident(&format!("legacy_{}", c.name));
+                    let b = ident(&format!("beta_{}", c.name));
+                    format!(
+                        "sum(CASE WHEN {} THEN 1 ELSE 0 END)",
+                        expected_pair(&c.rules.expected, &l, &b)
+                    )
+                };
                 format!(
-                    "SELECT {g} AS \"__g\", {name} AS \"column\", {rules} AS \"rules\", count(*) AS \"cells\" \
+                    "SELECT {g} AS \"__g\", {name} AS \"column\", {rules} AS \"rules\", count(*) AS \"cells\", \
+                     CAST({expected} AS BIGINT) AS \"expected_cells\" \
                      FROM {table} WHERE {hidden} GROUP BY 1",
                     g = self.row_diff_group(),
                     name = literal(&c.name),

@@ -49,7 +49,34 @@ fn rules(rules: &pathway_reference::Rules) -> ColumnRules {
         rel_tolerance: rules.rel_tolerance,
         date_tolerance_days: rules.date_tolerance_days,
         cast: None,
+        expected: Vec::new(),
     }
+}
+
+/// The per-column rules of `options`: a cast or declared pairs on top of the table's rules.
+fn column_rules(options: &pathway_reference::Options) -> Vec<(String, ColumnRules)> {
+    let mut columns: Vec<String> = options.cast.iter().map(|(c, _)| c.clone()).collect();
+    columns.extend(options.expected.iter().map(|(c, _)| c.clone()));
+    columns.sort();
+    columns.dedup();
+    columns
+        .into_iter()
+        .map(|column| {
+            let mut column_rules = rules(&options.rules);
+            column_rules.cast = options
+                .cast
+                .iter()
+                .find(|(c, _)| *c == column)
+                .map(|(_, to)| to.clone());
+            column_rules.expected = options
+                .expected
+                .iter()
+                .find(|(c, _)| *c == column)
+                .map(|(_, pairs)| pairs.clone())
+                .unwrap_or_default();
+            (column, column_rules)
+        })
+        .collect()
 }
 
 /// The engine's answer for `case` on `path`, read back the way a user would see it; `Err` when
@@ -74,18 +101,7 @@ async fn engine(case: &Case, path: EnginePath) -> Result<Outcome, String> {
         .with_group_by(options.group.clone())
         .with_ignore(options.ignore.clone())
         .with_rename(options.rename.clone())
-        .with_rules(
-            rules(&options.rules),
-            options
-                .cast
-                .iter()
-                .map(|(column, to)| {
-                    let mut column_rules = rules(&options.rules);
-                    column_rules.cast = Some(to.clone());
-                    (column.clone(), column_rules)
-                })
-                .collect(),
-        )
+        .with_rules(rules(&options.rules), column_rules(options))
         .with_triage(path.triage)
         .with_chunk_rows(path.chunk_rows);
     let row_diff_dir = dir.path().join("row_diff");
@@ -175,6 +191,20 @@ fn outcome(diff: &TableDiff, row_diff_dir: &Path, options: &pathway_reference::O
         summary,
         columns,
         row_diff: read_row_diff(row_diff_dir, &key, &diff.compared_columns, keyed),
+        expected_cells: {
+            let mut cells: Vec<(String, String, u64)> = diff
+                .groups
+                .iter()
+                .flat_map(|g| {
+                    g.hidden
+                        .iter()
+                        .filter(|h| h.expected_cells > 0)
+                        .map(|h| (g.group.clone(), h.column.clone(), h.expected_cells))
+                })
+                .collect();
+            cells.sort();
+            cells
+        },
     }
 }
 
@@ -213,12 +243,13 @@ async fn shrink(mut case: Case, path: EnginePath) -> Case {
                 }
             }
         }
-        for simplify in 0..4 {
+        for simplify in 0..5 {
             let mut candidate = case.clone();
             match simplify {
                 0 => candidate.options.rules = pathway_reference::Rules::default(),
                 1 => candidate.options.ignore.clear(),
                 2 => candidate.options.cast.clear(),
+                3 => candidate.options.expected.clear(),
                 _ => candidate.options.rename.clear(),
             }
             if candidate.options != case.options && !check(&candidate, path).await.is_empty() {

@@ -44,6 +44,9 @@ pub struct Options {
     /// values are cast (as Arrow's safe cast does; `decimal` is a double) before the rules
     /// compare them.
     pub cast: Vec<(String, String)>,
+    /// Declared recodings per column (an audit's `expected`): a cell whose legacy value is
+    /// `.0` and beta value `.1`, each as text as written (before any rule), is equal.
+    pub expected: Vec<(String, Vec<(String, String)>)>,
 }
 
 /// One summary row (summary.csv without the date, table and audit).
@@ -103,6 +106,8 @@ pub struct Outcome {
     pub columns: Vec<ColumnRow>,
     /// Sorted.
     pub row_diff: Vec<DiffRow>,
+    /// Cells equal only as a declared pair: (group, column, cells), sorted, none with 0 cells.
+    pub expected_cells: Vec<(String, String, u64)>,
 }
 
 /// Why the diff cannot run: `pathway diff` exits 2 with this.
@@ -234,9 +239,11 @@ pub fn diff(legacy: &Table, beta: &Table, options: &Options) -> Result<Outcome, 
         outcome.summary.push(summary);
         outcome.columns.extend(found.columns);
         outcome.row_diff.extend(found.row_diff);
+        outcome.expected_cells.extend(found.expected_cells);
     }
     outcome.columns.sort();
     outcome.row_diff.sort();
+    outcome.expected_cells.sort();
     Ok(outcome)
 }
 
@@ -282,6 +289,7 @@ struct GroupFound {
     same_multiset: bool,
     columns: Vec<ColumnRow>,
     row_diff: Vec<DiffRow>,
+    expected_cells: Vec<(String, String, u64)>,
 }
 
 /// The comparison forms of `row`'s cells in `columns`, on side 0 (legacy) or 1 (beta).
@@ -359,6 +367,8 @@ fn keyed_group(
     // Per column: mismatches and the example of the first changed row by key.
     let mut mismatches: BTreeMap<usize, (u64, Option<String>, Option<String>)> = BTreeMap::new();
     let mut same_multiset = true;
+    // Per column: cells equal only as a declared pair.
+    let mut expected_cells: BTreeMap<usize, u64> = BTreeMap::new();
     // Legacy rows under a key present on both sides and duplicated on either: neither matched
     // nor changed.
     let mut legacy_duplicate_rows = 0;
@@ -400,7 +410,22 @@ fn keyed_group(
                     let exactly_equal = lf == bf;
                     let cast = options.cast.iter().find(|(n, _)| *n == c.name);
                     // Values equal exactly are equal whatever the rules.
+                    let declared = |l: Option<String>, b: Option<String>| {
+                        let pairs = options.expected.iter().find(|(n, _)| *n == c.name);
+                        match (pairs, l, b) {
+                            (Some((_, pairs)), Some(l), Some(b)) => {
+                                pairs.iter().any(|(pl, pb)| *pl == l && *pb == b)
+                            }
+                            _ => false,
+                        }
+                    };
+                    let expected =
+                        !exactly_equal && declared(raw_text(lr, c, 0), raw_text(br, c, 1));
+                    if expected {
+                        *expected_cells.entry(i).or_default() += 1;
+                    }
                     let equal = exactly_equal
+                        || expected
                         || match cast {
                             None => equal_under_rules(c, &lf[0], &bf[0], &options.rules, None),
                             Some((_, to)) => {
@@ -493,6 +518,10 @@ fn keyed_group(
         same_multiset,
         columns,
         row_diff,
+        expected_cells: expected_cells
+            .into_iter()
+            .map(|(i, n)| (group.to_owned(), compared[i].name.clone(), n))
+            .collect(),
     }
 }
 
@@ -704,5 +733,6 @@ fn multiset_group(
         same_multiset,
         columns: Vec::new(),
         row_diff,
+        expected_cells: Vec::new(),
     }
 }

@@ -467,6 +467,55 @@ pub fn generate(seed: u64, shapes: Shapes) -> Case {
     // Columns in another order on each side.
     shuffle_columns(rng, &mut legacy);
     shuffle_columns(rng, &mut beta);
+    // Declared recodings on one compared column (drawn last, so earlier draws, and the cases of
+    // older seeds, stay as they were): pairs of values the two sides hold, so some cells hit.
+    if rng.chance(15) {
+        let compared: Vec<String> = legacy
+            .columns
+            .iter()
+            .map(|c| c.0.clone())
+            .filter(|n| {
+                !options.key.contains(n)
+                    && !options.ignore.contains(n)
+                    && options.group.as_ref() != Some(n)
+            })
+            .filter(|n| {
+                let beta_name = options
+                    .rename
+                    .iter()
+                    .find(|(l, _)| l == n)
+                    .map_or(n.as_str(), |(_, b)| b.as_str());
+                beta.columns.iter().any(|c| c.0 == beta_name)
+            })
+            .collect();
+        if !compared.is_empty() && !legacy.rows.is_empty() && !beta.rows.is_empty() {
+            let name = compared[rng.below(compared.len())].clone();
+            let beta_name = options
+                .rename
+                .iter()
+                .find(|(l, _)| *l == name)
+                .map_or(name.clone(), |(_, b)| b.clone());
+            let li = legacy.columns.iter().position(|c| c.0 == name).unwrap();
+            let bi = beta.columns.iter().position(|c| c.0 == beta_name).unwrap();
+            let mut pairs = Vec::new();
+            for _ in 0..=rng.below(3) {
+                let lr = rng.below(legacy.rows.len());
+                let br = if rng.chance(50) && lr < beta.rows.len() {
+                    lr
+                } else {
+                    rng.below(beta.rows.len())
+                };
+                let l = crate::value::arrow_text(&legacy.columns[li].1, &legacy.rows[lr][li]);
+                let b = crate::value::arrow_text(&beta.columns[bi].1, &beta.rows[br][bi]);
+                if let (Some(l), Some(b)) = (l, b) {
+                    pairs.push((l, b));
+                }
+            }
+            if !pairs.is_empty() {
+                options.expected.push((name, pairs));
+            }
+        }
+    }
     Case {
         seed,
         legacy,

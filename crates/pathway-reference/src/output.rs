@@ -71,6 +71,30 @@ pub fn read_column_diff_csv(text: &str) -> Vec<(ColumnRow, u64)> {
                 categorised,
             )
         })
+        .filter(|(row, _)| row.mismatches > 0)
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// column_diff.csv's `expected_cells`: (district, column, cells) of the lines where it is not 0,
+/// sorted, as [`Outcome::expected_cells`].
+#[must_use]
+pub fn read_expected_cells_csv(text: &str) -> Vec<(String, String, u64)> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader.headers().expect("a header").clone();
+    let at = |name: &str| headers.iter().position(|h| h == name).expect(name);
+    let mut rows: Vec<(String, String, u64)> = reader
+        .records()
+        .map(|r| {
+            let r = r.expect("a CSV record");
+            (
+                r[at("district_id")].to_owned(),
+                r[at("column")].to_owned(),
+                r[at("expected_cells")].parse().expect("expected_cells"),
+            )
+        })
+        .filter(|row| row.2 > 0)
         .collect();
     rows.sort();
     rows
@@ -238,6 +262,11 @@ pub fn differences(reference: &Outcome, engine: &Outcome) -> Vec<String> {
             (r, e) => field("column diff row", format!("{r:?}"), format!("{e:?}")),
         }
     }
+    field(
+        "expected cells",
+        format!("{:?}", reference.expected_cells),
+        format!("{:?}", engine.expected_cells),
+    );
     let only = |a: &[DiffRow], b: &[DiffRow]| -> Vec<DiffRow> {
         let mut rest = b.to_vec();
         let mut only = Vec::new();

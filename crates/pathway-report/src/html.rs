@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use crate::changes::DistrictChangeRow;
 use crate::history::HistoryCount;
+use crate::json::KeyWarning;
 use crate::rows::SummaryRow;
 
 /// A table of text cells (patterns, example rows).
@@ -39,6 +40,8 @@ pub struct HtmlReport {
     pub examples: BTreeMap<(String, String), TextTable>,
     /// Per district, the files of its folder no input read.
     pub unread_files: BTreeMap<String, Vec<String>>,
+    /// Tables whose key has nulls or duplicates in a district.
+    pub key_warnings: Vec<KeyWarning>,
 }
 
 fn esc(text: &str) -> String {
@@ -239,6 +242,56 @@ fn unread_section(out: &mut String, unread: &BTreeMap<String, Vec<String>>) {
     out.push_str("</div>");
 }
 
+/// "1 legacy row with a null key part, 2 duplicated beta keys": what is wrong with a key.
+fn key_problems(w: &KeyWarning) -> String {
+    let mut parts = Vec::new();
+    for (n, what) in [
+        (w.legacy_null_key_rows, "legacy row(s) with a null key part"),
+        (w.beta_null_key_rows, "beta row(s) with a null key part"),
+        (w.legacy_dup_keys, "duplicated legacy key(s)"),
+        (w.beta_dup_keys, "duplicated beta key(s)"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
+    }
+    parts.join(", ")
+}
+
+/// The tables whose key has nulls or duplicates, per district: read before the counts, since
+/// such a key turns rows into differences (`pathway keys` finds a better one).
+fn key_warning_section(out: &mut String, warnings: &[KeyWarning]) {
+    if warnings.is_empty() {
+        return;
+    }
+    out.push_str("<h2>Keys with nulls or duplicates</h2>");
+    let table = TextTable {
+        header: [
+            "table",
+            "key",
+            "district",
+            "null-key rows L/B",
+            "duplicated keys L/B",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: warnings
+            .iter()
+            .map(|w| {
+                vec![
+                    w.table.clone(),
+                    w.key.clone(),
+                    w.district_id.clone(),
+                    format!("{}/{}", w.legacy_null_key_rows, w.beta_null_key_rows),
+                    format!("{}/{}", w.legacy_dup_keys, w.beta_dup_keys),
+                ]
+            })
+            .collect(),
+    };
+    text_table(out, &table, "key-warnings");
+    out.push_str("<p>Every row under such a key is a difference; <code>pathway keys</code> lists the keys the data has.</p>");
+}
+
 /// Render the page.
 #[must_use]
 pub fn render_html(report: &HtmlReport) -> String {
@@ -349,6 +402,7 @@ pub fn render_html(report: &HtmlReport) -> String {
     out.push_str("</tbody></table>");
 
     unread_section(&mut out, &report.unread_files);
+    key_warning_section(&mut out, &report.key_warnings);
 
     out.push_str("<h2>Top discrepancy patterns</h2>");
     if report.patterns.rows.is_empty() {
@@ -425,6 +479,19 @@ pub fn render_html(report: &HtmlReport) -> String {
             ]],
         };
         text_table(&mut out, &counts, "detail-counts");
+        for w in report
+            .key_warnings
+            .iter()
+            .filter(|w| w.table == row.table && w.district_id == row.district_id)
+        {
+            let _ = write!(
+                out,
+                "<p class=\"key-warning\">The key {} has {}: every row under such a key is a \
+                 difference.</p>",
+                esc(&w.key),
+                esc(&key_problems(w))
+            );
+        }
         if !row.error.is_empty() {
             let _ = write!(
                 out,

@@ -57,6 +57,27 @@ pub struct DistrictError {
     pub message: String,
 }
 
+/// A table whose key has nulls or duplicates in a district: every row under such a key is a
+/// difference, so the team should know before reading the counts (`pathway keys` finds the keys
+/// the data has).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyWarning {
+    /// Output table.
+    pub table: String,
+    /// The key, column names joined by `+`.
+    pub key: String,
+    /// District id.
+    pub district_id: String,
+    /// Legacy rows with a null key part.
+    pub legacy_null_key_rows: u64,
+    /// Beta rows with a null key part.
+    pub beta_null_key_rows: u64,
+    /// Distinct keys held by more than one legacy row.
+    pub legacy_dup_keys: u64,
+    /// Distinct keys held by more than one beta row.
+    pub beta_dup_keys: u64,
+}
+
 /// What was compared for one table, so that later commands (`query`, `show`) know the key and
 /// which columns to mask without the audit folder.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,6 +233,8 @@ pub struct RunReport {
     /// The database sides: their table or query and the rows the snapshot copied.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub database_sources: Vec<DatabaseSource>,
+    /// Per table and district: a key with nulls or duplicates.
+    pub key_warnings: Vec<KeyWarning>,
 }
 
 impl RunReport {

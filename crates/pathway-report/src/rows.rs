@@ -69,6 +69,11 @@ pub struct ColumnDiffRow {
     pub beta_example: Option<String>,
     /// The mismatches by category, most frequent first: `type_format=3;case=1`.
     pub categories: String,
+    /// Cells whose values are a pair the audit declares expected (`expected` on the column):
+    /// equal for the verdict, and not among the mismatches. A column with such cells and no
+    /// mismatch has a line with 0 mismatches.
+    #[serde(default)]
+    pub expected_cells: u64,
 }
 
 /// Changed cells of one kind in one table, district and column: a line of categories.csv.
@@ -115,6 +120,9 @@ pub struct RuleHiddenRow {
     pub rules: String,
     /// How many cells.
     pub cells: u64,
+    /// Of those, the cells whose values are a declared pair (`expected`).
+    #[serde(default)]
+    pub expected_cells: u64,
 }
 
 /// One row per district and column where a comparison rule hid differences.
@@ -130,6 +138,7 @@ pub fn rule_hidden_rows(audit_date: &str, diff: &TableDiff) -> Vec<RuleHiddenRow
                 column: h.column.clone(),
                 rules: h.rules.clone(),
                 cells: h.cells,
+                expected_cells: h.expected_cells,
             })
         })
         .collect()
@@ -256,6 +265,11 @@ pub fn rows_for_table(
             legacy_example: legacy,
             beta_example: beta,
             categories: category_breakdown(diff, &district, column),
+            expected_cells: group
+                .hidden
+                .iter()
+                .find(|h| h.column == column)
+                .map_or(0, |h| h.expected_cells),
         };
         for c in &group.columns {
             columns.push(column_row(
@@ -264,6 +278,12 @@ pub fn rows_for_table(
                 masker.mask(&c.column, c.legacy_example.as_deref(), pii),
                 masker.mask(&c.column, c.beta_example.as_deref(), pii),
             ));
+        }
+        // A column whose differences were all declared pairs: a line that says how many.
+        for h in &group.hidden {
+            if h.expected_cells > 0 && !group.columns.iter().any(|c| c.column == h.column) {
+                columns.push(column_row(&h.column, 0, None, None));
+            }
         }
         // A column on one side only differs in every row of that side.
         for c in &diff.schema.legacy_only {

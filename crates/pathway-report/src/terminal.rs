@@ -103,20 +103,29 @@ pub fn mismatch_table(rows: &[SummaryRow]) -> Table {
 /// report can say how much each rule hides.
 #[must_use]
 pub fn rule_hidden_lines(rows: &[crate::rows::RuleHiddenRow]) -> Vec<String> {
-    let mut totals: BTreeMap<(&str, &str, &str), (u64, u64)> = BTreeMap::new();
+    let mut totals: BTreeMap<(&str, &str, &str), (u64, u64, u64)> = BTreeMap::new();
     for row in rows {
         let entry = totals
             .entry((&row.table, &row.column, &row.rules))
             .or_default();
         entry.0 += row.cells;
         entry.1 += 1;
+        entry.2 += row.expected_cells;
     }
     let mut totals: Vec<_> = totals.into_iter().collect();
     totals.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
     totals
         .into_iter()
-        .map(|((table, column, rules), (cells, districts))| {
-            format!("{cells} value(s) of {table}.{column} equal only after {rules} ({districts} district(s))")
+        .map(|((table, column, rules), (cells, districts, expected))| {
+            let declared = if expected > 0 {
+                format!(", {expected} of them declared pairs")
+            } else {
+                String::new()
+            };
+            format!(
+                "{cells} value(s) of {table}.{column} equal only after {rules}{declared} \
+                 ({districts} district(s))"
+            )
         })
         .collect()
 }

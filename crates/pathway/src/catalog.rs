@@ -68,6 +68,9 @@ pub struct RunCatalog {
     pub info: Vec<TableInfo>,
     /// Per district, the files no input read, from summary.json (empty for older runs).
     pub unread_files: std::collections::BTreeMap<String, Vec<String>>,
+    /// Keys with nulls or duplicates per table and district, from summary.json (empty for
+    /// older runs).
+    pub key_warnings: Vec<pathway_report::KeyWarning>,
 }
 
 #[derive(Deserialize)]
@@ -78,6 +81,8 @@ struct RunMeta {
     tables: Vec<TableInfo>,
     #[serde(default)]
     unread_files: std::collections::BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    key_warnings: Vec<pathway_report::KeyWarning>,
 }
 
 const SUMMARY_TEXT: [&str; 4] = ["audit_date", "table", "district_id", "status"];
@@ -155,6 +160,7 @@ pub(crate) fn column_diff_schema() -> Schema {
         Field::new("legacy_example", DataType::Utf8, true),
         Field::new("beta_example", DataType::Utf8, true),
         Field::new("categories", DataType::Utf8, true),
+        Field::new("expected_cells", DataType::UInt64, true),
     ])
 }
 
@@ -192,10 +198,12 @@ pub async fn register_run(
     let mut tables = Vec::new();
 
     fn csv(schema: &Schema) -> CsvReadOptions<'_> {
+        // A night written before a column was appended lacks it: read as null, not refused.
         CsvReadOptions::new()
             .has_header(true)
             .schema(schema)
             .file_extension(".csv")
+            .truncated_rows(true)
     }
     let summary = summary_schema();
     ctx.register_csv(
@@ -323,6 +331,7 @@ pub async fn register_run(
         tables,
         info: meta.tables,
         unread_files: meta.unread_files,
+        key_warnings: meta.key_warnings,
     })
 }
 

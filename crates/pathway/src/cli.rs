@@ -293,6 +293,11 @@ pub struct DiffArgs {
     /// integer, decimal, date, timestamp (repeatable).
     #[arg(long, value_parser = parse_cast, help_heading = "Comparison rules")]
     pub cast: Vec<(String, String)>,
+    /// Declared recodings of a column: COLUMN=FILE, FILE a CSV with the header `legacy,beta` and
+    /// one pair of values per line; a cell holding such a pair is equal and counted as
+    /// expected (repeatable).
+    #[arg(long, value_parser = parse_expected, value_name = "COLUMN=FILE", help_heading = "Comparison rules")]
+    pub expected: Vec<(String, Vec<(String, String)>)>,
     /// Table name used in the reports (default: the left file or folder name).
     #[arg(long)]
     pub table: Option<String>,
@@ -516,6 +521,16 @@ fn parse_cast(text: &str) -> Result<(String, String), String> {
             "`{text}` is not COLUMN=TYPE with TYPE one of {}",
             pathway_audit::CASTS.join(", ")
         )),
+    }
+}
+
+fn parse_expected(text: &str) -> Result<(String, Vec<(String, String)>), String> {
+    match text.split_once('=') {
+        Some((column, file)) if !column.is_empty() && !file.is_empty() => {
+            let pairs = pathway_audit::read_expected_pairs(std::path::Path::new(file))?;
+            Ok((column.to_owned(), pairs))
+        }
+        _ => Err(format!("`{text}` is not COLUMN=FILE")),
     }
 }
 

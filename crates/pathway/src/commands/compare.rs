@@ -313,10 +313,12 @@ async fn register(ctx: &SessionContext, prefix: &str, run: &Path) -> anyhow::Res
                 run.display()
             );
         }
+        // Yesterday's night may predate a column appended since: read it as null.
         let options = CsvReadOptions::new()
             .has_header(true)
             .schema(&schema)
-            .file_extension(".csv");
+            .file_extension(".csv")
+            .truncated_rows(true);
         ctx.register_csv(
             &format!("{prefix}_{name}"),
             &path.display().to_string(),

@@ -105,17 +105,32 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
         rel_tolerance: args.rel_tolerance,
         date_tolerance_days: args.date_tolerance_days,
         cast: None,
+        expected: Vec::new(),
     };
-    let cast_rules = args
-        .cast
-        .iter()
-        .map(|(column, cast)| {
+    // A column with a cast or declared pairs has its own rules: the table's, plus those.
+    let mut ruled: Vec<&String> = args.cast.iter().map(|(c, _)| c).collect();
+    ruled.extend(args.expected.iter().map(|(c, _)| c));
+    ruled.sort();
+    ruled.dedup();
+    let column_rules = ruled
+        .into_iter()
+        .map(|column| {
             let mut rules = table_rules.clone();
-            rules.cast = Some(cast.clone());
+            rules.cast = args
+                .cast
+                .iter()
+                .find(|(c, _)| c == column)
+                .map(|(_, cast)| cast.clone());
+            rules.expected = args
+                .expected
+                .iter()
+                .filter(|(c, _)| c == column)
+                .flat_map(|(_, pairs)| pairs.iter().cloned())
+                .collect();
             (column.clone(), rules)
         })
         .collect();
-    let spec = spec.with_rules(table_rules, cast_rules);
+    let spec = spec.with_rules(table_rules, column_rules);
     let diff = diff_tables(
         &ctx,
         "legacy",

@@ -144,6 +144,7 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<ExitStatus> {
 
     let page = render_html(&HtmlReport {
         unread_files: catalog.unread_files.clone(),
+        key_warnings: catalog.key_warnings.clone(),
         audit,
         audit_date,
         summary,

@@ -467,6 +467,10 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             &table.pii,
             &settings.masker,
         );
+        if !table.key.is_empty() && diff.groups.iter().any(|g| g.legacy_rows + g.beta_rows > 0) {
+            let warnings = key_warnings(&ctx, &audit.name, table, &diff).await;
+            report.key_warnings.extend(warnings);
+        }
         for row in rows
             .iter_mut()
             .filter(|r| r.status == Status::Error.as_str())
@@ -525,6 +529,9 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
                 table_categories.extend(record.categories.iter().filter(|r| of(&r.table)).cloned());
                 table_rule_hidden
                     .extend(record.rule_hidden.iter().filter(|r| of(&r.table)).cloned());
+                report
+                    .key_warnings
+                    .extend(record.key_warnings.iter().filter(|r| of(&r.table)).cloned());
                 // The row diff after the diff, which empties its folder first.
                 let parts = if link_first {
                     reuse::RESULTS
@@ -584,6 +591,10 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     report.column_diff = column_diff;
     report.categories = categories;
     report.rule_hidden = rule_hidden;
+    // Diffed and carried-over districts in one order, whichever ran tonight.
+    report
+        .key_warnings
+        .sort_by(|a, b| (&a.table, &a.district_id).cmp(&(&b.table, &b.district_id)));
     report.finished_at = now();
     metrics.push(MetricRow {
         audit_date: settings.date.clone(),
@@ -883,6 +894,106 @@ fn warn_unread(audit: &str, unread: &BTreeMap<String, Vec<String>>) {
     }
 }
 
+/// The districts where `table`'s key has nulls or duplicates, said once on stderr per table.
+/// Duplicates come from the diff; null key rows from one query per side over the key columns
+/// of the night's Parquet (registered by [`diff_table`]). A failing count query only loses the
+/// null counts: it is a warning's detail, not a verdict.
+async fn key_warnings(
+    ctx: &SessionContext,
+    audit: &str,
+    table: &pathway_audit::TableSpec,
+    diff: &TableDiff,
+) -> Vec<pathway_report::KeyWarning> {
+    let key: Vec<&String> = table.key.iter().filter(|k| *k != "district_id").collect();
+    let mut nulls: [BTreeMap<String, u64>; 2] = Default::default();
+    if !key.is_empty() {
+        let any_null: Vec<String> = key
+            .iter()
+            .map(|k| format!("{} IS NULL", pathway_diff::plan::ident(k)))
+            .collect();
+        for (i, side) in Side::BOTH.into_iter().enumerate() {
+            let sql = format!(
+                "SELECT CAST(district_id AS VARCHAR), count(*) FROM {} WHERE {} GROUP BY 1",
+                pathway_diff::plan::ident(&format!("{side}_{}", table.name)),
+                any_null.join(" OR ")
+            );
+            let counted = async { ctx.sql(&sql).await?.collect().await };
+            match counted.await {
+                Ok(batches) => {
+                    for batch in &batches {
+                        // (VARCHAR is Utf8View in DataFusion 55: cast, never downcast blindly.)
+                        let Ok(districts) =
+                            datafusion::arrow::compute::cast(batch.column(0), &DataType::Utf8)
+                        else {
+                            continue;
+                        };
+                        let districts =
+                            datafusion::arrow::array::AsArray::as_string::<i32>(&districts);
+                        let counts = datafusion::arrow::array::AsArray::as_primitive::<
+                            datafusion::arrow::datatypes::Int64Type,
+                        >(batch.column(1));
+                        for row in 0..batch.num_rows() {
+                            nulls[i].insert(
+                                districts.value(row).to_owned(),
+                                u64::try_from(counts.value(row)).unwrap_or(0),
+                            );
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(
+                    "warning: audit `{audit}`, table `{}`: cannot count null keys: {}",
+                    table.name,
+                    pathway_mask::redact_quoted(&e.strip_backtrace())
+                ),
+            }
+        }
+    }
+    let mut warnings = Vec::new();
+    for group in &diff.groups {
+        let null = |i: usize| nulls[i].get(&group.group).copied().unwrap_or(0);
+        let warning = pathway_report::KeyWarning {
+            table: table.name.clone(),
+            key: table.key.join("+"),
+            district_id: group.group.clone(),
+            legacy_null_key_rows: null(0),
+            beta_null_key_rows: null(1),
+            legacy_dup_keys: group.legacy_dup_keys,
+            beta_dup_keys: group.beta_dup_keys,
+        };
+        let troubled = warning.legacy_null_key_rows
+            + warning.beta_null_key_rows
+            + warning.legacy_dup_keys
+            + warning.beta_dup_keys
+            > 0;
+        if troubled {
+            warnings.push(warning);
+        }
+    }
+    if !warnings.is_empty() {
+        let districts: Vec<String> = warnings
+            .iter()
+            .map(|w| {
+                format!(
+                    "{} (null key rows {}/{}, duplicated keys {}/{})",
+                    w.district_id,
+                    w.legacy_null_key_rows,
+                    w.beta_null_key_rows,
+                    w.legacy_dup_keys,
+                    w.beta_dup_keys
+                )
+            })
+            .collect();
+        tracing::warn!(
+            "warning: audit `{audit}`, table `{}`: key `{}` has nulls or duplicates (legacy/beta) in {} district(s): {}; `pathway keys` lists the keys the data has",
+            table.name,
+            table.key.join("+"),
+            warnings.len(),
+            districts.join(", ")
+        );
+    }
+    warnings
+}
+
 /// Register one table's two sides from the staging folder and diff them per district.
 async fn diff_table(
     ctx: &SessionContext,
@@ -973,6 +1084,7 @@ pub fn column_rules(rules: &pathway_audit::Rules) -> pathway_diff::ColumnRules {
         rel_tolerance: rules.rel_tolerance,
         date_tolerance_days: rules.date_tolerance_days,
         cast: rules.cast.clone(),
+        expected: rules.expected_pairs(),
     }
 }
 

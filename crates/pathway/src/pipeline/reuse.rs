@@ -37,7 +37,8 @@ pub const FILE: &str = "reuse.json";
 ///
 /// - 1: records without a `format` (before NO INPUT, unread files and input warnings).
 /// - 2: NO INPUT, `unread_files`, warnings about inputs no table reads.
-pub const REUSE_FORMAT: u32 = 2;
+/// - 3: key warnings, and column_diff's `expected_cells`.
+pub const REUSE_FORMAT: u32 = 3;
 
 /// The format of a reuse.json written before formats were recorded.
 fn format_before_it_was_recorded() -> u32 {
@@ -91,6 +92,9 @@ pub struct DistrictRecord {
     /// that could not be read), said again when the district is carried over.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Its tables whose key has nulls or duplicates.
+    #[serde(default)]
+    pub key_warnings: Vec<pathway_report::KeyWarning>,
 }
 
 impl DistrictRecord {
@@ -317,6 +321,7 @@ pub fn record_of(
                     .cloned()
                     .unwrap_or_default(),
                 warnings: input_warnings.get(district).cloned().unwrap_or_default(),
+                key_warnings: filtered(&report.key_warnings, |r| of(&r.district_id)),
             },
         );
     }
@@ -368,8 +373,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(old.format, 1);
-        assert_eq!(REUSE_FORMAT, 2);
+        assert_eq!(REUSE_FORMAT, 3);
         let written = serde_json::to_value(night(REUSE_FORMAT)).unwrap();
-        assert_eq!(written["format"], 2);
+        assert_eq!(written["format"], 3);
     }
 }

@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use pathway_reference::output::{
-    differences, read_column_diff_csv, read_row_diff, read_summary_csv,
+    differences, read_column_diff_csv, read_expected_cells_csv, read_row_diff, read_summary_csv,
 };
 use pathway_reference::{Case, ColumnRow, Outcome, Shapes, Table, generate};
 
@@ -87,6 +87,16 @@ pub fn check(case: &Case, formats: (Format, Format), extra: &[&str]) -> Vec<Stri
     for (column, to) in &o.cast {
         flag("--cast", format!("{column}={to}"));
     }
+    for (i, (column, pairs)) in o.expected.iter().enumerate() {
+        let file = dir.path().join(format!("expected_{i}.csv"));
+        let mut writer = csv::Writer::from_path(&file).unwrap();
+        writer.write_record(["legacy", "beta"]).unwrap();
+        for (l, b) in pairs {
+            writer.write_record([l, b]).unwrap();
+        }
+        writer.flush().unwrap();
+        flag("--expected", format!("{column}={}", file.display()));
+    }
     if let Some(t) = o.rules.abs_tolerance {
         flag("--abs-tolerance", t.to_string());
     }
@@ -143,8 +153,8 @@ pub fn check(case: &Case, formats: (Format, Format), extra: &[&str]) -> Vec<Stri
         return vec![format!("exit {code:?}: {stderr}")];
     }
     let summary = read_summary_csv(&std::fs::read_to_string(out.join("summary.csv")).unwrap());
-    let columns =
-        read_column_diff_csv(&std::fs::read_to_string(out.join("column_diff.csv")).unwrap());
+    let column_diff = std::fs::read_to_string(out.join("column_diff.csv")).unwrap();
+    let columns = read_column_diff_csv(&column_diff);
     let mut found = Vec::new();
     let one_sided = |row: &ColumnRow| {
         [&row.legacy_example, &row.beta_example]
@@ -181,6 +191,7 @@ pub fn check(case: &Case, formats: (Format, Format), extra: &[&str]) -> Vec<Stri
             &reference.compared_columns,
             keyed,
         ),
+        expected_cells: read_expected_cells_csv(&column_diff),
         ..reference.clone()
     };
     found.extend(differences(&reference, &engine));

@@ -114,3 +114,113 @@ fn a_key_column_missing_from_a_side_exits_2() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn a_night_warns_about_keys_with_nulls_or_duplicates() {
+    use crate::common::{copy_tree, root, run_audit};
+    let tmp = tempfile::tempdir().unwrap();
+    let audit = tmp.path().join("example");
+    copy_tree(&root().join("audits/example"), &audit);
+    // Beta loses the id of student 1001 (district 101): a null key.
+    let sql = std::fs::read_to_string(audit.join("beta/students.sql")).unwrap();
+    std::fs::write(
+        audit.join("beta/students.sql"),
+        sql.replacen(
+            "trim(\"StudentID\") AS student_id",
+            "NULLIF(trim(\"StudentID\"), '1001') AS student_id",
+            1,
+        ),
+    )
+    .unwrap();
+    let runs = tmp.path().join("runs");
+    let output = run_audit(
+        audit.to_str().unwrap(),
+        &root().join("fixtures/districts"),
+        &runs,
+        "2026-11-21",
+    );
+    assert_exit(&output, 0);
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(runs.join("example/2026-11-21/summary.json")).unwrap(),
+    )
+    .unwrap();
+    let warnings: Vec<String> = json["key_warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            format!(
+                "{} {} {} {}/{} {}/{}",
+                w["table"].as_str().unwrap(),
+                w["key"].as_str().unwrap(),
+                w["district_id"].as_str().unwrap(),
+                w["legacy_null_key_rows"],
+                w["beta_null_key_rows"],
+                w["legacy_dup_keys"],
+                w["beta_dup_keys"]
+            )
+        })
+        .collect();
+    // 101: the null key; 103: beta loads a student twice (no DISTINCT). Enrollments are clean.
+    assert_eq!(
+        warnings,
+        [
+            "students student_id 101 0/1 0/0",
+            "students student_id 103 0/0 0/1"
+        ]
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "warning: audit `example`, table `students`: key `student_id` has nulls or duplicates (legacy/beta) in 2 district(s): 101 (null key rows 0/1, duplicated keys 0/0), 103 (null key rows 0/0, duplicated keys 0/1); `pathway keys` lists the keys the data has"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_html_report_lists_keys_with_nulls_or_duplicates() {
+    use crate::common::{copy_tree, pathway, root, run_audit};
+    let tmp = tempfile::tempdir().unwrap();
+    let audit = tmp.path().join("example");
+    copy_tree(&root().join("audits/example"), &audit);
+    let runs = tmp.path().join("runs");
+    assert_exit(
+        &run_audit(
+            audit.to_str().unwrap(),
+            &root().join("fixtures/districts"),
+            &runs,
+            "2026-11-21",
+        ),
+        0,
+    );
+    let html = tmp.path().join("report.html");
+    let output = pathway(&[
+        "report",
+        "--out",
+        runs.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert_exit(&output, 0);
+    let page = std::fs::read_to_string(&html).unwrap();
+    // The example's beta loads student 3002 of district 103 twice: one duplicated beta key.
+    assert!(
+        page.contains("<h2>Keys with nulls or duplicates</h2>"),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            "<tr><td>students</td><td>student_id</td><td>103</td><td>0/0</td><td>0/1</td></tr>"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            "<p class=\"key-warning\">The key student_id has 1 duplicated beta key(s): every row \
+             under such a key is a difference.</p>"
+        ),
+        "{page}"
+    );
+    assert_eq!(page.matches("class=\"key-warning\"").count(), 1);
+}

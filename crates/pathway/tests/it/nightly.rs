@@ -165,14 +165,26 @@ fn json_logs_are_one_object_per_line_with_no_student_values() {
     ]);
     assert_exit(&output, 0);
     let stderr = String::from_utf8(output.stderr).unwrap();
-    let events: Vec<serde_json::Value> = stderr
+    let all: Vec<serde_json::Value> = stderr
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    // Besides progress, one warning: beta loads student 3002 of district 103 twice.
+    let (events, warnings): (Vec<_>, Vec<_>) = all
+        .into_iter()
+        .partition(|e| e["fields"]["district"].is_string());
     assert_eq!(
         events.len(),
         5,
         "one progress event per district:\n{stderr}"
+    );
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert_eq!(warnings[0]["level"], "WARN");
+    assert!(
+        warnings[0]["fields"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("key `student_id` has nulls or duplicates (legacy/beta) in 1 district(s): 103 (null key rows 0/0, duplicated keys 0/1)")
     );
     let last = &events[4]["fields"];
     assert_eq!(

@@ -184,7 +184,7 @@ fn a_night_recorded_by_a_build_of_another_reuse_format_is_run_again() {
     let record = out.join("example/2026-11-20/reuse.json");
     let mut json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
-    assert_eq!(json["format"], 2);
+    assert_eq!(json["format"], 3);
     json.as_object_mut().unwrap().remove("format");
     std::fs::write(&record, json.to_string()).unwrap();
     for (date, only) in [("2026-11-21", false), ("2026-11-22", true)] {
@@ -218,14 +218,14 @@ fn a_night_recorded_by_a_build_of_another_reuse_format_is_run_again() {
         let mut json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
         // A later build's night is not reused either.
-        json["format"] = serde_json::json!(3);
+        json["format"] = serde_json::json!(4);
         std::fs::write(&record, json.to_string()).unwrap();
     }
     let output = run_audit("audits/example", &input, &out, "2026-11-23");
     assert_exit(&output, 0);
     assert!(
         String::from_utf8_lossy(&output.stdout).contains("5 districts · 2 tables"),
-        "a night of format 3 is run again"
+        "a night of format 4 is run again"
     );
     // Untouched, this build's record is reused: every district.
     let output = run_audit("audits/example", &input, &out, "2026-11-24");

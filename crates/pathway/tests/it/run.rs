@@ -134,7 +134,7 @@ fn example_audit_gives_the_hand_checked_figures() {
 
     assert_eq!(
         header_line(&run.join("column_diff.csv")),
-        "audit_date,table,district_id,column,mismatches,legacy_example,beta_example,categories"
+        "audit_date,table,district_id,column,mismatches,legacy_example,beta_example,categories,expected_cells"
     );
     let columns: Vec<Vec<String>> = read_csv(&run.join("column_diff.csv"))
         .into_iter()
