@@ -131,6 +131,9 @@ pub struct TableSpec {
     pub compare: Rules,
     /// Comparison rules of single columns (by legacy name), over the table's.
     pub columns: Vec<(String, Rules)>,
+    /// Keep at most this many row-diff rows per district (those of the first keys); every
+    /// count stays exact. `None` keeps them all.
+    pub max_row_diff: Option<u64>,
     /// The legacy transform: SQL, or a command run per district.
     pub legacy: Transform,
     /// The beta transform.
@@ -339,6 +342,8 @@ struct RawTable {
     compare: Rules,
     #[serde(default)]
     columns: BTreeMap<String, Rules>,
+    #[serde(default)]
+    max_row_diff: Option<u64>,
     legacy: Option<RawSide>,
     beta: Option<RawSide>,
 }
@@ -833,6 +838,7 @@ impl AuditSpec {
                 rename: table.rename.into_iter().collect(),
                 compare: table.compare,
                 columns: table.columns.into_iter().collect(),
+                max_row_diff: table.max_row_diff,
                 legacy,
                 beta,
             });

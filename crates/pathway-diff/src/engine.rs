@@ -15,7 +15,9 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::EmptyRecordBatchStream;
 use datafusion::physical_plan::streaming::PartitionStream;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use futures::StreamExt;
 
+use crate::cap::{CapOutcome, CappedRowDiff};
 use crate::error::{Error, Result};
 use crate::model::{
     CategoryCount, ColumnDiff, ColumnRules, DiffSpec, GroupDiff, RuleHidden, SchemaDiff, TableDiff,
@@ -197,6 +199,10 @@ pub async fn diff_tables(
 
     let mut groups: BTreeMap<String, GroupDiff> = BTreeMap::new();
     let dir = prepare_row_diff_dir(spec, row_diff_dir)?;
+    let mut sink = RowDiffSink {
+        dir: dir.clone(),
+        capped: None,
+    };
     let mut row_diff_rows = 0;
     if spec.triage {
         let mut pending = triage::PendingRows::default();
@@ -219,16 +225,17 @@ pub async fn diff_tables(
                 if triage::PendingRows::can_hold(&found, &chunk, spec.chunk_rows) {
                     pending.hold(ctx, &spec.table, &found).await?;
                 } else {
-                    row_diff_rows += diff_pending(ctx, &plan, spec, &dir, &mut pending).await?;
-                    row_diff_rows += diff_residual(ctx, &plan, spec, &dir, tables).await?;
+                    row_diff_rows +=
+                        diff_pending(ctx, &plan, spec, &mut sink, &mut pending).await?;
+                    row_diff_rows += diff_residual(ctx, &plan, spec, &mut sink, tables).await?;
                 }
             }
             triage::release(ctx, &spec.table)?;
             if pending.is_due(spec.chunk_rows) {
-                row_diff_rows += diff_pending(ctx, &plan, spec, &dir, &mut pending).await?;
+                row_diff_rows += diff_pending(ctx, &plan, spec, &mut sink, &mut pending).await?;
             }
         }
-        row_diff_rows += diff_pending(ctx, &plan, spec, &dir, &mut pending).await?;
+        row_diff_rows += diff_pending(ctx, &plan, spec, &mut sink, &mut pending).await?;
     } else {
         let group_entry = |groups: &mut BTreeMap<String, GroupDiff>, g: &str| {
             groups
@@ -261,7 +268,7 @@ pub async fn diff_tables(
         }
         // The row diff goes to disk first; the remaining aggregates read it back, so they only
         // touch the rows that differ.
-        row_diff_rows = write_row_diff(ctx, &plan, &plan.row_diff_sql(), spec, &dir).await?;
+        row_diff_rows = write_row_diff(ctx, &plan, &plan.row_diff_sql(), spec, &mut sink).await?;
     }
     let group_entry = |groups: &mut BTreeMap<String, GroupDiff>, g: &str| {
         groups
@@ -270,8 +277,27 @@ pub async fn diff_tables(
             .clone()
     };
 
+    // A capped row diff: its kept rows go to disk now, its exact counts replace those of the
+    // queries below, which only see the kept rows.
+    let capped = match sink.capped.take() {
+        Some(state) => {
+            let outcome = state.finish()?;
+            let local;
+            let write_ctx = if let Some(engine) = &spec.local_engine {
+                local = local_session(&spec.table, engine)?;
+                &local
+            } else {
+                ctx
+            };
+            row_diff_rows = outcome.kept.iter().map(|b| b.num_rows() as u64).sum();
+            write_kept_rows(spec, &plan, write_ctx, &dir, outcome.kept.clone()).await?;
+            Some(outcome)
+        }
+        None => None,
+    };
+
     let mut categories = Vec::new();
-    if !has_parquet(row_diff_dir) {
+    if !has_parquet(row_diff_dir) && capped.is_none() {
         // No row differs: whatever the fingerprints said (`-0.0` and `0.0`, say, or rows equal
         // only under a rule), every group holds the same rows.
         for entry in groups.values_mut() {
@@ -296,7 +322,14 @@ pub async fn diff_tables(
         // The aggregates below read the row diff a few dozen times; read the files once and keep
         // the rows in memory unless the row diff is large.
         let on_error = query("reading the row diff back");
-        let frame = ctx.read_parquet(&dir, read).await.map_err(&on_error)?;
+        let frame = match &capped {
+            // A cap of 0 rows (or every group's first key holding more rows than the cap)
+            // writes nothing: the queries below then see an empty row diff.
+            Some(outcome) if !has_parquet(row_diff_dir) => ctx
+                .read_batches(vec![RecordBatch::new_empty(outcome.schema.clone())])
+                .map_err(&on_error)?,
+            _ => ctx.read_parquet(&dir, read).await.map_err(&on_error)?,
+        };
         hold_unless_large(ctx, frame, &name, row_diff_rows, &on_error).await?;
 
         for batch in collect(
@@ -404,6 +437,9 @@ pub async fn diff_tables(
                 unbalanced.insert(g[i].clone().unwrap_or_default(), n[i]);
             }
         }
+        if let Some(outcome) = capped {
+            unbalanced = exact_counts(ctx, &plan, spec, outcome, &mut groups).await?;
+        }
         for (name, entry) in &mut groups {
             entry.multiset_equal = entry.changed_rows == 0
                 && entry.missing_in_beta == 0
@@ -430,6 +466,87 @@ pub async fn diff_tables(
         groups,
         categories,
     })
+}
+
+/// Put a capped row diff's exact counts in `groups` in place of those the queries found in its
+/// kept rows (examples and categories stay those of the kept rows), mark the capped groups, and
+/// return, per group, how many rows under duplicated keys do not balance (from all of them).
+async fn exact_counts(
+    ctx: &SessionContext,
+    plan: &Plan,
+    spec: &DiffSpec,
+    outcome: CapOutcome,
+    groups: &mut BTreeMap<String, GroupDiff>,
+) -> Result<BTreeMap<String, u64>> {
+    let query = |step| query_error(&spec.table, step);
+    for (name, entry) in groups.iter_mut() {
+        let counts = outcome.counts.get(name).cloned().unwrap_or_default();
+        entry.changed_rows = counts.changed;
+        entry.missing_in_beta = counts.missing;
+        entry.extra_in_beta = counts.extra;
+        entry.legacy_duplicate_rows = counts.duplicate_legacy;
+        entry.beta_duplicate_rows = counts.duplicate_beta;
+        let examples = std::mem::take(&mut entry.columns);
+        entry.columns = counts
+            .mismatches
+            .iter()
+            .map(|(column, &mismatches)| {
+                let example = examples.iter().find(|c| &c.column == column);
+                ColumnDiff {
+                    column: column.clone(),
+                    mismatches,
+                    legacy_example: example.and_then(|c| c.legacy_example.clone()),
+                    beta_example: example.and_then(|c| c.beta_example.clone()),
+                }
+            })
+            .collect();
+        entry.hidden = counts
+            .hidden
+            .iter()
+            .map(|(column, &cells)| RuleHidden {
+                column: column.clone(),
+                rules: plan
+                    .compared
+                    .iter()
+                    .find(|c| &c.name == column)
+                    .map(|c| c.rules.names())
+                    .unwrap_or_default(),
+                cells,
+                expected_cells: counts.expected.get(column).copied().unwrap_or(0),
+            })
+            .collect();
+        entry.row_diff_capped = outcome.capped.contains(name);
+    }
+    let mut unbalanced = BTreeMap::new();
+    let duplicates: Vec<RecordBatch> = outcome
+        .duplicates
+        .into_iter()
+        .filter(|b| b.num_rows() > 0)
+        .collect();
+    if duplicates.is_empty() {
+        return Ok(unbalanced);
+    }
+    let name = format!("__row_diff_duplicates_{}", spec.table);
+    let frame = ctx
+        .read_batches(duplicates)
+        .map_err(query("comparing duplicated rows"))?;
+    ctx.register_table(&name, frame.into_view())
+        .map_err(query("comparing duplicated rows"))?;
+    for batch in collect(
+        ctx,
+        &plan.multiset_sql(&name),
+        query("comparing duplicated rows"),
+    )
+    .await?
+    {
+        let (g, n) = (strings(&batch, 0), ints(&batch, 1));
+        for i in 0..batch.num_rows() {
+            unbalanced.insert(g[i].clone().unwrap_or_default(), n[i]);
+        }
+    }
+    ctx.deregister_table(&name)
+        .map_err(query("comparing duplicated rows"))?;
+    Ok(unbalanced)
 }
 
 /// Refuse roles that cannot go together: a key or group column that is also ignored, a rename
@@ -618,7 +735,7 @@ async fn diff_residual(
     ctx: &SessionContext,
     plan: &Plan,
     spec: &DiffSpec,
-    dir: &str,
+    sink: &mut RowDiffSink,
     [legacy, beta]: &[String; 2],
 ) -> Result<u64> {
     let residual = Plan {
@@ -626,7 +743,7 @@ async fn diff_residual(
         beta_table: beta.clone(),
         ..plan.clone()
     };
-    write_row_diff(ctx, &residual, &residual.row_diff_sql(), spec, dir).await
+    write_row_diff(ctx, &residual, &residual.row_diff_sql(), spec, sink).await
 }
 
 /// Write the row diff of the pending residual rows, if any, and forget them.
@@ -634,36 +751,56 @@ async fn diff_pending(
     ctx: &SessionContext,
     plan: &Plan,
     spec: &DiffSpec,
-    dir: &str,
+    sink: &mut RowDiffSink,
     pending: &mut triage::PendingRows,
 ) -> Result<u64> {
     let Some(tables) = pending.register(ctx, &spec.table)? else {
         return Ok(0);
     };
-    let rows = diff_residual(ctx, plan, spec, dir, &tables).await?;
+    let rows = diff_residual(ctx, plan, spec, sink, &tables).await?;
     triage::release_pending(ctx, &spec.table)?;
     Ok(rows)
 }
 
 /// Add the rows of the row diff `sql` as Parquet files under `dir` (a listing path from
 /// [`prepare_row_diff_dir`]), Hive-partitioned by the group column. Each call writes new files.
-/// Returns the number of rows written.
+/// With a cap ([`DiffSpec::max_row_diff`]) the rows go to `capped` instead, which counts them and
+/// keeps the first by key for [`write_kept_rows`]. Returns the number of rows of the row diff.
 async fn write_row_diff(
     ctx: &SessionContext,
     plan: &Plan,
     sql: &str,
     spec: &DiffSpec,
-    dir: &str,
+    sink: &mut RowDiffSink,
 ) -> Result<u64> {
+    let RowDiffSink { dir, capped } = sink;
     let on_error = |step| query_error(&spec.table, step);
     let row_diff = ctx
         .sql(sql)
         .await
         .map_err(on_error("planning the row diff"))?;
-    let options = match &plan.row_diff_names().group {
-        Some(g) => DataFrameWriteOptions::new().with_partition_by(vec![g.clone()]),
-        None => DataFrameWriteOptions::new(),
-    };
+    if let Some(limit) = spec.max_row_diff {
+        let mut rows = row_diff
+            .execute_stream()
+            .await
+            .map_err(on_error("running the row diff"))?;
+        let mut found = 0;
+        while let Some(batch) = rows.next().await {
+            let batch = batch.map_err(on_error("running the row diff"))?;
+            let state = match capped {
+                Some(state) => state,
+                None => capped.insert(CappedRowDiff::new(
+                    plan,
+                    &spec.table,
+                    limit,
+                    batch.schema(),
+                )?),
+            };
+            found += batch.num_rows() as u64;
+            state.add(&batch)?;
+        }
+        return Ok(found);
+    }
     let clock = std::time::Instant::now();
     // On a cluster the join runs on the executors and its rows stream back here, where the
     // Parquet is written: the run's output folder then need not be shared with the executors,
@@ -691,13 +828,60 @@ async fn write_row_diff(
     } else {
         row_diff
     };
+    let written = write_frame(row_diff, plan, spec, dir.as_str()).await?;
+    tracing::debug!(
+        seconds = clock.elapsed().as_secs_f64(),
+        "wrote the row diff of {}",
+        spec.table
+    );
+    Ok(written)
+}
+
+/// Where the row diff goes: its folder (a listing path from [`prepare_row_diff_dir`]) and, with a
+/// cap, the state that counts and keeps its rows.
+struct RowDiffSink {
+    dir: String,
+    capped: Option<CappedRowDiff>,
+}
+
+/// Write the rows a capped row diff kept under `dir`, as [`write_row_diff`] writes all of them.
+async fn write_kept_rows(
+    spec: &DiffSpec,
+    plan: &Plan,
+    ctx: &SessionContext,
+    dir: &str,
+    kept: Vec<RecordBatch>,
+) -> Result<()> {
+    let kept: Vec<RecordBatch> = kept.into_iter().filter(|b| b.num_rows() > 0).collect();
+    if kept.is_empty() {
+        return Ok(());
+    }
+    let frame = ctx.read_batches(kept).map_err(query_error(
+        &spec.table,
+        "writing the kept rows of the row diff",
+    ))?;
+    write_frame(frame, plan, spec, dir).await?;
+    Ok(())
+}
+
+/// Write `frame`, rows of the row diff, as Parquet under `dir`; returns the rows written.
+async fn write_frame(
+    frame: datafusion::dataframe::DataFrame,
+    plan: &Plan,
+    spec: &DiffSpec,
+    dir: &str,
+) -> Result<u64> {
+    let options = match &plan.row_diff_names().group {
+        Some(g) => DataFrameWriteOptions::new().with_partition_by(vec![g.clone()]),
+        None => DataFrameWriteOptions::new(),
+    };
     // One small file per group: encoding each file's columns on parallel tasks (DataFusion's
     // default) costs more than it saves. Without it a 2000-district night took 7.6 s instead of
     // 8.2 s and peaked at about 1.1 GiB instead of 1.5; 200 districts took the same time.
     // And Snappy rather than DataFusion's default zstd: every group's writer stays open until
     // the chunk's last row, each with a zstd context per column, which put the 2000-district
     // night at 1.1 GiB; with Snappy 0.8 GiB, in the same time (docs/performance.md).
-    let mut parquet = row_diff
+    let mut parquet = frame
         .task_ctx()
         .session_config()
         .options()
@@ -711,15 +895,10 @@ async fn write_row_diff(
         ..TableParquetOptions::default()
     };
     // DataFusion answers a write with one `count` row.
-    let written = row_diff
+    let written = frame
         .write_parquet(dir, options, Some(writer_options))
         .await
-        .map_err(on_error("writing the row diff"))?;
-    tracing::debug!(
-        seconds = clock.elapsed().as_secs_f64(),
-        "wrote the row diff of {}",
-        spec.table
-    );
+        .map_err(query_error(&spec.table, "writing the row diff"))?;
     Ok(written
         .iter()
         .filter(|b| b.num_columns() > 0)
@@ -797,7 +976,25 @@ async fn multiset_diff(
     }
     groups.sort_by(|a, b| a.group.cmp(&b.group));
     let dir = prepare_row_diff_dir(spec, row_diff_dir)?;
-    write_row_diff(ctx, plan, &plan.multiset_row_diff_sql(), spec, &dir).await?;
+    let mut sink = RowDiffSink {
+        dir: dir.clone(),
+        capped: None,
+    };
+    write_row_diff(ctx, plan, &plan.multiset_row_diff_sql(), spec, &mut sink).await?;
+    if let Some(state) = sink.capped.take() {
+        let outcome = state.finish()?;
+        let local;
+        let write_ctx = if let Some(engine) = &spec.local_engine {
+            local = local_session(&spec.table, engine)?;
+            &local
+        } else {
+            ctx
+        };
+        write_kept_rows(spec, plan, write_ctx, &dir, outcome.kept).await?;
+        for entry in &mut groups {
+            entry.row_diff_capped = outcome.capped.contains(&entry.group);
+        }
+    }
     Ok(TableDiff {
         table: spec.table.clone(),
         key: Vec::new(),

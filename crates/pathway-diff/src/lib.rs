@@ -27,6 +27,7 @@
 //! # Ok(()) }
 //! ```
 
+mod cap;
 pub mod classify;
 mod engine;
 mod error;

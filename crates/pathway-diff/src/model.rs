@@ -101,6 +101,9 @@ pub struct DiffSpec {
     /// in this process's memory, so there is no triage; the row diff's rows come back here and
     /// are written and aggregated in a local session with these settings.
     pub local_engine: Option<crate::EngineSettings>,
+    /// Keep at most this many rows of the row diff per group, those of the first keys (rows
+    /// under one key kept or dropped together); every count stays exact. `None` keeps all.
+    pub max_row_diff: Option<u64>,
 }
 
 /// Default [`DiffSpec::chunk_rows`]: a chunk of this many rows (both sides) is held in memory
@@ -123,7 +126,15 @@ impl DiffSpec {
             triage: true,
             chunk_rows: DEFAULT_CHUNK_ROWS,
             local_engine: None,
+            max_row_diff: None,
         }
+    }
+
+    /// Set [`DiffSpec::max_row_diff`].
+    #[must_use]
+    pub fn with_max_row_diff(mut self, max_row_diff: Option<u64>) -> DiffSpec {
+        self.max_row_diff = max_row_diff;
+        self
     }
 
     /// Turn triage on or off (see [`DiffSpec::triage`]).
@@ -264,6 +275,9 @@ pub struct GroupDiff {
     pub columns: Vec<ColumnDiff>,
     /// Differences hidden by comparison rules, per column.
     pub hidden: Vec<RuleHidden>,
+    /// The row diff holds fewer of this group's rows than it found ([`DiffSpec::max_row_diff`]);
+    /// its examples and changed-cell categories are those of the rows kept.
+    pub row_diff_capped: bool,
 }
 
 /// Verdict for one table in one district.

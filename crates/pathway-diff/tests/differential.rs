@@ -103,7 +103,8 @@ async fn engine(case: &Case, path: EnginePath) -> Result<Outcome, String> {
         .with_rename(options.rename.clone())
         .with_rules(rules(&options.rules), column_rules(options))
         .with_triage(path.triage)
-        .with_chunk_rows(path.chunk_rows);
+        .with_chunk_rows(path.chunk_rows)
+        .with_max_row_diff(options.max_row_diff);
     let row_diff_dir = dir.path().join("row_diff");
     let diff = diff_tables(&ctx, "legacy", "beta", &spec, &row_diff_dir)
         .await
@@ -128,6 +129,7 @@ fn outcome(diff: &TableDiff, row_diff_dir: &Path, options: &pathway_reference::O
             legacy_dup_keys: g.legacy_dup_keys,
             beta_dup_keys: g.beta_dup_keys,
             changed_columns: g.changed_columns(schema).join(";"),
+            row_diff_capped: g.row_diff_capped,
         })
         .collect();
     summary.sort();
@@ -249,7 +251,10 @@ async fn shrink(mut case: Case, path: EnginePath) -> Case {
                 0 => candidate.options.rules = pathway_reference::Rules::default(),
                 1 => candidate.options.ignore.clear(),
                 2 => candidate.options.cast.clear(),
-                3 => candidate.options.expected.clear(),
+                3 => {
+                    candidate.options.expected.clear();
+                    candidate.options.max_row_diff = None;
+                }
                 _ => candidate.options.rename.clear(),
             }
             if candidate.options != case.options && !check(&candidate, path).await.is_empty() {

@@ -44,6 +44,10 @@ pub struct Options {
     /// values are cast (as Arrow's safe cast does; `decimal` is a double) before the rules
     /// compare them.
     pub cast: Vec<(String, String)>,
+    /// `--max-row-diff N`: the row diff keeps, per group, the rows of its first keys (in key
+    /// order) while they are at most N, whole keys only; every count stays exact, and a
+    /// column's example is the first changed row by key among the rows kept.
+    pub max_row_diff: Option<u64>,
     /// Declared recodings per column (an audit's `expected`): a cell whose legacy value is
     /// `.0` and beta value `.1`, each as text as written (before any rule), is equal.
     pub expected: Vec<(String, Vec<(String, String)>)>,
@@ -64,6 +68,8 @@ pub struct SummaryRow {
     pub beta_dup_keys: u64,
     /// `;`-separated, sorted.
     pub changed_columns: String,
+    /// The row diff holds fewer of the group's rows than it found.
+    pub row_diff_capped: bool,
 }
 
 /// One column_diff row (without date, table and categories).
@@ -229,6 +235,10 @@ pub fn diff(legacy: &Table, beta: &Table, options: &Options) -> Result<Outcome, 
         } else {
             multiset_group(group, l_rows, b_rows, &compared)
         };
+        let mut found = found;
+        if let Some(limit) = options.max_row_diff {
+            cap(&mut found, limit, &outcome.compared_columns);
+        }
         let mut summary = found.summary;
         summary.status = status(&summary, found.same_multiset, one_sided_columns);
         let mut changed: BTreeSet<String> =
@@ -245,6 +255,41 @@ pub fn diff(legacy: &Table, beta: &Table, options: &Options) -> Result<Outcome, 
     outcome.row_diff.sort();
     outcome.expected_cells.sort();
     Ok(outcome)
+}
+
+/// Keep the rows of the group's first keys while they are at most `limit` (the row diff is in
+/// key order, a key's rows together); the examples are then those of the rows kept.
+fn cap(found: &mut GroupFound, limit: u64, compared: &[String]) {
+    if found.row_diff.len() as u64 <= limit {
+        return;
+    }
+    found.summary.row_diff_capped = true;
+    let mut kept = 0;
+    let mut end = 0;
+    while end < found.row_diff.len() {
+        let key = &found.row_diff[end].key;
+        let rows = found.row_diff[end..]
+            .iter()
+            .take_while(|r| &r.key == key)
+            .count();
+        if kept + rows as u64 > limit {
+            break;
+        }
+        kept += rows as u64;
+        end += rows;
+    }
+    found.row_diff.truncate(end);
+    for column in &mut found.columns {
+        let i = compared
+            .iter()
+            .position(|c| *c == column.column)
+            .expect("a compared column");
+        let example = found.row_diff.iter().find(|r| {
+            r.diff == "changed" && r.changed_columns.split(';').any(|c| c == column.column)
+        });
+        column.legacy_example = example.and_then(|r| r.values[i].0.clone());
+        column.beta_example = example.and_then(|r| r.values[i].1.clone());
+    }
 }
 
 /// Beta with each `--rename legacy=beta` column under its legacy name.

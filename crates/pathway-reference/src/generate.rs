@@ -516,6 +516,10 @@ pub fn generate(seed: u64, shapes: Shapes) -> Case {
             }
         }
     }
+    // A cap on the row diff, small enough to bite (drawn after the pairs, for the same reason).
+    if rng.chance(15) {
+        options.max_row_diff = Some(*rng.pick(&[0, 1, 2, 3, 5]));
+    }
     Case {
         seed,
         legacy,

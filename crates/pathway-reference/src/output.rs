@@ -34,6 +34,7 @@ pub fn read_summary_csv(text: &str) -> Vec<SummaryRow> {
                 legacy_dup_keys: n("legacy_dup_keys"),
                 beta_dup_keys: n("beta_dup_keys"),
                 changed_columns: r[at("changed_columns")].to_owned(),
+                row_diff_capped: &r[at("row_diff_capped")] == "true",
             }
         })
         .collect();

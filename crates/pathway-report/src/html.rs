@@ -292,6 +292,34 @@ fn key_warning_section(out: &mut String, warnings: &[KeyWarning]) {
     out.push_str("<p>Every row under such a key is a difference; <code>pathway keys</code> lists the keys the data has.</p>");
 }
 
+/// The districts whose row diff was capped, per table: their counts are exact, their rows
+/// a sample.
+fn capped_section(out: &mut String, summary: &[SummaryRow]) {
+    let capped: Vec<&SummaryRow> = summary.iter().filter(|r| r.row_diff_capped).collect();
+    if capped.is_empty() {
+        return;
+    }
+    out.push_str("<h2>Row diffs capped</h2>");
+    let table = TextTable {
+        header: ["table", "district", "status", "differing rows"]
+            .map(String::from)
+            .to_vec(),
+        rows: capped
+            .iter()
+            .map(|r| {
+                vec![
+                    r.table.clone(),
+                    r.district_id.clone(),
+                    r.status.clone(),
+                    (r.changed_rows + r.missing_in_beta + r.extra_in_beta).to_string(),
+                ]
+            })
+            .collect(),
+    };
+    text_table(out, &table, "capped");
+    out.push_str("<p>Their row diffs keep the rows of the first keys only (<code>max_row_diff</code>); every count is exact.</p>");
+}
+
 /// Render the page.
 #[must_use]
 pub fn render_html(report: &HtmlReport) -> String {
@@ -403,6 +431,7 @@ pub fn render_html(report: &HtmlReport) -> String {
 
     unread_section(&mut out, &report.unread_files);
     key_warning_section(&mut out, &report.key_warnings);
+    capped_section(&mut out, &report.summary);
 
     out.push_str("<h2>Top discrepancy patterns</h2>");
     if report.patterns.rows.is_empty() {
@@ -479,6 +508,13 @@ pub fn render_html(report: &HtmlReport) -> String {
             ]],
         };
         text_table(&mut out, &counts, "detail-counts");
+        if row.row_diff_capped {
+            out.push_str(
+                "<p class=\"capped\">The row diff keeps only the rows of the first keys (the \
+                 table's max_row_diff): the counts are exact, the examples and categories are \
+                 those of the rows kept.</p>",
+            );
+        }
         for w in report
             .key_warnings
             .iter()

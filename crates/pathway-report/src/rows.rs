@@ -48,6 +48,10 @@ pub struct SummaryRow {
     /// unchanged (or `--only mismatched` left it out).
     #[serde(default)]
     pub reused: bool,
+    /// The row diff holds fewer of this district's rows than differ (the table's
+    /// `max_row_diff`); its counts are exact, its examples and categories those of the rows kept.
+    #[serde(default)]
+    pub row_diff_capped: bool,
 }
 
 /// One column's mismatches in one district: a line of column_diff.csv.
@@ -251,6 +255,7 @@ pub fn rows_for_table(
             legacy_dup_keys: group.legacy_dup_keys,
             beta_dup_keys: group.beta_dup_keys,
             changed_columns: group.changed_columns(&diff.schema).join(";"),
+            row_diff_capped: group.row_diff_capped,
             ..base
         });
         let column_row = |column: &str,

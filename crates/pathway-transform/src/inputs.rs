@@ -226,6 +226,7 @@ mod tests {
             rename: Vec::new(),
             compare: pathway_audit::Rules::default(),
             columns: Vec::new(),
+            max_row_diff: None,
             legacy,
             beta,
         }

@@ -114,6 +114,7 @@ pub(crate) fn summary_schema() -> Schema {
     );
     fields.push(Field::new("accepted_cells", DataType::UInt64, true));
     fields.push(Field::new("reused", DataType::Boolean, true));
+    fields.push(Field::new("row_diff_capped", DataType::Boolean, true));
     Schema::new(fields)
 }
 

@@ -298,6 +298,10 @@ pub struct DiffArgs {
     /// expected (repeatable).
     #[arg(long, value_parser = parse_expected, value_name = "COLUMN=FILE", help_heading = "Comparison rules")]
     pub expected: Vec<(String, Vec<(String, String)>)>,
+    /// Keep at most N rows of the row diff per group: those of the first keys; every count
+    /// stays exact, and the summary says which groups were capped.
+    #[arg(long, value_name = "N")]
+    pub max_row_diff: Option<u64>,
     /// Table name used in the reports (default: the left file or folder name).
     #[arg(long)]
     pub table: Option<String>,

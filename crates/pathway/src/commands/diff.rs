@@ -130,7 +130,9 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
             (column.clone(), rules)
         })
         .collect();
-    let spec = spec.with_rules(table_rules, column_rules);
+    let spec = spec
+        .with_rules(table_rules, column_rules)
+        .with_max_row_diff(args.max_row_diff);
     let diff = diff_tables(
         &ctx,
         "legacy",

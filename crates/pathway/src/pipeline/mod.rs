@@ -1031,7 +1031,8 @@ async fn diff_table(
                 .iter()
                 .map(|(column, rules)| (column.clone(), column_rules(&rules.over(&table.compare))))
                 .collect(),
-        );
+        )
+        .with_max_row_diff(table.max_row_diff);
     let diff = diff_tables(
         ctx,
         &names[0],

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `pathway` binary on the bundled fixtures.
 
 mod accepted;
+mod caps;
 mod check;
 #[cfg(feature = "ballista")]
 mod cluster;
