@@ -2,6 +2,8 @@
 //! what the audit's column names are checked against before a night runs (see
 //! `pathway_audit::names`).
 
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::logical_expr::{Expr, LogicalPlan};
 use pathway_audit::names::SideColumns;
 use pathway_audit::{AuditSpec, Side, Transform};
 use pathway_input::DistrictInput;
@@ -20,6 +22,30 @@ pub struct PlannedSide {
     pub note: Option<String>,
     /// The SQL did not plan: an error of the audit, not of a district's data.
     pub failed: bool,
+    /// The failure holds whatever the district (a `map_code` code set the code map lacks):
+    /// `pathway run` stops before any district instead of making every one ERROR.
+    pub stops_the_run: bool,
+}
+
+/// The code sets `plan` names as `map_code`'s first argument, written as a literal.
+fn code_sets_named(plan: &LogicalPlan) -> Vec<String> {
+    let mut sets = Vec::new();
+    let _ = plan.apply_with_subqueries(|node| {
+        node.apply_expressions(|expr| {
+            expr.apply(|e| {
+                if let Expr::ScalarFunction(f) = e
+                    && f.name() == crate::code_map::MAP_CODE
+                    && let Some(Expr::Literal(value, _)) = f.args.first()
+                    && let Some(Some(set)) = value.try_as_str()
+                    && !sets.iter().any(|s| s == set)
+                {
+                    sets.push(set.to_owned());
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })
+        })
+    });
+    sets
 }
 
 /// Plan every table's sides against `input` (one district's raw tables); `district_id` is not
@@ -41,6 +67,7 @@ pub async fn plan_outputs(
                     columns: SideColumns::Unknown,
                     note: Some(note),
                     failed: false,
+                    stops_the_run: false,
                 };
                 match table.transform(side) {
                     Transform::Command(_) => {
@@ -61,19 +88,49 @@ pub async fn plan_outputs(
                             let _ = register_code_map(&ctx, &map, &CodeMapStats::default());
                         }
                         match ctx.sql(&sql.sql).await {
-                            Ok(frame) => PlannedSide {
-                                columns: SideColumns::Known(
-                                    frame
-                                        .schema()
-                                        .fields()
-                                        .iter()
-                                        .map(|f| f.name().clone())
-                                        .filter(|name| name != "district_id")
+                            Ok(frame) => {
+                                let unknown_sets: Vec<String> = match &audit.code_map {
+                                    Some(map) => code_sets_named(frame.logical_plan())
+                                        .into_iter()
+                                        .filter(|set| !map.code_sets().any(|s| s == set))
                                         .collect(),
-                                ),
-                                note: None,
-                                failed: false,
-                            },
+                                    None => Vec::new(),
+                                };
+                                if let Some(map) = &audit.code_map
+                                    && !unknown_sets.is_empty()
+                                {
+                                    return PlannedSide {
+                                        columns: SideColumns::Unknown,
+                                        note: Some(format!(
+                                            "`{}` calls map_code with code set(s) {} that the code map `{}` does not have (it has: {})",
+                                            sql.path.display(),
+                                            unknown_sets
+                                                .iter()
+                                                .map(|s| format!("`{s}`"))
+                                                .collect::<Vec<_>>()
+                                                .join(", "),
+                                            map.path.display(),
+                                            map.code_sets().collect::<Vec<_>>().join(", ")
+                                        )),
+                                        failed: true,
+                                        stops_the_run: true,
+                                    };
+                                }
+                                PlannedSide {
+                                    columns: SideColumns::Known(
+                                        frame
+                                            .schema()
+                                            .fields()
+                                            .iter()
+                                            .map(|f| f.name().clone())
+                                            .filter(|name| name != "district_id")
+                                            .collect(),
+                                    ),
+                                    note: None,
+                                    failed: false,
+                                    stops_the_run: false,
+                                }
+                            }
                             Err(e) => PlannedSide {
                                 columns: SideColumns::Unknown,
                                 note: Some(format!(
@@ -85,6 +142,7 @@ pub async fn plan_outputs(
                                     e.strip_backtrace()
                                 )),
                                 failed: true,
+                                stops_the_run: false,
                             },
                         }
                     }

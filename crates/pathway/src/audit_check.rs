@@ -30,6 +30,15 @@ pub struct AuditCheck {
 }
 
 impl AuditCheck {
+    /// The transforms that fail whatever the district (see [`PlannedSide::stops_the_run`]).
+    pub fn audit_errors(&self) -> impl Iterator<Item = &str> {
+        self.tables
+            .iter()
+            .flat_map(|(_, sides)| sides.iter())
+            .filter(|s| s.stops_the_run)
+            .filter_map(|s| s.note.as_deref())
+    }
+
     /// The transforms that did not plan, with DataFusion's message.
     pub fn plan_failures(&self) -> impl Iterator<Item = &str> {
         self.tables

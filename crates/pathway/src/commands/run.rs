@@ -31,6 +31,18 @@ async fn check_before_running(
     let audit = pathway_audit::AuditSpec::load(audit_dir)?;
     let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
     let found = crate::audit_check::check_audit(&audit, input, &masker).await?;
+    let errors: Vec<&str> = found.audit_errors().collect();
+    if !errors.is_empty() {
+        anyhow::bail!(
+            "audit `{}`: nothing was run, every district would fail:\n{}",
+            audit.name,
+            errors
+                .iter()
+                .map(|e| format!("  - {e}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
     for failure in found.plan_failures() {
         eprintln!("warning: audit `{}`: {failure}", audit.name);
     }

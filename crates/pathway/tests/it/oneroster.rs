@@ -142,3 +142,43 @@ fn oneroster_audit_gives_the_hand_checked_figures() {
         );
     }
 }
+
+#[test]
+fn a_code_set_the_code_map_lacks_stops_the_run_before_any_district() {
+    let tmp = tempfile::tempdir().unwrap();
+    let audit = tmp.path().join("oneroster");
+    crate::common::copy_tree(&root().join("audits/oneroster"), &audit);
+    let sql = std::fs::read_to_string(audit.join("beta/students.sql")).unwrap();
+    // A typo in the code set's name: every district would be ERROR.
+    std::fs::write(
+        audit.join("beta/students.sql"),
+        sql.replace("map_code('grade_level',", "map_code('grade_levels',"),
+    )
+    .unwrap();
+    let runs = tmp.path().join("runs");
+    let input = root().join("fixtures/oneroster");
+    let output = run_audit(audit.to_str().unwrap(), &input, &runs, "2026-11-21");
+    assert_exit(&output, 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("audit `oneroster`: nothing was run, every district would fail:"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "beta/students.sql` calls map_code with code set(s) `grade_levels` that the code map"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("(it has: "), "{stderr}");
+    assert!(!runs.join("oneroster/2026-11-21").exists());
+    // `pathway check` says the same, and exits 2.
+    let output = pathway(&[
+        "check",
+        audit.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+    ]);
+    assert_exit(&output, 2);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("code set(s) `grade_levels`"));
+}
