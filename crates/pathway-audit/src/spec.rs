@@ -134,6 +134,11 @@ pub struct TableSpec {
     /// Keep at most this many row-diff rows per district (those of the first keys); every
     /// count stays exact. `None` keeps them all.
     pub max_row_diff: Option<u64>,
+    /// Pair the rows the keyed diff leaves on one side with those left on the other that
+    /// differ in the fewest compared columns (surrogate keys the rewrite numbers differently).
+    pub pair_unmatched: bool,
+    /// Pairs differ in at most this many compared columns; `None`: half of them.
+    pub max_pair_columns: Option<usize>,
     /// The legacy transform: SQL, or a command run per district.
     pub legacy: Transform,
     /// The beta transform.
@@ -344,6 +349,10 @@ struct RawTable {
     columns: BTreeMap<String, Rules>,
     #[serde(default)]
     max_row_diff: Option<u64>,
+    #[serde(default)]
+    pair_unmatched: bool,
+    #[serde(default)]
+    max_pair_columns: Option<usize>,
     legacy: Option<RawSide>,
     beta: Option<RawSide>,
 }
@@ -828,6 +837,32 @@ impl AuditSpec {
                     .extend(pairs.into_iter().map(|(l, b)| [l, b]));
                 rules.expected_file = Some(path);
             }
+            if table.pair_unmatched && table.max_row_diff.is_some() {
+                return Err(invalid(
+                    &toml_path,
+                    format!(
+                        "table `{table_name}`: `pair_unmatched` and `max_row_diff` cannot be \
+                         combined yet (pairing needs every leftover row)"
+                    ),
+                ));
+            }
+            if table.pair_unmatched && table.key.is_empty() {
+                return Err(invalid(
+                    &toml_path,
+                    format!(
+                        "table `{table_name}`: `pair_unmatched` pairs the rows a keyed diff \
+                         leaves; this table has `key = []`"
+                    ),
+                ));
+            }
+            if table.max_pair_columns.is_some() && !table.pair_unmatched {
+                return Err(invalid(
+                    &toml_path,
+                    format!(
+                        "table `{table_name}`: `max_pair_columns` goes with `pair_unmatched = true`"
+                    ),
+                ));
+            }
             let beta = transforms.pop().expect("two sides");
             let legacy = transforms.pop().expect("two sides");
             tables.push(TableSpec {
@@ -839,6 +874,8 @@ impl AuditSpec {
                 compare: table.compare,
                 columns: table.columns.into_iter().collect(),
                 max_row_diff: table.max_row_diff,
+                pair_unmatched: table.pair_unmatched,
+                max_pair_columns: table.max_pair_columns,
                 legacy,
                 beta,
             });

@@ -191,7 +191,24 @@ pub async fn diff_tables(
         key,
         compared,
         exclude_groups: spec.exclude_groups.clone(),
+        pair_unmatched: spec.pair_unmatched,
     };
+    if spec.pair_unmatched && !plan.keyed {
+        return Err(Error::Options {
+            table: spec.table.clone(),
+            message: "pairing rows without a key (`pair_unmatched`) pairs the rows a keyed \
+                      diff leaves on one side; this table has no key (a multiset diff)"
+                .into(),
+        });
+    }
+    if spec.pair_unmatched && spec.max_row_diff.is_some() {
+        return Err(Error::Options {
+            table: spec.table.clone(),
+            message: "`pair_unmatched` and `max_row_diff` cannot be combined yet: pairing needs \
+                      every leftover row, which a capped row diff does not keep"
+                .into(),
+        });
+    }
 
     if !plan.keyed {
         return multiset_diff(ctx, &plan, spec, schema, row_diff_dir).await;
@@ -331,6 +348,37 @@ pub async fn diff_tables(
             _ => ctx.read_parquet(&dir, read).await.map_err(&on_error)?,
         };
         hold_unless_large(ctx, frame, &name, row_diff_rows, &on_error).await?;
+        let mut paired_row_diff = None;
+        if spec.pair_unmatched {
+            let paired = crate::pairing::pair_unmatched(ctx, &plan, spec, &name, &dir).await?;
+            if let Some(staged) = &paired.rewritten {
+                // The row diff with its pairs: what the counts below read.
+                ctx.deregister_table(&name)
+                    .map_err(query("releasing the row diff"))?;
+                let mut read = ParquetReadOptions::default();
+                if let Some(g) = &plan.row_diff_names().group {
+                    read = read.table_partition_cols(vec![(g.clone(), DataType::Utf8)]);
+                }
+                let frame = ctx.read_parquet(staged, read).await.map_err(&on_error)?;
+                hold_unless_large(ctx, frame, &name, row_diff_rows, &on_error).await?;
+                paired_row_diff = Some(staged.clone());
+            }
+            if !paired.too_large.is_empty() {
+                tracing::warn!(
+                    "warning: table `{}`: rows not paired in {} group(s) whose leftover rows make more than {} candidate pairs: {}",
+                    spec.table,
+                    paired.too_large.len(),
+                    crate::pairing::MAX_CANDIDATES,
+                    paired.too_large.join(", ")
+                );
+            }
+            for (group, n) in paired.per_group {
+                group_entry(&mut groups, &group);
+                if let Some(entry) = groups.get_mut(&group) {
+                    entry.paired_rows = n;
+                }
+            }
+        }
 
         for batch in collect(
             ctx,
@@ -448,6 +496,9 @@ pub async fn diff_tables(
         }
         ctx.deregister_table(&name)
             .map_err(query("releasing the row diff"))?;
+        if let Some(staged) = paired_row_diff {
+            crate::pairing::replace_row_diff(spec, &staged, &dir)?;
+        }
     }
 
     let mut groups: Vec<GroupDiff> = groups.into_values().collect();
@@ -865,7 +916,7 @@ async fn write_kept_rows(
 }
 
 /// Write `frame`, rows of the row diff, as Parquet under `dir`; returns the rows written.
-async fn write_frame(
+pub(crate) async fn write_frame(
     frame: datafusion::dataframe::DataFrame,
     plan: &Plan,
     spec: &DiffSpec,

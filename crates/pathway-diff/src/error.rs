@@ -46,6 +46,14 @@ pub enum Error {
         /// Columns that do exist.
         available: String,
     },
+    /// Options that cannot go together, or that the table cannot take.
+    #[error("table `{table}`: {message}")]
+    Options {
+        /// Table.
+        table: String,
+        /// What is wrong.
+        message: String,
+    },
     /// Two options give one column roles that cannot go together (a key column that is also
     /// ignored, say).
     #[error("table `{table}`: column `{column}` {conflict}")]

@@ -33,6 +33,7 @@ mod engine;
 mod error;
 pub mod fingerprint;
 mod model;
+mod pairing;
 pub mod plan;
 mod session;
 mod triage;

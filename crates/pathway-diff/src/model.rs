@@ -104,6 +104,11 @@ pub struct DiffSpec {
     /// Keep at most this many rows of the row diff per group, those of the first keys (rows
     /// under one key kept or dropped together); every count stays exact. `None` keeps all.
     pub max_row_diff: Option<u64>,
+    /// Pair the rows a keyed diff leaves on one side with those left on the other that differ
+    /// in the fewest compared columns (see `docs/cli.md`).
+    pub pair_unmatched: bool,
+    /// Pairs differ in at most this many compared columns; `None`: half of them (rounded down).
+    pub max_pair_columns: Option<usize>,
 }
 
 /// Default [`DiffSpec::chunk_rows`]: a chunk of this many rows (both sides) is held in memory
@@ -127,7 +132,17 @@ impl DiffSpec {
             chunk_rows: DEFAULT_CHUNK_ROWS,
             local_engine: None,
             max_row_diff: None,
+            pair_unmatched: false,
+            max_pair_columns: None,
         }
+    }
+
+    /// Set [`DiffSpec::pair_unmatched`].
+    #[must_use]
+    pub fn with_pair_unmatched(mut self, pair: bool, max_pair_columns: Option<usize>) -> DiffSpec {
+        self.pair_unmatched = pair;
+        self.max_pair_columns = max_pair_columns;
+        self
     }
 
     /// Set [`DiffSpec::max_row_diff`].
@@ -275,6 +290,9 @@ pub struct GroupDiff {
     pub columns: Vec<ColumnDiff>,
     /// Differences hidden by comparison rules, per column.
     pub hidden: Vec<RuleHidden>,
+    /// Rows paired without a key ([`DiffSpec::pair_unmatched`]): each pair is one legacy row
+    /// and one beta row, counted as matched or changed instead of missing and extra.
+    pub paired_rows: u64,
     /// The row diff holds fewer of this group's rows than it found ([`DiffSpec::max_row_diff`]);
     /// its examples and changed-cell categories are those of the rows kept.
     pub row_diff_capped: bool,

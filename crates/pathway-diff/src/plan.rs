@@ -152,8 +152,18 @@ pub fn cast_data_type(rule: &str) -> DataType {
 
 /// The row diff's own columns: a user column of one of these names is written under another
 /// (see [`Plan::row_diff_names`]).
-pub const ROW_DIFF_OWN_COLUMNS: [&str; 5] =
-    ["diff", "side", "changed_columns", "hidden_columns", "rows"];
+pub const ROW_DIFF_OWN_COLUMNS: [&str; 6] = [
+    "diff",
+    "side",
+    "changed_columns",
+    "hidden_columns",
+    "rows",
+    PAIRED_BETA_KEY,
+];
+
+/// The row diff's column holding, for a row paired without a key, the beta row's key (its
+/// parts as text joined by `|`, `NULL` for a null part); null for every other row.
+pub const PAIRED_BETA_KEY: &str = "paired_beta_key";
 
 /// The names the user's columns have in the row diff.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,6 +210,9 @@ pub struct Plan {
     pub compared: Vec<PlanColumn>,
     /// Groups to leave out.
     pub exclude_groups: Vec<String>,
+    /// Rows left on one side are paired ([`crate::DiffSpec::pair_unmatched`]): the row diff
+    /// has a `paired_beta_key` column.
+    pub pair_unmatched: bool,
 }
 
 /// A column's values in the form they are compared, grouped and joined in: as text when the
@@ -502,6 +515,88 @@ impl Plan {
         )
     }
 
+    /// Compared columns in name order: how `changed_columns` and `hidden_columns` list them.
+    fn by_name(&self) -> Vec<usize> {
+        let mut sorted: Vec<usize> = (0..self.compared.len()).collect();
+        sorted.sort_by(|&a, &b| self.compared[a].name.cmp(&self.compared[b].name));
+        sorted
+    }
+
+    /// The `;`-separated, sorted names of the compared columns that differ under their rules
+    /// between row sources `left` and `right` (prefixes of the internal `__v<i>` names).
+    #[must_use]
+    pub fn changed_list(&self, left: &str, right: &str) -> String {
+        let sorted = self.by_name();
+        if sorted.is_empty() {
+            return "''".to_owned();
+        }
+        let parts: Vec<String> = sorted
+            .iter()
+            .map(|&i| {
+                format!(
+                    "CASE WHEN {} THEN {} END",
+                    self.differs(i, left, right),
+                    literal(&self.compared[i].name)
+                )
+            })
+            .collect();
+        format!("concat_ws(';', {})", parts.join(", "))
+    }
+
+    /// As [`Plan::changed_list`], for the columns equal only under their rules.
+    #[must_use]
+    pub fn hidden_list(&self, left: &str, right: &str) -> String {
+        let ruled: Vec<usize> = self
+            .by_name()
+            .into_iter()
+            .filter(|&i| !self.compared[i].rules.is_exact())
+            .collect();
+        if ruled.is_empty() {
+            return "''".to_owned();
+        }
+        let parts: Vec<String> = ruled
+            .iter()
+            .map(|&i| {
+                format!(
+                    "CASE WHEN {} AND NOT {} THEN {} END",
+                    self.raw_differs(i, left, right),
+                    self.differs(i, left, right),
+                    literal(&self.compared[i].name)
+                )
+            })
+            .collect();
+        format!("concat_ws(';', {})", parts.join(", "))
+    }
+
+    /// How many compared columns differ under their rules between `left` and `right`.
+    #[must_use]
+    pub fn differing_count(&self, left: &str, right: &str) -> String {
+        if self.compared.is_empty() {
+            return "0".to_owned();
+        }
+        (0..self.compared.len())
+            .map(|i| {
+                format!(
+                    "(CASE WHEN {} THEN 1 ELSE 0 END)",
+                    self.differs(i, left, right)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" + ")
+    }
+
+    /// `expr`, a value of compared column `i`, in the form it is compared and ordered in (as
+    /// text when the sides' types differ, floats canonical).
+    #[must_use]
+    pub fn compared_form(&self, i: usize, expr: &str) -> String {
+        let column = &self.compared[i];
+        if column.as_text {
+            text_form(expr, column)
+        } else {
+            canonical(expr.to_owned(), column)
+        }
+    }
+
     /// The row diff: one row per differing row, with the group column (if any), the key, `diff`,
     /// `side`, `changed_columns`, `hidden_columns` (equal only under a comparison rule) and
     /// `legacy_<c>` / `beta_<c>` for every compared column. A pair whose only differences are
@@ -523,54 +618,22 @@ impl Plan {
                 .into(),
         );
 
-        let mut sorted: Vec<usize> = (0..self.compared.len()).collect();
-        sorted.sort_by(|&a, &b| self.compared[a].name.cmp(&self.compared[b].name));
-        let changed_list = if sorted.is_empty() {
-            "''".to_owned()
-        } else {
-            let parts: Vec<String> = sorted
-                .iter()
-                .map(|&i| {
-                    format!(
-                        "CASE WHEN {} THEN {} END",
-                        self.differs(i, "l.", "b."),
-                        literal(&self.compared[i].name)
-                    )
-                })
-                .collect();
-            format!("concat_ws(';', {})", parts.join(", "))
-        };
+        let changed_list = self.changed_list("l.", "b.");
         let mut any_differs: Vec<String> = (0..self.compared.len())
             .map(|i| self.differs(i, "l.", "b."))
             .collect();
         // Columns with rules also keep rows that differ only exactly, to count what rules hid.
-        let ruled: Vec<usize> = sorted
-            .iter()
-            .copied()
-            .filter(|&i| !self.compared[i].rules.is_exact())
-            .collect();
-        any_differs.extend(ruled.iter().map(|&i| self.raw_differs(i, "l.", "b.")));
+        any_differs.extend(
+            (0..self.compared.len())
+                .filter(|&i| !self.compared[i].rules.is_exact())
+                .map(|i| self.raw_differs(i, "l.", "b.")),
+        );
         let any_differs = if any_differs.is_empty() {
             "FALSE".to_owned()
         } else {
             any_differs.join(" OR ")
         };
-        let hidden_list = if ruled.is_empty() {
-            "''".to_owned()
-        } else {
-            let parts: Vec<String> = ruled
-                .iter()
-                .map(|&i| {
-                    format!(
-                        "CASE WHEN {} AND NOT {} THEN {} END",
-                        self.raw_differs(i, "l.", "b."),
-                        self.differs(i, "l.", "b."),
-                        literal(&self.compared[i].name)
-                    )
-                })
-                .collect();
-            format!("concat_ws(';', {})", parts.join(", "))
-        };
+        let hidden_list = self.hidden_list("l.", "b.");
 
         let mut joined = vec!["COALESCE(l.\"__g\", b.\"__g\") AS \"__g\"".to_owned()];
         for i in 0..self.key.len() {
@@ -630,6 +693,12 @@ impl Plan {
                 "{} AS {}",
                 internal("__b", i),
                 ident(&format!("beta_{}", c.name))
+            ));
+        }
+        if self.pair_unmatched {
+            out.push(format!(
+                "CAST(NULL AS VARCHAR) AS {}",
+                ident(PAIRED_BETA_KEY)
             ));
         }
 
@@ -1072,7 +1141,16 @@ impl Plan {
         if self.compared.is_empty() {
             return None;
         }
-        let order: Vec<String> = self.row_diff_names().key.iter().map(|k| ident(k)).collect();
+        let mut order: Vec<String> = self.row_diff_names().key.iter().map(|k| ident(k)).collect();
+        // Rows paired without a key may share a legacy key: then the values decide, in their
+        // compared forms, legacy before beta.
+        if self.pair_unmatched {
+            for side in ["legacy", "beta"] {
+                for (i, c) in self.compared.iter().enumerate() {
+                    order.push(self.compared_form(i, &ident(&format!("{side}_{}", c.name))));
+                }
+            }
+        }
         // Without key columns a group holds at most one changed row: no order to choose by.
         let order = if order.is_empty() {
             String::new()
@@ -1280,6 +1358,7 @@ mod tests {
             key: vec![column("id")],
             compared: vec![column("a"), column("ab"), column("b"), column("c")],
             exclude_groups: vec![],
+            pair_unmatched: false,
         };
         let kept = |lists: &[&str]| {
             let lists: Vec<String> = lists.iter().map(|l| (*l).to_owned()).collect();
@@ -1308,6 +1387,7 @@ mod tests {
             }],
             compared: vec![],
             exclude_groups: vec!["x'; DROP".into()],
+            pair_unmatched: false,
         };
         assert!(plan.side_stats_sql("l").contains("NOT IN ('x''; DROP')"));
     }

@@ -104,7 +104,8 @@ async fn engine(case: &Case, path: EnginePath) -> Result<Outcome, String> {
         .with_rules(rules(&options.rules), column_rules(options))
         .with_triage(path.triage)
         .with_chunk_rows(path.chunk_rows)
-        .with_max_row_diff(options.max_row_diff);
+        .with_max_row_diff(options.max_row_diff)
+        .with_pair_unmatched(options.pair_unmatched, options.max_pair_columns);
     let row_diff_dir = dir.path().join("row_diff");
     let diff = diff_tables(&ctx, "legacy", "beta", &spec, &row_diff_dir)
         .await
@@ -130,6 +131,7 @@ fn outcome(diff: &TableDiff, row_diff_dir: &Path, options: &pathway_reference::O
             beta_dup_keys: g.beta_dup_keys,
             changed_columns: g.changed_columns(schema).join(";"),
             row_diff_capped: g.row_diff_capped,
+            paired_rows: g.paired_rows,
         })
         .collect();
     summary.sort();
@@ -162,7 +164,7 @@ fn outcome(diff: &TableDiff, row_diff_dir: &Path, options: &pathway_reference::O
     };
     // docs/cli.md: a user column named like one of the row diff's own is written as `key_<name>`
     // (again while taken).
-    let mut taken: Vec<String> = ["diff", "side", "changed_columns", "hidden_columns", "rows"]
+    let mut taken: Vec<String> = pathway_diff::plan::ROW_DIFF_OWN_COLUMNS
         .iter()
         .map(|c| (*c).to_owned())
         .collect();
@@ -254,6 +256,7 @@ async fn shrink(mut case: Case, path: EnginePath) -> Case {
                 3 => {
                     candidate.options.expected.clear();
                     candidate.options.max_row_diff = None;
+                    candidate.options.pair_unmatched = false;
                 }
                 _ => candidate.options.rename.clear(),
             }

@@ -295,6 +295,7 @@ async fn the_row_diff_joins_on_group_and_key_by_hash_null_safely() {
             ..Default::default()
         }],
         exclude_groups: vec![],
+        pair_unmatched: false,
     };
     let batches = ctx
         .sql(&format!("EXPLAIN {}", plan.row_diff_sql()))

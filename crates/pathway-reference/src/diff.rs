@@ -48,6 +48,11 @@ pub struct Options {
     /// order) while they are at most N, whole keys only; every count stays exact, and a
     /// column's example is the first changed row by key among the rows kept.
     pub max_row_diff: Option<u64>,
+    /// `--pair-unmatched`: after the keyed diff, a group's rows left on one side are paired
+    /// with those left on the other (see `keyed_group`).
+    pub pair_unmatched: bool,
+    /// `--max-pair-columns`: pairs differ in at most this many columns (default half).
+    pub max_pair_columns: Option<usize>,
     /// Declared recodings per column (an audit's `expected`): a cell whose legacy value is
     /// `.0` and beta value `.1`, each as text as written (before any rule), is equal.
     pub expected: Vec<(String, Vec<(String, String)>)>,
@@ -70,6 +75,8 @@ pub struct SummaryRow {
     pub changed_columns: String,
     /// The row diff holds fewer of the group's rows than it found.
     pub row_diff_capped: bool,
+    /// Rows paired without a key.
+    pub paired_rows: u64,
 }
 
 /// One column_diff row (without date, table and categories).
@@ -96,6 +103,8 @@ pub struct DiffRow {
     pub values: Vec<(Option<String>, Option<String>)>,
     /// `rows`, for a multiset diff.
     pub rows: Option<u64>,
+    /// `paired_beta_key`: for a row paired without a key, the beta row's key.
+    pub paired_key: Option<String>,
 }
 
 /// Everything the differential tests compare.
@@ -131,6 +140,12 @@ struct Column<'a> {
 /// # Errors
 /// The option combinations `pathway diff` refuses (exit 2).
 pub fn diff(legacy: &Table, beta: &Table, options: &Options) -> Result<Outcome, Refusal> {
+    if options.pair_unmatched && options.key.is_empty() {
+        return Err(Refusal("pairing needs a key".into()));
+    }
+    if options.pair_unmatched && options.max_row_diff.is_some() {
+        return Err(Refusal("pairing and a cap together".into()));
+    }
     let beta = &rename(beta, legacy, options)?;
     let position = |table: &Table, name: &str| table.columns.iter().position(|c| c.0 == name);
     let column = |name: &str| Column {
@@ -256,6 +271,9 @@ pub fn diff(legacy: &Table, beta: &Table, options: &Options) -> Result<Outcome, 
     outcome.expected_cells.sort();
     Ok(outcome)
 }
+
+/// A group is paired only when its leftover rows make at most this many candidate pairs.
+const PAIR_CANDIDATES: u64 = 1_000_000;
 
 /// Keep the rows of the group's first keys while they are at most `limit` (the row diff is in
 /// key order, a key's rows together); the examples are then those of the rows kept.
@@ -408,15 +426,74 @@ fn keyed_group(
             })
             .collect()
     };
+    // A legacy row against a beta row: the columns that differ under their rules, those equal
+    // only under them, and those equal as a declared pair.
+    let compare = |lr: &[Value], br: &[Value]| -> (Vec<usize>, Vec<usize>, Vec<usize>) {
+        let (mut changed, mut hidden, mut expected_columns) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, c) in compared.iter().enumerate() {
+            let (lf, bf) = (
+                forms(lr, std::slice::from_ref(c), 0),
+                forms(br, std::slice::from_ref(c), 1),
+            );
+            let exactly_equal = lf == bf;
+            let cast = options.cast.iter().find(|(n, _)| *n == c.name);
+            // Values equal exactly are equal whatever the rules.
+            let declared = |l: Option<String>, b: Option<String>| {
+                let pairs = options.expected.iter().find(|(n, _)| *n == c.name);
+                match (pairs, l, b) {
+                    (Some((_, pairs)), Some(l), Some(b)) => {
+                        pairs.iter().any(|(pl, pb)| *pl == l && *pb == b)
+                    }
+                    _ => false,
+                }
+            };
+            let expected = !exactly_equal && declared(raw_text(lr, c, 0), raw_text(br, c, 1));
+            if expected {
+                expected_columns.push(i);
+            }
+            let equal = exactly_equal
+                || expected
+                || match cast {
+                    None => equal_under_rules(c, &lf[0], &bf[0], &options.rules, None),
+                    Some((_, to)) => {
+                        let (l, b) = (c.legacy.unwrap(), c.beta.unwrap());
+                        let lf = cast_form(&lr[l.0], l.1, to);
+                        let bf = cast_form(&br[b.0], b.1, to);
+                        equal_under_rules(c, &lf, &bf, &options.rules, Some(to))
+                    }
+                };
+            if !equal {
+                changed.push(i);
+            } else if !exactly_equal {
+                hidden.push(i);
+            }
+        }
+        (changed, hidden, expected_columns)
+    };
+    let names = |list: &[usize]| {
+        let mut names: Vec<&str> = list.iter().map(|&i| compared[i].name.as_str()).collect();
+        names.sort_unstable();
+        names.join(";")
+    };
     let mut row_diff = Vec::new();
-    // Per column: mismatches and the example of the first changed row by key.
-    let mut mismatches: BTreeMap<usize, (u64, Option<String>, Option<String>)> = BTreeMap::new();
-    let mut same_multiset = true;
+    // Changed rows, for the mismatches and examples: (key, legacy forms, beta forms), the
+    // changed columns and both rows' values as text.
+    type Changed = (
+        Vec<Cmp>,
+        Vec<Cmp>,
+        Vec<Cmp>,
+        Vec<usize>,
+        Vec<(Option<String>, Option<String>)>,
+    );
+    let mut changed_rows: Vec<Changed> = Vec::new();
+    let mut unbalanced = false;
     // Per column: cells equal only as a declared pair.
     let mut expected_cells: BTreeMap<usize, u64> = BTreeMap::new();
     // Legacy rows under a key present on both sides and duplicated on either: neither matched
     // nor changed.
     let mut legacy_duplicate_rows = 0;
+    // Rows on one side only, for pairing: (key, forms, row, place in `row_diff`).
+    let mut leftovers: [Vec<(Vec<Cmp>, Vec<Cmp>, &Vec<Value>, usize)>; 2] = Default::default();
     for (k, [l, b]) in &by_key {
         summary.legacy_dup_keys += u64::from(l.len() > 1);
         summary.beta_dup_keys += u64::from(b.len() > 1);
@@ -433,65 +510,28 @@ fn keyed_group(
                 .collect::<Vec<_>>()
         };
         match (l.len(), b.len()) {
-            (_, 0) => {
-                summary.missing_in_beta += l.len() as u64;
-                same_multiset = false;
-                row_diff.extend(one_sided(l, 0, "missing_in_beta"));
-            }
-            (0, _) => {
-                summary.extra_in_beta += b.len() as u64;
-                same_multiset = false;
-                row_diff.extend(one_sided(b, 1, "extra_in_beta"));
+            (_, 0) | (0, _) => {
+                let (rows, side, diff) = if b.is_empty() {
+                    (l, 0, "missing_in_beta")
+                } else {
+                    (b, 1, "extra_in_beta")
+                };
+                for row in rows {
+                    leftovers[side].push((
+                        k.clone(),
+                        forms(row, compared, side),
+                        row,
+                        row_diff.len(),
+                    ));
+                    row_diff.extend(one_sided(std::slice::from_ref(row), side, diff));
+                }
             }
             (1, 1) => {
                 let (lr, br) = (l[0], b[0]);
-                let mut changed = Vec::new();
-                let mut hidden = Vec::new();
-                for (i, c) in compared.iter().enumerate() {
-                    let (lf, bf) = (
-                        forms(lr, std::slice::from_ref(c), 0),
-                        forms(br, std::slice::from_ref(c), 1),
-                    );
-                    let exactly_equal = lf == bf;
-                    let cast = options.cast.iter().find(|(n, _)| *n == c.name);
-                    // Values equal exactly are equal whatever the rules.
-                    let declared = |l: Option<String>, b: Option<String>| {
-                        let pairs = options.expected.iter().find(|(n, _)| *n == c.name);
-                        match (pairs, l, b) {
-                            (Some((_, pairs)), Some(l), Some(b)) => {
-                                pairs.iter().any(|(pl, pb)| *pl == l && *pb == b)
-                            }
-                            _ => false,
-                        }
-                    };
-                    let expected =
-                        !exactly_equal && declared(raw_text(lr, c, 0), raw_text(br, c, 1));
-                    if expected {
-                        *expected_cells.entry(i).or_default() += 1;
-                    }
-                    let equal = exactly_equal
-                        || expected
-                        || match cast {
-                            None => equal_under_rules(c, &lf[0], &bf[0], &options.rules, None),
-                            Some((_, to)) => {
-                                let (l, b) = (c.legacy.unwrap(), c.beta.unwrap());
-                                let lf = cast_form(&lr[l.0], l.1, to);
-                                let bf = cast_form(&br[b.0], b.1, to);
-                                equal_under_rules(c, &lf, &bf, &options.rules, Some(to))
-                            }
-                        };
-                    if !equal {
-                        changed.push(i);
-                    } else if !exactly_equal {
-                        hidden.push(i);
-                    }
+                let (changed, hidden, expected_columns) = compare(lr, br);
+                for i in expected_columns {
+                    *expected_cells.entry(i).or_default() += 1;
                 }
-                let names = |list: &[usize]| {
-                    let mut names: Vec<&str> =
-                        list.iter().map(|&i| compared[i].name.as_str()).collect();
-                    names.sort_unstable();
-                    names.join(";")
-                };
                 if changed.is_empty() && hidden.is_empty() {
                     continue;
                 }
@@ -499,17 +539,6 @@ fn keyed_group(
                     .iter()
                     .map(|c| (raw_text(lr, c, 0), raw_text(br, c, 1)))
                     .collect();
-                if !changed.is_empty() {
-                    summary.changed_rows += 1;
-                    same_multiset = false;
-                    for &i in &changed {
-                        // `by_key` is in key order, so the first changed row seen is the example.
-                        let entry = mismatches
-                            .entry(i)
-                            .or_insert_with(|| (0, both[i].0.clone(), both[i].1.clone()));
-                        entry.0 += 1;
-                    }
-                }
                 row_diff.push(DiffRow {
                     group: group.to_owned(),
                     key: key_text(k),
@@ -522,9 +551,19 @@ fn keyed_group(
                     side: "both".to_owned(),
                     changed_columns: names(&changed),
                     hidden_columns: names(&hidden),
-                    values: both,
+                    values: both.clone(),
                     rows: None,
+                    paired_key: None,
                 });
+                if !changed.is_empty() {
+                    changed_rows.push((
+                        k.clone(),
+                        forms(lr, compared, 0),
+                        forms(br, compared, 1),
+                        changed,
+                        both,
+                    ));
+                }
             }
             _ => {
                 legacy_duplicate_rows += l.len() as u64;
@@ -537,17 +576,122 @@ fn keyed_group(
                     *counts.entry(forms(row, compared, 1)).or_default() -= 1;
                 }
                 if counts.values().any(|&n| n != 0) {
-                    same_multiset = false;
+                    unbalanced = true;
                 }
                 row_diff.extend(one_sided(l, 0, "duplicate_key"));
                 row_diff.extend(one_sided(b, 1, "duplicate_key"));
             }
         }
     }
+    // Pairing: every candidate pair within the bound, by (differing columns, legacy rank, beta
+    // rank), taken when neither row is; a rank orders a side's leftovers by key, then values.
+    let mut dropped = vec![false; row_diff.len()];
+    if options.pair_unmatched {
+        let max = options.max_pair_columns.unwrap_or(compared.len() / 2);
+        for side in &mut leftovers {
+            side.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        }
+        let [missing, extra] = &leftovers;
+        if !missing.is_empty()
+            && !extra.is_empty()
+            && (missing.len() as u64).saturating_mul(extra.len() as u64) <= PAIR_CANDIDATES
+        {
+            let mut candidates = Vec::new();
+            for (i, m) in missing.iter().enumerate() {
+                for (j, e) in extra.iter().enumerate() {
+                    let (changed, _, _) = compare(m.2, e.2);
+                    if changed.len() <= max {
+                        candidates.push((changed.len(), i, j));
+                    }
+                }
+            }
+            candidates.sort_unstable();
+            let (mut used_m, mut used_e) = (vec![false; missing.len()], vec![false; extra.len()]);
+            for (_, i, j) in candidates {
+                if used_m[i] || used_e[j] {
+                    continue;
+                }
+                used_m[i] = true;
+                used_e[j] = true;
+                let (m, e) = (&missing[i], &extra[j]);
+                let (changed, hidden, expected_columns) = compare(m.2, e.2);
+                for c in expected_columns {
+                    *expected_cells.entry(c).or_default() += 1;
+                }
+                let both: Vec<(Option<String>, Option<String>)> = compared
+                    .iter()
+                    .map(|c| (raw_text(m.2, c, 0), raw_text(e.2, c, 1)))
+                    .collect();
+                let beta_key: Vec<String> = key_text(&e.0)
+                    .into_iter()
+                    .map(|t| t.unwrap_or_else(|| "NULL".to_owned()))
+                    .collect();
+                // The pair takes the legacy row's place; the beta row's goes.
+                row_diff[m.3] = DiffRow {
+                    group: group.to_owned(),
+                    key: key_text(&m.0),
+                    diff: if changed.is_empty() {
+                        "paired_equal"
+                    } else {
+                        "changed"
+                    }
+                    .to_owned(),
+                    side: "both".to_owned(),
+                    changed_columns: names(&changed),
+                    hidden_columns: names(&hidden),
+                    values: both.clone(),
+                    rows: None,
+                    paired_key: Some(beta_key.join("|")),
+                };
+                dropped[e.3] = true;
+                summary.paired_rows += 1;
+                if !changed.is_empty() {
+                    changed_rows.push((
+                        m.0.clone(),
+                        m.1.clone(),
+                        forms(e.2, compared, 1),
+                        changed,
+                        both,
+                    ));
+                }
+            }
+        }
+    }
+    let row_diff: Vec<DiffRow> = row_diff
+        .into_iter()
+        .zip(dropped)
+        .filter(|(_, dropped)| !dropped)
+        .map(|(row, _)| row)
+        .collect();
+    summary.missing_in_beta = row_diff
+        .iter()
+        .filter(|r| r.diff == "missing_in_beta")
+        .count() as u64;
+    summary.extra_in_beta = row_diff
+        .iter()
+        .filter(|r| r.diff == "extra_in_beta")
+        .count() as u64;
+    summary.changed_rows = changed_rows.len() as u64;
     summary.matched_rows = summary.legacy_rows
         - summary.missing_in_beta
         - summary.changed_rows
         - legacy_duplicate_rows;
+    let same_multiset = summary.changed_rows == 0
+        && summary.missing_in_beta == 0
+        && summary.extra_in_beta == 0
+        && !unbalanced;
+    // Per column: its mismatches, and the example of the first changed row by key (then by
+    // values, for rows paired under one legacy key).
+    changed_rows.sort_by(|a, b| (&a.0, &a.1, &a.2).cmp(&(&b.0, &b.1, &b.2)));
+    let mut mismatches: BTreeMap<usize, (u64, Option<String>, Option<String>)> = BTreeMap::new();
+    for (_, _, _, changed, both) in &changed_rows {
+        for &i in changed {
+            let entry = mismatches
+                .entry(i)
+                .or_insert_with(|| (0, both[i].0.clone(), both[i].1.clone()));
+            entry.0 += 1;
+        }
+    }
     let columns = mismatches
         .into_iter()
         .map(|(i, (n, l, b))| ColumnRow {

@@ -35,6 +35,7 @@ pub fn read_summary_csv(text: &str) -> Vec<SummaryRow> {
                 beta_dup_keys: n("beta_dup_keys"),
                 changed_columns: r[at("changed_columns")].to_owned(),
                 row_diff_capped: &r[at("row_diff_capped")] == "true",
+                paired_rows: n("paired_rows"),
             }
         })
         .collect();
@@ -153,6 +154,9 @@ fn batch_rows(
                 } else {
                     Vec::new()
                 },
+                paired_key: batch
+                    .column_by_name("paired_beta_key")
+                    .and_then(|c| array_text(c, row)),
                 rows: (!keyed).then(|| {
                     text("rows")
                         .and_then(|r| r.parse().ok())

@@ -508,6 +508,14 @@ pub fn render_html(report: &HtmlReport) -> String {
             ]],
         };
         text_table(&mut out, &counts, "detail-counts");
+        if row.paired_rows > 0 {
+            let _ = write!(
+                out,
+                "<p class=\"paired\">{} row(s) paired without a key: counted as matched or \
+                 changed instead of missing and extra.</p>",
+                row.paired_rows
+            );
+        }
         if row.row_diff_capped {
             out.push_str(
                 "<p class=\"capped\">The row diff keeps only the rows of the first keys (the \

@@ -52,6 +52,10 @@ pub struct SummaryRow {
     /// `max_row_diff`); its counts are exact, its examples and categories those of the rows kept.
     #[serde(default)]
     pub row_diff_capped: bool,
+    /// Rows paired without a key (`pair_unmatched`): pairs counted as matched or changed
+    /// instead of missing and extra.
+    #[serde(default)]
+    pub paired_rows: u64,
 }
 
 /// One column's mismatches in one district: a line of column_diff.csv.
@@ -256,6 +260,7 @@ pub fn rows_for_table(
             beta_dup_keys: group.beta_dup_keys,
             changed_columns: group.changed_columns(&diff.schema).join(";"),
             row_diff_capped: group.row_diff_capped,
+            paired_rows: group.paired_rows,
             ..base
         });
         let column_row = |column: &str,

@@ -227,6 +227,8 @@ mod tests {
             compare: pathway_audit::Rules::default(),
             columns: Vec::new(),
             max_row_diff: None,
+            pair_unmatched: false,
+            max_pair_columns: None,
             legacy,
             beta,
         }

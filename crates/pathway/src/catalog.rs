@@ -115,6 +115,7 @@ pub(crate) fn summary_schema() -> Schema {
     fields.push(Field::new("accepted_cells", DataType::UInt64, true));
     fields.push(Field::new("reused", DataType::Boolean, true));
     fields.push(Field::new("row_diff_capped", DataType::Boolean, true));
+    fields.push(Field::new("paired_rows", DataType::UInt64, true));
     Schema::new(fields)
 }
 

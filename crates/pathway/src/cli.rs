@@ -302,6 +302,13 @@ pub struct DiffArgs {
     /// stays exact, and the summary says which groups were capped.
     #[arg(long, value_name = "N")]
     pub max_row_diff: Option<u64>,
+    /// Pair the rows the keyed diff leaves on one side with those left on the other that differ
+    /// in the fewest compared columns (for surrogate keys the rewrite numbers differently).
+    #[arg(long, conflicts_with = "max_row_diff")]
+    pub pair_unmatched: bool,
+    /// With --pair-unmatched: pairs differ in at most N compared columns (default: half).
+    #[arg(long, value_name = "N", requires = "pair_unmatched")]
+    pub max_pair_columns: Option<usize>,
     /// Table name used in the reports (default: the left file or folder name).
     #[arg(long)]
     pub table: Option<String>,

@@ -132,7 +132,8 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
         .collect();
     let spec = spec
         .with_rules(table_rules, column_rules)
-        .with_max_row_diff(args.max_row_diff);
+        .with_max_row_diff(args.max_row_diff)
+        .with_pair_unmatched(args.pair_unmatched, args.max_pair_columns);
     let diff = diff_tables(
         &ctx,
         "legacy",

@@ -1032,7 +1032,8 @@ async fn diff_table(
                 .map(|(column, rules)| (column.clone(), column_rules(&rules.over(&table.compare))))
                 .collect(),
         )
-        .with_max_row_diff(table.max_row_diff);
+        .with_max_row_diff(table.max_row_diff)
+        .with_pair_unmatched(table.pair_unmatched, table.max_pair_columns);
     let diff = diff_tables(
         ctx,
         &names[0],

@@ -100,6 +100,9 @@ pub fn check(case: &Case, formats: (Format, Format), extra: &[&str]) -> Vec<Stri
     if let Some(n) = o.max_row_diff {
         flag("--max-row-diff", n.to_string());
     }
+    if let Some(n) = o.max_pair_columns {
+        flag("--max-pair-columns", n.to_string());
+    }
     if let Some(t) = o.rules.abs_tolerance {
         flag("--abs-tolerance", t.to_string());
     }
@@ -115,6 +118,7 @@ pub fn check(case: &Case, formats: (Format, Format), extra: &[&str]) -> Vec<Stri
         (o.rules.trim, "--trim"),
         (o.rules.ignore_case, "--ignore-case"),
         (o.rules.null_equals_empty, "--null-equals-empty"),
+        (o.pair_unmatched, "--pair-unmatched"),
     ] {
         if set {
             args.push(name.into());
@@ -250,7 +254,7 @@ fn row_diff_names(
     compared: &[String],
     keyed: bool,
 ) -> Vec<String> {
-    let mut taken: Vec<String> = ["diff", "side", "changed_columns", "hidden_columns", "rows"]
+    let mut taken: Vec<String> = pathway_diff::plan::ROW_DIFF_OWN_COLUMNS
         .iter()
         .map(|c| (*c).to_owned())
         .collect();

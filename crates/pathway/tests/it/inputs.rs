@@ -252,11 +252,11 @@ fn a_reused_district_keeps_its_unread_files_and_its_no_input() {
         fs::read_to_string(night.join("summary.csv"))
             .unwrap()
             .replace("2026-11-22", "D")
-            .replace(",true,false\n", ",,false\n"),
+            .replace(",true,false,0\n", ",,false,0\n"),
         fs::read_to_string(out.join("example/2026-11-21/summary.csv"))
             .unwrap()
             .replace("2026-11-21", "D")
-            .replace(",false,false\n", ",,false\n")
+            .replace(",false,false,0\n", ",,false,0\n")
     );
 }
 

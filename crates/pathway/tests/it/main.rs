@@ -22,6 +22,7 @@ mod noise;
 #[cfg(feature = "s3")]
 mod object_storage;
 mod oneroster;
+mod pairing;
 mod patterns;
 mod pii;
 mod privacy;

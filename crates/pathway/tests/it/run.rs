@@ -112,7 +112,7 @@ fn example_audit_gives_the_hand_checked_figures() {
     assert_eq!(
         header_line(&run.join("summary.csv")),
         "audit_date,table,district_id,status,legacy_rows,beta_rows,matched_rows,changed_rows,missing_in_beta,\
-         extra_in_beta,legacy_dup_keys,beta_dup_keys,changed_columns,audit,error,accepted_cells,reused,row_diff_capped"
+         extra_in_beta,legacy_dup_keys,beta_dup_keys,changed_columns,audit,error,accepted_cells,reused,row_diff_capped,paired_rows"
     );
     let summary = read_csv(&run.join("summary.csv"));
     assert_eq!(summary.len(), EXPECTED.len());
