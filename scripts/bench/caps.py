@@ -56,7 +56,7 @@ def broken_variant(src, dst):
     return info
 
 
-def run(binary, data, extra):
+def run(binary, data, extra, common):
     """One `pathway diff` of DATA: wall seconds, peak RSS in MiB, and its summary rows."""
     out = tempfile.mkdtemp(prefix="pathway-caps-")
     try:
@@ -64,7 +64,7 @@ def run(binary, data, extra):
             "/usr/bin/time", "-f", "%e %M", binary, "diff",
             os.path.join(data, "legacy", "students"), os.path.join(data, "beta", "students"),
             "--key", "student_id", "--out", out, "--format", "csv",
-        ] + extra
+        ] + common + extra
         done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if done.returncode not in (0, 1):
             raise SystemExit(f"{cmd} exited {done.returncode}: {done.stderr[-2000:]}")
@@ -90,6 +90,7 @@ def main():
     ap.add_argument("--dir", required=True)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--cap", default="1000")
+    ap.add_argument("--extra", default="", help="more pathway diff flags for every case")
     args = ap.parse_args()
     broken = args.dir.rstrip("/") + "-broken"
     info = broken_variant(args.dir, broken)
@@ -105,7 +106,7 @@ def main():
     runs = {name: [] for name, _, _ in cases}
     for _ in range(args.reps):
         for name, data, extra in cases:
-            seconds, mib, rows, written = run(args.bin, data, extra)
+            seconds, mib, rows, written = run(args.bin, data, extra, args.extra.split())
             runs[name].append((seconds, mib, written))
             answers.setdefault(data, {})[name] = rows
     for name, _, _ in cases:

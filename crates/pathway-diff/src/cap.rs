@@ -96,6 +96,28 @@ fn add_one(map: &mut BTreeMap<String, u64>, key: &str) {
     }
 }
 
+/// `batch`'s rows of `rows`, in buffers of their own. A `take` of a string-view column keeps
+/// the source's data buffers alive (the whole row diff batch, and through it the chunk it was
+/// read from): the kept rows would hold far more memory than they are.
+fn take_compact(
+    batch: &RecordBatch,
+    rows: Vec<u32>,
+) -> std::result::Result<RecordBatch, datafusion::arrow::error::ArrowError> {
+    let taken = take_record_batch(batch, &UInt32Array::from(rows))?;
+    let columns: Vec<Arc<dyn Array>> = taken
+        .columns()
+        .iter()
+        .map(|c| -> Arc<dyn Array> {
+            match c.data_type() {
+                DataType::Utf8View => Arc::new(c.as_string_view().gc()),
+                DataType::BinaryView => Arc::new(c.as_binary_view().gc()),
+                _ => Arc::clone(c),
+            }
+        })
+        .collect();
+    RecordBatch::try_new(taken.schema(), columns)
+}
+
 fn position(schema: &SchemaRef, name: &str, table: &str) -> Result<usize> {
     schema.index_of(name).map_err(|e| Error::Query {
         table: table.to_owned(),
@@ -327,7 +349,7 @@ impl CappedRowDiff {
         // so a district holds at most about 1.5 N + 1024 rows.
         let slack = (self.limit / 2).max(1024);
         for (g, rows) in offered {
-            let taken = take_record_batch(batch, &UInt32Array::from(rows)).map_err(&error)?;
+            let taken = take_compact(batch, rows).map_err(&error)?;
             let keeper = &mut self.groups[g].2;
             keeper.rows += taken.num_rows();
             keeper.batches.push(taken);
@@ -352,7 +374,7 @@ impl CappedRowDiff {
         if order.len() == self.limit.saturating_add(1) {
             keeper.threshold = Some(keys.row(*order.last().expect("not empty") as usize).owned());
         }
-        let kept = take_record_batch(&all, &UInt32Array::from(order)).map_err(&error)?;
+        let kept = take_compact(&all, order).map_err(&error)?;
         keeper.rows = kept.num_rows();
         keeper.batches = vec![kept];
         Ok(())
