@@ -341,8 +341,8 @@ impl Plan {
         parts.join(", ")
     }
 
-    /// One side projected to internal names, with its per-key row count `__n`.
-    fn side_cte(&self, table: &str) -> String {
+    /// One side projected to internal names (`__g`, `__k<i>`, `__v<i>`, `__p`).
+    fn side_rows(&self, table: &str) -> String {
         let mut cols = vec![format!("{} AS \"__g\"", self.group_expr())];
         for (i, k) in self.key.iter().enumerate() {
             cols.push(format!("{} AS {}", value("", k), internal("__k", i)));
@@ -350,18 +350,40 @@ impl Plan {
         for (i, c) in self.compared.iter().enumerate() {
             cols.push(format!("{} AS {}", ident(&c.name), internal("__v", i)));
         }
-        let mut partition = vec![self.group_expr()];
-        partition.extend(self.key.iter().map(|k| value("", k)));
         cols.push("TRUE AS \"__p\"".into());
-        cols.push(format!(
-            "COUNT(*) OVER (PARTITION BY {}) AS \"__n\"",
-            partition.join(", ")
-        ));
         format!(
             "SELECT {} FROM {}{}",
             cols.join(", "),
             ident(table),
             self.where_clause()
+        )
+    }
+
+    /// Rows per key of a side's projected rows `rows` (`__g`, `__k<i>`, `__c`): a hash
+    /// aggregate, where a window over the rows would sort them all (and a district whose every
+    /// row differs made that sort fail for memory).
+    fn key_counts(&self, rows: &str) -> String {
+        let keys = self.key_partition("");
+        format!("SELECT {keys}, count(*) AS \"__c\" FROM {rows} GROUP BY {keys}")
+    }
+
+    /// `rows` (a side's projected rows) with its own rows per key as `__n` and the other side's
+    /// (`other`, key counts) as `__m`, 0 when the other side lacks the key.
+    fn side_cte(&self, rows: &str, own: &str, other: &str) -> String {
+        let on = |a: &str, b: &str| {
+            // Null-safe throughout, as the diff's join: one kind of equi-join key.
+            let mut on = vec![format!("({a}.\"__g\" IS NOT DISTINCT FROM {b}.\"__g\")")];
+            for i in 0..self.key.len() {
+                let k = internal("__k", i);
+                on.push(format!("({a}.{k} IS NOT DISTINCT FROM {b}.{k})"));
+            }
+            on.join(" AND ")
+        };
+        format!(
+            "SELECT r.*, o.\"__c\" AS \"__n\", COALESCE(x.\"__c\", 0) AS \"__m\" \
+             FROM {rows} AS r JOIN {own} AS o ON {} LEFT JOIN {other} AS x ON {}",
+            on("r", "o"),
+            on("r", "x"),
         )
     }
 
@@ -649,12 +671,9 @@ impl Plan {
         }
         joined.push(format!("{changed_list} AS \"__cc\""));
         joined.push(format!("{hidden_list} AS \"__hc\""));
-
-        let partition = self.key_partition("");
-        let counted = format!(
-            "SELECT *, COUNT(\"__lp\") OVER (PARTITION BY {partition}) AS \"__nl\", \
-             COUNT(\"__bp\") OVER (PARTITION BY {partition}) AS \"__nb\" FROM j"
-        );
+        // The other side's rows under the row's key: 0 for a key one side lacks.
+        joined.push("COALESCE(l.\"__m\", b.\"__n\") AS \"__nb\"".into());
+        joined.push("COALESCE(b.\"__m\", l.\"__n\") AS \"__nl\"".into());
 
         let names = self.row_diff_names();
         let mut out = Vec::new();
@@ -703,12 +722,18 @@ impl Plan {
         }
 
         format!(
-            "WITH l AS ({legacy}), b AS ({beta}), \
+            "WITH l0 AS ({legacy_rows}), b0 AS ({beta_rows}), \
+             lc AS ({legacy_counts}), bc AS ({beta_counts}), \
+             l AS ({legacy}), b AS ({beta}), \
              j AS (SELECT {joined} FROM l FULL OUTER JOIN b ON {on} \
                    WHERE l.\"__p\" IS NULL OR b.\"__p\" IS NULL OR {any_differs}) \
-             SELECT {out} FROM ({counted}) AS counted",
-            legacy = self.side_cte(&self.legacy_table),
-            beta = self.side_cte(&self.beta_table),
+             SELECT {out} FROM j",
+            legacy_rows = self.side_rows(&self.legacy_table),
+            beta_rows = self.side_rows(&self.beta_table),
+            legacy_counts = self.key_counts("l0"),
+            beta_counts = self.key_counts("b0"),
+            legacy = self.side_cte("l0", "lc", "bc"),
+            beta = self.side_cte("b0", "bc", "lc"),
             joined = joined.join(", "),
             on = join_on.join(" AND "),
             out = out.join(", "),
