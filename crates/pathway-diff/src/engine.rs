@@ -244,7 +244,9 @@ pub async fn diff_tables(
                 } else {
                     row_diff_rows +=
                         diff_pending(ctx, &plan, spec, &mut sink, &mut pending).await?;
-                    row_diff_rows += diff_residual(ctx, &plan, spec, &mut sink, tables).await?;
+                    row_diff_rows +=
+                        diff_residual_in_slices(ctx, &plan, spec, &mut sink, tables, &chunk)
+                            .await?;
                 }
             }
             triage::release(ctx, &spec.table)?;
@@ -795,6 +797,45 @@ async fn diff_residual(
         ..plan.clone()
     };
     write_row_diff(ctx, &residual, &residual.row_diff_sql(), spec, sink).await
+}
+
+/// The row diff of a chunk's residual rows. A group larger than a chunk is joined one range
+/// of key hashes at a time, as its triage counts keys: the join holds one side's residual rows
+/// of the range, not of the whole group, so a district whose every row differs stays within
+/// the memory pool (DataFusion's hash join does not spill).
+async fn diff_residual_in_slices(
+    ctx: &SessionContext,
+    plan: &Plan,
+    spec: &DiffSpec,
+    sink: &mut RowDiffSink,
+    tables: &[String; 2],
+    chunk: &triage::Chunk,
+) -> Result<u64> {
+    if chunk.in_memory || chunk.key_slices <= 1 {
+        return diff_residual(ctx, plan, spec, sink, tables).await;
+    }
+    let on_error = query_error(&spec.table, "slicing the residual rows");
+    let mut rows = 0;
+    for slice in 0..chunk.key_slices {
+        let mut sliced = [String::new(), String::new()];
+        for (i, table) in tables.iter().enumerate() {
+            let name = format!("{table}__slice");
+            let sql = format!(
+                "SELECT * FROM {} WHERE {}",
+                crate::plan::ident(table),
+                Plan::hash_range(&plan.key_hash_expr(), slice, chunk.key_slices)
+            );
+            let view = ctx.sql(&sql).await.map_err(&on_error)?.into_view();
+            ctx.deregister_table(&name).map_err(&on_error)?;
+            ctx.register_table(&name, view).map_err(&on_error)?;
+            sliced[i] = name;
+        }
+        rows += diff_residual(ctx, plan, spec, sink, &sliced).await?;
+        for name in &sliced {
+            ctx.deregister_table(name).map_err(&on_error)?;
+        }
+    }
+    Ok(rows)
 }
 
 /// Write the row diff of the pending residual rows, if any, and forget them.

@@ -974,6 +974,12 @@ impl Plan {
     /// each range holds about `1 / slices` of the keys.
     #[must_use]
     pub fn key_hash_range(slice: u64, slices: u64) -> String {
+        Self::hash_range("\"__kh\"", slice, slices)
+    }
+
+    /// As [`Plan::key_hash_range`], over the key hash `expr`.
+    #[must_use]
+    pub fn hash_range(expr: &str, slice: u64, slices: u64) -> String {
         if slices <= 1 {
             return "TRUE".to_owned();
         }
@@ -981,10 +987,10 @@ impl Plan {
         let bound = |i: u64| format!("CAST('{}' AS DECIMAL(38, 0))", width * u128::from(i));
         let mut filter = Vec::new();
         if slice > 0 {
-            filter.push(format!("\"__kh\" >= {}", bound(slice)));
+            filter.push(format!("{expr} >= {}", bound(slice)));
         }
         if slice + 1 < slices {
-            filter.push(format!("\"__kh\" < {}", bound(slice + 1)));
+            filter.push(format!("{expr} < {}", bound(slice + 1)));
         }
         filter.join(" AND ")
     }
