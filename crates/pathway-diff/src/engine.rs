@@ -244,8 +244,14 @@ pub async fn diff_tables(
                 } else {
                     row_diff_rows +=
                         diff_pending(ctx, &plan, spec, &mut sink, &mut pending).await?;
+                    // Few residual keys join at once, like a chunk; many, a range at a time.
+                    let slices = if found.residual_keys > spec.chunk_rows / 2 {
+                        chunk.key_slices
+                    } else {
+                        1
+                    };
                     row_diff_rows +=
-                        diff_residual_in_slices(ctx, &plan, spec, &mut sink, tables, &chunk)
+                        diff_residual_in_slices(ctx, &plan, spec, &mut sink, tables, slices)
                             .await?;
                 }
             }
@@ -799,31 +805,31 @@ async fn diff_residual(
     write_row_diff(ctx, &residual, &residual.row_diff_sql(), spec, sink).await
 }
 
-/// The row diff of a chunk's residual rows. A group larger than a chunk is joined one range
-/// of key hashes at a time, as its triage counts keys: the join holds one side's residual rows
-/// of the range, not of the whole group, so a district whose every row differs stays within
-/// the memory pool (DataFusion's hash join does not spill).
+/// The row diff of a chunk's residual rows, joined one of `slices` ranges of key hashes at a
+/// time: for a group larger than a chunk with many residual keys, so the join holds one side's
+/// residual rows of a range, not of the whole group, and a district whose every row differs
+/// stays within the memory pool (DataFusion's hash join does not spill).
 async fn diff_residual_in_slices(
     ctx: &SessionContext,
     plan: &Plan,
     spec: &DiffSpec,
     sink: &mut RowDiffSink,
     tables: &[String; 2],
-    chunk: &triage::Chunk,
+    slices: u64,
 ) -> Result<u64> {
-    if chunk.in_memory || chunk.key_slices <= 1 {
+    if slices <= 1 {
         return diff_residual(ctx, plan, spec, sink, tables).await;
     }
     let on_error = query_error(&spec.table, "slicing the residual rows");
     let mut rows = 0;
-    for slice in 0..chunk.key_slices {
+    for slice in 0..slices {
         let mut sliced = [String::new(), String::new()];
         for (i, table) in tables.iter().enumerate() {
             let name = format!("{table}__slice");
             let sql = format!(
                 "SELECT * FROM {} WHERE {}",
                 crate::plan::ident(table),
-                Plan::hash_range(&plan.key_hash_expr(), slice, chunk.key_slices)
+                Plan::hash_range(&plan.key_hash_expr(), slice, slices)
             );
             let view = ctx.sql(&sql).await.map_err(&on_error)?.into_view();
             ctx.deregister_table(&name).map_err(&on_error)?;
