@@ -306,16 +306,10 @@ pub async fn diff_tables(
     // queries below, which only see the kept rows.
     let capped = match sink.capped.take() {
         Some(state) => {
-            let outcome = state.finish()?;
-            let local;
-            let write_ctx = if let Some(engine) = &spec.local_engine {
-                local = local_session(&spec.table, engine)?;
-                &local
-            } else {
-                ctx
-            };
+            let mut outcome = state.finish()?;
             row_diff_rows = outcome.kept.iter().map(|b| b.num_rows() as u64).sum();
-            write_kept_rows(spec, &plan, write_ctx, &dir, outcome.kept.clone()).await?;
+            let kept = std::mem::take(&mut outcome.kept);
+            write_kept_rows(spec, &plan, ctx, &dir, kept).await?;
             Some(outcome)
         }
         None => None,
@@ -340,10 +334,6 @@ pub async fn diff_tables(
             ctx
         };
         let name = format!("__row_diff_{}", spec.table);
-        let mut read = ParquetReadOptions::default();
-        if let Some(g) = &plan.row_diff_names().group {
-            read = read.table_partition_cols(vec![(g.clone(), DataType::Utf8)]);
-        }
         // The aggregates below read the row diff a few dozen times; read the files once and keep
         // the rows in memory unless the row diff is large.
         let on_error = query("reading the row diff back");
@@ -353,7 +343,10 @@ pub async fn diff_tables(
             Some(outcome) if !has_parquet(row_diff_dir) => ctx
                 .read_batches(vec![RecordBatch::new_empty(outcome.schema.clone())])
                 .map_err(&on_error)?,
-            _ => ctx.read_parquet(&dir, read).await.map_err(&on_error)?,
+            _ => ctx
+                .read_parquet(&dir, row_diff_read_options(&plan))
+                .await
+                .map_err(&on_error)?,
         };
         hold_unless_large(ctx, frame, &name, row_diff_rows, &on_error).await?;
         let mut paired_row_diff = None;
@@ -363,11 +356,10 @@ pub async fn diff_tables(
                 // The row diff with its pairs: what the counts below read.
                 ctx.deregister_table(&name)
                     .map_err(query("releasing the row diff"))?;
-                let mut read = ParquetReadOptions::default();
-                if let Some(g) = &plan.row_diff_names().group {
-                    read = read.table_partition_cols(vec![(g.clone(), DataType::Utf8)]);
-                }
-                let frame = ctx.read_parquet(staged, read).await.map_err(&on_error)?;
+                let frame = ctx
+                    .read_parquet(staged, row_diff_read_options(&plan))
+                    .await
+                    .map_err(&on_error)?;
                 hold_unless_large(ctx, frame, &name, row_diff_rows, &on_error).await?;
                 paired_row_diff = Some(staged.clone());
             }
@@ -767,6 +759,15 @@ async fn rename_beta_columns(ctx: &SessionContext, beta: &str, spec: &DiffSpec) 
     Ok(name)
 }
 
+/// How the row diff's files are read back: its group column is the Hive partition.
+fn row_diff_read_options(plan: &Plan) -> ParquetReadOptions<'static> {
+    let read = ParquetReadOptions::default();
+    match &plan.row_diff_names().group {
+        Some(g) => read.table_partition_cols(vec![(g.clone(), DataType::Utf8)]),
+        None => read,
+    }
+}
+
 /// Empty (or create) `row_diff_dir`. Returns it as a listing path (`dir/`).
 fn prepare_row_diff_dir(spec: &DiffSpec, row_diff_dir: &Path) -> Result<String> {
     let io = |source| Error::Io {
@@ -942,7 +943,8 @@ struct RowDiffSink {
     capped: Option<CappedRowDiff>,
 }
 
-/// Write the rows a capped row diff kept under `dir`, as [`write_row_diff`] writes all of them.
+/// Write the rows a capped row diff kept under `dir`, as [`write_row_diff`] writes all of them:
+/// in this process, also when `ctx` is a cluster's session.
 async fn write_kept_rows(
     spec: &DiffSpec,
     plan: &Plan,
@@ -954,6 +956,13 @@ async fn write_kept_rows(
     if kept.is_empty() {
         return Ok(());
     }
+    let local;
+    let ctx = if let Some(engine) = &spec.local_engine {
+        local = local_session(&spec.table, engine)?;
+        &local
+    } else {
+        ctx
+    };
     let frame = ctx.read_batches(kept).map_err(query_error(
         &spec.table,
         "writing the kept rows of the row diff",
@@ -1081,14 +1090,7 @@ async fn multiset_diff(
     write_row_diff(ctx, plan, &plan.multiset_row_diff_sql(), spec, &mut sink).await?;
     if let Some(state) = sink.capped.take() {
         let outcome = state.finish()?;
-        let local;
-        let write_ctx = if let Some(engine) = &spec.local_engine {
-            local = local_session(&spec.table, engine)?;
-            &local
-        } else {
-            ctx
-        };
-        write_kept_rows(spec, plan, write_ctx, &dir, outcome.kept).await?;
+        write_kept_rows(spec, plan, ctx, &dir, outcome.kept).await?;
         for entry in &mut groups {
             entry.row_diff_capped = outcome.capped.contains(&entry.group);
         }
