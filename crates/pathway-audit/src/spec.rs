@@ -134,7 +134,7 @@ pub struct TableSpec {
     /// Keep at most this many row-diff rows per district (those of the first keys); every
     /// count stays exact. `None` keeps them all.
     pub max_row_diff: Option<u64>,
-    /// Pair the rows the keyed diff leaves on one side with those left on the other that
+    /// Pair the rows the keyed (or multiset) diff leaves on one side with those left on the other that
     /// differ in the fewest compared columns (surrogate keys the rewrite numbers differently).
     pub pair_unmatched: bool,
     /// Pairs differ in at most this many compared columns; `None`: half of them.
@@ -843,15 +843,6 @@ impl AuditSpec {
                     format!(
                         "table `{table_name}`: `pair_unmatched` and `max_row_diff` cannot be \
                          combined yet (pairing needs every leftover row)"
-                    ),
-                ));
-            }
-            if table.pair_unmatched && table.key.is_empty() {
-                return Err(invalid(
-                    &toml_path,
-                    format!(
-                        "table `{table_name}`: `pair_unmatched` pairs the rows a keyed diff \
-                         leaves; this table has `key = []`"
                     ),
                 ));
             }

@@ -39,7 +39,7 @@ pub struct PublishCounts {
 }
 
 #[cfg(feature = "postgres")]
-const CREATE: [&str; 4] = [
+const CREATE: [&str; 7] = [
     "CREATE TABLE IF NOT EXISTS {schema}.pathway_summary (
         audit text NOT NULL, audit_date date NOT NULL, table_name text NOT NULL,
         district_id text NOT NULL, status text NOT NULL,
@@ -63,13 +63,19 @@ const CREATE: [&str; 4] = [
         PRIMARY KEY (audit, audit_date, table_name))",
     // Added with the NO INPUT status: tables published by an earlier version gain the column.
     "ALTER TABLE {schema}.pathway_history ADD COLUMN IF NOT EXISTS no_input bigint NOT NULL DEFAULT 0",
+    // Added with capped row diffs, pairing without a key and declared pairs: likewise.
+    "ALTER TABLE {schema}.pathway_summary ADD COLUMN IF NOT EXISTS row_diff_capped boolean NOT NULL DEFAULT false",
+    "ALTER TABLE {schema}.pathway_summary ADD COLUMN IF NOT EXISTS paired_rows bigint NOT NULL DEFAULT 0",
+    "ALTER TABLE {schema}.pathway_column_diff ADD COLUMN IF NOT EXISTS expected_cells bigint NOT NULL DEFAULT 0",
 ];
 
 #[cfg(feature = "postgres")]
 const UPSERT_SUMMARY: &str = "INSERT INTO {schema}.pathway_summary (audit, audit_date, table_name,
         district_id, status, legacy_rows, beta_rows, matched_rows, changed_rows, missing_in_beta,
-        extra_in_beta, legacy_dup_keys, beta_dup_keys, changed_columns, error, accepted_cells, reused)
-    VALUES ($1, $2::text::date, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+        extra_in_beta, legacy_dup_keys, beta_dup_keys, changed_columns, error, accepted_cells, reused,
+        row_diff_capped, paired_rows)
+    VALUES ($1, $2::text::date, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+        $18, $19)
     ON CONFLICT (audit, audit_date, table_name, district_id) DO UPDATE SET
         status = EXCLUDED.status, legacy_rows = EXCLUDED.legacy_rows,
         beta_rows = EXCLUDED.beta_rows, matched_rows = EXCLUDED.matched_rows,
@@ -77,12 +83,14 @@ const UPSERT_SUMMARY: &str = "INSERT INTO {schema}.pathway_summary (audit, audit
         extra_in_beta = EXCLUDED.extra_in_beta, legacy_dup_keys = EXCLUDED.legacy_dup_keys,
         beta_dup_keys = EXCLUDED.beta_dup_keys, changed_columns = EXCLUDED.changed_columns,
         error = EXCLUDED.error, accepted_cells = EXCLUDED.accepted_cells,
-        reused = EXCLUDED.reused, published_at = now()";
+        reused = EXCLUDED.reused, row_diff_capped = EXCLUDED.row_diff_capped,
+        paired_rows = EXCLUDED.paired_rows, published_at = now()";
 
 #[cfg(feature = "postgres")]
 const INSERT_COLUMN_DIFF: &str = "INSERT INTO {schema}.pathway_column_diff (audit, audit_date,
-        table_name, district_id, column_name, mismatches, legacy_example, beta_example, categories)
-    VALUES ($1, $2::text::date, $3, $4, $5, $6, $7, $8, $9)";
+        table_name, district_id, column_name, mismatches, legacy_example, beta_example, categories,
+        expected_cells)
+    VALUES ($1, $2::text::date, $3, $4, $5, $6, $7, $8, $9, $10)";
 
 #[cfg(feature = "postgres")]
 const UPSERT_HISTORY: &str = "INSERT INTO {schema}.pathway_history (audit, audit_date, table_name,
@@ -207,6 +215,8 @@ async fn publish_postgres(url: &DatabaseUrl, rows: PublishRows<'_>) -> Result<Pu
                     &row.error,
                     &count(row.accepted_cells),
                     &row.reused,
+                    &row.row_diff_capped,
+                    &count(row.paired_rows),
                 ],
             )
             .await
@@ -238,6 +248,7 @@ async fn publish_postgres(url: &DatabaseUrl, rows: PublishRows<'_>) -> Result<Pu
                     &row.legacy_example,
                     &row.beta_example,
                     &row.categories,
+                    &count(row.expected_cells),
                 ],
             )
             .await

@@ -193,14 +193,6 @@ pub async fn diff_tables(
         exclude_groups: spec.exclude_groups.clone(),
         pair_unmatched: spec.pair_unmatched,
     };
-    if spec.pair_unmatched && !plan.keyed {
-        return Err(Error::Options {
-            table: spec.table.clone(),
-            message: "pairing rows without a key (`pair_unmatched`) pairs the rows a keyed \
-                      diff leaves on one side; this table has no key (a multiset diff)"
-                .into(),
-        });
-    }
     if spec.pair_unmatched && spec.max_row_diff.is_some() {
         return Err(Error::Options {
             table: spec.table.clone(),
@@ -295,13 +287,6 @@ pub async fn diff_tables(
         // touch the rows that differ.
         row_diff_rows = write_row_diff(ctx, &plan, &plan.row_diff_sql(), spec, &mut sink).await?;
     }
-    let group_entry = |groups: &mut BTreeMap<String, GroupDiff>, g: &str| {
-        groups
-            .entry(g.to_owned())
-            .or_insert_with(|| GroupDiff::empty(g))
-            .clone()
-    };
-
     // A capped row diff: its kept rows go to disk now, its exact counts replace those of the
     // queries below, which only see the kept rows.
     let capped = match sink.capped.take() {
@@ -313,6 +298,60 @@ pub async fn diff_tables(
             Some(outcome)
         }
         None => None,
+    };
+
+    let categories = summarize_row_diff(
+        ctx,
+        &plan,
+        spec,
+        &dir,
+        row_diff_dir,
+        row_diff_rows,
+        capped,
+        &mut groups,
+    )
+    .await?;
+
+    let mut groups: Vec<GroupDiff> = groups.into_values().collect();
+    for entry in &mut groups {
+        entry.matched_rows = entry.legacy_rows.saturating_sub(
+            entry.missing_in_beta + entry.changed_rows + entry.legacy_duplicate_rows,
+        );
+        entry.columns.sort_by(|a, b| a.column.cmp(&b.column));
+        entry.hidden.sort_by(|a, b| a.column.cmp(&b.column));
+    }
+    Ok(TableDiff {
+        table: spec.table.clone(),
+        key: spec.key.clone(),
+        compared_columns: plan.compared.iter().map(|c| c.name.clone()).collect(),
+        schema,
+        groups,
+        categories,
+    })
+}
+
+/// Read the row diff written under `dir` back (pairing its leftover rows first when asked) and
+/// put in `groups` what it says: the counts of each kind of differing row, each column's
+/// mismatches and example, the cells rules hid, whether each group holds the same rows; returns
+/// the changed cells' categories. A capped row diff (`capped`) only holds the kept rows: its
+/// exact counts come from the outcome instead.
+#[allow(clippy::too_many_arguments)]
+async fn summarize_row_diff(
+    ctx: &SessionContext,
+    plan: &Plan,
+    spec: &DiffSpec,
+    dir: &str,
+    row_diff_dir: &Path,
+    row_diff_rows: u64,
+    capped: Option<CapOutcome>,
+    groups: &mut BTreeMap<String, GroupDiff>,
+) -> Result<Vec<CategoryCount>> {
+    let query = |step| query_error(&spec.table, step);
+    let group_entry = |groups: &mut BTreeMap<String, GroupDiff>, g: &str| {
+        groups
+            .entry(g.to_owned())
+            .or_insert_with(|| GroupDiff::empty(g))
+            .clone()
     };
 
     let mut categories = Vec::new();
@@ -344,20 +383,20 @@ pub async fn diff_tables(
                 .read_batches(vec![RecordBatch::new_empty(outcome.schema.clone())])
                 .map_err(&on_error)?,
             _ => ctx
-                .read_parquet(&dir, row_diff_read_options(&plan))
+                .read_parquet(dir, row_diff_read_options(plan))
                 .await
                 .map_err(&on_error)?,
         };
         hold_unless_large(ctx, frame, &name, row_diff_rows, &on_error).await?;
         let mut paired_row_diff = None;
         if spec.pair_unmatched {
-            let paired = crate::pairing::pair_unmatched(ctx, &plan, spec, &name, &dir).await?;
+            let paired = crate::pairing::pair_unmatched(ctx, plan, spec, &name, dir).await?;
             if let Some(staged) = &paired.rewritten {
                 // The row diff with its pairs: what the counts below read.
                 ctx.deregister_table(&name)
                     .map_err(query("releasing the row diff"))?;
                 let frame = ctx
-                    .read_parquet(staged, row_diff_read_options(&plan))
+                    .read_parquet(staged, row_diff_read_options(plan))
                     .await
                     .map_err(&on_error)?;
                 hold_unless_large(ctx, frame, &name, row_diff_rows, &on_error).await?;
@@ -373,7 +412,7 @@ pub async fn diff_tables(
                 );
             }
             for (group, n) in paired.per_group {
-                group_entry(&mut groups, &group);
+                group_entry(groups, &group);
                 if let Some(entry) = groups.get_mut(&group) {
                     entry.paired_rows = n;
                 }
@@ -392,7 +431,7 @@ pub async fn diff_tables(
             let (dup_l, dup_b) = (ints(&batch, 4), ints(&batch, 5));
             for i in 0..batch.num_rows() {
                 let name = g[i].clone().unwrap_or_default();
-                let mut entry = group_entry(&mut groups, &name);
+                let mut entry = group_entry(groups, &name);
                 entry.changed_rows = changed[i];
                 entry.missing_in_beta = missing[i];
                 entry.extra_in_beta = extra[i];
@@ -486,9 +525,9 @@ pub async fn diff_tables(
             }
         }
         if let Some(outcome) = capped {
-            unbalanced = exact_counts(ctx, &plan, spec, outcome, &mut groups).await?;
+            unbalanced = exact_counts(ctx, plan, spec, outcome, groups).await?;
         }
-        for (name, entry) in &mut groups {
+        for (name, entry) in groups.iter_mut() {
             entry.multiset_equal = entry.changed_rows == 0
                 && entry.missing_in_beta == 0
                 && entry.extra_in_beta == 0
@@ -497,26 +536,10 @@ pub async fn diff_tables(
         ctx.deregister_table(&name)
             .map_err(query("releasing the row diff"))?;
         if let Some(staged) = paired_row_diff {
-            crate::pairing::replace_row_diff(spec, &staged, &dir)?;
+            crate::pairing::replace_row_diff(spec, &staged, dir)?;
         }
     }
-
-    let mut groups: Vec<GroupDiff> = groups.into_values().collect();
-    for entry in &mut groups {
-        entry.matched_rows = entry.legacy_rows.saturating_sub(
-            entry.missing_in_beta + entry.changed_rows + entry.legacy_duplicate_rows,
-        );
-        entry.columns.sort_by(|a, b| a.column.cmp(&b.column));
-        entry.hidden.sort_by(|a, b| a.column.cmp(&b.column));
-    }
-    Ok(TableDiff {
-        table: spec.table.clone(),
-        key: spec.key.clone(),
-        compared_columns: plan.compared.iter().map(|c| c.name.clone()).collect(),
-        schema,
-        groups,
-        categories,
-    })
+    Ok(categories)
 }
 
 /// Put a capped row diff's exact counts in `groups` in place of those the queries found in its
@@ -1087,7 +1110,34 @@ async fn multiset_diff(
         dir: dir.clone(),
         capped: None,
     };
-    write_row_diff(ctx, plan, &plan.multiset_row_diff_sql(), spec, &mut sink).await?;
+    let row_diff_rows =
+        write_row_diff(ctx, plan, &plan.multiset_row_diff_sql(), spec, &mut sink).await?;
+    let mut categories = Vec::new();
+    if spec.pair_unmatched {
+        // Each row left on one side is its own row of the row diff, with both sides' columns:
+        // pairing then reads it as it reads a keyed one (with no key).
+        let mut by_name: BTreeMap<String, GroupDiff> =
+            groups.drain(..).map(|g| (g.group.clone(), g)).collect();
+        categories = summarize_row_diff(
+            ctx,
+            &plan.over_forms(),
+            spec,
+            &dir,
+            row_diff_dir,
+            row_diff_rows,
+            None,
+            &mut by_name,
+        )
+        .await?;
+        groups = by_name.into_values().collect();
+        for entry in &mut groups {
+            entry.matched_rows = entry
+                .legacy_rows
+                .saturating_sub(entry.missing_in_beta + entry.changed_rows);
+            entry.columns.sort_by(|a, b| a.column.cmp(&b.column));
+            entry.hidden.sort_by(|a, b| a.column.cmp(&b.column));
+        }
+    }
     if let Some(state) = sink.capped.take() {
         let outcome = state.finish()?;
         write_kept_rows(spec, plan, ctx, &dir, outcome.kept).await?;
@@ -1101,7 +1151,7 @@ async fn multiset_diff(
         compared_columns: plan.compared.iter().map(|c| c.name.clone()).collect(),
         schema,
         groups,
-        categories: Vec::new(),
+        categories,
     })
 }
 

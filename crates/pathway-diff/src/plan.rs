@@ -297,7 +297,7 @@ impl Plan {
     #[must_use]
     pub fn row_diff_names(&self) -> RowDiffNames {
         let mut taken: Vec<String> = ROW_DIFF_OWN_COLUMNS.iter().map(|&c| c.to_owned()).collect();
-        if self.keyed {
+        if self.row_diff_has_sides() {
             for c in &self.compared {
                 taken.push(format!("legacy_{}", c.name));
                 taken.push(format!("beta_{}", c.name));
@@ -309,13 +309,41 @@ impl Plan {
             free
         };
         let group = self.group.as_deref().map(&mut name);
-        let columns = if self.keyed {
+        let columns = if self.row_diff_has_sides() {
             &self.key
         } else {
             &self.compared
         };
         let key = columns.iter().map(|c| name(&c.name)).collect();
         RowDiffNames { group, key }
+    }
+
+    /// The row diff holds `legacy_<c>` and `beta_<c>` for each compared column: a keyed one,
+    /// and a keyless one whose leftover rows are paired (one row per leftover row, so that a
+    /// pair can hold both rows' values). Otherwise a keyless row diff holds each differing
+    /// distinct row once, under the compared columns' own names, with its count in `rows`.
+    #[must_use]
+    pub fn row_diff_has_sides(&self) -> bool {
+        self.keyed || self.pair_unmatched
+    }
+
+    /// This plan over a row diff whose values are already in their compared forms (a keyless
+    /// row diff whose leftovers are paired, [`Plan::multiset_row_diff_sql`]): a column compared
+    /// as text is text on both sides there, so it is compared as a text column, not converted
+    /// to text again.
+    #[must_use]
+    pub fn over_forms(&self) -> Plan {
+        let mut plan = self.clone();
+        for c in plan.compared.iter_mut().filter(|c| c.as_text) {
+            c.as_text = false;
+            c.as_number = false;
+            c.is_text = true;
+            c.is_float = false;
+            c.is_numeric = false;
+            c.decimal_scale = None;
+            c.is_temporal = false;
+        }
+        plan
     }
 
     /// The group as non-null text over a source table: what every query groups, joins and
@@ -785,6 +813,9 @@ impl Plan {
     /// side.
     #[must_use]
     pub fn multiset_row_diff_sql(&self) -> String {
+        if self.pair_unmatched {
+            return self.multiset_leftovers_sql();
+        }
         let names = self.row_diff_names();
         let mut out = Vec::new();
         if let Some(g) = &names.group {
@@ -802,6 +833,42 @@ impl Plan {
         out.push("abs(\"lc\" - \"bc\") AS \"rows\"".into());
         format!(
             "SELECT {} FROM ({}) AS c WHERE \"lc\" <> \"bc\"",
+            out.join(", "),
+            self.multiset_counts_cte()
+        )
+    }
+
+    /// The row diff of a table without a key whose leftover rows are to be paired: each row
+    /// one side holds more often than the other is repeated as many times more, with the
+    /// group, `diff`, `side`, empty `changed_columns` and `hidden_columns`, and `legacy_<c>` /
+    /// `beta_<c>` (the row's compared forms on its side, null on the other).
+    fn multiset_leftovers_sql(&self) -> String {
+        let names = self.row_diff_names();
+        let mut out = Vec::new();
+        if let Some(g) = &names.group {
+            out.push(format!("\"__g\" AS {}", ident(g)));
+        }
+        out.push(
+            "CASE WHEN \"lc\" > \"bc\" THEN 'missing_in_beta' ELSE 'extra_in_beta' END AS \"diff\""
+                .into(),
+        );
+        out.push("CASE WHEN \"lc\" > \"bc\" THEN 'legacy' ELSE 'beta' END AS \"side\"".into());
+        out.push("'' AS \"changed_columns\", '' AS \"hidden_columns\"".into());
+        for (i, c) in self.compared.iter().enumerate() {
+            let v = internal("__v", i);
+            out.push(format!(
+                "CASE WHEN \"lc\" > \"bc\" THEN {v} END AS {}",
+                ident(&format!("legacy_{}", c.name))
+            ));
+            out.push(format!(
+                "CASE WHEN \"lc\" < \"bc\" THEN {v} END AS {}",
+                ident(&format!("beta_{}", c.name))
+            ));
+        }
+        // One row per surplus copy: `unnest` of a list as long as the surplus.
+        format!(
+            "SELECT {} FROM (SELECT *, unnest(range(abs(\"lc\" - \"bc\"))) AS \"__copy\" \
+                           FROM ({}) AS c WHERE \"lc\" <> \"bc\") AS c",
             out.join(", "),
             self.multiset_counts_cte()
         )

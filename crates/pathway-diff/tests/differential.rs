@@ -149,9 +149,10 @@ fn outcome(diff: &TableDiff, row_diff_dir: &Path, options: &pathway_reference::O
         })
         .collect();
     columns.sort();
-    let keyed = !options.key.is_empty();
+    // A keyless row diff whose leftovers are paired holds both sides' columns and no key.
+    let keyed = !options.key.is_empty() || options.pair_unmatched;
     // The row diff holds the key without the group column, which is its partition; for a table
-    // without a key, the compared columns.
+    // without a key, the compared columns (none when paired).
     let user_columns: Vec<String> = if keyed {
         options
             .key

@@ -140,9 +140,6 @@ struct Column<'a> {
 /// # Errors
 /// The option combinations `pathway diff` refuses (exit 2).
 pub fn diff(legacy: &Table, beta: &Table, options: &Options) -> Result<Outcome, Refusal> {
-    if options.pair_unmatched && options.key.is_empty() {
-        return Err(Refusal("pairing needs a key".into()));
-    }
     if options.pair_unmatched && options.max_row_diff.is_some() {
         return Err(Refusal("pairing and a cap together".into()));
     }
@@ -248,7 +245,7 @@ pub fn diff(legacy: &Table, beta: &Table, options: &Options) -> Result<Outcome, 
         let found = if keyed {
             keyed_group(group, l_rows, b_rows, &key, &compared, options)
         } else {
-            multiset_group(group, l_rows, b_rows, &compared)
+            multiset_group(group, l_rows, b_rows, &compared, options)
         };
         let mut found = found;
         if let Some(limit) = options.max_row_diff {
@@ -426,50 +423,7 @@ fn keyed_group(
             })
             .collect()
     };
-    // A legacy row against a beta row: the columns that differ under their rules, those equal
-    // only under them, and those equal as a declared pair.
-    let compare = |lr: &[Value], br: &[Value]| -> (Vec<usize>, Vec<usize>, Vec<usize>) {
-        let (mut changed, mut hidden, mut expected_columns) = (Vec::new(), Vec::new(), Vec::new());
-        for (i, c) in compared.iter().enumerate() {
-            let (lf, bf) = (
-                forms(lr, std::slice::from_ref(c), 0),
-                forms(br, std::slice::from_ref(c), 1),
-            );
-            let exactly_equal = lf == bf;
-            let cast = options.cast.iter().find(|(n, _)| *n == c.name);
-            // Values equal exactly are equal whatever the rules.
-            let declared = |l: Option<String>, b: Option<String>| {
-                let pairs = options.expected.iter().find(|(n, _)| *n == c.name);
-                match (pairs, l, b) {
-                    (Some((_, pairs)), Some(l), Some(b)) => {
-                        pairs.iter().any(|(pl, pb)| *pl == l && *pb == b)
-                    }
-                    _ => false,
-                }
-            };
-            let expected = !exactly_equal && declared(raw_text(lr, c, 0), raw_text(br, c, 1));
-            if expected {
-                expected_columns.push(i);
-            }
-            let equal = exactly_equal
-                || expected
-                || match cast {
-                    None => equal_under_rules(c, &lf[0], &bf[0], &options.rules, None),
-                    Some((_, to)) => {
-                        let (l, b) = (c.legacy.unwrap(), c.beta.unwrap());
-                        let lf = cast_form(&lr[l.0], l.1, to);
-                        let bf = cast_form(&br[b.0], b.1, to);
-                        equal_under_rules(c, &lf, &bf, &options.rules, Some(to))
-                    }
-                };
-            if !equal {
-                changed.push(i);
-            } else if !exactly_equal {
-                hidden.push(i);
-            }
-        }
-        (changed, hidden, expected_columns)
-    };
+    let compare = |lr: &[Value], br: &[Value]| compare_rows(lr, br, compared, options);
     let names = |list: &[usize]| {
         let mut names: Vec<&str> = list.iter().map(|&i| compared[i].name.as_str()).collect();
         names.sort_unstable();
@@ -714,6 +668,56 @@ fn keyed_group(
     }
 }
 
+/// A legacy row against a beta row: the columns that differ under their rules, those equal
+/// only under them, and those equal as a declared pair.
+fn compare_rows(
+    lr: &[Value],
+    br: &[Value],
+    compared: &[Column],
+    options: &Options,
+) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
+    let (mut changed, mut hidden, mut expected_columns) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, c) in compared.iter().enumerate() {
+        let (lf, bf) = (
+            forms(lr, std::slice::from_ref(c), 0),
+            forms(br, std::slice::from_ref(c), 1),
+        );
+        let exactly_equal = lf == bf;
+        let cast = options.cast.iter().find(|(n, _)| *n == c.name);
+        // Values equal exactly are equal whatever the rules.
+        let declared = |l: Option<String>, b: Option<String>| {
+            let pairs = options.expected.iter().find(|(n, _)| *n == c.name);
+            match (pairs, l, b) {
+                (Some((_, pairs)), Some(l), Some(b)) => {
+                    pairs.iter().any(|(pl, pb)| *pl == l && *pb == b)
+                }
+                _ => false,
+            }
+        };
+        let expected = !exactly_equal && declared(raw_text(lr, c, 0), raw_text(br, c, 1));
+        if expected {
+            expected_columns.push(i);
+        }
+        let equal = exactly_equal
+            || expected
+            || match cast {
+                None => equal_under_rules(c, &lf[0], &bf[0], &options.rules, None),
+                Some((_, to)) => {
+                    let (l, b) = (c.legacy.unwrap(), c.beta.unwrap());
+                    let lf = cast_form(&lr[l.0], l.1, to);
+                    let bf = cast_form(&br[b.0], b.1, to);
+                    equal_under_rules(c, &lf, &bf, &options.rules, Some(to))
+                }
+            };
+        if !equal {
+            changed.push(i);
+        } else if !exactly_equal {
+            hidden.push(i);
+        }
+    }
+    (changed, hidden, expected_columns)
+}
+
 /// Under the column's rules, are the two cells equal? `l` and `b` are their comparison forms.
 ///
 /// - Equal forms are equal (two NaNs, two infinities too).
@@ -877,7 +881,11 @@ fn multiset_group(
     l_rows: &[&Vec<Value>],
     b_rows: &[&Vec<Value>],
     compared: &[Column],
+    options: &Options,
 ) -> GroupFound {
+    if options.pair_unmatched {
+        return paired_multiset_group(group, l_rows, b_rows, compared, options);
+    }
     let mut summary = SummaryRow {
         group: group.to_owned(),
         legacy_rows: l_rows.len() as u64,
@@ -923,5 +931,194 @@ fn multiset_group(
         columns: Vec::new(),
         row_diff,
         expected_cells: Vec::new(),
+    }
+}
+
+/// A group of a table without a key, its leftover rows paired: each row one side holds more
+/// often than the other is a leftover row, as many times more, in its comparison forms (the
+/// texts the row diff writes, and what the rules and declared pairs see). Leftovers pair as in
+/// `keyed_group`, ranked by their forms.
+fn paired_multiset_group(
+    group: &str,
+    l_rows: &[&Vec<Value>],
+    b_rows: &[&Vec<Value>],
+    compared: &[Column],
+    options: &Options,
+) -> GroupFound {
+    let mut summary = SummaryRow {
+        group: group.to_owned(),
+        legacy_rows: l_rows.len() as u64,
+        beta_rows: b_rows.len() as u64,
+        ..SummaryRow::default()
+    };
+    let mut counts: BTreeMap<Vec<Cmp>, [u64; 2]> = BTreeMap::new();
+    for row in l_rows {
+        counts.entry(forms(row, compared, 0)).or_default()[0] += 1;
+    }
+    for row in b_rows {
+        counts.entry(forms(row, compared, 1)).or_default()[1] += 1;
+    }
+    // The forms as rows of a table whose columns hold the forms' types on both sides.
+    let types: Vec<Ty> = compared.iter().map(form_type).collect();
+    let form_columns: Vec<Column> = compared
+        .iter()
+        .zip(&types)
+        .enumerate()
+        .map(|(i, (c, ty))| Column {
+            name: c.name.clone(),
+            legacy: Some((i, ty)),
+            beta: Some((i, ty)),
+        })
+        .collect();
+    let as_row = |form: &[Cmp]| -> Vec<Value> {
+        form.iter()
+            .map(|f| match f {
+                Cmp::Null => Value::Null,
+                Cmp::Int(i) => Value::Int(*i),
+                Cmp::Float(x) => Value::Float(*x),
+                Cmp::Decimal(d) => Value::Decimal(*d),
+                Cmp::Text(t) => Value::Text(t.clone()),
+                Cmp::Bool(b) => Value::Bool(*b),
+                Cmp::Date(d) => Value::Date(*d),
+                Cmp::Timestamp(t) => Value::Timestamp(*t),
+            })
+            .collect()
+    };
+    // Leftovers per side, in form order (the ranks).
+    let (mut missing, mut extra): (Vec<Vec<Value>>, Vec<Vec<Value>>) = (Vec::new(), Vec::new());
+    for (form, [l, b]) in &counts {
+        for _ in *b..*l {
+            missing.push(as_row(form));
+        }
+        for _ in *l..*b {
+            extra.push(as_row(form));
+        }
+    }
+    let text = |row: &[Value], i: usize| arrow_text(&types[i], &row[i]);
+    let names = |list: &[usize]| {
+        let mut names: Vec<&str> = list.iter().map(|&i| compared[i].name.as_str()).collect();
+        names.sort_unstable();
+        names.join(";")
+    };
+    let (mut used_m, mut used_e) = (vec![false; missing.len()], vec![false; extra.len()]);
+    let mut row_diff = Vec::new();
+    let mut expected_cells: BTreeMap<usize, u64> = BTreeMap::new();
+    // Changed pairs: (legacy forms, beta forms, changed columns, both values as text).
+    type Pair = (Vec<Cmp>, Vec<Cmp>, Vec<usize>, Vec<(Option<String>, Option<String>)>);
+    let mut changed_pairs: Vec<Pair> = Vec::new();
+    if !missing.is_empty()
+        && !extra.is_empty()
+        && (missing.len() as u64).saturating_mul(extra.len() as u64) <= PAIR_CANDIDATES
+    {
+        let max = options.max_pair_columns.unwrap_or(compared.len() / 2);
+        let mut candidates = Vec::new();
+        for (i, m) in missing.iter().enumerate() {
+            for (j, e) in extra.iter().enumerate() {
+                let (changed, _, _) = compare_rows(m, e, &form_columns, options);
+                if changed.len() <= max {
+                    candidates.push((changed.len(), i, j));
+                }
+            }
+        }
+        candidates.sort_unstable();
+        for (_, i, j) in candidates {
+            if used_m[i] || used_e[j] {
+                continue;
+            }
+            used_m[i] = true;
+            used_e[j] = true;
+            let (m, e) = (&missing[i], &extra[j]);
+            let (changed, hidden, expected_columns) = compare_rows(m, e, &form_columns, options);
+            for c in expected_columns {
+                *expected_cells.entry(c).or_default() += 1;
+            }
+            let both: Vec<(Option<String>, Option<String>)> =
+                (0..compared.len()).map(|c| (text(m, c), text(e, c))).collect();
+            row_diff.push(DiffRow {
+                group: group.to_owned(),
+                diff: if changed.is_empty() {
+                    "paired_equal"
+                } else {
+                    "changed"
+                }
+                .to_owned(),
+                side: "both".to_owned(),
+                changed_columns: names(&changed),
+                hidden_columns: names(&hidden),
+                values: both.clone(),
+                ..DiffRow::default()
+            });
+            summary.paired_rows += 1;
+            if !changed.is_empty() {
+                summary.changed_rows += 1;
+                changed_pairs.push((
+                    forms(m, &form_columns, 0),
+                    forms(e, &form_columns, 1),
+                    changed,
+                    both,
+                ));
+            }
+        }
+    }
+    for (rows, used, side, diff) in [
+        (&missing, &used_m, 0, "missing_in_beta"),
+        (&extra, &used_e, 1, "extra_in_beta"),
+    ] {
+        for (row, _) in rows.iter().zip(used.iter()).filter(|(_, used)| !**used) {
+            if side == 0 {
+                summary.missing_in_beta += 1;
+            } else {
+                summary.extra_in_beta += 1;
+            }
+            row_diff.push(DiffRow {
+                group: group.to_owned(),
+                diff: diff.to_owned(),
+                side: ["legacy", "beta"][side].to_owned(),
+                values: (0..compared.len())
+                    .map(|c| {
+                        if side == 0 {
+                            (text(row, c), None)
+                        } else {
+                            (None, text(row, c))
+                        }
+                    })
+                    .collect(),
+                ..DiffRow::default()
+            });
+        }
+    }
+    summary.matched_rows = summary.legacy_rows - summary.missing_in_beta - summary.changed_rows;
+    // Per column: its mismatches, and the example of the first changed pair by legacy forms,
+    // then beta forms.
+    changed_pairs.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    let mut mismatches: BTreeMap<usize, (u64, Option<String>, Option<String>)> = BTreeMap::new();
+    for (_, _, changed, both) in &changed_pairs {
+        for &i in changed {
+            let entry = mismatches
+                .entry(i)
+                .or_insert_with(|| (0, both[i].0.clone(), both[i].1.clone()));
+            entry.0 += 1;
+        }
+    }
+    let same_multiset =
+        summary.changed_rows == 0 && summary.missing_in_beta == 0 && summary.extra_in_beta == 0;
+    GroupFound {
+        summary,
+        same_multiset,
+        columns: mismatches
+            .into_iter()
+            .map(|(i, (n, l, b))| ColumnRow {
+                group: group.to_owned(),
+                column: compared[i].name.clone(),
+                mismatches: n,
+                legacy_example: l,
+                beta_example: b,
+            })
+            .collect(),
+        row_diff,
+        expected_cells: expected_cells
+            .into_iter()
+            .map(|(i, n)| (group.to_owned(), compared[i].name.clone(), n))
+            .collect(),
     }
 }

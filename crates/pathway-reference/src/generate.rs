@@ -520,8 +520,9 @@ pub fn generate(seed: u64, shapes: Shapes) -> Case {
     if rng.chance(15) {
         options.max_row_diff = Some(*rng.pick(&[0, 1, 2, 3, 5]));
     }
-    // Pairing the rows a keyed diff leaves (drawn last, for the same reason).
-    if rng.chance(20) {
+    // Pairing the rows a keyed (or multiset) diff leaves (drawn last, for the same reason);
+    // more often without a key, which fewer cases have.
+    if rng.chance(if options.key.is_empty() { 50 } else { 20 }) {
         options.pair_unmatched = true;
         options.max_pair_columns = *rng.pick(&[None, Some(0), Some(1), Some(2)]);
     }

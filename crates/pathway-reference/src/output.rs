@@ -104,12 +104,14 @@ pub fn read_expected_cells_csv(text: &str) -> Vec<(String, String, u64)> {
 
 /// The row diff under `dir` (`<dir>/<group column>=<value>/*.parquet`, or files directly under
 /// `dir` when not grouped), as [`DiffRow`]s. `key` names the key columns as the row diff holds
-/// them (for a multiset diff, the compared columns) and `compared` the compared columns.
+/// them (for a multiset diff, the compared columns) and `compared` the compared columns;
+/// `sides` says the row diff holds `legacy_<c>` and `beta_<c>` (a keyed diff, or a multiset
+/// diff whose leftover rows are paired) rather than a `rows` count.
 ///
 /// # Panics
 /// Unreadable files.
 #[must_use]
-pub fn read_row_diff(dir: &Path, key: &[String], compared: &[String], keyed: bool) -> Vec<DiffRow> {
+pub fn read_row_diff(dir: &Path, key: &[String], compared: &[String], sides: bool) -> Vec<DiffRow> {
     let mut rows = Vec::new();
     for (group, file) in parquet_files(dir, None) {
         let file = std::fs::File::open(&file).expect("a row diff file");
@@ -117,7 +119,7 @@ pub fn read_row_diff(dir: &Path, key: &[String], compared: &[String], keyed: boo
             .expect("a Parquet file");
         for batch in reader {
             let batch = batch.expect("a batch");
-            rows.extend(batch_rows(&batch, group.as_deref(), key, compared, keyed));
+            rows.extend(batch_rows(&batch, group.as_deref(), key, compared, sides));
         }
     }
     rows.sort();
@@ -129,7 +131,7 @@ fn batch_rows(
     group: Option<&str>,
     key: &[String],
     compared: &[String],
-    keyed: bool,
+    sides: bool,
 ) -> Vec<DiffRow> {
     let column = |name: &str| {
         batch
@@ -146,7 +148,7 @@ fn batch_rows(
                 side: text("side").unwrap_or_default(),
                 changed_columns: text("changed_columns").unwrap_or_default(),
                 hidden_columns: text("hidden_columns").unwrap_or_default(),
-                values: if keyed {
+                values: if sides {
                     compared
                         .iter()
                         .map(|c| (text(&format!("legacy_{c}")), text(&format!("beta_{c}"))))
@@ -157,7 +159,7 @@ fn batch_rows(
                 paired_key: batch
                     .column_by_name("paired_beta_key")
                     .and_then(|c| array_text(c, row)),
-                rows: (!keyed).then(|| {
+                rows: (!sides).then(|| {
                     text("rows")
                         .and_then(|r| r.parse().ok())
                         .expect("a multiset row diff counts rows")

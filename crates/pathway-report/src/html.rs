@@ -320,6 +320,37 @@ fn capped_section(out: &mut String, summary: &[SummaryRow]) {
     out.push_str("<p>Their row diffs keep the rows of the first keys only (<code>max_row_diff</code>); every count is exact.</p>");
 }
 
+/// The districts with rows paired without a key, per table: how many, and what the pairs
+/// turned into.
+fn paired_section(out: &mut String, summary: &[SummaryRow]) {
+    let paired: Vec<&SummaryRow> = summary.iter().filter(|r| r.paired_rows > 0).collect();
+    if paired.is_empty() {
+        return;
+    }
+    out.push_str("<h2>Rows paired without a key</h2>");
+    let table = TextTable {
+        header: ["table", "district", "status", "paired rows", "changed", "missing", "extra"]
+            .map(String::from)
+            .to_vec(),
+        rows: paired
+            .iter()
+            .map(|r| {
+                vec![
+                    r.table.clone(),
+                    r.district_id.clone(),
+                    r.status.clone(),
+                    r.paired_rows.to_string(),
+                    r.changed_rows.to_string(),
+                    r.missing_in_beta.to_string(),
+                    r.extra_in_beta.to_string(),
+                ]
+            })
+            .collect(),
+    };
+    text_table(out, &table, "paired");
+    out.push_str("<p>Rows left on one side by the keyed diff, paired with the row differing in the fewest columns (<code>pair_unmatched</code>): each pair counts as matched or changed instead of missing and extra.</p>");
+}
+
 /// Render the page.
 #[must_use]
 pub fn render_html(report: &HtmlReport) -> String {
@@ -432,6 +463,7 @@ pub fn render_html(report: &HtmlReport) -> String {
     unread_section(&mut out, &report.unread_files);
     key_warning_section(&mut out, &report.key_warnings);
     capped_section(&mut out, &report.summary);
+    paired_section(&mut out, &report.summary);
 
     out.push_str("<h2>Top discrepancy patterns</h2>");
     if report.patterns.rows.is_empty() {

@@ -302,8 +302,9 @@ pub struct DiffArgs {
     /// stays exact, and the summary says which groups were capped.
     #[arg(long, value_name = "N")]
     pub max_row_diff: Option<u64>,
-    /// Pair the rows the keyed diff leaves on one side with those left on the other that differ
-    /// in the fewest compared columns (for surrogate keys the rewrite numbers differently).
+    /// Pair the rows the keyed (or, without --key, multiset) diff leaves on one side with those
+    /// left on the other that differ in the fewest compared columns (for surrogate keys the
+    /// rewrite numbers differently).
     #[arg(long, conflicts_with = "max_row_diff")]
     pub pair_unmatched: bool,
     /// With --pair-unmatched: pairs differ in at most N compared columns (default: half).

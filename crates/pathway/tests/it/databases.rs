@@ -558,6 +558,20 @@ table = "{s}.beta_enrollments"
         )),
         "enrollments|101|course|1\nstudents|102|grade|1"
     );
+    // The columns summary.csv and column_diff.csv gained later are published too (none capped,
+    // paired or declared on this night).
+    assert_eq!(
+        read(&format!(
+            "SELECT bool_or(row_diff_capped), sum(paired_rows) FROM {s}.pathway_summary"
+        )),
+        "f|0"
+    );
+    assert_eq!(
+        read(&format!(
+            "SELECT sum(expected_cells) FROM {s}.pathway_column_diff"
+        )),
+        "0"
+    );
     assert_eq!(
         read(&format!(
             "SELECT audit_date, table_name, districts, full_match, error FROM {s}.pathway_history ORDER BY 2"

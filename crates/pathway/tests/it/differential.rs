@@ -185,16 +185,20 @@ pub fn check(case: &Case, formats: (Format, Format), extra: &[&str]) -> Vec<Stri
         found.push(format!("exit {code:?} for all_match = {all_match}"));
     }
     let keyed = !o.key.is_empty();
+    // A keyless row diff whose leftovers are paired holds both sides' columns and no key.
+    let sides = keyed || o.pair_unmatched;
     let key: Vec<String> = if keyed {
         o.key
             .iter()
             .filter(|k| Some(*k) != o.group.as_ref())
             .cloned()
             .collect()
+    } else if sides {
+        Vec::new()
     } else {
         reference.compared_columns.clone()
     };
-    let key = row_diff_names(o.group.as_deref(), &key, &reference.compared_columns, keyed);
+    let key = row_diff_names(o.group.as_deref(), &key, &reference.compared_columns, sides);
     let engine = Outcome {
         summary,
         columns: columns.into_iter().map(|(row, _)| row).collect(),
@@ -202,7 +206,7 @@ pub fn check(case: &Case, formats: (Format, Format), extra: &[&str]) -> Vec<Stri
             &out.join("row_diff").join("t"),
             &key,
             &reference.compared_columns,
-            keyed,
+            sides,
         ),
         expected_cells: read_expected_cells_csv(&column_diff),
         ..reference.clone()
@@ -252,13 +256,13 @@ fn row_diff_names(
     group: Option<&str>,
     key: &[String],
     compared: &[String],
-    keyed: bool,
+    sides: bool,
 ) -> Vec<String> {
     let mut taken: Vec<String> = pathway_diff::plan::ROW_DIFF_OWN_COLUMNS
         .iter()
         .map(|c| (*c).to_owned())
         .collect();
-    if keyed {
+    if sides {
         for c in compared {
             taken.extend([format!("legacy_{c}"), format!("beta_{c}")]);
         }

@@ -240,4 +240,90 @@ fn an_audit_pairs_renumbered_students_and_the_report_says_how_many() {
          instead of missing and extra.</p>"
     ));
     assert_eq!(page.matches("<p class=\"paired\">").count(), 4);
+    // And one table of them, district by district.
+    assert!(page.contains(
+        "<h2>Rows paired without a key</h2><table class=\"paired\"><thead><tr><th>table</th>\
+         <th>district</th><th>status</th><th>paired rows</th><th>changed</th><th>missing</th>\
+         <th>extra</th></tr></thead><tbody>\
+         <tr><td>students</td><td>101</td><td>MISMATCH</td><td>10</td><td>4</td><td>0</td><td>0</td></tr>\
+         <tr><td>students</td><td>102</td><td>FULL MATCH</td><td>5</td><td>0</td><td>0</td><td>0</td></tr>\
+         <tr><td>students</td><td>103</td><td>MISMATCH</td><td>5</td><td>2</td><td>0</td><td>1</td></tr>\
+         <tr><td>students</td><td>255901</td><td>FULL MATCH</td><td>8</td><td>0</td><td>0</td><td>0</td></tr>\
+         </tbody></table>"
+    ));
+}
+
+#[test]
+fn a_table_without_a_key_pairs_its_leftover_rows_in_their_compared_forms() {
+    let tmp = tempfile::tempdir().unwrap();
+    let without_id = |csv: &str| -> String {
+        csv.lines()
+            .map(|l| l.split_once(',').unwrap().1)
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n"
+    };
+    let (l, b) = (tmp.path().join("legacy.csv"), tmp.path().join("beta.csv"));
+    fs::write(&l, without_id(LEGACY)).unwrap();
+    // Beta: the same three regraded rows, and one row legacy has nothing like (it differs in
+    // name, grade and birth: 3 of the 4 compared columns, over the default bound of 2).
+    fs::write(&b, without_id(BETA) + "7,Zed,09,2009-01-01\n").unwrap();
+    let run = |name: &str, extra: &[&str]| {
+        let out = tmp.path().join(name);
+        let mut args = vec![
+            "diff",
+            l.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--table",
+            "students",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        assert_exit(&pathway(&args), 1);
+        out
+    };
+    // As a multiset: the three regraded rows are missing and extra.
+    let plain = run("plain", &[]);
+    assert_eq!(
+        figures(&read_csv(&plain.join("summary.csv"))),
+        ["MISMATCH matched 3 changed 0 missing 3 extra 4 paired 0"]
+    );
+    let paired = run("paired", &["--pair-unmatched"]);
+    assert_eq!(
+        figures(&read_csv(&paired.join("summary.csv"))),
+        ["MISMATCH matched 3 changed 3 missing 0 extra 1 paired 3"]
+    );
+    let columns: Vec<(String, String, String, String)> = read_csv(&paired.join("column_diff.csv"))
+        .into_iter()
+        .map(|r| {
+            (
+                r["column"].clone(),
+                r["mismatches"].clone(),
+                r["legacy_example"].clone(),
+                r["beta_example"].clone(),
+            )
+        })
+        .collect();
+    let s = |t: &str| t.to_owned();
+    assert_eq!(columns, [(s("grade_level"), s("3"), s("03"), s("3"))]);
+    // One row per pair or leftover, both sides' columns, no key.
+    let output = pathway(&[
+        "query",
+        "--run",
+        paired.to_str().unwrap(),
+        "--format",
+        "csv",
+        "SELECT legacy_name, beta_name, legacy_grade_level, beta_grade_level, diff, side, \
+         changed_columns FROM row_diff_students ORDER BY beta_name",
+    ]);
+    assert_exit(&output, 0);
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "legacy_name,beta_name,legacy_grade_level,beta_grade_level,diff,side,changed_columns\n\
+         Ann,Ann,03,3,changed,both,grade_level\n\
+         Bo,Bo,04,4,changed,both,grade_level\n\
+         Cy,Cy,05,5,changed,both,grade_level\n\
+         ,Zed,,09,extra_in_beta,beta,\n"
+    );
 }
