@@ -48,20 +48,67 @@ pub fn parse_delimited(
     header: bool,
     encoding: Encoding,
 ) -> ParsedText {
+    let (mut rows, mut row_lines) = (Vec::new(), Vec::new());
+    let scan = scan_delimited(bytes, delimiter, header, encoding, |_, record, line| {
+        rows.push(record.iter().map(str::to_owned).collect());
+        row_lines.push(line);
+    });
+    ParsedText {
+        columns: scan.columns,
+        rows,
+        row_lines,
+        rejected: scan.rejected,
+        encoding: scan.encoding,
+        delimiter: scan.delimiter,
+        notes: scan.notes,
+        binary: scan.binary,
+    }
+}
+
+/// What [`scan_delimited`] found besides the accepted rows, which it hands over one at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScannedText {
+    /// Column names (from the header, or `column_1`.. without one).
+    pub columns: Vec<String>,
+    /// Accepted rows.
+    pub rows: u64,
+    /// Rejected records: line number, reason, and the record's fields as read.
+    pub rejected: Vec<(u64, String, Vec<String>)>,
+    /// The encoding the bytes were decoded with.
+    pub encoding: &'static str,
+    /// The delimiter used.
+    pub delimiter: u8,
+    /// Notes about repairs made to the whole file (BOM removed, NUL bytes dropped, ...).
+    pub notes: Vec<String>,
+    /// The file is not text (a spreadsheet, an image): it was rejected whole, at line 1.
+    pub binary: bool,
+}
+
+/// [`parse_delimited`] without holding the rows: each accepted record goes to `on_row` with the
+/// column names and its line (1-based, in the file) as soon as it is read, its field count that
+/// of the columns. A
+/// caller that turns records into Arrow batches as they come holds one batch, not the file's
+/// rows as strings (which took several times the file's size).
+pub fn scan_delimited(
+    bytes: &[u8],
+    delimiter: Option<u8>,
+    header: bool,
+    encoding: Encoding,
+    mut on_row: impl FnMut(&[String], &csv::StringRecord, u64),
+) -> ScannedText {
     let mut notes = Vec::new();
     let (text, encoding_used) = decode(bytes, encoding, &mut notes);
     let text = if text.contains('\0') {
         let nuls = text.matches('\0').count();
         notes.push(format!("dropped {nuls} NUL byte(s)"));
-        text.replace('\0', "")
+        std::borrow::Cow::Owned(text.replace('\0', ""))
     } else {
         text
     };
     let delimiter = delimiter.unwrap_or_else(|| sniff_delimiter(&text));
-    let mut parsed = ParsedText {
+    let mut scanned = ScannedText {
         columns: Vec::new(),
-        rows: Vec::new(),
-        row_lines: Vec::new(),
+        rows: 0,
         rejected: Vec::new(),
         encoding: encoding_used,
         delimiter,
@@ -71,17 +118,17 @@ pub fn parse_delimited(
     // Blank lines hold no record (the csv crate skips empty ones, not those of spaces), and a
     // file of nothing else has no header: it must not become a table with a `column_1`.
     if text.trim().is_empty() {
-        return parsed;
+        return scanned;
     }
     if looks_binary(&text) {
-        parsed.binary = true;
+        scanned.binary = true;
         let lines = text.lines().count().max(1) as u64;
-        parsed.rejected.push((
+        scanned.rejected.push((
             1,
             format!("not a delimited text file (binary content); {lines} line(s) not loaded"),
             Vec::new(),
         ));
-        return parsed;
+        return scanned;
     }
 
     let mut reader = csv::ReaderBuilder::new()
@@ -99,7 +146,7 @@ pub fn parse_delimited(
             Ok(true) => {}
             Err(e) => {
                 let at = e.position().map_or(start, csv::Position::byte);
-                parsed.rejected.push((
+                scanned.rejected.push((
                     lines.line_at(at),
                     format!("unreadable record: {e}"),
                     Vec::new(),
@@ -108,28 +155,29 @@ pub fn parse_delimited(
             }
         }
         let line = lines.line_at(record.position().map_or(start, csv::Position::byte));
-        let fields: Vec<String> = record.iter().map(str::to_owned).collect();
         if first {
             first = false;
+            let fields: Vec<String> = record.iter().map(str::to_owned).collect();
             if header {
-                parsed.columns = header_names(&fields);
+                scanned.columns = header_names(&fields);
                 continue;
             }
-            parsed.columns = (1..=fields.len()).map(|i| format!("column_{i}")).collect();
+            scanned.columns = (1..=fields.len()).map(|i| format!("column_{i}")).collect();
         }
-        if fields.len() == parsed.columns.len() {
-            parsed.rows.push(fields);
-            parsed.row_lines.push(line);
+        if record.len() == scanned.columns.len() {
+            scanned.rows += 1;
+            on_row(&scanned.columns, &record, line);
         } else {
             let reason = format!(
                 "expected {} fields, found {}",
-                parsed.columns.len(),
-                fields.len()
+                scanned.columns.len(),
+                record.len()
             );
-            parsed.rejected.push((line, reason, fields));
+            let fields: Vec<String> = record.iter().map(str::to_owned).collect();
+            scanned.rejected.push((line, reason, fields));
         }
     }
-    parsed
+    scanned
 }
 
 /// Line numbers from byte offsets. The csv crate's own line count is one short after a CRLF
@@ -176,32 +224,37 @@ impl<'a> LineCounter<'a> {
 }
 
 /// Decode bytes to text. BOMs decide first; `Auto` takes UTF-8 when valid, else Windows-1252.
-fn decode(bytes: &[u8], encoding: Encoding, notes: &mut Vec<String>) -> (String, &'static str) {
+/// Valid UTF-8 is borrowed, not copied.
+fn decode<'a>(
+    bytes: &'a [u8],
+    encoding: Encoding,
+    notes: &mut Vec<String>,
+) -> (std::borrow::Cow<'a, str>, &'static str) {
     if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
         notes.push(format!("{} byte-order mark removed", enc.name()));
         let (text, had_errors) = enc.decode_without_bom_handling(&bytes[bom_len..]);
         if had_errors {
             notes.push(format!("invalid {} bytes replaced with U+FFFD", enc.name()));
         }
-        return (text.into_owned(), enc.name());
+        return (text, enc.name());
     }
     match encoding {
         Encoding::Windows1252 => {
             let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
-            (text.into_owned(), "windows-1252")
+            (text, "windows-1252")
         }
         Encoding::Utf8 => match std::str::from_utf8(bytes) {
-            Ok(text) => (text.to_owned(), "UTF-8"),
+            Ok(text) => (std::borrow::Cow::Borrowed(text), "UTF-8"),
             Err(_) => {
                 notes.push("invalid UTF-8 bytes replaced with U+FFFD".into());
-                (String::from_utf8_lossy(bytes).into_owned(), "UTF-8")
+                (String::from_utf8_lossy(bytes), "UTF-8")
             }
         },
         Encoding::Auto => match std::str::from_utf8(bytes) {
-            Ok(text) => (text.to_owned(), "UTF-8"),
+            Ok(text) => (std::borrow::Cow::Borrowed(text), "UTF-8"),
             Err(_) => {
                 let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
-                (text.into_owned(), "windows-1252")
+                (text, "windows-1252")
             }
         },
     }

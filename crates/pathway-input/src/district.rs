@@ -4,19 +4,16 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, RecordBatch, StringBuilder, new_null_array};
+use datafusion::arrow::array::{ArrayRef, RecordBatch, new_null_array};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use pathway_audit::{AuditSpec, InputFormat, InputSpec};
 use pathway_mask::Masker;
 
 use crate::compression::{Compression, read_decompressed, strip_compression_suffix};
-use crate::delimited::parse_delimited;
+use crate::text_columns::delimited_batches;
 use crate::error::{Error, Result};
 use crate::no_rows::NoRows;
 use crate::parquet_file::read_parquet;
-
-/// Rows per Arrow batch built from text input.
-const BATCH_ROWS: usize = 65_536;
 
 /// The district folders found in an input folder.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -536,7 +533,8 @@ fn read_text_file(
     masker: &Masker,
 ) -> Result<FileTable> {
     let input = origin.input;
-    let parsed = parse_delimited(bytes, input.delimiter, input.header, input.encoding);
+    let (schema, batches, parsed) =
+        delimited_batches(bytes, input.delimiter, input.header, input.encoding)?;
     let delimiter = char::from(parsed.delimiter).to_string();
     let rejections = parsed
         .rejected
@@ -568,7 +566,8 @@ fn read_text_file(
             origin.rejection(*line, reason, masked.join(&delimiter))
         })
         .collect();
-    let mut account = origin.account(parsed.rows.len(), parsed.rejected.len(), parsed.encoding);
+    let loaded = usize::try_from(parsed.rows).unwrap_or(usize::MAX);
+    let mut account = origin.account(loaded, parsed.rejected.len(), parsed.encoding);
     account.delimiter = delimiter;
     account.compression = compression.map(|c| c.name().to_owned());
     account.notes.clone_from(&parsed.notes);
@@ -576,14 +575,13 @@ fn read_text_file(
         bytes,
         parsed.binary,
         !parsed.columns.is_empty(),
-        parsed.rows.len(),
+        loaded,
         parsed.rejected.len(),
     )
     .map(|n| n.describe(input.header));
     account
         .notes
         .extend(no_rows.iter().map(|why| format!("file {why}")));
-    let (schema, batches) = text_batches(&parsed)?;
     Ok(FileTable {
         schema,
         batches,
@@ -591,31 +589,6 @@ fn read_text_file(
         rejections,
         no_rows,
     })
-}
-
-/// The accepted rows of a parsed text file as text columns.
-pub(crate) fn text_batches(parsed: &crate::ParsedText) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-    let schema: SchemaRef = Arc::new(Schema::new(
-        parsed
-            .columns
-            .iter()
-            .map(|c| Field::new(c, DataType::Utf8, true))
-            .collect::<Vec<_>>(),
-    ));
-    let mut batches = Vec::new();
-    for chunk in parsed.rows.chunks(BATCH_ROWS) {
-        let columns: Vec<ArrayRef> = (0..parsed.columns.len())
-            .map(|i| {
-                let mut builder = StringBuilder::with_capacity(chunk.len(), chunk.len() * 8);
-                for row in chunk {
-                    builder.append_value(&row[i]);
-                }
-                Arc::new(builder.finish()) as ArrayRef
-            })
-            .collect();
-        batches.push(RecordBatch::try_new(schema.clone(), columns)?);
-    }
-    Ok((schema, batches))
 }
 
 /// Add each optional column the files did not have, as text nulls.

@@ -93,6 +93,16 @@ pub enum Error {
         /// File with the conflicting type.
         path: PathBuf,
     },
+    /// The Parquet copy of a text file ([`crate::stage_table_file`]) could not be written.
+    #[error("cannot write `{path}`, the Parquet copy of `{file}`: {source}")]
+    Stage {
+        /// The text file, as shown to the user.
+        file: String,
+        /// The copy.
+        path: PathBuf,
+        /// Underlying Parquet error.
+        source: datafusion::parquet::errors::ParquetError,
+    },
     /// Building Arrow arrays failed (a bug rather than bad input).
     #[error(transparent)]
     Arrow(#[from] datafusion::arrow::error::ArrowError),

@@ -35,12 +35,13 @@ mod no_rows;
 mod output_file;
 mod parquet_file;
 mod table_file;
+mod text_columns;
 
 pub use compression::{
     Compression, DecompressedLimit, MAX_DECOMPRESSED_ENV, decompress, decompress_within,
     read_decompressed, strip_compression_suffix,
 };
-pub use delimited::{ParsedText, parse_delimited};
+pub use delimited::{ParsedText, ScannedText, parse_delimited, scan_delimited};
 pub use district::{
     DistrictInput, DistrictList, FileRead, RawTable, Rejection, list_districts, read_district,
     valid_district_id,
@@ -49,4 +50,4 @@ pub use error::{Error, Result};
 pub use json_lines::{ParsedJsonLines, parse_json_lines};
 pub use no_rows::NoRows;
 pub use output_file::{OutputError, read_output_file};
-pub use table_file::{TableFile, read_table_file};
+pub use table_file::{StagedTable, TableFile, read_table_file, stage_table_file};

@@ -64,7 +64,8 @@ pub fn read_output_file(
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 return Err(malformed(1, vec![(1, "the file is empty: no header line")]));
             }
-            let parsed = crate::parse_delimited(&bytes, None, true, Encoding::Auto);
+            let (schema, batches, parsed) =
+                crate::text_columns::delimited_batches(&bytes, None, true, Encoding::Auto)?;
             if !parsed.rejected.is_empty() {
                 let first = parsed
                     .rejected
@@ -73,7 +74,7 @@ pub fn read_output_file(
                     .collect();
                 return Err(malformed(parsed.rejected.len(), first));
             }
-            Ok(crate::district::text_batches(&parsed)?)
+            Ok((schema, batches))
         }
         InputFormat::Jsonl => {
             let bytes = read(path)?;

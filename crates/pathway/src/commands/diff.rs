@@ -44,7 +44,8 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
     let engine = args.engine.settings();
     let ctx = crate::engine::session(&engine).await?;
     // A database side is copied to Parquet first: the diff reads each side more than once, and
-    // a live table must not change between those reads.
+    // a live table must not change between those reads. A text side is copied to Parquet too
+    // (in the scratch folder, gone when the diff is), so that each pass reads it in batches.
     let scratch_snapshots =
         tempfile::tempdir().context("cannot create a temporary folder for database snapshots")?;
     let snapshot_dir = match &out {
@@ -68,6 +69,7 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
             },
         ],
         &snapshot_dir,
+        &scratch_snapshots.path().join("staged"),
     )
     .await?;
     let table = match &args.table {

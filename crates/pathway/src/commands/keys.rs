@@ -76,6 +76,7 @@ pub async fn keys(args: KeysArgs) -> anyhow::Result<ExitStatus> {
             },
         ],
         scratch.path(),
+        &scratch.path().join("staged"),
     )
     .await?;
     let group = default_group(&ctx, args.by.as_deref()).await?;

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""`pathway diff` of two CSV files against DuckDB's keyed diff of the same two files (every
+column read as text, as pathway reads CSV), interleaved, median of REPS runs, with peak memory,
+and a check that both give the same per-district counts.
+
+    python3 scripts/bench/csv_sides.py --bin target/release/pathway --dir /tmp/bench-data/r3m
+
+The CSV files are written once beside DIR (DIR-csv/legacy.csv, beta.csv: each side of the bench
+pair as one file, district_id a column) by DuckDB. Needs duckdb (pip install duckdb).
+"""
+import argparse
+import csv
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+COMPARE_COLUMNS = [
+    "school_id", "first_name", "last_name", "birth_date", "grade_level", "gender_code",
+    "race_code", "ell_status", "iep", "enroll_date", "exit_date", "gpa", "attendance_rate",
+    "home_language", "updated_at",
+]
+
+
+def write_csvs(src, dst):
+    """DIR-csv: each side of DIR as one CSV file."""
+    import duckdb
+
+    if os.path.exists(os.path.join(dst, "done")):
+        return
+    shutil.rmtree(dst, ignore_errors=True)
+    os.makedirs(dst)
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar=false")
+    for side in ("legacy", "beta"):
+        con.execute(
+            f"COPY (SELECT * FROM read_parquet('{src}/{side}/students/*/*.parquet', "
+            f"hive_partitioning=true)) TO '{dst}/{side}.csv' (HEADER, DELIMITER ',')"
+        )
+    open(os.path.join(dst, "done"), "w").close()
+
+
+DUCKDB = r"""
+import duckdb, json, sys
+csvs, threads = sys.argv[1], sys.argv[2]
+cols = json.loads(sys.argv[3])
+con = duckdb.connect()
+con.execute(f"SET threads={threads}")
+con.execute("SET enable_progress_bar=false")
+for side, view in (("legacy", "L"), ("beta", "B")):
+    con.execute(f"CREATE TEMP TABLE {view} AS SELECT * FROM read_csv('{csvs}/{side}.csv', all_varchar=true)")
+diffs = ", ".join(f"l.{c} IS DISTINCT FROM b.{c} AS d_{c}" for c in cols)
+anyd = " OR ".join(f"d_{c}" for c in cols)
+rows = con.execute(f'''
+  WITH J AS (
+    SELECT coalesce(l.district_id, b.district_id) AS district_id,
+           l.student_id IS NOT NULL AS in_l, b.student_id IS NOT NULL AS in_b, {diffs}
+    FROM L l FULL OUTER JOIN B b
+      ON l.district_id = b.district_id AND l.student_id = b.student_id)
+  SELECT district_id,
+         count(*) FILTER (in_l AND in_b AND ({anyd})),
+         count(*) FILTER (in_l AND NOT in_b),
+         count(*) FILTER (in_b AND NOT in_l)
+  FROM J GROUP BY 1''').fetchall()
+print(json.dumps({str(r[0]): [int(r[1]), int(r[2]), int(r[3])] for r in rows}))
+"""
+
+
+def timed(cmd, env=None):
+    """Run CMD under /usr/bin/time: wall seconds, peak RSS in MiB, stdout."""
+    done = subprocess.run(
+        ["/usr/bin/time", "-f", "%e %M"] + cmd,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"{cmd[:3]} exited {done.returncode}: {done.stderr[-2000:]}")
+    seconds, kib = done.stderr.strip().splitlines()[-1].split()
+    return float(seconds), int(kib) / 1024, done.stdout
+
+
+def run_pathway(binary, csvs, extra):
+    out = tempfile.mkdtemp(prefix="pathway-csv-")
+    try:
+        env = dict(os.environ, DATAFUSION_EXECUTION_TARGET_PARTITIONS="2")
+        seconds, mib, _ = timed(
+            [binary, "diff", f"{csvs}/legacy.csv", f"{csvs}/beta.csv", "--key", "student_id",
+             "--by", "district_id", "--out", out, "--format", "csv"] + extra,
+            env,
+        )
+        with open(os.path.join(out, "summary.csv"), newline="") as f:
+            counts = {
+                r["district_id"]: [int(r["changed_rows"]), int(r["missing_in_beta"]),
+                                   int(r["extra_in_beta"])]
+                for r in csv.DictReader(f)
+            }
+        return seconds, mib, counts
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def run_duckdb(csvs):
+    seconds, mib, stdout = timed(
+        [sys.executable, "-c", DUCKDB, csvs, "2", json.dumps(COMPARE_COLUMNS)]
+    )
+    return seconds, mib, json.loads(stdout)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--extra", default="", help="more pathway diff flags")
+    args = ap.parse_args()
+    csvs = args.dir.rstrip("/") + "-csv"
+    write_csvs(args.dir, csvs)
+    sizes = {s: os.path.getsize(f"{csvs}/{s}.csv") / 2**20 for s in ("legacy", "beta")}
+    runs = {"pathway": [], "duckdb": []}
+    answers = {}
+    # Interleaved: one run of each per round, so drift hits both alike.
+    for _ in range(args.reps):
+        s, m, counts = run_pathway(args.bin, csvs, args.extra.split())
+        runs["pathway"].append((s, m))
+        answers["pathway"] = counts
+        s, m, counts = run_duckdb(csvs)
+        runs["duckdb"].append((s, m))
+        answers["duckdb"] = counts
+    differing = [
+        d for d in set(answers["pathway"]) | set(answers["duckdb"])
+        if answers["pathway"].get(d, [0, 0, 0]) != answers["duckdb"].get(d, [0, 0, 0])
+    ]
+    print(f"CSV files: legacy {sizes['legacy']:.0f} MiB, beta {sizes['beta']:.0f} MiB")
+    print("| tool | median s | runs s | peak MiB |")
+    print("|---|---|---|---|")
+    for tool, r in runs.items():
+        times = ", ".join(f"{t:.2f}" for t, _ in r)
+        print(f"| {tool} | {statistics.median(t for t, _ in r):.2f} | {times} | "
+              f"{max(m for _, m in r):.0f} |")
+    if differing:
+        raise SystemExit(f"pathway and DuckDB disagree on {len(differing)} district(s), "
+                         f"e.g. {sorted(differing)[:5]}")
+    print(f"\nchanged, missing and extra rows: equal in all {len(answers['pathway'])} districts")
+
+
+if __name__ == "__main__":
+    main()
