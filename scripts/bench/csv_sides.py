@@ -54,14 +54,21 @@ for side, view in (("legacy", "L"), ("beta", "B")):
     con.execute(f"CREATE TEMP TABLE {view} AS SELECT * FROM read_csv('{csvs}/{side}.csv', all_varchar=true)")
 diffs = ", ".join(f"l.{c} IS DISTINCT FROM b.{c} AS d_{c}" for c in cols)
 anyd = " OR ".join(f"d_{c}" for c in cols)
+# pathway's rules: a pair is changed only under a key held once on each side (rows under a key
+# duplicated on either side and present on both are duplicate_key, not changed).
 rows = con.execute(f'''
-  WITH J AS (
+  WITH LK AS (SELECT district_id, student_id, count(*) AS n FROM L GROUP BY ALL),
+  BK AS (SELECT district_id, student_id, count(*) AS n FROM B GROUP BY ALL),
+  J AS (
     SELECT coalesce(l.district_id, b.district_id) AS district_id,
-           l.student_id IS NOT NULL AS in_l, b.student_id IS NOT NULL AS in_b, {diffs}
+           l.student_id IS NOT NULL AS in_l, b.student_id IS NOT NULL AS in_b,
+           lk.n = 1 AND bk.n = 1 AS single, {diffs}
     FROM L l FULL OUTER JOIN B b
-      ON l.district_id = b.district_id AND l.student_id = b.student_id)
+      ON l.district_id = b.district_id AND l.student_id = b.student_id
+    LEFT JOIN LK lk ON lk.district_id = l.district_id AND lk.student_id = l.student_id
+    LEFT JOIN BK bk ON bk.district_id = b.district_id AND bk.student_id = b.student_id)
   SELECT district_id,
-         count(*) FILTER (in_l AND in_b AND ({anyd})),
+         count(*) FILTER (in_l AND in_b AND single AND ({anyd})),
          count(*) FILTER (in_l AND NOT in_b),
          count(*) FILTER (in_b AND NOT in_l)
   FROM J GROUP BY 1''').fetchall()

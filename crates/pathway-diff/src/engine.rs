@@ -1010,7 +1010,7 @@ pub(crate) async fn write_frame(
     // 8.2 s and peaked at about 1.1 GiB instead of 1.5; 200 districts took the same time.
     // And Snappy rather than DataFusion's default zstd: every group's writer stays open until
     // the chunk's last row, each with a zstd context per column, which put the 2000-district
-    // night at 1.1 GiB; with Snappy 0.8 GiB, in the same time (docs/performance.md).
+    // night at 1.1 GiB; with Snappy 0.8 GiB, in the same time (docs/performance-log.md).
     let mut parquet = frame
         .task_ctx()
         .session_config()
