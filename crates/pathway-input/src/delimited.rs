@@ -49,7 +49,7 @@ pub fn parse_delimited(
     encoding: Encoding,
 ) -> ParsedText {
     let (mut rows, mut row_lines) = (Vec::new(), Vec::new());
-    let scan = scan_delimited(bytes, delimiter, header, encoding, |_, record, line| {
+    let scan = scan_delimited(bytes, delimiter, header, encoding, true, |_, record, line| {
         rows.push(record.iter().map(str::to_owned).collect());
         row_lines.push(line);
     });
@@ -85,8 +85,9 @@ pub struct ScannedText {
 }
 
 /// [`parse_delimited`] without holding the rows: each accepted record goes to `on_row` with the
-/// column names and its line (1-based, in the file) as soon as it is read, its field count that
-/// of the columns. A
+/// column names and its line (1-based, in the file; 0 unless `row_lines`, since counting lines
+/// reads the text once more) as soon as it is read, its field count that of the columns.
+/// Rejected records always carry their line. A
 /// caller that turns records into Arrow batches as they come holds one batch, not the file's
 /// rows as strings (which took several times the file's size).
 pub fn scan_delimited(
@@ -94,6 +95,7 @@ pub fn scan_delimited(
     delimiter: Option<u8>,
     header: bool,
     encoding: Encoding,
+    row_lines: bool,
     mut on_row: impl FnMut(&[String], &csv::StringRecord, u64),
 ) -> ScannedText {
     let mut notes = Vec::new();
@@ -154,7 +156,7 @@ pub fn scan_delimited(
                 continue;
             }
         }
-        let line = lines.line_at(record.position().map_or(start, csv::Position::byte));
+        let at = record.position().map_or(start, csv::Position::byte);
         if first {
             first = false;
             let fields: Vec<String> = record.iter().map(str::to_owned).collect();
@@ -166,8 +168,11 @@ pub fn scan_delimited(
         }
         if record.len() == scanned.columns.len() {
             scanned.rows += 1;
+            // The counter only moves forward: skipped rows are counted at the next call.
+            let line = if row_lines { lines.line_at(at) } else { 0 };
             on_row(&scanned.columns, &record, line);
         } else {
+            let line = lines.line_at(at);
             let reason = format!(
                 "expected {} fields, found {}",
                 scanned.columns.len(),

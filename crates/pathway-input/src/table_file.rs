@@ -84,7 +84,7 @@ pub fn stage_table_file(path: &Path, shown: &str, parquet: &Path) -> Result<Stag
     // Opened at the first row; a file without rows gets an empty copy below.
     let mut writer: Option<(ArrowWriter<std::fs::File>, TextColumns)> = None;
     let mut failure: Option<Error> = None;
-    let scan = crate::scan_delimited(&bytes, None, true, Encoding::Auto, |names, record, _| {
+    let scan = crate::scan_delimited(&bytes, None, true, Encoding::Auto, false, |names, record, _| {
         if failure.is_some() {
             return;
         }

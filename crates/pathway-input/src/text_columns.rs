@@ -84,7 +84,7 @@ pub(crate) fn delimited_batches(
     let mut columns: Option<TextColumns> = None;
     let mut batches = Vec::new();
     let mut failure = None;
-    let scan = crate::scan_delimited(bytes, delimiter, header, encoding, |names, record, _| {
+    let scan = crate::scan_delimited(bytes, delimiter, header, encoding, false, |names, record, _| {
         let columns = columns.get_or_insert_with(|| TextColumns::new(names));
         match columns.push(record) {
             Ok(Some(batch)) => batches.push(batch),

@@ -164,44 +164,89 @@ pub async fn register_sides(
     snapshot_dir: &Path,
     staging: &Path,
 ) -> anyhow::Result<Vec<String>> {
-    let mut shown = Vec::new();
-    for side in sides {
-        let name = side.name;
-        let flag = if name == "legacy" { "left" } else { "right" };
-        let text = side.path.to_string_lossy();
-        if is_database_url(&text) {
-            let relation = match (side.table, side.query) {
-                (Some(t), None) => pathway_audit::Relation::Table(t.to_owned()),
-                (None, Some(q)) => pathway_audit::Relation::Query(q.to_owned()),
-                _ => bail!(
-                    "the {name} side is a database: say what to read with --{flag}-table \
-                     schema.table or --{flag}-query \"SELECT ...\""
-                ),
-            };
-            let rows = register_database(
-                ctx,
-                name,
-                &text,
-                &relation,
-                &snapshot_dir.join(format!("{name}.parquet")),
-            )
-            .await?;
-            tracing::info!(
-                "{name}: {rows} rows copied from {}",
-                pathway_mask::redact_url(&text)
-            );
-            shown.push(format!("{} ({relation})", pathway_mask::redact_url(&text)));
-        } else {
-            if side.table.is_some() || side.query.is_some() {
-                bail!("--{flag}-table and --{flag}-query go with a database URL, not `{text}`");
-            }
-            if let Some(note) = register_source(ctx, name, side.path, staging).await? {
-                eprintln!("warning: {note}");
-            }
-            shown.push(side.path.display().to_string());
-        }
+    let [legacy, beta] = sides;
+    // Two plain text files are copied to Parquet at once, one per core, when their bytes
+    // together fit in `STAGE_AT_ONCE_BYTES` (each file is read whole); else one after the other.
+    let at_once = staged_bytes(legacy.path).saturating_add(staged_bytes(beta.path))
+        <= STAGE_AT_ONCE_BYTES;
+    let (legacy, beta) = if at_once {
+        // Both run to the end, so that a problem on both sides is reported for legacy first,
+        // as when they run one after the other.
+        let (legacy, beta) = futures::future::join(
+            register_side(ctx, legacy, snapshot_dir, staging),
+            register_side(ctx, beta, snapshot_dir, staging),
+        )
+        .await;
+        (legacy?, beta?)
+    } else {
+        (
+            register_side(ctx, legacy, snapshot_dir, staging).await?,
+            register_side(ctx, beta, snapshot_dir, staging).await?,
+        )
+    };
+    Ok(vec![legacy, beta])
+}
+
+/// Text files whose sizes add up to at most this are copied to Parquet at the same time.
+const STAGE_AT_ONCE_BYTES: u64 = 768 << 20;
+
+/// The bytes a side's copy to Parquet reads into memory: a plain local text file's size, 0 for
+/// what is not copied (Parquet, databases), and "too many" for a compressed text file, whose
+/// decompressed size is unknown until it is read.
+fn staged_bytes(path: &Path) -> u64 {
+    let text = path.to_string_lossy();
+    if is_database_url(&text) || pathway_storage::is_remote(&text) || path.is_dir() {
+        return 0;
     }
-    Ok(shown)
+    if file_kind(path) != FileKind::Text {
+        return 0;
+    }
+    if pathway_input::strip_compression_suffix(path).is_some() {
+        return u64::MAX;
+    }
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+/// Register one side; returns how it is shown in reports.
+async fn register_side(
+    ctx: &SessionContext,
+    side: Side<'_>,
+    snapshot_dir: &Path,
+    staging: &Path,
+) -> anyhow::Result<String> {
+    let name = side.name;
+    let flag = if name == "legacy" { "left" } else { "right" };
+    let text = side.path.to_string_lossy();
+    if is_database_url(&text) {
+        let relation = match (side.table, side.query) {
+            (Some(t), None) => pathway_audit::Relation::Table(t.to_owned()),
+            (None, Some(q)) => pathway_audit::Relation::Query(q.to_owned()),
+            _ => bail!(
+                "the {name} side is a database: say what to read with --{flag}-table \
+                 schema.table or --{flag}-query \"SELECT ...\""
+            ),
+        };
+        let rows = register_database(
+            ctx,
+            name,
+            &text,
+            &relation,
+            &snapshot_dir.join(format!("{name}.parquet")),
+        )
+        .await?;
+        tracing::info!(
+            "{name}: {rows} rows copied from {}",
+            pathway_mask::redact_url(&text)
+        );
+        return Ok(format!("{} ({relation})", pathway_mask::redact_url(&text)));
+    }
+    if side.table.is_some() || side.query.is_some() {
+        bail!("--{flag}-table and --{flag}-query go with a database URL, not `{text}`");
+    }
+    if let Some(note) = register_source(ctx, name, side.path, staging).await? {
+        eprintln!("warning: {note}");
+    }
+    Ok(side.path.display().to_string())
 }
 
 /// The group column: `by` when given, else `district_id` when both registered sides have it,
