@@ -365,13 +365,7 @@ async fn summarize_row_diff(
         // On a cluster, the row diff was written by this process (see `write_row_diff`), so the
         // queries that read it back run here too: it is the small part of the night, and the
         // executors need not see the run's output folder.
-        let local;
-        let ctx = if let Some(engine) = &spec.local_engine {
-            local = local_session(&spec.table, engine)?;
-            &local
-        } else {
-            ctx
-        };
+        let ctx = &row_diff_session(ctx, spec)?;
         let name = format!("__row_diff_{}", spec.table);
         // The aggregates below read the row diff a few dozen times; read the files once and keep
         // the rows in memory unless the row diff is large.
@@ -979,13 +973,7 @@ async fn write_kept_rows(
     if kept.is_empty() {
         return Ok(());
     }
-    let local;
-    let ctx = if let Some(engine) = &spec.local_engine {
-        local = local_session(&spec.table, engine)?;
-        &local
-    } else {
-        ctx
-    };
+    let ctx = &row_diff_session(ctx, spec)?;
     let frame = ctx.read_batches(kept).map_err(query_error(
         &spec.table,
         "writing the kept rows of the row diff",
@@ -1062,6 +1050,15 @@ impl PartitionStream for StreamOnce {
 }
 
 /// An embedded session for the work a distributed diff does in this process (memory pool and
+/// The session the row diff is written and read back in: this process's own on a cluster
+/// (`spec.local_engine`), else `ctx` itself (a clone shares its tables).
+fn row_diff_session(ctx: &SessionContext, spec: &DiffSpec) -> Result<SessionContext> {
+    match &spec.local_engine {
+        Some(engine) => local_session(&spec.table, engine),
+        None => Ok(ctx.clone()),
+    }
+}
+
 /// spill folder as `--memory-limit` / `--spill-dir` say), with pathway's functions.
 fn local_session(table: &str, engine: &crate::EngineSettings) -> Result<SessionContext> {
     let ctx =

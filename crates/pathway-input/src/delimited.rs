@@ -49,10 +49,17 @@ pub fn parse_delimited(
     encoding: Encoding,
 ) -> ParsedText {
     let (mut rows, mut row_lines) = (Vec::new(), Vec::new());
-    let scan = scan_delimited(bytes, delimiter, header, encoding, true, |_, record, line| {
-        rows.push(record.iter().map(str::to_owned).collect());
-        row_lines.push(line);
-    });
+    let scan = scan_delimited(
+        bytes,
+        delimiter,
+        header,
+        encoding,
+        true,
+        |_, record, line| {
+            rows.push(record.iter().map(str::to_owned).collect());
+            row_lines.push(line);
+        },
+    );
     ParsedText {
         columns: scan.columns,
         rows,

@@ -10,10 +10,10 @@ use pathway_audit::{AuditSpec, InputFormat, InputSpec};
 use pathway_mask::Masker;
 
 use crate::compression::{Compression, read_decompressed, strip_compression_suffix};
-use crate::text_columns::delimited_batches;
 use crate::error::{Error, Result};
 use crate::no_rows::NoRows;
 use crate::parquet_file::read_parquet;
+use crate::text_columns::delimited_batches;
 
 /// The district folders found in an input folder.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -84,33 +84,40 @@ pub fn stage_table_file(path: &Path, shown: &str, parquet: &Path) -> Result<Stag
     // Opened at the first row; a file without rows gets an empty copy below.
     let mut writer: Option<(ArrowWriter<std::fs::File>, TextColumns)> = None;
     let mut failure: Option<Error> = None;
-    let scan = crate::scan_delimited(&bytes, None, true, Encoding::Auto, false, |names, record, _| {
-        if failure.is_some() {
-            return;
-        }
-        let (out, columns) = match &mut writer {
-            Some(w) => w,
-            None => {
-                let columns = TextColumns::new(names);
-                match open_writer(parquet, columns.schema()) {
-                    Ok(out) => writer.insert((out, columns)),
-                    Err(e) => {
-                        failure = Some(stage_error(e));
-                        return;
+    let scan = crate::scan_delimited(
+        &bytes,
+        None,
+        true,
+        Encoding::Auto,
+        false,
+        |names, record, _| {
+            if failure.is_some() {
+                return;
+            }
+            let (out, columns) = match &mut writer {
+                Some(w) => w,
+                None => {
+                    let columns = TextColumns::new(names);
+                    match open_writer(parquet, columns.schema()) {
+                        Ok(out) => writer.insert((out, columns)),
+                        Err(e) => {
+                            failure = Some(stage_error(e));
+                            return;
+                        }
                     }
                 }
-            }
-        };
-        match columns.push(record) {
-            Ok(Some(batch)) => {
-                if let Err(e) = out.write(&batch) {
-                    failure = Some(stage_error(e));
+            };
+            match columns.push(record) {
+                Ok(Some(batch)) => {
+                    if let Err(e) = out.write(&batch) {
+                        failure = Some(stage_error(e));
+                    }
                 }
+                Ok(None) => {}
+                Err(e) => failure = Some(e),
             }
-            Ok(None) => {}
-            Err(e) => failure = Some(e),
-        }
-    });
+        },
+    );
     if let Some(e) = failure {
         return Err(e);
     }
@@ -314,7 +321,12 @@ mod tests {
         let mut rows = Vec::new();
         for batch in reader {
             let batch = batch.unwrap();
-            names = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
+            names = batch
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect();
             for r in 0..batch.num_rows() {
                 rows.push(
                     (0..batch.num_columns())
@@ -343,7 +355,10 @@ mod tests {
         assert_eq!(staged.rows, 70_003);
         assert_eq!(staged.rows, whole.rows() as u64);
         assert_eq!(staged.schema, whole.schema);
-        assert_eq!(staged.rejected, [(3, "expected 2 fields, found 3".to_owned())]);
+        assert_eq!(
+            staged.rejected,
+            [(3, "expected 2 fields, found 3".to_owned())]
+        );
         assert_eq!(staged.rejected, whole.rejected);
         let (names, rows) = staged_rows(&copy);
         assert_eq!(names, ["id", "name"]);
@@ -363,13 +378,19 @@ mod tests {
         // No table: the same refusal as read whole.
         std::fs::write(&csv, b"\n\n").unwrap();
         assert_eq!(
-            stage_table_file(&csv, "s.csv", &copy).unwrap_err().to_string(),
+            stage_table_file(&csv, "s.csv", &copy)
+                .unwrap_err()
+                .to_string(),
             "`s.csv` holds only blank lines: no header row"
         );
 
         // JSON lines are copied too.
         let jsonl = tmp.path().join("s.jsonl");
-        std::fs::write(&jsonl, b"{\"id\": \"1\"}\nnope\n{\"id\": \"2\", \"x\": \"y\"}\n").unwrap();
+        std::fs::write(
+            &jsonl,
+            b"{\"id\": \"1\"}\nnope\n{\"id\": \"2\", \"x\": \"y\"}\n",
+        )
+        .unwrap();
         let staged = stage_table_file(&jsonl, "s.jsonl", &copy).unwrap();
         assert_eq!(staged.rows, 2);
         assert_eq!(staged.rejected.len(), 1);

@@ -84,16 +84,23 @@ pub(crate) fn delimited_batches(
     let mut columns: Option<TextColumns> = None;
     let mut batches = Vec::new();
     let mut failure = None;
-    let scan = crate::scan_delimited(bytes, delimiter, header, encoding, false, |names, record, _| {
-        let columns = columns.get_or_insert_with(|| TextColumns::new(names));
-        match columns.push(record) {
-            Ok(Some(batch)) => batches.push(batch),
-            Ok(None) => {}
-            Err(e) => {
-                failure.get_or_insert(e);
+    let scan = crate::scan_delimited(
+        bytes,
+        delimiter,
+        header,
+        encoding,
+        false,
+        |names, record, _| {
+            let columns = columns.get_or_insert_with(|| TextColumns::new(names));
+            match columns.push(record) {
+                Ok(Some(batch)) => batches.push(batch),
+                Ok(None) => {}
+                Err(e) => {
+                    failure.get_or_insert(e);
+                }
             }
-        }
-    });
+        },
+    );
     if let Some(e) = failure {
         return Err(e);
     }

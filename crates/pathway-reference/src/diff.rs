@@ -637,25 +637,13 @@ fn keyed_group(
     // Per column: its mismatches, and the example of the first changed row by key (then by
     // values, for rows paired under one legacy key).
     changed_rows.sort_by(|a, b| (&a.0, &a.1, &a.2).cmp(&(&b.0, &b.1, &b.2)));
-    let mut mismatches: BTreeMap<usize, (u64, Option<String>, Option<String>)> = BTreeMap::new();
-    for (_, _, _, changed, both) in &changed_rows {
-        for &i in changed {
-            let entry = mismatches
-                .entry(i)
-                .or_insert_with(|| (0, both[i].0.clone(), both[i].1.clone()));
-            entry.0 += 1;
-        }
-    }
-    let columns = mismatches
-        .into_iter()
-        .map(|(i, (n, l, b))| ColumnRow {
-            group: group.to_owned(),
-            column: compared[i].name.clone(),
-            mismatches: n,
-            legacy_example: l,
-            beta_example: b,
-        })
-        .collect();
+    let columns = column_rows(
+        group,
+        compared,
+        changed_rows
+            .iter()
+            .map(|(_, _, _, changed, both)| (changed, both)),
+    );
     GroupFound {
         summary,
         same_multiset,
@@ -892,13 +880,7 @@ fn multiset_group(
         beta_rows: b_rows.len() as u64,
         ..SummaryRow::default()
     };
-    let mut counts: BTreeMap<Vec<Cmp>, [u64; 2]> = BTreeMap::new();
-    for row in l_rows {
-        counts.entry(forms(row, compared, 0)).or_default()[0] += 1;
-    }
-    for row in b_rows {
-        counts.entry(forms(row, compared, 1)).or_default()[1] += 1;
-    }
+    let counts = multiset_counts(l_rows, b_rows, compared);
     let mut row_diff = Vec::new();
     for (form, [l, b]) in &counts {
         summary.matched_rows += l.min(b);
@@ -951,13 +933,7 @@ fn paired_multiset_group(
         beta_rows: b_rows.len() as u64,
         ..SummaryRow::default()
     };
-    let mut counts: BTreeMap<Vec<Cmp>, [u64; 2]> = BTreeMap::new();
-    for row in l_rows {
-        counts.entry(forms(row, compared, 0)).or_default()[0] += 1;
-    }
-    for row in b_rows {
-        counts.entry(forms(row, compared, 1)).or_default()[1] += 1;
-    }
+    let counts = multiset_counts(l_rows, b_rows, compared);
     // The forms as rows of a table whose columns hold the forms' types on both sides.
     let types: Vec<Ty> = compared.iter().map(form_type).collect();
     let form_columns: Vec<Column> = compared
@@ -1004,7 +980,12 @@ fn paired_multiset_group(
     let mut row_diff = Vec::new();
     let mut expected_cells: BTreeMap<usize, u64> = BTreeMap::new();
     // Changed pairs: (legacy forms, beta forms, changed columns, both values as text).
-    type Pair = (Vec<Cmp>, Vec<Cmp>, Vec<usize>, Vec<(Option<String>, Option<String>)>);
+    type Pair = (
+        Vec<Cmp>,
+        Vec<Cmp>,
+        Vec<usize>,
+        Vec<(Option<String>, Option<String>)>,
+    );
     let mut changed_pairs: Vec<Pair> = Vec::new();
     if !missing.is_empty()
         && !extra.is_empty()
@@ -1032,8 +1013,9 @@ fn paired_multiset_group(
             for c in expected_columns {
                 *expected_cells.entry(c).or_default() += 1;
             }
-            let both: Vec<(Option<String>, Option<String>)> =
-                (0..compared.len()).map(|c| (text(m, c), text(e, c))).collect();
+            let both: Vec<(Option<String>, Option<String>)> = (0..compared.len())
+                .map(|c| (text(m, c), text(e, c)))
+                .collect();
             row_diff.push(DiffRow {
                 group: group.to_owned(),
                 diff: if changed.is_empty() {
@@ -1091,34 +1073,66 @@ fn paired_multiset_group(
     // Per column: its mismatches, and the example of the first changed pair by legacy forms,
     // then beta forms.
     changed_pairs.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-    let mut mismatches: BTreeMap<usize, (u64, Option<String>, Option<String>)> = BTreeMap::new();
-    for (_, _, changed, both) in &changed_pairs {
-        for &i in changed {
-            let entry = mismatches
-                .entry(i)
-                .or_insert_with(|| (0, both[i].0.clone(), both[i].1.clone()));
-            entry.0 += 1;
-        }
-    }
     let same_multiset =
         summary.changed_rows == 0 && summary.missing_in_beta == 0 && summary.extra_in_beta == 0;
     GroupFound {
         summary,
         same_multiset,
-        columns: mismatches
-            .into_iter()
-            .map(|(i, (n, l, b))| ColumnRow {
-                group: group.to_owned(),
-                column: compared[i].name.clone(),
-                mismatches: n,
-                legacy_example: l,
-                beta_example: b,
-            })
-            .collect(),
+        columns: column_rows(
+            group,
+            compared,
+            changed_pairs
+                .iter()
+                .map(|(_, _, changed, both)| (changed, both)),
+        ),
         row_diff,
         expected_cells: expected_cells
             .into_iter()
             .map(|(i, n)| (group.to_owned(), compared[i].name.clone(), n))
             .collect(),
     }
+}
+
+/// Each distinct row of a group, in its comparison forms, with how often each side holds it.
+fn multiset_counts(
+    l_rows: &[&Vec<Value>],
+    b_rows: &[&Vec<Value>],
+    compared: &[Column],
+) -> BTreeMap<Vec<Cmp>, [u64; 2]> {
+    let mut counts: BTreeMap<Vec<Cmp>, [u64; 2]> = BTreeMap::new();
+    for row in l_rows {
+        counts.entry(forms(row, compared, 0)).or_default()[0] += 1;
+    }
+    for row in b_rows {
+        counts.entry(forms(row, compared, 1)).or_default()[1] += 1;
+    }
+    counts
+}
+
+/// Per column: its mismatches among `changed` rows (each its changed columns and both values
+/// as text, in example order), and the values of the first as its example.
+fn column_rows<'a>(
+    group: &str,
+    compared: &[Column],
+    changed: impl Iterator<Item = (&'a Vec<usize>, &'a Vec<(Option<String>, Option<String>)>)>,
+) -> Vec<ColumnRow> {
+    let mut mismatches: BTreeMap<usize, (u64, Option<String>, Option<String>)> = BTreeMap::new();
+    for (columns, both) in changed {
+        for &i in columns {
+            let entry = mismatches
+                .entry(i)
+                .or_insert_with(|| (0, both[i].0.clone(), both[i].1.clone()));
+            entry.0 += 1;
+        }
+    }
+    mismatches
+        .into_iter()
+        .map(|(i, (n, l, b))| ColumnRow {
+            group: group.to_owned(),
+            column: compared[i].name.clone(),
+            mismatches: n,
+            legacy_example: l,
+            beta_example: b,
+        })
+        .collect()
 }

@@ -329,9 +329,17 @@ fn paired_section(out: &mut String, summary: &[SummaryRow]) {
     }
     out.push_str("<h2>Rows paired without a key</h2>");
     let table = TextTable {
-        header: ["table", "district", "status", "paired rows", "changed", "missing", "extra"]
-            .map(String::from)
-            .to_vec(),
+        header: [
+            "table",
+            "district",
+            "status",
+            "paired rows",
+            "changed",
+            "missing",
+            "extra",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: paired
             .iter()
             .map(|r| {

@@ -167,8 +167,8 @@ pub async fn register_sides(
     let [legacy, beta] = sides;
     // Two plain text files are copied to Parquet at once, one per core, when their bytes
     // together fit in `STAGE_AT_ONCE_BYTES` (each file is read whole); else one after the other.
-    let at_once = staged_bytes(legacy.path).saturating_add(staged_bytes(beta.path))
-        <= STAGE_AT_ONCE_BYTES;
+    let at_once =
+        staged_bytes(legacy.path).saturating_add(staged_bytes(beta.path)) <= STAGE_AT_ONCE_BYTES;
     let (legacy, beta) = if at_once {
         // Both run to the end, so that a problem on both sides is reported for legacy first,
         // as when they run one after the other.
@@ -348,7 +348,12 @@ async fn register_text(
     let options = ParquetReadOptions::default().schema(&table.schema);
     ctx.register_parquet(name, &copy.display().to_string(), options)
         .await
-        .with_context(|| format!("cannot read `{}`, the Parquet copy of `{shown}`", copy.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot read `{}`, the Parquet copy of `{shown}`",
+                copy.display()
+            )
+        })?;
     Ok(table.rejected.first().map(|(line, reason)| {
         format!(
             "`{shown}`: {} row(s) not read (first: line {line}, {reason})",

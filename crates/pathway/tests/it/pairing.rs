@@ -80,6 +80,19 @@ fn figures(summary: &[std::collections::BTreeMap<String, String>]) -> Vec<String
         .collect()
 }
 
+/// column_diff.csv's lines as `column mismatches legacy_example beta_example`.
+fn column_examples(out: &Path) -> Vec<String> {
+    read_csv(&out.join("column_diff.csv"))
+        .into_iter()
+        .map(|r| {
+            format!(
+                "{} {} {} {}",
+                r["column"], r["mismatches"], r["legacy_example"], r["beta_example"]
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn renumbered_surrogate_ids_pair_and_only_the_changed_grades_differ() {
     let tmp = tempfile::tempdir().unwrap();
@@ -98,19 +111,7 @@ fn renumbered_surrogate_ids_pair_and_only_the_changed_grades_differ() {
         figures(&summary),
         ["MISMATCH matched 3 changed 3 missing 0 extra 0 paired 6"]
     );
-    let columns: Vec<(String, String, String, String)> = read_csv(&out.join("column_diff.csv"))
-        .into_iter()
-        .map(|r| {
-            (
-                r["column"].clone(),
-                r["mismatches"].clone(),
-                r["legacy_example"].clone(),
-                r["beta_example"].clone(),
-            )
-        })
-        .collect();
-    let s = |t: &str| t.to_owned();
-    assert_eq!(columns, [(s("grade_level"), s("3"), s("03"), s("3"))]);
+    assert_eq!(column_examples(&out), ["grade_level 3 03 3"]);
     // The row diff: one row per pair, the legacy id in the key, the beta id beside it.
     let output = pathway(&[
         "query",
@@ -294,19 +295,7 @@ fn a_table_without_a_key_pairs_its_leftover_rows_in_their_compared_forms() {
         figures(&read_csv(&paired.join("summary.csv"))),
         ["MISMATCH matched 3 changed 3 missing 0 extra 1 paired 3"]
     );
-    let columns: Vec<(String, String, String, String)> = read_csv(&paired.join("column_diff.csv"))
-        .into_iter()
-        .map(|r| {
-            (
-                r["column"].clone(),
-                r["mismatches"].clone(),
-                r["legacy_example"].clone(),
-                r["beta_example"].clone(),
-            )
-        })
-        .collect();
-    let s = |t: &str| t.to_owned();
-    assert_eq!(columns, [(s("grade_level"), s("3"), s("03"), s("3"))]);
+    assert_eq!(column_examples(&paired), ["grade_level 3 03 3"]);
     // One row per pair or leftover, both sides' columns, no key.
     let output = pathway(&[
         "query",
