@@ -183,7 +183,7 @@ pub async fn diff_tables(
     }
     check_casts(spec, &compared, &legacy_fields, &beta_fields)?;
 
-    let plan = Plan {
+    let mut plan = Plan {
         legacy_table: legacy.to_owned(),
         beta_table: beta.to_owned(),
         group: spec.group_by.clone(),
@@ -213,9 +213,36 @@ pub async fn diff_tables(
         capped: None,
     };
     let mut row_diff_rows = 0;
+    // Groups whose footprints in the files' footers agree are FULL MATCH without being read
+    // (see `GroupFootprints`); the triage needs the group sizes anyway.
+    let sizes = if spec.triage || !spec.footprints.legacy.is_empty() {
+        triage::group_sizes(ctx, &plan, &spec.table).await?
+    } else {
+        BTreeMap::new()
+    };
+    let decided = triage::decided_by_footprints(
+        &plan,
+        &spec.footprints,
+        [&legacy_fields, &beta_fields],
+        &sizes,
+    );
+    for (name, [legacy_side, beta_side]) in &decided {
+        let mut entry = GroupDiff::empty(name);
+        entry.legacy_rows = legacy_side.rows;
+        entry.beta_rows = beta_side.rows;
+        entry.multiset_equal = true;
+        groups.insert(name.clone(), entry);
+    }
+    let decided_by_footprints = decided.len();
+    if !decided.is_empty() {
+        tracing::debug!(
+            groups = decided.len(),
+            "decided by the footprints in the files' footers"
+        );
+    }
     if spec.triage {
         let mut pending = triage::PendingRows::default();
-        for chunk in triage::chunks(ctx, &plan, &spec.table, spec.chunk_rows).await? {
+        for chunk in triage::chunks(&sizes, spec.chunk_rows, &decided) {
             let found = triage::triage_chunk(ctx, &plan, &spec.table, &chunk).await?;
             for (name, [legacy_side, beta_side]) in &found.profiles {
                 let mut entry = GroupDiff::empty(name);
@@ -254,6 +281,8 @@ pub async fn diff_tables(
         }
         row_diff_rows += diff_pending(ctx, &plan, spec, &mut sink, &mut pending).await?;
     } else {
+        // The join leaves out the groups the footprints decided.
+        plan.exclude_groups.extend(decided.keys().cloned());
         let group_entry = |groups: &mut BTreeMap<String, GroupDiff>, g: &str| {
             groups
                 .entry(g.to_owned())
@@ -327,6 +356,7 @@ pub async fn diff_tables(
         schema,
         groups,
         categories,
+        decided_by_footprints,
     })
 }
 
@@ -1149,6 +1179,7 @@ async fn multiset_diff(
         schema,
         groups,
         categories,
+        decided_by_footprints: 0,
     })
 }
 

@@ -19,7 +19,6 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Decimal128Array};
 use datafusion::arrow::datatypes::{DataType, Decimal128Type};
-use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::function::AccumulatorArgs;
 use datafusion::logical_expr::{
@@ -27,7 +26,6 @@ use datafusion::logical_expr::{
     ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion::prelude::SessionContext;
-use xxhash_rust::xxh3::{xxh3_128, xxh3_128_with_seed};
 
 /// Name of the row hash function.
 pub const ROW_HASH: &str = "pathway_row_hash";
@@ -36,8 +34,6 @@ pub const FINGERPRINT: &str = "pathway_fingerprint";
 
 /// The type of hashes and fingerprints.
 pub const HASH_TYPE: DataType = DataType::Decimal128(38, 0);
-
-const MASK: i128 = (1 << 126) - 1;
 
 /// Register `pathway_row_hash` and `pathway_fingerprint` in `ctx` (idempotent).
 pub fn register(ctx: &SessionContext) {
@@ -57,106 +53,16 @@ pub fn row_hash_udf() -> ScalarUDF {
     ScalarUDF::from(RowHash::new())
 }
 
-/// Hash each row of `columns` (all of the same length) to a 126-bit value.
-///
-/// Column by column, each value is hashed with xxh3-128 seeded by its column's position (text
-/// and binary by their bytes, fixed-width values by their bytes, booleans as one byte, null as a
-/// marker no value hashes to); the per-column hashes of a row are added, and the sum is hashed
-/// again, so that a fingerprint (a sum over rows) keeps which values shared a row. Other types
-/// (lists, structs, dictionaries) are hashed through Arrow's row format.
+/// Hash each row of `columns` (all of the same length) to a 126-bit value: see
+/// [`pathway_hash::hash_rows`], which the transform's writer uses too.
 ///
 /// # Errors
 /// A column type Arrow's row format cannot encode.
 pub fn hash_rows(columns: &[ArrayRef]) -> Result<Vec<i128>> {
-    let Some(first) = columns.first() else {
-        return Ok(Vec::new());
-    };
-    let mut sums = vec![0_u128; first.len()];
-    for (position, column) in columns.iter().enumerate() {
-        let seed = 0x9E37_79B9_7F4A_7C15_u64.wrapping_mul(position as u64 + 1);
-        add_column(column, seed, &mut sums)?;
-    }
-    Ok(sums
-        .into_iter()
-        .map(|sum| {
-            let hash = xxh3_128(&sum.to_le_bytes());
-            i128::from_ne_bytes(hash.to_ne_bytes()) & MASK
-        })
-        .collect())
+    Ok(pathway_hash::hash_rows(columns)?)
 }
 
-/// Add the hash of each value of `column` to `sums`.
-fn add_column(column: &ArrayRef, seed: u64, sums: &mut [u128]) -> Result<()> {
-    // Floats hash canonical: `-0.0` as `0.0`, every NaN as one NaN, as they compare.
-    let canonical;
-    let column = if column.data_type().is_floating() {
-        canonical = crate::udf::canonical_floats(column);
-        &canonical
-    } else {
-        column
-    };
-    let null_hash = xxh3_128_with_seed(b"\xffpathway-null\xff", seed);
-    let nulls = column.logical_nulls();
-    let mut add = |value: &dyn Fn(usize) -> u128| {
-        for (row, sum) in sums.iter_mut().enumerate() {
-            let hash = if nulls.as_ref().is_some_and(|n| n.is_null(row)) {
-                null_hash
-            } else {
-                value(row)
-            };
-            *sum = sum.wrapping_add(hash);
-        }
-    };
-    let bytes = |b: &[u8]| xxh3_128_with_seed(b, seed);
-    match column.data_type() {
-        DataType::Utf8 => {
-            let a = column.as_string::<i32>();
-            add(&|row| bytes(a.value(row).as_bytes()));
-        }
-        DataType::LargeUtf8 => {
-            let a = column.as_string::<i64>();
-            add(&|row| bytes(a.value(row).as_bytes()));
-        }
-        DataType::Utf8View => {
-            let a = column.as_string_view();
-            add(&|row| bytes(a.value(row).as_bytes()));
-        }
-        DataType::Binary => {
-            let a = column.as_binary::<i32>();
-            add(&|row| bytes(a.value(row)));
-        }
-        DataType::LargeBinary => {
-            let a = column.as_binary::<i64>();
-            add(&|row| bytes(a.value(row)));
-        }
-        DataType::BinaryView => {
-            let a = column.as_binary_view();
-            add(&|row| bytes(a.value(row)));
-        }
-        DataType::Boolean => {
-            let a = column.as_boolean();
-            add(&|row| bytes(&[u8::from(a.value(row))]));
-        }
-        t if t.is_primitive() => {
-            let width = t.primitive_width().expect("primitive types have a width");
-            let data = column.to_data();
-            let values = &data.buffers()[0].as_slice()[data.offset() * width..];
-            add(&|row| bytes(&values[row * width..(row + 1) * width]));
-        }
-        other => {
-            let converter = RowConverter::new(vec![SortField::new(other.clone())])?;
-            let rows = converter.convert_columns(std::slice::from_ref(column))?;
-            add(&|row| bytes(rows.row(row).as_ref()));
-        }
-    }
-    Ok(())
-}
-
-/// Add `b` to the fingerprint `a` (modulo 2^126).
-#[must_use]
-pub fn combine(a: i128, b: i128) -> i128 {
-    a.wrapping_add(b) & MASK
-}
+pub use pathway_hash::combine;
 
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct RowHash {
@@ -357,44 +263,5 @@ impl GroupsAccumulator for SumGroups {
 
     fn size(&self) -> usize {
         self.sums.capacity() * std::mem::size_of::<i128>()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use datafusion::arrow::array::{Float64Array, Int32Array, StringArray};
-
-    fn hash_of(columns: Vec<ArrayRef>) -> Vec<i128> {
-        hash_rows(&columns).unwrap()
-    }
-
-    #[test]
-    fn boundaries_nulls_and_types_change_the_hash() {
-        let split = hash_of(vec![
-            Arc::new(StringArray::from(vec!["a", "ab"])),
-            Arc::new(StringArray::from(vec!["bc", "c"])),
-        ]);
-        assert_ne!(split[0], split[1]);
-        let null_vs_empty = hash_of(vec![Arc::new(StringArray::from(vec![None, Some("")]))]);
-        assert_ne!(null_vs_empty[0], null_vs_empty[1]);
-        // Floats hash as they compare: one zero, one NaN.
-        let zeros = hash_of(vec![Arc::new(Float64Array::from(vec![0.0, -0.0]))]);
-        assert_eq!(zeros[0], zeros[1]);
-        let nans = hash_of(vec![Arc::new(Float64Array::from(vec![
-            f64::NAN,
-            -f64::NAN,
-        ]))]);
-        assert_eq!(nans[0], nans[1]);
-        let int = hash_of(vec![Arc::new(Int32Array::from(vec![1]))]);
-        let text = hash_of(vec![Arc::new(StringArray::from(vec!["1"]))]);
-        assert_ne!(int[0], text[0]);
-        assert!(split.iter().all(|&h| (0..=MASK).contains(&h)));
-    }
-
-    #[test]
-    fn combining_wraps_within_126_bits() {
-        assert_eq!(combine(MASK, 1), 0);
-        assert_eq!(combine(combine(5, MASK), 1), 5);
     }
 }

@@ -40,6 +40,7 @@ mod triage;
 mod udf;
 
 pub use engine::diff_tables;
+pub use pathway_hash::{Footprint, footprint_columns};
 
 /// Every SQL function the diff's queries call (row hash, classification, date shift), for a
 /// session the engine does not create itself, such as a Ballista scheduler's or executor's.
@@ -57,8 +58,8 @@ pub fn aggregate_functions() -> Vec<datafusion::logical_expr::AggregateUDF> {
 }
 pub use error::{Error, Result};
 pub use model::{
-    CategoryCount, ColumnDiff, ColumnRules, DEFAULT_CHUNK_ROWS, DiffSpec, GroupDiff, RuleHidden,
-    SchemaDiff, Status, TableDiff, TypeChange,
+    CategoryCount, ColumnDiff, ColumnRules, DEFAULT_CHUNK_ROWS, DiffSpec, GroupDiff,
+    GroupFootprints, RuleHidden, SchemaDiff, Status, TableDiff, TypeChange,
 };
 pub use session::{
     DEFAULT_MEMORY_LIMIT, EngineSettings, parse_size, reading_session, session_context,

@@ -1,5 +1,7 @@
 //! Plain data describing what to diff and what came out.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 /// How two values of one column compare. The default is exact: null equals null, null differs
@@ -109,6 +111,26 @@ pub struct DiffSpec {
     pub pair_unmatched: bool,
     /// Pairs differ in at most this many compared columns; `None`: half of them (rounded down).
     pub max_pair_columns: Option<usize>,
+    /// The footprints of each group's rows, per side, as pathway wrote them into the footers of
+    /// a run's outputs (see [`GroupFootprints`]). A group whose two footprints say its sides
+    /// hold the same rows, each key once, is a FULL MATCH without reading it.
+    pub footprints: GroupFootprints,
+}
+
+/// Footprints of the groups of each side (see [`pathway_hash::Footprint`]), by group name as
+/// the table's group column gives it. A footprint must cover all of its group's rows on that
+/// side (the group's only file), and nothing else.
+///
+/// The diff uses a group's footprints only when it would reach the same verdict by reading
+/// the group: both sides' tables have the same columns with the same types, the footprints
+/// list exactly those columns and the diff's key, and they agree on rows (more than none) and
+/// fingerprint with no duplicated key. Every other group is read as usual.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupFootprints {
+    /// Legacy side.
+    pub legacy: BTreeMap<String, pathway_hash::Footprint>,
+    /// Beta side.
+    pub beta: BTreeMap<String, pathway_hash::Footprint>,
 }
 
 /// Default [`DiffSpec::chunk_rows`]: a chunk of this many rows (both sides) is held in memory
@@ -134,6 +156,7 @@ impl DiffSpec {
             max_row_diff: None,
             pair_unmatched: false,
             max_pair_columns: None,
+            footprints: GroupFootprints::default(),
         }
     }
 
@@ -142,6 +165,13 @@ impl DiffSpec {
     pub fn with_pair_unmatched(mut self, pair: bool, max_pair_columns: Option<usize>) -> DiffSpec {
         self.pair_unmatched = pair;
         self.max_pair_columns = max_pair_columns;
+        self
+    }
+
+    /// Set [`DiffSpec::footprints`].
+    #[must_use]
+    pub fn with_footprints(mut self, footprints: GroupFootprints) -> DiffSpec {
+        self.footprints = footprints;
         self
     }
 
@@ -431,4 +461,8 @@ pub struct TableDiff {
     pub groups: Vec<GroupDiff>,
     /// Changed cells per group, column and category, sorted.
     pub categories: Vec<CategoryCount>,
+    /// How many groups the footprints in the files' footers decided, without reading them (see
+    /// [`GroupFootprints`]). How the answer was reached, not part of it.
+    #[serde(skip)]
+    pub decided_by_footprints: usize,
 }

@@ -19,11 +19,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{AsArray, RecordBatch};
-use datafusion::arrow::datatypes::{Decimal128Type, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Decimal128Type, SchemaRef};
 use datafusion::prelude::SessionContext;
 
 use crate::engine::{collect, hold_in_memory, ints, query_error, register_in_memory, strings};
 use crate::error::Result;
+use crate::model::GroupFootprints;
 use crate::plan::Plan;
 
 /// The chunk being triaged, held whole (legacy, beta).
@@ -64,48 +65,129 @@ impl Triage {
     }
 }
 
-/// Split the groups of both sides into chunks of at most `chunk_rows` rows (legacy plus beta;
-/// a larger group is a chunk of its own). Sorted by group name.
-pub(crate) async fn chunks(
+/// Rows per group and side (legacy, beta), excluded groups left out. Reads no data columns of a
+/// Hive-partitioned table.
+pub(crate) async fn group_sizes(
     ctx: &SessionContext,
     plan: &Plan,
     table: &str,
-    chunk_rows: u64,
-) -> Result<Vec<Chunk>> {
-    let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
-    for side in [&plan.legacy_table, &plan.beta_table] {
+) -> Result<BTreeMap<String, [u64; 2]>> {
+    let mut sizes: BTreeMap<String, [u64; 2]> = BTreeMap::new();
+    for (side, source) in [&plan.legacy_table, &plan.beta_table]
+        .into_iter()
+        .enumerate()
+    {
         let batches = collect(
             ctx,
-            &plan.group_sizes_sql(side),
+            &plan.group_sizes_sql(source),
             query_error(table, "counting rows per group"),
         )
         .await?;
         for batch in &batches {
             let (g, rows) = (strings(batch, 0), ints(batch, 1));
             for i in 0..batch.num_rows() {
-                *sizes.entry(g[i].clone().unwrap_or_default()).or_default() += rows[i];
+                // A null group and an empty one are one group (`Plan::group_expr`).
+                sizes.entry(g[i].clone().unwrap_or_default()).or_default()[side] += rows[i];
             }
         }
     }
+    Ok(sizes)
+}
+
+/// The groups that footprints decide (see [`GroupFootprints`]): both sides hold the same rows,
+/// each key once, so the group is a FULL MATCH without being read. `fields` are each side's
+/// columns as the diff sees them (beta's after renaming); `sizes` the rows per group the tables
+/// hold, which must be the footprints' rows, so that a footprint never stands for rows it did
+/// not see.
+pub(crate) fn decided_by_footprints(
+    plan: &Plan,
+    footprints: &GroupFootprints,
+    fields: [&[(String, DataType)]; 2],
+    sizes: &BTreeMap<String, [u64; 2]>,
+) -> BTreeMap<String, [SideProfile; 2]> {
+    let mut decided = BTreeMap::new();
+    let Some(group) = &plan.group else {
+        return decided;
+    };
+    if !plan.keyed || plan.key.is_empty() || footprints.legacy.is_empty() {
+        return decided;
+    }
+    // Both sides must have the same columns with the same types: the diff then applies the
+    // same form to both, and rows equal as written are equal as compared.
+    let [legacy, beta] = fields.map(|fields| {
+        let mut columns: Vec<(String, DataType)> = fields
+            .iter()
+            .filter(|(name, _)| name != group)
+            .cloned()
+            .collect();
+        columns.sort_by(|a, b| a.0.cmp(&b.0));
+        columns
+    });
+    if legacy != beta {
+        return decided;
+    }
+    let columns: Vec<(String, String)> = legacy
+        .iter()
+        .map(|(name, t)| (name.clone(), pathway_hash::type_class(t)))
+        .collect();
+    let key: Vec<String> = plan.key.iter().map(|k| k.name.clone()).collect();
+    for (name, l) in &footprints.legacy {
+        let Some(b) = footprints.beta.get(name) else {
+            continue;
+        };
+        let agrees = [l, b]
+            .iter()
+            .all(|f| f.columns == columns && f.key == key && f.dup_keys == 0)
+            && l.rows > 0
+            && l.rows == b.rows
+            && l.fingerprint == b.fingerprint
+            && sizes.get(name) == Some(&[l.rows, b.rows])
+            && !plan.exclude_groups.contains(name);
+        if agrees {
+            let side = SideProfile {
+                rows: l.rows,
+                dup_keys: 0,
+            };
+            decided.insert(name.clone(), [side, side]);
+        }
+    }
+    decided
+}
+
+/// Split the groups of both sides (`sizes`, see [`group_sizes`]) into chunks of at most
+/// `chunk_rows` rows (legacy plus beta; a larger group is a chunk of its own), leaving out the
+/// `decided` groups: a chunk never spans one, since it is read as a range of names.
+pub(crate) fn chunks<T>(
+    sizes: &BTreeMap<String, [u64; 2]>,
+    chunk_rows: u64,
+    decided: &BTreeMap<String, T>,
+) -> Vec<Chunk> {
     let mut chunks: Vec<Chunk> = Vec::new();
     let mut current_rows = 0;
-    for (group, rows) in sizes {
+    let mut after_decided = false;
+    for (group, [legacy, beta]) in sizes {
+        if decided.contains_key(group) {
+            after_decided = true;
+            continue;
+        }
+        let rows = legacy + beta;
         match chunks.last_mut() {
-            Some(chunk) if current_rows + rows <= chunk_rows.max(1) => {
-                chunk.groups.push(group);
+            Some(chunk) if !after_decided && current_rows + rows <= chunk_rows.max(1) => {
+                chunk.groups.push(group.clone());
                 current_rows += rows;
             }
             _ => {
                 chunks.push(Chunk {
-                    groups: vec![group],
+                    groups: vec![group.clone()],
                     in_memory: rows <= chunk_rows,
                     key_slices: rows.div_ceil(chunk_rows.max(1)).max(1),
                 });
                 current_rows = rows;
             }
         }
+        after_decided = false;
     }
-    Ok(chunks)
+    chunks
 }
 
 /// A chunk: its groups and whether its rows are few enough to hold in memory.
@@ -407,4 +489,125 @@ pub(crate) fn release(ctx: &SessionContext, table: &str) -> Result<()> {
             .map_err(query_error(table, "releasing triage tables"))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::PlanColumn;
+    use pathway_hash::Footprint;
+
+    fn plan() -> Plan {
+        Plan {
+            legacy_table: "l".into(),
+            beta_table: "b".into(),
+            group: Some("district_id".into()),
+            keyed: true,
+            key: vec![PlanColumn {
+                name: "id".into(),
+                ..PlanColumn::default()
+            }],
+            compared: Vec::new(),
+            exclude_groups: vec!["9".into()],
+            pair_unmatched: false,
+        }
+    }
+
+    fn fields(id: DataType) -> Vec<(String, DataType)> {
+        vec![
+            ("name".into(), DataType::Utf8View),
+            ("id".into(), id),
+            ("district_id".into(), DataType::Utf8),
+        ]
+    }
+
+    fn print(rows: u64, fingerprint: i128, dup_keys: u64) -> Footprint {
+        Footprint {
+            columns: vec![
+                ("id".into(), "Int64".into()),
+                ("name".into(), "text".into()),
+            ],
+            key: vec!["id".into()],
+            rows,
+            fingerprint,
+            dup_keys,
+            null_key_rows: 0,
+        }
+    }
+
+    #[test]
+    fn only_agreeing_footprints_of_whole_groups_decide() {
+        let mut footprints = GroupFootprints::default();
+        let mut sizes = BTreeMap::new();
+        // (group, legacy, beta, rows the tables hold)
+        let cases = [
+            ("1", print(3, 7, 0), Some(print(3, 7, 0)), [3, 3]), // decided
+            ("2", print(3, 7, 0), Some(print(3, 8, 0)), [3, 3]), // other rows
+            ("3", print(3, 7, 1), Some(print(3, 7, 1)), [3, 3]), // a duplicated key
+            ("4", print(3, 7, 0), None, [3, 3]),                 // no beta footprint
+            ("5", print(3, 7, 0), Some(print(3, 7, 0)), [3, 4]), // a file the footprint missed
+            ("6", print(0, 0, 0), Some(print(0, 0, 0)), [0, 0]), // no rows: not a group
+            ("9", print(3, 7, 0), Some(print(3, 7, 0)), [3, 3]), // excluded
+        ];
+        for (group, legacy, beta, rows) in cases {
+            footprints.legacy.insert(group.into(), legacy);
+            if let Some(beta) = beta {
+                footprints.beta.insert(group.into(), beta);
+            }
+            sizes.insert(group.to_owned(), rows);
+        }
+        let decided = decided_by_footprints(
+            &plan(),
+            &footprints,
+            [&fields(DataType::Int64), &fields(DataType::Int64)],
+            &sizes,
+        );
+        assert_eq!(decided.keys().collect::<Vec<_>>(), vec!["1"]);
+        assert_eq!(decided["1"][1].rows, 3);
+        // Sides of other types, or footprints of another key or other columns: nothing.
+        let other_types = decided_by_footprints(
+            &plan(),
+            &footprints,
+            [&fields(DataType::Int64), &fields(DataType::Int32)],
+            &sizes,
+        );
+        assert!(other_types.is_empty());
+        let mut other_key = footprints.clone();
+        other_key.legacy.get_mut("1").unwrap().key = vec!["name".into()];
+        other_key.beta.get_mut("1").unwrap().key = vec!["name".into()];
+        let fields = fields(DataType::Int64);
+        assert!(decided_by_footprints(&plan(), &other_key, [&fields, &fields], &sizes).is_empty());
+        let mut wider = footprints.clone();
+        for side in [&mut wider.legacy, &mut wider.beta] {
+            side.get_mut("1")
+                .unwrap()
+                .columns
+                .push(("zip".into(), "text".into()));
+        }
+        assert!(decided_by_footprints(&plan(), &wider, [&fields, &fields], &sizes).is_empty());
+    }
+
+    #[test]
+    fn chunks_leave_out_decided_groups_and_never_span_one() {
+        let sizes: BTreeMap<String, [u64; 2]> = [("a", 2), ("b", 2), ("c", 2), ("d", 2), ("e", 9)]
+            .into_iter()
+            .map(|(g, rows)| (g.to_owned(), [rows, rows]))
+            .collect();
+        let decided: BTreeMap<String, ()> = [("c".to_owned(), ())].into();
+        let chunks = chunks(&sizes, 10, &decided);
+        let groups: Vec<Vec<&str>> = chunks
+            .iter()
+            .map(|c| c.groups.iter().map(String::as_str).collect())
+            .collect();
+        // a + b fit in 10 rows; c is decided, so d starts a chunk of its own although it would
+        // fit beside b; e (18 rows) is larger than a chunk.
+        assert_eq!(groups, vec![vec!["a", "b"], vec!["d"], vec!["e"]]);
+        assert_eq!(
+            chunks
+                .iter()
+                .map(|c| (c.in_memory, c.key_slices))
+                .collect::<Vec<_>>(),
+            vec![(true, 1), (true, 1), (false, 2)]
+        );
+    }
 }

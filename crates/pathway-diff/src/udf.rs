@@ -5,10 +5,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, AsArray, Int64Array, StringArray};
-use datafusion::arrow::array::{Float16Array, Float32Array, Float64Array};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::arrow::datatypes::{ArrowPrimitiveType, Float16Type, Float32Type, Float64Type};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, create_udf,
 };
@@ -116,44 +114,5 @@ impl ScalarUDFImpl for Canonical {
 
 /// `array` with floats made canonical (see [`Canonical`]).
 pub(crate) fn canonical_floats(array: &ArrayRef) -> ArrayRef {
-    match array.data_type() {
-        DataType::Float64 => {
-            let a: &Float64Array = array.as_primitive::<Float64Type>();
-            Arc::new(a.unary::<_, Float64Type>(|v| {
-                if v.is_nan() {
-                    f64::NAN
-                } else if v == 0.0 {
-                    0.0
-                } else {
-                    v
-                }
-            }))
-        }
-        DataType::Float32 => {
-            let a: &Float32Array = array.as_primitive::<Float32Type>();
-            Arc::new(a.unary::<_, Float32Type>(|v| {
-                if v.is_nan() {
-                    f32::NAN
-                } else if v == 0.0 {
-                    0.0
-                } else {
-                    v
-                }
-            }))
-        }
-        DataType::Float16 => {
-            type F16 = <Float16Type as ArrowPrimitiveType>::Native;
-            let a: &Float16Array = array.as_primitive::<Float16Type>();
-            Arc::new(a.unary::<_, Float16Type>(|v| {
-                if v.is_nan() {
-                    F16::NAN
-                } else if v == F16::ZERO {
-                    F16::ZERO
-                } else {
-                    v
-                }
-            }))
-        }
-        _ => Arc::clone(array),
-    }
+    pathway_hash::canonical_floats(array)
 }

@@ -45,7 +45,7 @@ pub use code_map::{CODE_MAP_TABLE, CodeMapStats, CodeMapUse, MAP_CODE, register_
 pub use command::{CommandFailure, CommandRun, command_folder, run_command};
 pub use error::{Error, Result};
 pub use inputs::{Blocked, InputsRead, TableInputs};
-pub use parquet_out::{StreamError, create_private, output_file, write_stream};
+pub use parquet_out::{FootprintOf, StreamError, create_private, output_file, write_stream};
 pub use plan_outputs::{PlannedSide, plan_outputs};
 pub use run::{Outcome, Written, district_context, run_district};
 pub use snapshot::{DatabaseTables, snapshot_district};

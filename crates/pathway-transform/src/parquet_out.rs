@@ -8,7 +8,8 @@ use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
 use futures::StreamExt;
-use pathway_audit::Side;
+use pathway_audit::{Side, TableSpec};
+use pathway_hash::FootprintBuilder;
 
 use crate::error::{Error, Result};
 
@@ -20,6 +21,36 @@ pub fn output_file(run_dir: &Path, side: Side, table: &str, district: &str) -> P
         .join(table)
         .join(format!("district_id={district}"))
         .join("part-0.parquet")
+}
+
+/// What the footprint written into an output file's footer is of (see
+/// [`pathway_hash::Footprint`]): the table's key, and the renames the diff applies to the
+/// side's columns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FootprintOf {
+    /// Key columns, without `district_id` (the Hive partition).
+    pub key: Vec<String>,
+    /// (legacy name, beta name) pairs: for the beta side, the audit's renames.
+    pub rename: Vec<(String, String)>,
+}
+
+impl FootprintOf {
+    /// The footprint of `side`'s output of `table`.
+    #[must_use]
+    pub fn output(table: &TableSpec, side: Side) -> FootprintOf {
+        FootprintOf {
+            key: table
+                .key
+                .iter()
+                .filter(|k| *k != "district_id")
+                .cloned()
+                .collect(),
+            rename: match side {
+                Side::Beta => table.rename.clone(),
+                Side::Legacy => Vec::new(),
+            },
+        }
+    }
 }
 
 /// Create `path` (and its folders) readable and writable by the owner only: the output holds
@@ -43,6 +74,8 @@ pub fn create_private(path: &Path) -> std::io::Result<File> {
 
 /// Write every batch of `stream` to `path` as Parquet (zstd) and return the number of rows.
 /// An empty stream still writes a file with the schema, so an empty output is visible as such.
+/// With `footprint`, the rows are hashed as they pass and the file's footer holds their
+/// footprint, which the diff of a run's outputs reads instead of the rows.
 /// When writing fails, the file is removed (and its folder, if that leaves it empty): a partial
 /// file would make the table's whole output unreadable to the diff, not just this district's.
 ///
@@ -51,8 +84,9 @@ pub fn create_private(path: &Path) -> std::io::Result<File> {
 pub async fn write_stream(
     stream: SendableRecordBatchStream,
     path: &Path,
+    footprint: Option<&FootprintOf>,
 ) -> Result<u64, StreamError> {
-    let written = write_all(stream, path).await;
+    let written = write_all(stream, path, footprint).await;
     if written.is_err() {
         let _ = fs::remove_file(path);
         if let Some(folder) = path.parent() {
@@ -63,7 +97,11 @@ pub async fn write_stream(
     written
 }
 
-async fn write_all(mut stream: SendableRecordBatchStream, path: &Path) -> Result<u64, StreamError> {
+async fn write_all(
+    mut stream: SendableRecordBatchStream,
+    path: &Path,
+    footprint: Option<&FootprintOf>,
+) -> Result<u64, StreamError> {
     let write = |message: String| {
         StreamError::Write(Error::Write {
             path: path.to_path_buf(),
@@ -76,11 +114,25 @@ async fn write_all(mut stream: SendableRecordBatchStream, path: &Path) -> Result
         .build();
     let mut writer = ArrowWriter::try_new(file, stream.schema(), Some(props))
         .map_err(|e| write(e.to_string()))?;
+    let mut hashing =
+        footprint.and_then(|of| FootprintBuilder::new(&stream.schema(), &of.key, &of.rename));
     let mut rows = 0u64;
     while let Some(batch) = stream.next().await {
         let batch = batch.map_err(StreamError::Execution)?;
         rows += batch.num_rows() as u64;
+        if let Some(builder) = &mut hashing
+            && builder.add(&batch).is_err()
+        {
+            // A type the hash cannot encode: the file goes without a footprint, and the diff
+            // reads it as it reads any other file.
+            hashing = None;
+        }
         writer.write(&batch).map_err(|e| write(e.to_string()))?;
+    }
+    if let Some(builder) = hashing {
+        for entry in builder.finish().to_key_values() {
+            writer.append_key_value_metadata(entry);
+        }
     }
     writer.close().map_err(|e| write(e.to_string()))?;
     Ok(rows)
@@ -129,7 +181,7 @@ mod tests {
             .unwrap();
         let tmp = tempfile::tempdir().unwrap();
         let path = output_file(tmp.path(), Side::Beta, "t", "106");
-        let result = write_stream(stream, &path).await;
+        let result = write_stream(stream, &path, None).await;
         assert!(matches!(result, Err(StreamError::Execution(_))));
         assert!(!path.exists());
         assert!(!path.parent().unwrap().exists());

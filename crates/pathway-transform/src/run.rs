@@ -14,7 +14,7 @@ use crate::code_map::{CodeMapStats, CodeMapUse, register_code_map};
 use crate::command::{CommandRun, command_folder, run_command};
 use crate::error::{Error, Result};
 use crate::inputs::TableInputs;
-use crate::parquet_out::{StreamError, output_file, write_stream};
+use crate::parquet_out::{FootprintOf, StreamError, output_file, write_stream};
 use crate::snapshot::{DatabaseTables, snapshot_district};
 
 /// What one transform wrote.
@@ -111,7 +111,7 @@ pub async fn run_district(
                         snapshot_district(
                             provider.clone(),
                             spec,
-                            &table.name,
+                            table,
                             side,
                             &input.district_id,
                             run_dir,
@@ -268,14 +268,16 @@ async fn write_batches(
         .map_err(|e| typing(format!("`types`: {}", e.strip_backtrace())))?;
     let frame = without_district_id(frame).map_err(internal)?;
     let stream = frame.execute_stream().await.map_err(internal)?;
-    write_stream(stream, &path).await.map_err(|e| match e {
-        StreamError::Execution(source) => typing(format!(
-            "cannot apply `types` to `{}`: {}",
-            spec.output,
-            pathway_mask::redact_quoted(&source.strip_backtrace())
-        )),
-        StreamError::Write(e) => e,
-    })
+    write_stream(stream, &path, Some(&FootprintOf::output(table, side)))
+        .await
+        .map_err(|e| match e {
+            StreamError::Execution(source) => typing(format!(
+                "cannot apply `types` to `{}`: {}",
+                spec.output,
+                pathway_mask::redact_quoted(&source.strip_backtrace())
+            )),
+            StreamError::Write(e) => e,
+        })
 }
 
 /// The Hive partition carries the district; a district_id column in the output would clash.
@@ -315,15 +317,18 @@ async fn run_sql(
     let frame = without_district_id(frame).map_err(sql_error)?;
     let stream = frame.execute_stream().await.map_err(sql_error)?;
     let path = output_file(run_dir, side, &table.name, &input.district_id);
-    let rows = write_stream(stream, &path).await.map_err(|e| match e {
-        StreamError::Execution(source) => Error::Execution {
-            side: side.to_string(),
-            path: sql.path.clone(),
-            district: input.district_id.clone(),
-            message: pathway_mask::redact_quoted(&source.strip_backtrace()),
-        },
-        StreamError::Write(e) => e,
-    })?;
+    let footprint = FootprintOf::output(table, side);
+    let rows = write_stream(stream, &path, Some(&footprint))
+        .await
+        .map_err(|e| match e {
+            StreamError::Execution(source) => Error::Execution {
+                side: side.to_string(),
+                path: sql.path.clone(),
+                district: input.district_id.clone(),
+                message: pathway_mask::redact_quoted(&source.strip_backtrace()),
+            },
+            StreamError::Write(e) => e,
+        })?;
     Ok(Written {
         rows,
         path,

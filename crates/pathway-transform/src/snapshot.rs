@@ -11,10 +11,10 @@ use datafusion::common::ScalarValue;
 use datafusion::datasource::TableProvider;
 use datafusion::error::DataFusionError;
 use datafusion::prelude::{SessionContext, ident, lit};
-use pathway_audit::{DatabaseSpec, Side};
+use pathway_audit::{DatabaseSpec, Side, TableSpec};
 
 use crate::error::{Error, Result};
-use crate::parquet_out::{StreamError, output_file, write_stream};
+use crate::parquet_out::{FootprintOf, StreamError, output_file, write_stream};
 use crate::run::Written;
 
 /// The database sides of an audit, connected: (table, side) → the table to read, or why it
@@ -32,11 +32,12 @@ pub type DatabaseTables =
 pub async fn snapshot_district(
     provider: Arc<dyn TableProvider>,
     spec: &DatabaseSpec,
-    table: &str,
+    table_spec: &TableSpec,
     side: Side,
     district: &str,
     run_dir: &Path,
 ) -> Result<Written> {
+    let table = table_spec.name.as_str();
     let started = Instant::now();
     let failed = |message: String| Error::Database {
         side: side.to_string(),
@@ -77,10 +78,13 @@ pub async fn snapshot_district(
     frame = frame.drop_columns(&drop).map_err(data_error)?;
     let stream = frame.execute_stream().await.map_err(data_error)?;
     let path = output_file(run_dir, side, table, district);
-    let rows = write_stream(stream, &path).await.map_err(|e| match e {
-        StreamError::Execution(source) => data_error(source),
-        StreamError::Write(e) => e,
-    })?;
+    let footprint = FootprintOf::output(table_spec, side);
+    let rows = write_stream(stream, &path, Some(&footprint))
+        .await
+        .map_err(|e| match e {
+            StreamError::Execution(source) => data_error(source),
+            StreamError::Write(e) => e,
+        })?;
     Ok(Written {
         rows,
         path,

@@ -338,8 +338,8 @@ pub struct EngineArgs {
     /// chunks use less memory.
     #[arg(long, default_value_t = pathway_diff::DEFAULT_CHUNK_ROWS, help_heading = "Engine")]
     pub chunk_rows: u64,
-    /// Join every row instead of comparing fingerprints and row hashes first. Slower; the
-    /// results are the same.
+    /// Join every row instead of comparing footprints, fingerprints and row hashes first.
+    /// Slower; the results are the same.
     #[arg(long, help_heading = "Engine")]
     pub no_triage: bool,
     /// Run the diff queries on the Ballista cluster whose scheduler is at df://HOST:PORT

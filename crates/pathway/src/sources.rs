@@ -299,7 +299,7 @@ pub async fn register_database(
         .execute_stream()
         .await
         .with_context(|| format!("{}: cannot read {relation}", url.redacted()))?;
-    let rows = pathway_transform::write_stream(stream, snapshot)
+    let rows = pathway_transform::write_stream(stream, snapshot, None)
         .await
         .map_err(|e| match e {
             pathway_transform::StreamError::Execution(source) => anyhow::anyhow!(

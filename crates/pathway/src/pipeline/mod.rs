@@ -425,12 +425,29 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             })
             .count();
         let compared = compared_tonight + if link_first { compared_reused } else { 0 };
+        // `--no-triage` reads every row: no footprint stands in for them.
+        let footprints = if engine.triage {
+            read_footprints(&staging, &table.name)
+        } else {
+            pathway_diff::GroupFootprints::default()
+        };
         let diff = if compared == 0 {
             None
         } else {
             let skip: Vec<String> = table_failed.keys().chain(&reused_names).cloned().collect();
-            match diff_table(&ctx, &staging, table, &skip, &engine).await {
-                Ok(diff) => Some(diff),
+            let diff_clock = std::time::Instant::now();
+            match diff_table(&ctx, &staging, table, &skip, &engine, &footprints).await {
+                Ok(diff) => {
+                    tracing::debug!(
+                        seconds = diff_clock.elapsed().as_secs_f64(),
+                        decided_by_footprints = diff.decided_by_footprints,
+                        districts = diff.groups.len(),
+                        "audit `{}`, table `{}`: diffed",
+                        audit.name,
+                        table.name,
+                    );
+                    Some(diff)
+                }
                 Err(e) => {
                     // A table-wide failure (e.g. districts disagreeing on a column type): every
                     // district not already failed becomes ERROR with the reason.
@@ -457,6 +474,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             schema: pathway_diff::SchemaDiff::default(),
             groups: Vec::new(),
             categories: Vec::new(),
+            decided_by_footprints: 0,
         });
         let (mut rows, columns) = rows_for_table(
             &audit.name,
@@ -468,7 +486,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             &settings.masker,
         );
         if !table.key.is_empty() && diff.groups.iter().any(|g| g.legacy_rows + g.beta_rows > 0) {
-            let warnings = key_warnings(&ctx, &audit.name, table, &diff).await;
+            let warnings = key_warnings(&ctx, &audit.name, table, &diff, &footprints).await;
             report.key_warnings.extend(warnings);
         }
         for row in rows
@@ -895,18 +913,44 @@ fn warn_unread(audit: &str, unread: &BTreeMap<String, Vec<String>>) {
 }
 
 /// The districts where `table`'s key has nulls or duplicates, said once on stderr per table.
-/// Duplicates come from the diff; null key rows from one query per side over the key columns
-/// of the night's Parquet (registered by [`diff_table`]). A failing count query only loses the
+/// Duplicates come from the diff; null key rows from the footprints in the outputs' footers
+/// when every diffed district has them, else from one query per side over the key columns of
+/// the night's Parquet (registered by [`diff_table`]). A failing count query only loses the
 /// null counts: it is a warning's detail, not a verdict.
 async fn key_warnings(
     ctx: &SessionContext,
     audit: &str,
     table: &pathway_audit::TableSpec,
     diff: &TableDiff,
+    footprints: &pathway_diff::GroupFootprints,
 ) -> Vec<pathway_report::KeyWarning> {
     let key: Vec<&String> = table.key.iter().filter(|k| *k != "district_id").collect();
     let mut nulls: [BTreeMap<String, u64>; 2] = Default::default();
-    if !key.is_empty() {
+    let footprinted = diff.groups.iter().all(|group| {
+        [
+            (&footprints.legacy, group.legacy_rows),
+            (&footprints.beta, group.beta_rows),
+        ]
+        .into_iter()
+        .all(|(side, rows)| {
+            rows == 0
+                || side
+                    .get(&group.group)
+                    .is_some_and(|f| f.rows == rows && f.key.iter().eq(key.iter().copied()))
+        })
+    });
+    if footprinted {
+        for (i, side) in [&footprints.legacy, &footprints.beta]
+            .into_iter()
+            .enumerate()
+        {
+            for group in &diff.groups {
+                if let Some(footprint) = side.get(&group.group) {
+                    nulls[i].insert(group.group.clone(), footprint.null_key_rows);
+                }
+            }
+        }
+    } else if !key.is_empty() {
         let any_null: Vec<String> = key
             .iter()
             .map(|k| format!("{} IS NULL", pathway_diff::plan::ident(k)))
@@ -1001,6 +1045,7 @@ async fn diff_table(
     table: &pathway_audit::TableSpec,
     skip: &[String],
     engine: &pathway_diff::EngineSettings,
+    footprints: &pathway_diff::GroupFootprints,
 ) -> anyhow::Result<TableDiff> {
     // A cluster's executors run in other processes: give them absolute paths.
     let staging = &std::path::absolute(staging)?;
@@ -1033,7 +1078,8 @@ async fn diff_table(
                 .collect(),
         )
         .with_max_row_diff(table.max_row_diff)
-        .with_pair_unmatched(table.pair_unmatched, table.max_pair_columns);
+        .with_pair_unmatched(table.pair_unmatched, table.max_pair_columns)
+        .with_footprints(footprints.clone());
     let diff = diff_tables(
         ctx,
         &names[0],
@@ -1043,6 +1089,45 @@ async fn diff_table(
     )
     .await?;
     Ok(diff)
+}
+
+/// The footprints the transforms wrote into the footers of `table`'s outputs (see
+/// [`pathway_hash::Footprint`]), per side and district, so that the diff decides a district
+/// whose two outputs agree without reading them. Only for a district folder holding the one
+/// file the transform wrote, and whose name the partition column gives back unchanged (letters,
+/// digits, `-`, `_`, `.`): any other district is read as usual.
+pub(crate) fn read_footprints(run_dir: &Path, table: &str) -> pathway_diff::GroupFootprints {
+    let mut footprints = pathway_diff::GroupFootprints::default();
+    for side in Side::BOTH {
+        let found = match side {
+            Side::Legacy => &mut footprints.legacy,
+            Side::Beta => &mut footprints.beta,
+        };
+        let Ok(folders) = std::fs::read_dir(run_dir.join(side.as_str()).join(table)) else {
+            continue;
+        };
+        for folder in folders.flatten() {
+            let name = folder.file_name();
+            let Some(district) = name.to_str().and_then(|n| n.strip_prefix("district_id=")) else {
+                continue;
+            };
+            let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+            if district.is_empty() || !district.chars().all(plain) {
+                continue;
+            }
+            let Ok(files) = std::fs::read_dir(folder.path()) else {
+                continue;
+            };
+            let files: Vec<_> = files.flatten().collect();
+            if let [file] = files.as_slice()
+                && file.file_name() == "part-0.parquet"
+                && let Some(footprint) = pathway_diff::Footprint::read(&file.path())
+            {
+                found.insert(district.to_owned(), footprint);
+            }
+        }
+    }
+    footprints
 }
 
 /// Peak resident memory of this process (Linux `VmHWM`), in MiB.

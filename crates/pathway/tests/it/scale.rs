@@ -157,4 +157,56 @@ fn the_bench_audit_loads_a_generated_csv_night_row_for_row() {
         assert_eq!(row["legacy_rows"], rows.to_string(), "district {district}");
         assert_eq!(row["beta_rows"], rows.to_string(), "district {district}");
     }
+    // Each output carries its footprint: the truth's rows and duplicated keys, and the same
+    // fingerprint on both sides (the sides load the same rows).
+    let night = out.join("bench/2026-11-21");
+    let mut footprinted = 0;
+    for (district, t) in truth.districts.iter().filter(|(_, t)| t.legacy_rows > 0) {
+        let footprint = |side: &str| {
+            pathway_diff::Footprint::read(
+                &night
+                    .join(side)
+                    .join("students")
+                    .join(format!("district_id={district}"))
+                    .join("part-0.parquet"),
+            )
+            .unwrap_or_else(|| panic!("district {district}: no footprint in the {side} output"))
+        };
+        let (legacy, beta) = (footprint("legacy"), footprint("beta"));
+        assert_eq!(
+            (legacy.rows, legacy.dup_keys, legacy.null_key_rows),
+            (t.legacy_rows, t.legacy_dup_keys, 0),
+            "district {district}"
+        );
+        assert_eq!(legacy.key, vec!["student_id".to_owned()]);
+        assert_eq!(legacy.fingerprint, beta.fingerprint, "district {district}");
+        footprinted += 1;
+    }
+    assert_eq!(footprinted, senders_count(&truth));
+    // Decided from the footers or read in full, the night's answers are the same.
+    let joined = tmp.path().join("joined");
+    let output = pathway(&[
+        "run",
+        "audits/bench",
+        "--input",
+        data.join("input").to_str().unwrap(),
+        "--out",
+        joined.to_str().unwrap(),
+        "--date",
+        "2026-11-21",
+        "--no-triage",
+    ]);
+    crate::common::assert_exit(&output, 0);
+    assert_eq!(
+        read_csv(&joined.join("bench/2026-11-21/summary.csv")),
+        read_csv(&out.join("bench/2026-11-21/summary.csv"))
+    );
+}
+
+fn senders_count(truth: &Truth) -> usize {
+    truth
+        .districts
+        .values()
+        .filter(|t| t.legacy_rows > 0)
+        .count()
 }
