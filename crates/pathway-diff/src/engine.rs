@@ -226,14 +226,17 @@ pub async fn diff_tables(
         [&legacy_fields, &beta_fields],
         &sizes,
     );
-    for (name, [legacy_side, beta_side]) in &decided {
+    // Those without a duplicated key are FULL MATCH here; the others go to the triage, which
+    // reads only their keys and the rows under duplicated ones.
+    let mut decided_by_footprints = 0;
+    for (name, side) in decided.iter().filter(|(_, side)| side.dup_keys == 0) {
         let mut entry = GroupDiff::empty(name);
-        entry.legacy_rows = legacy_side.rows;
-        entry.beta_rows = beta_side.rows;
+        entry.legacy_rows = side.rows;
+        entry.beta_rows = side.rows;
         entry.multiset_equal = true;
         groups.insert(name.clone(), entry);
+        decided_by_footprints += 1;
     }
-    let decided_by_footprints = decided.len();
     if !decided.is_empty() {
         tracing::debug!(
             groups = decided.len(),
@@ -243,7 +246,7 @@ pub async fn diff_tables(
     if spec.triage {
         let mut pending = triage::PendingRows::default();
         for chunk in triage::chunks(&sizes, spec.chunk_rows, &decided) {
-            let found = triage::triage_chunk(ctx, &plan, &spec.table, &chunk).await?;
+            let found = triage::triage_chunk(ctx, &plan, &spec.table, &chunk, &decided).await?;
             for (name, [legacy_side, beta_side]) in &found.profiles {
                 let mut entry = GroupDiff::empty(name);
                 if let Some(side) = legacy_side {
@@ -281,8 +284,13 @@ pub async fn diff_tables(
         }
         row_diff_rows += diff_pending(ctx, &plan, spec, &mut sink, &mut pending).await?;
     } else {
-        // The join leaves out the groups the footprints decided.
-        plan.exclude_groups.extend(decided.keys().cloned());
+        // The join leaves out the groups the footprints decided whole.
+        plan.exclude_groups.extend(
+            decided
+                .iter()
+                .filter(|(_, side)| side.dup_keys == 0)
+                .map(|(name, _)| name.clone()),
+        );
         let group_entry = |groups: &mut BTreeMap<String, GroupDiff>, g: &str| {
             groups
                 .entry(g.to_owned())

@@ -1006,6 +1006,21 @@ impl Plan {
         )
     }
 
+    /// A chunk's groups of one side as key hashes only: the group column (if any) and `__kh`
+    /// as in [`Plan::chunk_rows_sql`]. Reads only the key columns: what the triage needs of
+    /// groups whose sides hold the same rows (to find their duplicated keys).
+    #[must_use]
+    pub fn chunk_key_hashes_sql(&self, table: &str, groups: &[String]) -> String {
+        let mut columns: Vec<String> = self.group.iter().map(|g| ident(g)).collect();
+        columns.push(format!("{} AS \"__kh\"", self.key_hash_expr()));
+        format!(
+            "SELECT {} FROM {} WHERE {}",
+            columns.join(", "),
+            ident(table),
+            self.in_group_range(groups)
+        )
+    }
+
     /// The hash of a row's key and compared columns.
     fn row_hash_expr(&self) -> String {
         let mut row: Vec<String> = self.key.iter().map(|k| hashed_value("", k)).collect();

@@ -94,17 +94,19 @@ pub(crate) async fn group_sizes(
     Ok(sizes)
 }
 
-/// The groups that footprints decide (see [`GroupFootprints`]): both sides hold the same rows,
-/// each key once, so the group is a FULL MATCH without being read. `fields` are each side's
-/// columns as the diff sees them (beta's after renaming); `sizes` the rows per group the tables
-/// hold, which must be the footprints' rows, so that a footprint never stands for rows it did
-/// not see.
+/// The groups whose footprints (see [`GroupFootprints`]) say that both sides hold the same
+/// rows, with the number of keys duplicated on each side (the same on both, as the rows are).
+/// Without a duplicated key the group is a FULL MATCH without being read; with some, only the
+/// rows under those keys need the row diff (see [`Chunk::same_rows`]). `fields` are each
+/// side's columns as the diff sees them (beta's after renaming); `sizes` the rows per group the
+/// tables hold, which must be the footprints' rows, so that a footprint never stands for rows
+/// it did not see.
 pub(crate) fn decided_by_footprints(
     plan: &Plan,
     footprints: &GroupFootprints,
     fields: [&[(String, DataType)]; 2],
     sizes: &BTreeMap<String, [u64; 2]>,
-) -> BTreeMap<String, [SideProfile; 2]> {
+) -> BTreeMap<String, SideProfile> {
     let mut decided = BTreeMap::new();
     let Some(group) = &plan.group else {
         return decided;
@@ -135,66 +137,85 @@ pub(crate) fn decided_by_footprints(
         let Some(b) = footprints.beta.get(name) else {
             continue;
         };
-        let agrees = [l, b]
-            .iter()
-            .all(|f| f.columns == columns && f.key == key && f.dup_keys == 0)
+        let agrees = [l, b].iter().all(|f| f.columns == columns && f.key == key)
             && l.rows > 0
             && l.rows == b.rows
             && l.fingerprint == b.fingerprint
+            && l.dup_keys == b.dup_keys
             && sizes.get(name) == Some(&[l.rows, b.rows])
             && !plan.exclude_groups.contains(name);
         if agrees {
-            let side = SideProfile {
-                rows: l.rows,
-                dup_keys: 0,
-            };
-            decided.insert(name.clone(), [side, side]);
+            decided.insert(
+                name.clone(),
+                SideProfile {
+                    rows: l.rows,
+                    dup_keys: l.dup_keys,
+                },
+            );
         }
     }
     decided
 }
 
 /// Split the groups of both sides (`sizes`, see [`group_sizes`]) into chunks of at most
-/// `chunk_rows` rows (legacy plus beta; a larger group is a chunk of its own), leaving out the
-/// `decided` groups: a chunk never spans one, since it is read as a range of names.
-pub(crate) fn chunks<T>(
+/// `chunk_rows` rows (legacy plus beta; a larger group is a chunk of its own). Of the groups
+/// the footprints decided (`decided`), those without a duplicated key are left out, and those
+/// with some go into chunks of their own ([`Chunk::same_rows`]). A chunk is read as a range of
+/// names, so a chunk of groups to triage never spans another group; a chunk of the same rows
+/// may span groups decided whole (their keys are read with its own, and none is duplicated),
+/// so that the few rows under duplicated keys are diffed in a few queries, not one per group.
+pub(crate) fn chunks(
     sizes: &BTreeMap<String, [u64; 2]>,
     chunk_rows: u64,
-    decided: &BTreeMap<String, T>,
+    decided: &BTreeMap<String, SideProfile>,
 ) -> Vec<Chunk> {
-    let mut chunks: Vec<Chunk> = Vec::new();
-    let mut current_rows = 0;
-    let mut after_decided = false;
+    let limit = chunk_rows.max(1);
+    let mut done: Vec<Chunk> = Vec::new();
+    // The chunk being filled of each kind (to triage, of the same rows), with its rows.
+    let mut open: [Option<(Chunk, u64)>; 2] = [None, None];
     for (group, [legacy, beta]) in sizes {
-        if decided.contains_key(group) {
-            after_decided = true;
-            continue;
-        }
+        let kind = match decided.get(group) {
+            Some(profile) if profile.dup_keys == 0 => {
+                // Decided whole: a chunk to triage may not span it.
+                done.extend(open[0].take().map(|(c, _)| c));
+                continue;
+            }
+            Some(_) => 1,
+            None => 0,
+        };
+        // Neither kind may span a group of the other.
+        done.extend(open[1 - kind].take().map(|(c, _)| c));
         let rows = legacy + beta;
-        match chunks.last_mut() {
-            Some(chunk) if !after_decided && current_rows + rows <= chunk_rows.max(1) => {
+        match &mut open[kind] {
+            Some((chunk, current)) if *current + rows <= limit => {
                 chunk.groups.push(group.clone());
-                current_rows += rows;
+                *current += rows;
             }
-            _ => {
-                chunks.push(Chunk {
-                    groups: vec![group.clone()],
-                    in_memory: rows <= chunk_rows,
-                    key_slices: rows.div_ceil(chunk_rows.max(1)).max(1),
-                });
-                current_rows = rows;
+            slot => {
+                done.extend(slot.take().map(|(c, _)| c));
+                *slot = Some((
+                    Chunk {
+                        groups: vec![group.clone()],
+                        in_memory: kind == 0 && rows <= chunk_rows,
+                        key_slices: rows.div_ceil(limit).max(1),
+                        same_rows: kind == 1,
+                    },
+                    rows,
+                ));
             }
         }
-        after_decided = false;
     }
-    chunks
+    done.extend(open.into_iter().flatten().map(|(c, _)| c));
+    done.sort_by(|a, b| a.groups[0].cmp(&b.groups[0]));
+    done
 }
 
 /// A chunk: its groups and whether its rows are few enough to hold in memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Chunk {
-    /// Sorted, and every group of both sides from the first to the last: the source tables are
-    /// read by that range of names, not by a list.
+    /// Sorted, and every group of both sides from the first to the last (but, in a chunk of
+    /// the same rows, groups decided whole): the source tables are read by that range of
+    /// names, not by a list.
     pub groups: Vec<String>,
     /// Read each side once into memory, so the rows that differ are picked from there rather
     /// than read again. False for a single group larger than the chunk size: it is held as the
@@ -206,6 +227,10 @@ pub(crate) struct Chunk {
     /// the whole group's: at 30M rows the largest district (4.7M rows a side) had pushed the
     /// night's peak past 1 GiB.
     pub key_slices: u64,
+    /// The footprints say both sides of every group of the chunk hold the same rows, with some
+    /// key duplicated: only the legacy side's key hashes are read (the beta side has the same
+    /// keys), and only the rows under its duplicated keys are read again, for the row diff.
+    pub same_rows: bool,
 }
 
 /// Triage the groups of one chunk. Registers `__residual_keys` (and the chunk's rows when held
@@ -222,6 +247,7 @@ pub(crate) async fn triage_chunk(
     plan: &Plan,
     table: &str,
     chunk: &Chunk,
+    decided: &BTreeMap<String, SideProfile>,
 ) -> Result<Triage> {
     crate::fingerprint::register(ctx);
     let groups = &chunk.groups;
@@ -238,7 +264,12 @@ pub(crate) async fn triage_chunk(
         let source = rows[side].clone();
         let on_error = &on_error;
         async move {
-            let (held, sql) = if chunk.in_memory {
+            let (held, sql) = if chunk.same_rows {
+                (
+                    CHUNK_HASHES[side],
+                    plan.chunk_key_hashes_sql(&source, groups),
+                )
+            } else if chunk.in_memory {
                 (CHUNK_ROWS[side], plan.chunk_rows_sql(&source, groups))
             } else {
                 (CHUNK_HASHES[side], plan.chunk_hashes_sql(&source, groups))
@@ -255,19 +286,30 @@ pub(crate) async fn triage_chunk(
             Ok::<_, crate::error::Error>(held)
         }
     };
-    // Both sides at once: each read has stretches on one thread (planning, opening files, the
-    // last file of a partition), which the other side's read fills.
-    let (legacy, beta) = futures::try_join!(read(0), read(1))?;
-    for (side, held) in [legacy, beta].into_iter().enumerate() {
-        hashes[side] = held.to_owned();
-        if chunk.in_memory {
-            rows[side] = held.to_owned();
+    let mut fingerprints: BTreeMap<String, [Option<(u64, i128)>; 2]> = BTreeMap::new();
+    if chunk.same_rows {
+        // The sides hold the same rows: the legacy side's keys are the beta side's, and the
+        // footprints gave the rows.
+        let held = read(0).await?;
+        hashes = [held.to_owned(), held.to_owned()];
+        for group in groups {
+            let rows = decided.get(group).map_or(0, |p| p.rows);
+            fingerprints.insert(group.clone(), [Some((rows, 0)), Some((rows, 0))]);
+        }
+    } else {
+        // Both sides at once: each read has stretches on one thread (planning, opening files,
+        // the last file of a partition), which the other side's read fills.
+        let (legacy, beta) = futures::try_join!(read(0), read(1))?;
+        for (side, held) in [legacy, beta].into_iter().enumerate() {
+            hashes[side] = held.to_owned();
+            if chunk.in_memory {
+                rows[side] = held.to_owned();
+            }
         }
     }
 
-    // 1. Fingerprints.
-    let mut fingerprints: BTreeMap<String, [Option<(u64, i128)>; 2]> = BTreeMap::new();
-    for (side, source) in hashes.iter().enumerate() {
+    // 1. Fingerprints (known already for a chunk of the same rows).
+    for (side, source) in hashes.iter().enumerate().filter(|_| !chunk.same_rows) {
         for batch in collect(
             ctx,
             &plan.group_fingerprints_sql(source),
@@ -543,7 +585,7 @@ mod tests {
         let cases = [
             ("1", print(3, 7, 0), Some(print(3, 7, 0)), [3, 3]), // decided
             ("2", print(3, 7, 0), Some(print(3, 8, 0)), [3, 3]), // other rows
-            ("3", print(3, 7, 1), Some(print(3, 7, 1)), [3, 3]), // a duplicated key
+            ("3", print(3, 7, 1), Some(print(3, 7, 1)), [3, 3]), // the same, a key twice
             ("4", print(3, 7, 0), None, [3, 3]),                 // no beta footprint
             ("5", print(3, 7, 0), Some(print(3, 7, 0)), [3, 4]), // a file the footprint missed
             ("6", print(0, 0, 0), Some(print(0, 0, 0)), [0, 0]), // no rows: not a group
@@ -562,9 +604,11 @@ mod tests {
             [&fields(DataType::Int64), &fields(DataType::Int64)],
             &sizes,
         );
-        assert_eq!(decided.keys().collect::<Vec<_>>(), vec!["1"]);
-        assert_eq!(decided["1"][1].rows, 3);
-        // Sides of other types, or footprints of another key or other columns: nothing.
+        // 3 holds the same rows on both sides, a key twice: decided, its duplicates to read.
+        assert_eq!(decided.keys().collect::<Vec<_>>(), vec!["1", "3"]);
+        assert_eq!((decided["1"].rows, decided["1"].dup_keys), (3, 0));
+        assert_eq!((decided["3"].rows, decided["3"].dup_keys), (3, 1));
+        // Sides of other types: nothing. Footprints of another key or other columns: not 1.
         let other_types = decided_by_footprints(
             &plan(),
             &footprints,
@@ -576,7 +620,8 @@ mod tests {
         other_key.legacy.get_mut("1").unwrap().key = vec!["name".into()];
         other_key.beta.get_mut("1").unwrap().key = vec!["name".into()];
         let fields = fields(DataType::Int64);
-        assert!(decided_by_footprints(&plan(), &other_key, [&fields, &fields], &sizes).is_empty());
+        let decided = decided_by_footprints(&plan(), &other_key, [&fields, &fields], &sizes);
+        assert_eq!(decided.keys().collect::<Vec<_>>(), vec!["3"]);
         let mut wider = footprints.clone();
         for side in [&mut wider.legacy, &mut wider.beta] {
             side.get_mut("1")
@@ -584,30 +629,56 @@ mod tests {
                 .columns
                 .push(("zip".into(), "text".into()));
         }
-        assert!(decided_by_footprints(&plan(), &wider, [&fields, &fields], &sizes).is_empty());
+        let decided = decided_by_footprints(&plan(), &wider, [&fields, &fields], &sizes);
+        assert_eq!(decided.keys().collect::<Vec<_>>(), vec!["3"]);
     }
 
     #[test]
-    fn chunks_leave_out_decided_groups_and_never_span_one() {
-        let sizes: BTreeMap<String, [u64; 2]> = [("a", 2), ("b", 2), ("c", 2), ("d", 2), ("e", 9)]
-            .into_iter()
-            .map(|(g, rows)| (g.to_owned(), [rows, rows]))
-            .collect();
-        let decided: BTreeMap<String, ()> = [("c".to_owned(), ())].into();
+    fn chunks_leave_out_decided_groups_and_never_span_another_kind() {
+        let sizes: BTreeMap<String, [u64; 2]> = [
+            ("a", 2),
+            ("b", 2),
+            ("c", 2),
+            ("d", 2),
+            ("e", 9),
+            ("f", 1),
+            ("g", 1),
+            ("h", 1),
+        ]
+        .into_iter()
+        .map(|(g, rows)| (g.to_owned(), [rows, rows]))
+        .collect();
+        let same = |dup_keys| SideProfile { rows: 1, dup_keys };
+        // c and g: decided whole; f and h: the same rows, with a duplicated key.
+        let decided: BTreeMap<String, SideProfile> = [
+            ("c".to_owned(), same(0)),
+            ("f".to_owned(), same(1)),
+            ("g".to_owned(), same(0)),
+            ("h".to_owned(), same(2)),
+        ]
+        .into();
         let chunks = chunks(&sizes, 10, &decided);
         let groups: Vec<Vec<&str>> = chunks
             .iter()
             .map(|c| c.groups.iter().map(String::as_str).collect())
             .collect();
         // a + b fit in 10 rows; c is decided, so d starts a chunk of its own although it would
-        // fit beside b; e (18 rows) is larger than a chunk.
-        assert_eq!(groups, vec![vec!["a", "b"], vec!["d"], vec!["e"]]);
+        // fit beside b; e (18 rows) is larger than a chunk; f and h go together across g.
+        assert_eq!(
+            groups,
+            vec![vec!["a", "b"], vec!["d"], vec!["e"], vec!["f", "h"]]
+        );
         assert_eq!(
             chunks
                 .iter()
-                .map(|c| (c.in_memory, c.key_slices))
+                .map(|c| (c.in_memory, c.key_slices, c.same_rows))
                 .collect::<Vec<_>>(),
-            vec![(true, 1), (true, 1), (false, 2)]
+            vec![
+                (true, 1, false),
+                (true, 1, false),
+                (false, 2, false),
+                (false, 1, true)
+            ]
         );
     }
 }

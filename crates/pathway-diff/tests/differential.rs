@@ -68,6 +68,9 @@ const PATHS: [EnginePath; 5] = [
 /// Groups the footprints decided, over every case run: the footprint path must not be
 /// vacuous.
 static DECIDED: AtomicUsize = AtomicUsize::new(0);
+/// Groups whose footprints agree with a key duplicated: the triage reads only their keys and
+/// the rows under the duplicated ones.
+static SAME_WITH_DUPLICATES: AtomicUsize = AtomicUsize::new(0);
 
 /// Write `table` under `dir` as one Parquet file per group (as the engine names groups: the
 /// group column's text, null as empty), and return each group's footprint over its columns
@@ -196,6 +199,18 @@ async fn engine(case: &Case, path: EnginePath) -> Result<Outcome, String> {
                     .unwrap();
             }
         }
+    }
+    if path.triage {
+        let same_with_duplicates = footprints
+            .legacy
+            .iter()
+            .filter(|(group, l)| {
+                footprints.beta.get(*group).is_some_and(|b| {
+                    l.dup_keys > 0 && l.rows == b.rows && l.fingerprint == b.fingerprint
+                })
+            })
+            .count();
+        SAME_WITH_DUPLICATES.fetch_add(same_with_duplicates, Ordering::Relaxed);
     }
     let spec = DiffSpec::new("t", options.key.clone())
         .with_group_by(options.group.clone())
@@ -432,8 +447,16 @@ async fn the_engine_agrees_with_the_reference_on_random_pairs() {
             run_cases(0, cases_from_env("PATHWAY_DIFFERENTIAL_CASES", 150)).await;
             // Random pairs rarely hold the same rows; those that do must reach the footprints.
             let decided = DECIDED.load(Ordering::Relaxed);
+            let duplicates = SAME_WITH_DUPLICATES.load(Ordering::Relaxed);
             assert!(decided > 0, "no group was decided by its footprints");
-            println!("groups decided by footprints: {decided}");
+            assert!(
+                duplicates > 0,
+                "no group's footprints agreed with a key duplicated"
+            );
+            println!(
+                "groups decided by footprints: {decided}; the same rows, a key duplicated: \
+                 {duplicates}"
+            );
         }
     }
 }

@@ -102,16 +102,118 @@ pub fn footprint_columns(
 /// Computes a [`Footprint`] from the batches of one file as they are written.
 #[derive(Debug)]
 pub struct FootprintBuilder {
+    hashing: Hashing,
+    sums: Sums,
+}
+
+/// Which columns of a batch are hashed, for the rows and for the key.
+#[derive(Debug, Clone)]
+struct Hashing {
     columns: Vec<(String, String)>,
     /// Positions in the batches of the hashed columns, in the order of `columns`.
     order: Vec<usize>,
     key: Vec<String>,
     /// Positions of the key columns, in the key's order.
     key_positions: Vec<usize>,
+}
+
+/// What a footprint adds up, over the rows seen so far.
+#[derive(Debug, Clone, Default)]
+struct Sums {
     rows: u64,
     fingerprint: i128,
     key_hashes: Vec<i128>,
     null_key_rows: u64,
+}
+
+/// The hashes of one batch's rows: of the whole row, of its key, and whether a key part is null.
+struct Hashed {
+    rows: Vec<i128>,
+    keys: Option<Vec<i128>>,
+    null_key: Option<Vec<bool>>,
+}
+
+impl Hashing {
+    fn new(schema: &Schema, key: &[String], rename: &[(String, String)]) -> Option<Self> {
+        let listed = listed_columns(schema, rename)?;
+        let mut key_positions = Vec::new();
+        for k in key {
+            let (_, _, position) = listed.iter().find(|(name, _, _)| name == k)?;
+            key_positions.push(*position);
+        }
+        Some(Hashing {
+            order: listed.iter().map(|(_, _, i)| *i).collect(),
+            columns: listed.into_iter().map(|(n, t, _)| (n, t)).collect(),
+            key: key.to_vec(),
+            key_positions,
+        })
+    }
+
+    fn hash(&self, batch: &RecordBatch) -> Result<Hashed, ArrowError> {
+        let pick = |positions: &[usize]| -> Vec<ArrayRef> {
+            positions.iter().map(|&i| batch.column(i).clone()).collect()
+        };
+        let mut rows = hash_rows(&pick(&self.order))?;
+        // Rows of no column at all are all alike: their count, compared on its own, tells.
+        rows.resize(batch.num_rows(), 0);
+        if self.key_positions.is_empty() {
+            return Ok(Hashed {
+                rows,
+                keys: None,
+                null_key: None,
+            });
+        }
+        let key = pick(&self.key_positions);
+        let nulls: Vec<_> = key.iter().filter_map(|k| k.logical_nulls()).collect();
+        let null_key = (!nulls.is_empty()).then(|| {
+            (0..batch.num_rows())
+                .map(|row| nulls.iter().any(|n| n.is_null(row)))
+                .collect()
+        });
+        Ok(Hashed {
+            rows,
+            keys: Some(hash_rows(&key)?),
+            null_key,
+        })
+    }
+
+    fn footprint(&self, mut sums: Sums) -> Footprint {
+        sums.key_hashes.sort_unstable();
+        let mut dup_keys = 0;
+        let mut i = 0;
+        while i < sums.key_hashes.len() {
+            let mut j = i + 1;
+            while j < sums.key_hashes.len() && sums.key_hashes[j] == sums.key_hashes[i] {
+                j += 1;
+            }
+            if j - i > 1 {
+                dup_keys += 1;
+            }
+            i = j;
+        }
+        Footprint {
+            columns: self.columns.clone(),
+            key: self.key.clone(),
+            rows: sums.rows,
+            fingerprint: sums.fingerprint,
+            dup_keys,
+            null_key_rows: sums.null_key_rows,
+        }
+    }
+}
+
+impl Sums {
+    /// Add row `row` of `hashed`.
+    fn add(&mut self, hashed: &Hashed, row: usize) {
+        self.rows += 1;
+        self.fingerprint = combine(self.fingerprint, hashed.rows[row]);
+        if let Some(keys) = &hashed.keys {
+            self.key_hashes.push(keys[row]);
+        }
+        if hashed.null_key.as_ref().is_some_and(|n| n[row]) {
+            self.null_key_rows += 1;
+        }
+    }
 }
 
 impl FootprintBuilder {
@@ -121,21 +223,9 @@ impl FootprintBuilder {
     /// then gets no footprint, and the diff says what is wrong.
     #[must_use]
     pub fn new(schema: &Schema, key: &[String], rename: &[(String, String)]) -> Option<Self> {
-        let listed = listed_columns(schema, rename)?;
-        let mut key_positions = Vec::new();
-        for k in key {
-            let (_, _, position) = listed.iter().find(|(name, _, _)| name == k)?;
-            key_positions.push(*position);
-        }
         Some(FootprintBuilder {
-            order: listed.iter().map(|(_, _, i)| *i).collect(),
-            columns: listed.into_iter().map(|(n, t, _)| (n, t)).collect(),
-            key: key.to_vec(),
-            key_positions,
-            rows: 0,
-            fingerprint: 0,
-            key_hashes: Vec::new(),
-            null_key_rows: 0,
+            hashing: Hashing::new(schema, key, rename)?,
+            sums: Sums::default(),
         })
     }
 
@@ -147,56 +237,17 @@ impl FootprintBuilder {
         if batch.num_rows() == 0 {
             return Ok(());
         }
-        self.rows += batch.num_rows() as u64;
-        let columns: Vec<ArrayRef> = self
-            .order
-            .iter()
-            .map(|&i| batch.column(i).clone())
-            .collect();
-        for hash in hash_rows(&columns)? {
-            self.fingerprint = combine(self.fingerprint, hash);
-        }
-        if !self.key_positions.is_empty() {
-            let key: Vec<ArrayRef> = self
-                .key_positions
-                .iter()
-                .map(|&i| batch.column(i).clone())
-                .collect();
-            self.key_hashes.extend(hash_rows(&key)?);
-            let nulls: Vec<_> = key.iter().filter_map(|k| k.logical_nulls()).collect();
-            if !nulls.is_empty() {
-                self.null_key_rows += (0..batch.num_rows())
-                    .filter(|&row| nulls.iter().any(|n| n.is_null(row)))
-                    .count() as u64;
-            }
+        let hashed = self.hashing.hash(batch)?;
+        for row in 0..batch.num_rows() {
+            self.sums.add(&hashed, row);
         }
         Ok(())
     }
 
     /// The footprint of every batch added.
     #[must_use]
-    pub fn finish(mut self) -> Footprint {
-        self.key_hashes.sort_unstable();
-        let mut dup_keys = 0;
-        let mut i = 0;
-        while i < self.key_hashes.len() {
-            let mut j = i + 1;
-            while j < self.key_hashes.len() && self.key_hashes[j] == self.key_hashes[i] {
-                j += 1;
-            }
-            if j - i > 1 {
-                dup_keys += 1;
-            }
-            i = j;
-        }
-        Footprint {
-            columns: self.columns,
-            key: self.key,
-            rows: self.rows,
-            fingerprint: self.fingerprint,
-            dup_keys,
-            null_key_rows: self.null_key_rows,
-        }
+    pub fn finish(self) -> Footprint {
+        self.hashing.footprint(self.sums)
     }
 }
 

@@ -439,12 +439,13 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
             match diff_table(&ctx, &staging, table, &skip, &engine, &footprints).await {
                 Ok(diff) => {
                     tracing::debug!(
-                        seconds = diff_clock.elapsed().as_secs_f64(),
-                        decided_by_footprints = diff.decided_by_footprints,
-                        districts = diff.groups.len(),
-                        "audit `{}`, table `{}`: diffed",
+                        "audit `{}`, table `{}`: diffed in {:.2} s; {} of {} district(s) \
+                         decided by their outputs' footprints",
                         audit.name,
                         table.name,
+                        diff_clock.elapsed().as_secs_f64(),
+                        diff.decided_by_footprints,
+                        diff.groups.len()
                     );
                     Some(diff)
                 }

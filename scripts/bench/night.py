@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""A whole `pathway run` of a generated night of raw CSV (200 district folders) against a DuckDB
+script doing the same work: read every district's CSV as text, run both sides' SQL (the bench
+audit's own files), write each side as Parquet partitioned by district, and diff the two per
+district on the key. Interleaved, median of REPS runs, with peak memory, and a check that both
+give the same per-district counts (changed, missing, extra).
+
+    python3 scripts/bench/night.py --bin target/release/pathway \\
+        --fixtures target/release/pathway-fixtures --rows 3000000
+
+Scenarios (--scenario, default both):
+- match: audits/bench as it is; the two sides load the same rows, every district matches (those
+  with a duplicated key are still FULL MATCH). The night most nights are.
+- drift: beta upper-cases the last name of students whose id ends in 00 (1% of the rows, in every
+  district): no district matches.
+
+The night is generated once into DIR (default /tmp/bench-night-<rows>). Needs duckdb
+(pip install duckdb).
+"""
+import argparse
+import csv
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+AUDIT = os.path.join(ROOT, "audits", "bench")
+DRIFT = ("last_name,",
+         "CASE WHEN student_id LIKE '%00' THEN upper(last_name) ELSE last_name END AS last_name,")
+
+
+def audit_for(scenario, work):
+    """The audit folder of SCENARIO: the bench audit, or a copy with beta drifting."""
+    if scenario == "match":
+        return AUDIT
+    folder = os.path.join(work, "audit-drift")
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(AUDIT, folder)
+    beta = os.path.join(folder, "beta", "students.sql")
+    sql = open(beta).read()
+    assert DRIFT[0] in sql
+    open(beta, "w").write(sql.replace("    " + DRIFT[0], "    " + DRIFT[1], 1))
+    return folder
+
+
+def select_of(audit, side):
+    """A side's SQL, reading `raw` and keeping district_id."""
+    sql = open(os.path.join(audit, side, "students.sql")).read()
+    sql = "\n".join(line for line in sql.splitlines() if not line.startswith("--"))
+    sql = sql.replace("SELECT", "SELECT district_id,", 1)
+    return re.sub(r"FROM\s+students_raw", "FROM raw", sql)
+
+
+DUCKDB = r"""
+import duckdb, json, sys
+src, out, legacy_sql, beta_sql, threads = sys.argv[1:6]
+con = duckdb.connect()
+con.execute(f"SET threads={threads}")
+con.execute("SET enable_progress_bar=false")
+# Every district's file once, as text (as pathway reads CSV), the district from its folder.
+con.execute(f'''CREATE TEMP TABLE raw AS
+  SELECT regexp_extract(filename, '/([^/]+)/students\\.csv$', 1) AS district_id,
+         * EXCLUDE (filename)
+  FROM read_csv('{src}/*/students.csv', all_varchar=true, filename=true)''')
+for side, sql in (("legacy", legacy_sql), ("beta", beta_sql)):
+    con.execute(f"COPY ({sql}) TO '{out}/{side}' (FORMAT parquet, PARTITION_BY (district_id))")
+con.execute("DROP TABLE raw")
+for side, view in (("legacy", "L"), ("beta", "B")):
+    con.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet('{out}/{side}/*/*.parquet', "
+                f"hive_partitioning=true)")
+cols = [r[0] for r in con.execute("DESCRIBE L").fetchall()
+        if r[0] not in ("district_id", "student_id")]
+diffs = ", ".join(f'l."{c}" IS DISTINCT FROM b."{c}" AS "d_{c}"' for c in cols)
+anyd = " OR ".join(f'"d_{c}"' for c in cols)
+# pathway's rules: a pair is changed only under a key held once on each side.
+rows = con.execute(f'''
+  WITH LK AS (SELECT district_id, student_id, count(*) AS n FROM L GROUP BY ALL),
+  BK AS (SELECT district_id, student_id, count(*) AS n FROM B GROUP BY ALL),
+  J AS (
+    SELECT coalesce(l.district_id, b.district_id) AS district_id,
+           l.student_id IS NOT NULL AS in_l, b.student_id IS NOT NULL AS in_b,
+           lk.n = 1 AND bk.n = 1 AS single, {diffs}
+    FROM L l FULL OUTER JOIN B b
+      ON l.district_id = b.district_id AND l.student_id = b.student_id
+    LEFT JOIN LK lk ON lk.district_id = l.district_id AND lk.student_id = l.student_id
+    LEFT JOIN BK bk ON bk.district_id = b.district_id AND bk.student_id = b.student_id)
+  SELECT district_id,
+         count(*) FILTER (in_l AND in_b AND single AND ({anyd})),
+         count(*) FILTER (in_l AND NOT in_b),
+         count(*) FILTER (in_b AND NOT in_l)
+  FROM J GROUP BY 1''').fetchall()
+print(json.dumps({str(r[0]): [int(r[1]), int(r[2]), int(r[3])] for r in rows}))
+"""
+
+
+def timed(cmd, env=None):
+    """Run CMD under /usr/bin/time: wall seconds, peak RSS in MiB, stdout, stderr."""
+    done = subprocess.run(
+        ["/usr/bin/time", "-f", "%e %M"] + cmd,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"{cmd[:3]} exited {done.returncode}: {done.stderr[-2000:]}")
+    lines = done.stderr.strip().splitlines()
+    seconds, kib = lines[-1].split()
+    return float(seconds), int(kib) / 1024, done.stdout, "\n".join(lines[:-1])
+
+
+def run_pathway(binary, audit, night, work):
+    out = tempfile.mkdtemp(prefix="pathway-night-", dir=work)
+    try:
+        env = dict(os.environ, DATAFUSION_EXECUTION_TARGET_PARTITIONS="2",
+                   PATHWAY_LOG="warn,pathway::pipeline=debug")
+        seconds, mib, _, log = timed(
+            [binary, "run", audit, "--input", f"{night}/input", "--out", out,
+             "--date", "2026-01-01", "--jobs", "2"],
+            env,
+        )
+        diffed = [line for line in log.splitlines() if "diffed" in line]
+        summary = next(
+            os.path.join(d, "2026-01-01", "summary.csv")
+            for d in (os.path.join(out, n) for n in os.listdir(out))
+            if os.path.isfile(os.path.join(d, "2026-01-01", "summary.csv"))
+        )
+        with open(summary, newline="") as f:
+            counts = {
+                r["district_id"]: [int(r["changed_rows"]), int(r["missing_in_beta"]),
+                                   int(r["extra_in_beta"])]
+                for r in csv.DictReader(f)
+            }
+        return seconds, mib, counts, diffed
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def run_duckdb(audit, night, work):
+    out = tempfile.mkdtemp(prefix="duckdb-night-", dir=work)
+    try:
+        seconds, mib, stdout, _ = timed(
+            [sys.executable, "-c", DUCKDB, f"{night}/input", out,
+             select_of(audit, "legacy"), select_of(audit, "beta"), "2"]
+        )
+        return seconds, mib, json.loads(stdout)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--fixtures", required=True, help="the pathway-fixtures binary")
+    ap.add_argument("--rows", type=int, default=3_000_000)
+    ap.add_argument("--dir")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--scenario", choices=["match", "drift", "both"], default="both")
+    args = ap.parse_args()
+    night = args.dir or f"/tmp/bench-night-{args.rows}"
+    if not os.path.exists(os.path.join(night, "truth.json")):
+        subprocess.run([args.fixtures, "--rows", str(args.rows), "--districts", "200", "--csv",
+                        "--out", night], check=True, stdout=subprocess.DEVNULL)
+    work = tempfile.mkdtemp(prefix="bench-night-work-")
+    size = sum(os.path.getsize(os.path.join(r, f))
+               for r, _, fs in os.walk(os.path.join(night, "input")) for f in fs) / 2**20
+    scenarios = ["match", "drift"] if args.scenario == "both" else [args.scenario]
+    try:
+        for scenario in scenarios:
+            audit = audit_for(scenario, work)
+            runs = {"pathway": [], "duckdb": []}
+            answers = {}
+            diffed = []
+            # Interleaved: one run of each per round, so drift of the machine hits both alike.
+            for _ in range(args.reps):
+                s, m, counts, diffed = run_pathway(args.bin, audit, night, work)
+                runs["pathway"].append((s, m))
+                answers["pathway"] = counts
+                s, m, counts = run_duckdb(audit, night, work)
+                runs["duckdb"].append((s, m))
+                answers["duckdb"] = counts
+            differing = [
+                d for d in set(answers["pathway"]) | set(answers["duckdb"])
+                if answers["pathway"].get(d, [0, 0, 0]) != answers["duckdb"].get(d, [0, 0, 0])
+            ]
+            print(f"\n## {scenario}: {args.rows} rows, 200 districts, {size:.0f} MiB of CSV")
+            print("| tool | median s | runs s | peak MiB |")
+            print("|---|---|---|---|")
+            for tool, r in runs.items():
+                times = ", ".join(f"{t:.2f}" for t, _ in r)
+                print(f"| {tool} | {statistics.median(t for t, _ in r):.2f} | {times} | "
+                      f"{max(m for _, m in r):.0f} |")
+            for line in diffed:
+                print(f"pathway's diff step (last run): {line.strip()}")
+            if differing:
+                raise SystemExit(f"pathway and DuckDB disagree on {len(differing)} district(s), "
+                                 f"e.g. {sorted(differing)[:5]}")
+            changed = sum(c[0] for c in answers["pathway"].values())
+            print(f"changed, missing and extra rows equal in all {len(answers['pathway'])} "
+                  f"districts ({changed} changed rows)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
