@@ -243,9 +243,29 @@ pub async fn diff_tables(
             "decided by the footprints in the files' footers"
         );
     }
+    // Of those with a duplicated key, the ones whose files and duplicated rows are known are
+    // read by those rows' positions alone, after the chunks; the others go to the triage.
+    let picked: Vec<String> = decided
+        .iter()
+        .filter(|(name, side)| {
+            side.dup_keys > 0
+                && [&spec.footprints.legacy, &spec.footprints.beta]
+                    .iter()
+                    .all(|f| f.get(*name).is_some_and(|f| f.dup_rows.is_some()))
+                && spec.footprints.files.iter().all(|f| f.contains_key(*name))
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
     if spec.triage {
         let mut pending = triage::PendingRows::default();
-        for chunk in triage::chunks(&sizes, spec.chunk_rows, &decided) {
+        // The chunks leave the picked groups out, as those decided whole.
+        let mut chunked = decided.clone();
+        for name in &picked {
+            if let Some(side) = chunked.get_mut(name) {
+                side.dup_keys = 0;
+            }
+        }
+        for chunk in triage::chunks(&sizes, spec.chunk_rows, &chunked) {
             let found = triage::triage_chunk(ctx, &plan, &spec.table, &chunk, &decided).await?;
             for (name, [legacy_side, beta_side]) in &found.profiles {
                 let mut entry = GroupDiff::empty(name);
@@ -283,6 +303,18 @@ pub async fn diff_tables(
             }
         }
         row_diff_rows += diff_pending(ctx, &plan, spec, &mut sink, &mut pending).await?;
+        if !picked.is_empty() {
+            row_diff_rows += diff_picked(ctx, &plan, spec, &mut sink, &picked).await?;
+            for name in &picked {
+                let side = decided[name];
+                let mut entry = GroupDiff::empty(name);
+                entry.legacy_rows = side.rows;
+                entry.beta_rows = side.rows;
+                entry.legacy_dup_keys = side.dup_keys;
+                entry.beta_dup_keys = side.dup_keys;
+                groups.insert(name.clone(), entry);
+            }
+        }
     } else {
         // The join leaves out the groups the footprints decided whole.
         plan.exclude_groups.extend(
@@ -896,6 +928,55 @@ async fn diff_residual_in_slices(
         for name in &sliced {
             ctx.deregister_table(name).map_err(&on_error)?;
         }
+    }
+    Ok(rows)
+}
+
+/// The picked rows while they are diffed (legacy, beta).
+const PICKED: [&str; 2] = ["__picked_legacy", "__picked_beta"];
+
+/// Write the row diff of the `picked` groups (see `GroupFootprints`): their rows under
+/// duplicated keys, read by position from each side's file.
+async fn diff_picked(
+    ctx: &SessionContext,
+    plan: &Plan,
+    spec: &DiffSpec,
+    sink: &mut RowDiffSink,
+    picked: &[String],
+) -> Result<u64> {
+    let on_error = query_error(&spec.table, "reading the rows under duplicated keys");
+    let group = plan.group.as_deref().unwrap_or_default();
+    let no_rename = Vec::new();
+    for (side, (table, footprints)) in [
+        (&plan.legacy_table, &spec.footprints.legacy),
+        (&plan.beta_table, &spec.footprints.beta),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let schema = Arc::new(
+            ctx.table(table.as_str())
+                .await
+                .map_err(&on_error)?
+                .schema()
+                .as_arrow()
+                .clone(),
+        );
+        let picks: Vec<crate::picked::Picks<'_>> = picked
+            .iter()
+            .map(|name| crate::picked::Picks {
+                group: name,
+                file: &spec.footprints.files[side][name],
+                rows: footprints[name].dup_rows.as_deref().unwrap_or_default(),
+            })
+            .collect();
+        let rename = if side == 1 { &spec.rename } else { &no_rename };
+        let batches = crate::picked::read_picks(&spec.table, &picks, &schema, group, rename)?;
+        register_in_memory(ctx, PICKED[side], schema, batches, &on_error)?;
+    }
+    let rows = diff_residual(ctx, plan, spec, sink, &PICKED.map(str::to_owned)).await?;
+    for name in PICKED {
+        ctx.deregister_table(name).map_err(&on_error)?;
     }
     Ok(rows)
 }

@@ -34,6 +34,7 @@ mod error;
 pub mod fingerprint;
 mod model;
 mod pairing;
+mod picked;
 pub mod plan;
 mod session;
 mod triage;

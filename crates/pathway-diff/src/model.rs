@@ -125,12 +125,19 @@ pub struct DiffSpec {
 /// the group: both sides' tables have the same columns with the same types, the footprints
 /// list exactly those columns and the diff's key, and they agree on rows (more than none) and
 /// fingerprint with no duplicated key. Every other group is read as usual.
+///
+/// With the group's file ([`GroupFootprints::files`]), a group whose footprints agree but hold
+/// a duplicated key is not read either: only the rows under its duplicated keys are, by their
+/// positions in the two files ([`pathway_hash::Footprint::dup_rows`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GroupFootprints {
     /// Legacy side.
     pub legacy: BTreeMap<String, pathway_hash::Footprint>,
     /// Beta side.
     pub beta: BTreeMap<String, pathway_hash::Footprint>,
+    /// The one Parquet file holding each group's rows (legacy, beta), without the group column,
+    /// its columns under the side's own names.
+    pub files: [BTreeMap<String, std::path::PathBuf>; 2],
 }
 
 /// Default [`DiffSpec::chunk_rows`]: a chunk of this many rows (both sides) is held in memory

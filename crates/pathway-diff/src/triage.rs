@@ -574,6 +574,7 @@ mod tests {
             fingerprint,
             dup_keys,
             null_key_rows: 0,
+            dup_rows: None,
         }
     }
 

@@ -82,12 +82,16 @@ fn write_groups(
     dir: &Path,
     key: &[String],
     rename: &[(String, String)],
-) -> BTreeMap<String, Footprint> {
+) -> (
+    BTreeMap<String, Footprint>,
+    BTreeMap<String, std::path::PathBuf>,
+) {
     std::fs::create_dir_all(dir).unwrap();
     let mut footprints = BTreeMap::new();
+    let mut files = BTreeMap::new();
     let Some(g) = table.columns.iter().position(|(name, _)| name == group) else {
         table.write_parquet(&dir.join("all.parquet")).unwrap();
-        return footprints;
+        return (footprints, files);
     };
     let mut groups: BTreeMap<String, Vec<Vec<pathway_reference::value::Value>>> = BTreeMap::new();
     for row in &table.rows {
@@ -103,8 +107,9 @@ fn write_groups(
             columns: table.columns.clone(),
             rows,
         };
-        part.write_parquet(&dir.join(format!("part-{i}.parquet")))
-            .unwrap();
+        let file = dir.join(format!("part-{i}.parquet"));
+        part.write_parquet(&file).unwrap();
+        files.insert(name.clone(), file);
         let batch = part.to_batch();
         let others: Vec<usize> = (0..batch.num_columns()).filter(|&c| c != g).collect();
         let batch = batch.project(&others).unwrap();
@@ -113,7 +118,7 @@ fn write_groups(
             footprints.insert(name, builder.finish());
         }
     }
-    footprints
+    (footprints, files)
 }
 
 fn rules(rules: &pathway_reference::Rules) -> ColumnRules {
@@ -164,20 +169,31 @@ async fn engine(case: &Case, path: EnginePath) -> Result<Outcome, String> {
     let ctx = pathway_diff::session_context(&EngineSettings::default()).unwrap();
     match (&options.group, path.footprints) {
         (Some(group), true) => {
-            footprints.legacy = write_groups(
+            let (legacy, legacy_files) = write_groups(
                 &case.legacy,
                 group,
                 &dir.path().join("legacy"),
                 &options.key,
                 &[],
             );
-            footprints.beta = write_groups(
+            let (beta, beta_files) = write_groups(
                 &case.beta,
                 group,
                 &dir.path().join("beta"),
                 &options.key,
                 &options.rename,
             );
+            // Odd seeds give no files: groups of the same rows with a duplicated key then go
+            // through the triage's chunks, even ones read their duplicated rows by position.
+            footprints = GroupFootprints {
+                legacy,
+                beta,
+                files: if case.seed % 2 == 0 {
+                    [legacy_files, beta_files]
+                } else {
+                    Default::default()
+                },
+            };
             for side in ["legacy", "beta"] {
                 let folder = format!("{}/", dir.path().join(side).display());
                 ctx.register_parquet(side, &folder, ParquetReadOptions::default())

@@ -31,6 +31,10 @@ const ROWS: &str = "pathway.footprint.rows";
 const FINGERPRINT: &str = "pathway.footprint.fingerprint";
 const DUP_KEYS: &str = "pathway.footprint.dup_keys";
 const NULL_KEY_ROWS: &str = "pathway.footprint.null_key_rows";
+const DUP_ROWS: &str = "pathway.footprint.dup_rows";
+
+/// A footprint lists the positions of the rows under duplicated keys up to this many.
+pub const MAX_DUP_ROWS: usize = 4096;
 
 /// What pathway knows of one file it wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +52,10 @@ pub struct Footprint {
     pub dup_keys: u64,
     /// Rows with a null in some key column.
     pub null_key_rows: u64,
+    /// The positions in the file (from 0, in order) of the rows under duplicated keys, when
+    /// there are some, at most [`MAX_DUP_ROWS`]: the only rows the diff must read of a file
+    /// whose footprint matches the other side's.
+    pub dup_rows: Option<Vec<u64>>,
 }
 
 /// The class of a type as hashed: text and binary hash by their bytes whatever their Arrow
@@ -177,20 +185,33 @@ impl Hashing {
         })
     }
 
-    fn footprint(&self, mut sums: Sums) -> Footprint {
-        sums.key_hashes.sort_unstable();
-        let mut dup_keys = 0;
+    fn footprint(&self, sums: Sums) -> Footprint {
+        let mut sorted = sums.key_hashes.clone();
+        sorted.sort_unstable();
+        let mut duplicated = Vec::new();
         let mut i = 0;
-        while i < sums.key_hashes.len() {
+        while i < sorted.len() {
             let mut j = i + 1;
-            while j < sums.key_hashes.len() && sums.key_hashes[j] == sums.key_hashes[i] {
+            while j < sorted.len() && sorted[j] == sorted[i] {
                 j += 1;
             }
             if j - i > 1 {
-                dup_keys += 1;
+                duplicated.push(sorted[i]);
             }
             i = j;
         }
+        let dup_keys = duplicated.len() as u64;
+        let dup_rows = (!duplicated.is_empty())
+            .then(|| {
+                sums.key_hashes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, hash)| duplicated.binary_search(hash).is_ok())
+                    .map(|(position, _)| position as u64)
+                    .take(MAX_DUP_ROWS + 1)
+                    .collect::<Vec<u64>>()
+            })
+            .filter(|rows| rows.len() <= MAX_DUP_ROWS);
         Footprint {
             columns: self.columns.clone(),
             key: self.key.clone(),
@@ -198,6 +219,7 @@ impl Hashing {
             fingerprint: sums.fingerprint,
             dup_keys,
             null_key_rows: sums.null_key_rows,
+            dup_rows,
         }
     }
 }
@@ -288,6 +310,12 @@ impl Footprint {
             KeyValue::new(DUP_KEYS.to_owned(), self.dup_keys.to_string()),
             KeyValue::new(NULL_KEY_ROWS.to_owned(), self.null_key_rows.to_string()),
         ]
+        .into_iter()
+        .chain(self.dup_rows.as_ref().map(|rows| {
+            let list: Vec<String> = rows.iter().map(u64::to_string).collect();
+            KeyValue::new(DUP_ROWS.to_owned(), list.join(","))
+        }))
+        .collect()
     }
 
     /// The footprint in `metadata`, if it holds one of this version. `file_rows` is the row
@@ -318,6 +346,14 @@ impl Footprint {
             fingerprint: get(FINGERPRINT)?.parse().ok()?,
             dup_keys: get(DUP_KEYS)?.parse().ok()?,
             null_key_rows: get(NULL_KEY_ROWS)?.parse().ok()?,
+            dup_rows: match get(DUP_ROWS) {
+                None => None,
+                Some(list) => Some(
+                    list.split(',')
+                        .map(|n| n.parse::<u64>().ok().filter(|&n| n < file_rows))
+                        .collect::<Option<Vec<u64>>>()?,
+                ),
+            },
         };
         (footprint.rows == file_rows).then_some(footprint)
     }
@@ -393,7 +429,10 @@ mod tests {
             &[],
         );
         assert_eq!((one.rows, one.dup_keys, one.null_key_rows), (8, 3, 2));
-        // The same rows in another order and other batches: the same footprint (-0.0 is 0.0).
+        // Every row but "c"'s (position 4) is under a duplicated key.
+        assert_eq!(one.dup_rows, Some(vec![0, 1, 2, 3, 5, 6, 7]));
+        // The same rows in another order and other batches: the same footprint (-0.0 is 0.0),
+        // but for where the duplicated rows are.
         let other = footprint(
             &[batch(
                 vec![
@@ -411,7 +450,17 @@ mod tests {
             &["id"],
             &[],
         );
-        assert_eq!(one, other);
+        assert_eq!(other.dup_rows, Some(vec![0, 1, 3, 4, 5, 6, 7]));
+        assert_eq!(
+            Footprint {
+                dup_rows: None,
+                ..one.clone()
+            },
+            Footprint {
+                dup_rows: None,
+                ..other
+            }
+        );
         // One value changed: another fingerprint, the same counts.
         let changed = footprint(
             &[batch(

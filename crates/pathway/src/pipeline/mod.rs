@@ -1100,9 +1100,9 @@ async fn diff_table(
 pub(crate) fn read_footprints(run_dir: &Path, table: &str) -> pathway_diff::GroupFootprints {
     let mut footprints = pathway_diff::GroupFootprints::default();
     for side in Side::BOTH {
-        let found = match side {
-            Side::Legacy => &mut footprints.legacy,
-            Side::Beta => &mut footprints.beta,
+        let (found, paths) = match side {
+            Side::Legacy => (&mut footprints.legacy, &mut footprints.files[0]),
+            Side::Beta => (&mut footprints.beta, &mut footprints.files[1]),
         };
         let Ok(folders) = std::fs::read_dir(run_dir.join(side.as_str()).join(table)) else {
             continue;
@@ -1125,6 +1125,7 @@ pub(crate) fn read_footprints(run_dir: &Path, table: &str) -> pathway_diff::Grou
                 && let Some(footprint) = pathway_diff::Footprint::read(&file.path())
             {
                 found.insert(district.to_owned(), footprint);
+                paths.insert(district.to_owned(), file.path());
             }
         }
     }
