@@ -1306,8 +1306,12 @@ pub(crate) async fn hold_in_memory(
     name: &str,
     on_error: impl Fn(DataFusionError) -> Error,
 ) -> Result<u64> {
-    let schema = Arc::new(frame.schema().as_arrow().clone());
+    let planned = Arc::new(frame.schema().as_arrow().clone());
     let batches = frame.collect().await.map_err(&on_error)?;
+    // The batches' own schema where there are some: DataFusion 55 can plan a column of a CASE
+    // over text forms as one string type and produce another ("Mismatch between schema and
+    // batches" when the table is registered).
+    let schema = batches.first().map_or(planned, RecordBatch::schema);
     register_in_memory(ctx, name, schema, batches, on_error)
 }
 
