@@ -188,7 +188,7 @@ async fn engine(case: &Case, path: EnginePath) -> Result<Outcome, String> {
             footprints = GroupFootprints {
                 legacy,
                 beta,
-                files: if case.seed % 2 == 0 {
+                files: if case.seed.is_multiple_of(2) {
                     [legacy_files, beta_files]
                 } else {
                     Default::default()
