@@ -115,16 +115,18 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<ExitStatus> {
             select.push(ident(&format!("legacy_{column}")));
             select.push(ident(&format!("beta_{column}")));
         }
+        // Ties broken by side and values: rows under one duplicated key come in no order of
+        // their own, and the same night must show the same samples whoever wrote its row diff.
+        let mut order = vec!["\"diff\"".to_owned()];
+        order.extend(info.key.iter().map(|k| ident(k)));
+        order.push("\"side\"".to_owned());
+        order.extend(select[info.key.len() + 2..].iter().cloned());
         let sql = format!(
-            "SELECT {} FROM {} WHERE \"district_id\" = {} ORDER BY \"diff\", {} LIMIT {EXAMPLE_ROWS}",
+            "SELECT {} FROM {} WHERE \"district_id\" = {} ORDER BY {} LIMIT {EXAMPLE_ROWS}",
             select.join(", "),
             ident(&view),
             literal(&row.district_id),
-            info.key
-                .iter()
-                .map(|k| ident(k))
-                .collect::<Vec<_>>()
-                .join(", ")
+            order.join(", ")
         );
         let frame = ctx.sql(&sql).await?;
         let header = frame
