@@ -22,7 +22,7 @@
 //! let databases = pathway_transform::DatabaseTables::new(); // an audit without database sides
 //! let reads = pathway_transform::TableInputs::of(audit); // once per run
 //! let run_dir = std::path::Path::new("runs/tmp");
-//! let outcomes = pathway_transform::run_district(audit, &reads, input, run_dir, &databases).await;
+//! let outcomes = pathway_transform::run_district(audit, &reads, input, run_dir, &databases, &Default::default()).await;
 //! for outcome in outcomes {
 //!     match outcome.result {
 //!         Ok(written) => println!("{} {}: {} rows", outcome.table, outcome.side, written.rows),

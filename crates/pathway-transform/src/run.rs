@@ -1,5 +1,6 @@
 //! One district: register its raw tables, run each table's SQL per side, write Parquet.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -66,13 +67,15 @@ pub fn district_context(input: &DistrictInput) -> Result<SessionContext> {
 /// Run every table of the audit, both sides, for one district, writing below `run_dir`; database
 /// sides are read from `databases`. Failures are per table and side; the others still run. A
 /// table that reads (per `reads`) an input that failed or gave no row in the district is not run:
-/// both its sides are [`Error::Input`] or [`Error::NoInput`].
+/// both its sides are [`Error::Input`] or [`Error::NoInput`]. Every output's footer gets its
+/// footprint, except those of the tables in `no_footprints` (where the diff could not use it).
 pub async fn run_district(
     audit: &AuditSpec,
     reads: &TableInputs,
     input: &DistrictInput,
     run_dir: &Path,
     databases: &DatabaseTables,
+    no_footprints: &BTreeSet<String>,
 ) -> Vec<Outcome> {
     let ctx = match district_context(input) {
         Ok(ctx) => ctx,
@@ -105,6 +108,9 @@ pub async fn run_district(
             continue;
         }
         for side in Side::BOTH {
+            let footprint =
+                (!no_footprints.contains(&table.name)).then(|| FootprintOf::output(table, side));
+            let footprint = footprint.as_ref();
             let result = match table.transform(side) {
                 Transform::Database(spec) => match databases.get(&(table.name.clone(), side)) {
                     Some(Ok(provider)) => {
@@ -115,6 +121,7 @@ pub async fn run_district(
                             side,
                             &input.district_id,
                             run_dir,
+                            footprint,
                         )
                         .await
                     }
@@ -152,7 +159,7 @@ pub async fn run_district(
                         None => Ok(()),
                     };
                     match registered {
-                        Ok(()) => run_sql(&ctx, table, side, input, run_dir)
+                        Ok(()) => run_sql(&ctx, table, side, input, run_dir, footprint)
                             .await
                             .map(|written| Written {
                                 code_mapping: stats.take(),
@@ -173,22 +180,17 @@ pub async fn run_district(
                     )
                     .await
                     {
-                        Ok((schema, batches, run)) => {
-                            write_batches(schema, batches, spec, table, side, input, run_dir)
-                                .await
-                                .map(|rows| Written {
-                                    rows,
-                                    path: output_file(
-                                        run_dir,
-                                        side,
-                                        &table.name,
-                                        &input.district_id,
-                                    ),
-                                    elapsed: started.elapsed(),
-                                    command: Some(run),
-                                    code_mapping: Vec::new(),
-                                })
-                        }
+                        Ok((schema, batches, run)) => write_batches(
+                            schema, batches, spec, table, side, input, run_dir, footprint,
+                        )
+                        .await
+                        .map(|rows| Written {
+                            rows,
+                            path: output_file(run_dir, side, &table.name, &input.district_id),
+                            elapsed: started.elapsed(),
+                            command: Some(run),
+                            code_mapping: Vec::new(),
+                        }),
                         Err(failure) => Err(Error::Command {
                             side: side.to_string(),
                             table: table.name.clone(),
@@ -219,6 +221,7 @@ async fn write_batches(
     side: Side,
     input: &DistrictInput,
     run_dir: &Path,
+    footprint: Option<&FootprintOf>,
 ) -> Result<u64> {
     let path = output_file(run_dir, side, &table.name, &input.district_id);
     let internal = |e: DataFusionError| Error::Write {
@@ -268,7 +271,7 @@ async fn write_batches(
         .map_err(|e| typing(format!("`types`: {}", e.strip_backtrace())))?;
     let frame = without_district_id(frame).map_err(internal)?;
     let stream = frame.execute_stream().await.map_err(internal)?;
-    write_stream(stream, &path, Some(&FootprintOf::output(table, side)))
+    write_stream(stream, &path, footprint)
         .await
         .map_err(|e| match e {
             StreamError::Execution(source) => typing(format!(
@@ -300,6 +303,7 @@ async fn run_sql(
     side: Side,
     input: &DistrictInput,
     run_dir: &Path,
+    footprint: Option<&FootprintOf>,
 ) -> Result<Written> {
     let started = Instant::now();
     let Transform::Sql(sql) = table.transform(side) else {
@@ -317,8 +321,7 @@ async fn run_sql(
     let frame = without_district_id(frame).map_err(sql_error)?;
     let stream = frame.execute_stream().await.map_err(sql_error)?;
     let path = output_file(run_dir, side, &table.name, &input.district_id);
-    let footprint = FootprintOf::output(table, side);
-    let rows = write_stream(stream, &path, Some(&footprint))
+    let rows = write_stream(stream, &path, footprint)
         .await
         .map_err(|e| match e {
             StreamError::Execution(source) => Error::Execution {

@@ -36,6 +36,7 @@ pub async fn snapshot_district(
     side: Side,
     district: &str,
     run_dir: &Path,
+    footprint: Option<&FootprintOf>,
 ) -> Result<Written> {
     let table = table_spec.name.as_str();
     let started = Instant::now();
@@ -78,8 +79,7 @@ pub async fn snapshot_district(
     frame = frame.drop_columns(&drop).map_err(data_error)?;
     let stream = frame.execute_stream().await.map_err(data_error)?;
     let path = output_file(run_dir, side, table, district);
-    let footprint = FootprintOf::output(table_spec, side);
-    let rows = write_stream(stream, &path, Some(&footprint))
+    let rows = write_stream(stream, &path, footprint)
         .await
         .map_err(|e| match e {
             StreamError::Execution(source) => data_error(source),

@@ -63,7 +63,16 @@ pub async fn noise(args: NoiseArgs) -> anyhow::Result<ExitStatus> {
                 continue;
             }
         };
-        for outcome in run_district(&audit, &reads, &input, scratch.path(), &databases).await {
+        for outcome in run_district(
+            &audit,
+            &reads,
+            &input,
+            scratch.path(),
+            &databases,
+            &Default::default(),
+        )
+        .await
+        {
             if let Err(e) = outcome.result {
                 tracing::warn!(
                     "warning: table `{}`, district {district}: {}",

@@ -254,6 +254,41 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     // Read and transform up to `jobs` districts at a time; then account for them in order, so
     // the reports do not depend on which finished first.
     let reads = std::sync::Arc::new(pathway_transform::TableInputs::of(&audit));
+    // A table that differed in a district on the last night will most likely differ again:
+    // its footprints could not decide it, so they are not computed (they cost a hash of every
+    // value written). Read from the last night's record, whether or not districts are reused.
+    let differed: std::sync::Arc<BTreeMap<String, std::collections::BTreeSet<String>>> =
+        std::sync::Arc::new(
+            previous
+                .as_ref()
+                .map(|(_, record)| record.clone())
+                .or_else(|| reuse::previous(&nights, &audit.name).map(|(_, record)| record))
+                .map(|record| {
+                    record
+                        .districts
+                        .into_iter()
+                        .map(|(district, r)| {
+                            let tables = r
+                                .summary
+                                .into_iter()
+                                .filter(|row| {
+                                    [
+                                        Status::Mismatch,
+                                        Status::LegacyOnly,
+                                        Status::BetaOnly,
+                                        Status::Accepted,
+                                    ]
+                                    .iter()
+                                    .any(|s| s.as_str() == row.status)
+                                })
+                                .map(|row| row.table)
+                                .collect();
+                            (district, tables)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        );
     let mut worked = read_and_transform_all(
         &audit,
         &reads,
@@ -261,6 +296,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
         &databases,
         &staging,
         &to_run,
+        &differed,
         &mut progress,
     )
     .await;
@@ -739,6 +775,7 @@ async fn read_and_transform_all(
     databases: &std::sync::Arc<pathway_transform::DatabaseTables>,
     staging: &Path,
     districts: &[String],
+    differed: &std::sync::Arc<BTreeMap<String, std::collections::BTreeSet<String>>>,
     progress: &mut crate::logging::Progress,
 ) -> BTreeMap<String, Worked> {
     use futures::StreamExt;
@@ -752,6 +789,7 @@ async fn read_and_transform_all(
             settings.masker.clone(),
             staging.to_path_buf(),
             district.clone(),
+            differed.get(&district).cloned().unwrap_or_default(),
         );
         async move {
             let clock = std::time::Instant::now();
@@ -784,6 +822,7 @@ async fn read_and_transform(
     masker: pathway_mask::Masker,
     staging: PathBuf,
     district: String,
+    no_footprints: std::collections::BTreeSet<String>,
 ) -> Worked {
     let read = match input_root {
         // An audit without input files: the district is only a filter on its databases.
@@ -798,7 +837,9 @@ async fn read_and_transform(
         }
     };
     let outcomes = match &read {
-        Ok(input) => run_district(&audit, &reads, input, &staging, &databases).await,
+        Ok(input) => {
+            run_district(&audit, &reads, input, &staging, &databases, &no_footprints).await
+        }
         Err(_) => Vec::new(),
     };
     (read, outcomes)

@@ -692,3 +692,59 @@ fn an_error_row_keeps_the_rows_the_other_side_produced() {
     );
     assert!(row["error"].starts_with("beta"), "{}", row["error"]);
 }
+
+/// A table that differed in a district on the last night gets no footprint tonight (it could
+/// not decide the district, and costs a hash of every value); one that matched gets one; the
+/// answers are the same.
+#[test]
+fn outputs_that_differed_last_night_are_written_without_a_footprint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("runs");
+    assert_exit(&crate::common::run_example(&out, "2026-11-20"), 0);
+    let footprint = |date: &str, district: &str| {
+        pathway_diff::Footprint::read(
+            &crate::common::night(&out, "example", date)
+                .join("legacy/students")
+                .join(format!("district_id={district}"))
+                .join("part-0.parquet"),
+        )
+    };
+    // The first night has no last night: every output has its footprint.
+    assert!(footprint("2026-11-20", "101").is_some());
+    assert_eq!(footprint("2026-11-20", "102").map(|f| f.rows), Some(5));
+    let root = crate::common::root();
+    let output = crate::common::pathway(&[
+        "run",
+        "audits/example",
+        "--input",
+        root.join("fixtures/districts").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--date",
+        "2026-11-21",
+        "--no-reuse",
+    ]);
+    assert_exit(&output, 0);
+    // students: 101 was MISMATCH, 102 FULL MATCH.
+    assert_eq!(footprint("2026-11-21", "101"), None);
+    assert_eq!(footprint("2026-11-21", "102").map(|f| f.rows), Some(5));
+    let summary = |date: &str| -> Vec<Vec<String>> {
+        crate::common::read_csv(&crate::common::night(&out, "example", date).join("summary.csv"))
+            .into_iter()
+            .map(|row| {
+                [
+                    "table",
+                    "district_id",
+                    "status",
+                    "legacy_rows",
+                    "beta_rows",
+                    "matched_rows",
+                ]
+                .iter()
+                .map(|k| row[*k].clone())
+                .collect()
+            })
+            .collect()
+    };
+    assert_eq!(summary("2026-11-21"), summary("2026-11-20"));
+}
