@@ -257,38 +257,12 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     // A table that differed in a district on the last night will most likely differ again:
     // its footprints could not decide it, so they are not computed (they cost a hash of every
     // value written). Read from the last night's record, whether or not districts are reused.
-    let differed: std::sync::Arc<BTreeMap<String, std::collections::BTreeSet<String>>> =
-        std::sync::Arc::new(
-            previous
-                .as_ref()
-                .map(|(_, record)| record.clone())
-                .or_else(|| reuse::previous(&nights, &audit.name).map(|(_, record)| record))
-                .map(|record| {
-                    record
-                        .districts
-                        .into_iter()
-                        .map(|(district, r)| {
-                            let tables = r
-                                .summary
-                                .into_iter()
-                                .filter(|row| {
-                                    [
-                                        Status::Mismatch,
-                                        Status::LegacyOnly,
-                                        Status::BetaOnly,
-                                        Status::Accepted,
-                                    ]
-                                    .iter()
-                                    .any(|s| s.as_str() == row.status)
-                                })
-                                .map(|row| row.table)
-                                .collect();
-                            (district, tables)
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-        );
+    let differed = std::sync::Arc::new(match &previous {
+        Some((_, record)) => reuse::differed_tables(record),
+        None => reuse::previous(&nights, &audit.name)
+            .map(|(_, record)| reuse::differed_tables(&record))
+            .unwrap_or_default(),
+    });
     let mut worked = read_and_transform_all(
         &audit,
         &reads,

@@ -180,6 +180,34 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Res
     Ok(())
 }
 
+/// Per district, the tables a night's record says differed there (MISMATCH, LEGACY ONLY, BETA
+/// ONLY or ACCEPTED): tonight their outputs in that district are written without a footprint,
+/// which could not decide them.
+pub fn differed_tables(
+    record: &ReuseRecord,
+) -> BTreeMap<String, std::collections::BTreeSet<String>> {
+    use pathway_diff::Status;
+    let differs = [
+        Status::Mismatch,
+        Status::LegacyOnly,
+        Status::BetaOnly,
+        Status::Accepted,
+    ];
+    record
+        .districts
+        .iter()
+        .map(|(district, r)| {
+            let tables = r
+                .summary
+                .iter()
+                .filter(|row| differs.iter().any(|s| s.as_str() == row.status))
+                .map(|row| row.table.clone())
+                .collect();
+            (district.clone(), tables)
+        })
+        .collect()
+}
+
 /// The record of the latest run of `audit` in `out`, with its folder. Runs without a record
 /// (or with an unreadable one) are passed over.
 pub fn previous(out: &Path, audit: &str) -> Option<(PathBuf, ReuseRecord)> {
