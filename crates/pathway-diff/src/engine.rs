@@ -214,8 +214,11 @@ pub async fn diff_tables(
     };
     let mut row_diff_rows = 0;
     // Groups whose footprints in the files' footers agree are FULL MATCH without being read
-    // (see `GroupFootprints`); the triage needs the group sizes anyway.
-    let sizes = if spec.triage || !spec.footprints.legacy.is_empty() {
+    // (see `GroupFootprints`); the triage needs the group sizes anyway. Footprints that cover
+    // every row of both tables give them without a scan.
+    let sizes = if spec.footprints.complete == [true, true] && plan.group.is_some() {
+        triage::sizes_of_footprints(&plan, &spec.footprints)
+    } else if spec.triage || !spec.footprints.legacy.is_empty() {
         triage::group_sizes(ctx, &plan, &spec.table).await?
     } else {
         BTreeMap::new()
@@ -947,6 +950,7 @@ async fn diff_picked(
     let on_error = query_error(&spec.table, "reading the rows under duplicated keys");
     let group = plan.group.as_deref().unwrap_or_default();
     let no_rename = Vec::new();
+    let clock = std::time::Instant::now();
     for (side, (table, footprints)) in [
         (&plan.legacy_table, &spec.footprints.legacy),
         (&plan.beta_table, &spec.footprints.beta),
@@ -974,6 +978,11 @@ async fn diff_picked(
         let batches = crate::picked::read_picks(&spec.table, &picks, &schema, group, rename)?;
         register_in_memory(ctx, PICKED[side], schema, batches, &on_error)?;
     }
+    tracing::debug!(
+        groups = picked.len(),
+        seconds = clock.elapsed().as_secs_f64(),
+        "read the rows under duplicated keys by position"
+    );
     let rows = diff_residual(ctx, plan, spec, sink, &PICKED.map(str::to_owned)).await?;
     for name in PICKED {
         ctx.deregister_table(name).map_err(&on_error)?;

@@ -138,6 +138,10 @@ pub struct GroupFootprints {
     /// The one Parquet file holding each group's rows (legacy, beta), without the group column,
     /// its columns under the side's own names.
     pub files: [BTreeMap<String, std::path::PathBuf>; 2],
+    /// Per side (legacy, beta): the footprints cover every row of the side's table, each group
+    /// holding exactly the rows its footprint saw (every file of the table carries one). The
+    /// rows per group are then read from the footprints, not counted with a scan.
+    pub complete: [bool; 2],
 }
 
 /// Default [`DiffSpec::chunk_rows`]: a chunk of this many rows (both sides) is held in memory

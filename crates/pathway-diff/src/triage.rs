@@ -94,6 +94,28 @@ pub(crate) async fn group_sizes(
     Ok(sizes)
 }
 
+/// The rows per group of both sides as [`group_sizes`] counts them, taken from footprints that
+/// cover every row of both tables ([`GroupFootprints::complete`]) instead of scanning the group
+/// column: groups the plan excludes are left out, and so are groups without a row (a count
+/// never lists them).
+pub(crate) fn sizes_of_footprints(
+    plan: &Plan,
+    footprints: &GroupFootprints,
+) -> BTreeMap<String, [u64; 2]> {
+    let mut sizes: BTreeMap<String, [u64; 2]> = BTreeMap::new();
+    for (side, found) in [&footprints.legacy, &footprints.beta]
+        .into_iter()
+        .enumerate()
+    {
+        for (name, footprint) in found {
+            if footprint.rows > 0 && !plan.exclude_groups.contains(name) {
+                sizes.entry(name.clone()).or_default()[side] += footprint.rows;
+            }
+        }
+    }
+    sizes
+}
+
 /// The groups whose footprints (see [`GroupFootprints`]) say that both sides hold the same
 /// rows, with the number of keys duplicated on each side (the same on both, as the rows are).
 /// Without a duplicated key the group is a FULL MATCH without being read; with some, only the

@@ -71,6 +71,9 @@ static DECIDED: AtomicUsize = AtomicUsize::new(0);
 /// Groups whose footprints agree with a key duplicated: the triage reads only their keys and
 /// the rows under the duplicated ones.
 static SAME_WITH_DUPLICATES: AtomicUsize = AtomicUsize::new(0);
+/// Cases whose footprints cover every row of both sides: the engine takes the rows per group
+/// from them instead of counting.
+static COMPLETE: AtomicUsize = AtomicUsize::new(0);
 
 /// Write `table` under `dir` as one Parquet file per group (as the engine names groups: the
 /// group column's text, null as empty), and return each group's footprint over its columns
@@ -185,6 +188,20 @@ async fn engine(case: &Case, path: EnginePath) -> Result<Outcome, String> {
             );
             // Odd seeds give no files: groups of the same rows with a duplicated key then go
             // through the triage's chunks, even ones read their duplicated rows by position.
+            // Every file of a side carries a footprint: the footprints hold the table's rows.
+            // (A side without the group column is one file without any.)
+            let complete = [
+                (&legacy, &legacy_files, &case.legacy),
+                (&beta, &beta_files, &case.beta),
+            ]
+            .map(|(footprints, files, table)| {
+                footprints.len() == files.len()
+                    && (table.columns.iter().any(|(name, _)| name == group)
+                        || table.rows.is_empty())
+            });
+            if complete == [true, true] {
+                COMPLETE.fetch_add(1, Ordering::Relaxed);
+            }
             footprints = GroupFootprints {
                 legacy,
                 beta,
@@ -193,6 +210,7 @@ async fn engine(case: &Case, path: EnginePath) -> Result<Outcome, String> {
                 } else {
                     Default::default()
                 },
+                complete,
             };
             for side in ["legacy", "beta"] {
                 let folder = format!("{}/", dir.path().join(side).display());
@@ -464,14 +482,16 @@ async fn the_engine_agrees_with_the_reference_on_random_pairs() {
             // Random pairs rarely hold the same rows; those that do must reach the footprints.
             let decided = DECIDED.load(Ordering::Relaxed);
             let duplicates = SAME_WITH_DUPLICATES.load(Ordering::Relaxed);
+            let complete = COMPLETE.load(Ordering::Relaxed);
             assert!(decided > 0, "no group was decided by its footprints");
+            assert!(complete > 0, "no case had footprints over every row");
             assert!(
                 duplicates > 0,
                 "no group's footprints agreed with a key duplicated"
             );
             println!(
                 "groups decided by footprints: {decided}; the same rows, a key duplicated: \
-                 {duplicates}"
+                 {duplicates}; cases with footprints over every row: {complete}"
             );
         }
     }

@@ -328,7 +328,8 @@ pub struct DiffArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct EngineArgs {
     /// Memory that joins, sorts and aggregations may hold before spilling to disk
-    /// (e.g. 512MiB, 2GiB).
+    /// (e.g. 512MiB, 2GiB). `pathway run` also reads and transforms no more districts at once
+    /// than it holds, estimated from their files' sizes.
     #[arg(long, value_parser = pathway_diff::parse_size, default_value = "1GiB", help_heading = "Engine")]
     pub memory_limit: usize,
     /// Folder for spill files (default: the system's temporary folder).
@@ -451,7 +452,8 @@ pub struct RunArgs {
     /// byte-identical to the previous run's reuses that run's results (marked `reused`).
     #[arg(long, conflicts_with = "only")]
     pub no_reuse: bool,
-    /// Districts read and transformed at the same time (default: the number of CPU cores).
+    /// Districts read and transformed at the same time, at most (default: the number of CPU
+    /// cores); fewer when the largest would not fit in --memory-limit together.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
     #[command(flatten)]

@@ -6,6 +6,7 @@
 //! leaves a half-written night behind, and no run of one audit touches another audit's nights.
 
 mod accepted;
+mod budget;
 mod databases;
 mod lock;
 mod publish;
@@ -740,8 +741,10 @@ type Worked = (
     Vec<pathway_transform::Outcome>,
 );
 
-/// Read and transform `districts`, `settings.jobs` at a time (each in its own task: reading is
-/// CPU-bound and runs on the blocking pool), reporting progress as each one finishes.
+/// Read and transform `districts`, at most `settings.jobs` at a time and no more than the
+/// memory limit holds by their files' sizes ([`budget`]), the heaviest first (each in its own
+/// task: reading is CPU-bound and runs on the blocking pool), reporting progress as each one
+/// finishes.
 async fn read_and_transform_all(
     audit: &AuditSpec,
     reads: &std::sync::Arc<pathway_transform::TableInputs>,
@@ -754,7 +757,22 @@ async fn read_and_transform_all(
 ) -> BTreeMap<String, Worked> {
     use futures::StreamExt;
     let audit = std::sync::Arc::new(audit.clone());
-    let mut running = futures::stream::iter(districts.iter().cloned().map(|district| {
+    let budget = budget::Budget::new(settings.engine.memory_limit as u64);
+    let mut weighed: Vec<(u64, String)> = districts
+        .iter()
+        .map(|district| {
+            let weight = settings
+                .input
+                .as_ref()
+                .map_or(0, |input| budget::district_weight(&input.join(district)));
+            (weight, district.clone())
+        })
+        .collect();
+    // Heaviest first: the largest districts do not end the night alone, and one that must run
+    // alone does so while the others wait rather than at the end. Reports do not depend on it.
+    weighed.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let started = std::time::Instant::now();
+    let mut running = futures::stream::iter(weighed.into_iter().map(|(weight, district)| {
         let task = read_and_transform(
             audit.clone(),
             reads.clone(),
@@ -765,11 +783,14 @@ async fn read_and_transform_all(
             district.clone(),
             differed.get(&district).cloned().unwrap_or_default(),
         );
+        let budget = budget.clone();
         async move {
+            let admitted = budget.admit(weight).await;
             let clock = std::time::Instant::now();
             let worked = tokio::spawn(task)
                 .await
                 .unwrap_or_else(|e| (Err(format!("the district's task stopped: {e}")), Vec::new()));
+            drop(admitted);
             (district, worked, clock.elapsed().as_secs_f64())
         }
     }))
@@ -785,6 +806,17 @@ async fn read_and_transform_all(
         progress.district_done(&district, written, seconds);
         done.insert(district, worked);
     }
+    tracing::debug!(
+        districts = done.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        most_at_once = budget.most_in_flight(),
+        "read and transformed {} district(s) in {:.2} s, at most {} at once (--jobs {}, memory limit {} MiB)",
+        done.len(),
+        started.elapsed().as_secs_f64(),
+        budget.most_in_flight(),
+        settings.jobs.max(1),
+        settings.engine.memory_limit / (1024 * 1024),
+    );
     done
 }
 
@@ -798,7 +830,7 @@ async fn read_and_transform(
     district: String,
     no_footprints: std::collections::BTreeSet<String>,
 ) -> Worked {
-    let read = match input_root {
+    let mut read = match input_root {
         // An audit without input files: the district is only a filter on its databases.
         None => Ok(pathway_input::DistrictInput::new(PathBuf::new(), &district)),
         Some(input_root) => {
@@ -810,9 +842,14 @@ async fn read_and_transform(
             .unwrap_or_else(|e| Err(format!("reading stopped: {e}")))
         }
     };
-    let outcomes = match &read {
+    let outcomes = match &mut read {
         Ok(input) => {
-            run_district(&audit, &reads, input, &staging, &databases, &no_footprints).await
+            let outcomes =
+                run_district(&audit, &reads, input, &staging, &databases, &no_footprints).await;
+            // The rows are in the outputs now; what is kept until every district is done is
+            // the accounting. Holding the rows too made the night's peak the whole input.
+            input.tables = Vec::new();
+            outcomes
         }
         Err(_) => Vec::new(),
     };
@@ -1114,7 +1151,7 @@ async fn diff_table(
 /// digits, `-`, `_`, `.`): any other district is read as usual.
 pub(crate) fn read_footprints(run_dir: &Path, table: &str) -> pathway_diff::GroupFootprints {
     let mut footprints = pathway_diff::GroupFootprints::default();
-    for side in Side::BOTH {
+    for (at, side) in Side::BOTH.into_iter().enumerate() {
         let (found, paths) = match side {
             Side::Legacy => (&mut footprints.legacy, &mut footprints.files[0]),
             Side::Beta => (&mut footprints.beta, &mut footprints.files[1]),
@@ -1122,16 +1159,26 @@ pub(crate) fn read_footprints(run_dir: &Path, table: &str) -> pathway_diff::Grou
         let Ok(folders) = std::fs::read_dir(run_dir.join(side.as_str()).join(table)) else {
             continue;
         };
-        for folder in folders.flatten() {
+        // Whether every entry of the table's folder is a district whose one file has a
+        // footprint: the footprints then hold the table's rows per district.
+        let mut complete = true;
+        for folder in folders {
+            let Ok(folder) = folder else {
+                complete = false;
+                continue;
+            };
             let name = folder.file_name();
             let Some(district) = name.to_str().and_then(|n| n.strip_prefix("district_id=")) else {
+                complete = false;
                 continue;
             };
             let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
             if district.is_empty() || !district.chars().all(plain) {
+                complete = false;
                 continue;
             }
             let Ok(files) = std::fs::read_dir(folder.path()) else {
+                complete = false;
                 continue;
             };
             let files: Vec<_> = files.flatten().collect();
@@ -1141,8 +1188,11 @@ pub(crate) fn read_footprints(run_dir: &Path, table: &str) -> pathway_diff::Grou
             {
                 found.insert(district.to_owned(), footprint);
                 paths.insert(district.to_owned(), file.path());
+            } else {
+                complete = false;
             }
         }
+        footprints.complete[at] = complete;
     }
     footprints
 }

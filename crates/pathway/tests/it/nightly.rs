@@ -188,14 +188,19 @@ fn json_logs_are_one_object_per_line_with_no_student_values() {
     );
     let last = &events[4]["fields"];
     assert_eq!(
-        (
-            last["district"].as_str(),
-            last["done"].as_u64(),
-            last["total"].as_u64()
-        ),
-        (Some("255901"), Some(5), Some(5))
+        (last["done"].as_u64(), last["total"].as_u64()),
+        (Some(5), Some(5))
     );
-    assert_eq!(last["rows"], 56, "8 + 8 students and 20 + 20 enrollments");
+    // Districts finish in any order (the heaviest start first); each event names its own.
+    let largest = events
+        .iter()
+        .map(|e| &e["fields"])
+        .find(|f| f["district"] == "255901")
+        .unwrap();
+    assert_eq!(
+        largest["rows"], 56,
+        "8 + 8 students and 20 + 20 enrollments"
+    );
     for secret in ["Amelia", "Archer", "Sofia"] {
         assert!(!stderr.contains(secret));
     }

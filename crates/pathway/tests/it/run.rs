@@ -5,7 +5,7 @@ use std::fs;
 use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
 
 use crate::common::{
-    assert_exit, copy_tree, header_line, pathway, read_csv, root, run_audit, run_example,
+    assert_exit, copy_tree, header_line, pathway_with_env, read_csv, root, run_audit, run_example,
 };
 
 /// (table, district, status, legacy, beta, matched, changed, missing, extra, legacy dups, beta dups, changed columns)
@@ -539,22 +539,45 @@ fn an_unreadable_district_file_makes_the_tables_reading_it_error() {
 #[test]
 fn districts_run_in_parallel_report_as_when_run_one_by_one() {
     let tmp = tempfile::tempdir().unwrap();
+    // Each district also sends a 24 MiB file no input reads (sparse: nothing is written),
+    // which makes it weigh 72 MiB against the memory limit.
+    let input = tmp.path().join("input");
+    copy_tree(&root().join("fixtures/districts"), &input);
+    for district in fs::read_dir(&input).unwrap() {
+        let padding = fs::File::create(district.unwrap().path().join("padding.bin")).unwrap();
+        padding.set_len(24 << 20).unwrap();
+    }
     let mut outputs = Vec::new();
-    for jobs in ["1", "4"] {
-        let out = tmp.path().join(format!("jobs-{jobs}"));
-        let output = pathway(&[
-            "run",
-            "audits/example",
-            "--input",
-            "fixtures/districts",
-            "--out",
-            out.to_str().unwrap(),
-            "--date",
-            "2026-11-21",
-            "--jobs",
-            jobs,
-        ]);
+    // The third run may take 4 districts at once, but two do not fit in its memory limit
+    // together: they are read and transformed one at a time.
+    for (jobs, memory_limit) in [("1", "1GiB"), ("4", "1GiB"), ("4", "128MiB")] {
+        let out = tmp.path().join(format!("jobs-{jobs}-{memory_limit}"));
+        let output = pathway_with_env(
+            &[
+                "run",
+                "audits/example",
+                "--input",
+                input.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--date",
+                "2026-11-21",
+                "--jobs",
+                jobs,
+                "--memory-limit",
+                memory_limit,
+            ],
+            &[("PATHWAY_LOG", "warn,pathway::pipeline=debug")],
+        );
         assert_exit(&output, 0);
+        let log = String::from_utf8_lossy(&output.stderr);
+        if jobs == "1" || memory_limit == "128MiB" {
+            assert!(
+                log.contains("read and transformed 5 district(s)")
+                    && log.contains("at most 1 at once"),
+                "{log}"
+            );
+        }
         let night = out.join("example/2026-11-21");
         let json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(night.join("summary.json")).unwrap())
@@ -567,6 +590,7 @@ fn districts_run_in_parallel_report_as_when_run_one_by_one() {
         ));
     }
     assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(outputs[0], outputs[2]);
     // Every input row of the night is accounted for either way: 74 rows read.
     let rows_read: u64 = outputs[0]
         .2
