@@ -540,7 +540,7 @@ fn an_unreadable_district_file_makes_the_tables_reading_it_error() {
 fn districts_run_in_parallel_report_as_when_run_one_by_one() {
     let tmp = tempfile::tempdir().unwrap();
     // Each district also sends a 24 MiB file no input reads (sparse: nothing is written),
-    // which makes it weigh 72 MiB against the memory limit.
+    // which makes it weigh 96 MiB against the memory limit.
     let input = tmp.path().join("input");
     copy_tree(&root().join("fixtures/districts"), &input);
     for district in fs::read_dir(&input).unwrap() {
