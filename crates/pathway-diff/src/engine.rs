@@ -951,32 +951,51 @@ async fn diff_picked(
     let group = plan.group.as_deref().unwrap_or_default();
     let no_rename = Vec::new();
     let clock = std::time::Instant::now();
-    for (side, (table, footprints)) in [
-        (&plan.legacy_table, &spec.footprints.legacy),
-        (&plan.beta_table, &spec.footprints.beta),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let schema = Arc::new(
+    let mut schemas = Vec::new();
+    for table in [&plan.legacy_table, &plan.beta_table] {
+        schemas.push(Arc::new(
             ctx.table(table.as_str())
                 .await
                 .map_err(&on_error)?
                 .schema()
                 .as_arrow()
                 .clone(),
-        );
-        let picks: Vec<crate::picked::Picks<'_>> = picked
-            .iter()
-            .map(|name| crate::picked::Picks {
-                group: name,
-                file: &spec.footprints.files[side][name],
-                rows: footprints[name].dup_rows.as_deref().unwrap_or_default(),
+        ));
+    }
+    let picks: Vec<Vec<crate::picked::Picks<'_>>> =
+        [&spec.footprints.legacy, &spec.footprints.beta]
+            .into_iter()
+            .enumerate()
+            .map(|(side, footprints)| {
+                picked
+                    .iter()
+                    .map(|name| crate::picked::Picks {
+                        group: name,
+                        file: &spec.footprints.files[side][name],
+                        rows: footprints[name].dup_rows.as_deref().unwrap_or_default(),
+                    })
+                    .collect()
             })
             .collect();
-        let rename = if side == 1 { &spec.rename } else { &no_rename };
-        let batches = crate::picked::read_picks(&spec.table, &picks, &schema, group, rename)?;
-        register_in_memory(ctx, PICKED[side], schema, batches, &on_error)?;
+    // The two sides' files are read at the same time, one thread each: reading is decoding
+    // pages, CPU-bound.
+    let read: Vec<Result<Vec<RecordBatch>>> = std::thread::scope(|scope| {
+        let running: Vec<_> = (0..2)
+            .map(|side| {
+                let (picks, schema) = (&picks[side], &schemas[side]);
+                let rename = if side == 1 { &spec.rename } else { &no_rename };
+                scope.spawn(move || {
+                    crate::picked::read_picks(&spec.table, picks, schema, group, rename)
+                })
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|reading| reading.join().expect("reading picked rows does not panic"))
+            .collect()
+    });
+    for (side, (batches, schema)) in read.into_iter().zip(schemas).enumerate() {
+        register_in_memory(ctx, PICKED[side], schema, batches?, &on_error)?;
     }
     tracing::debug!(
         groups = picked.len(),
