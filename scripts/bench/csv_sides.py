@@ -18,6 +18,10 @@ import subprocess
 import sys
 import tempfile
 
+BENCH = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, BENCH)
+from harness import timed  # noqa: E402
+
 COMPARE_COLUMNS = [
     "school_id", "first_name", "last_name", "birth_date", "grade_level", "gender_code",
     "race_code", "ell_status", "iep", "enroll_date", "exit_date", "gpa", "attendance_rate",
@@ -47,52 +51,22 @@ DUCKDB = r"""
 import duckdb, json, sys
 csvs, threads = sys.argv[1], sys.argv[2]
 cols = json.loads(sys.argv[3])
+sys.path.insert(0, sys.argv[4])
+from harness import keyed_diff_counts
 con = duckdb.connect()
 con.execute(f"SET threads={threads}")
 con.execute("SET enable_progress_bar=false")
 for side, view in (("legacy", "L"), ("beta", "B")):
     con.execute(f"CREATE TEMP TABLE {view} AS SELECT * FROM read_csv('{csvs}/{side}.csv', all_varchar=true)")
-diffs = ", ".join(f"l.{c} IS DISTINCT FROM b.{c} AS d_{c}" for c in cols)
-anyd = " OR ".join(f"d_{c}" for c in cols)
-# pathway's rules: a pair is changed only under a key held once on each side (rows under a key
-# duplicated on either side and present on both are duplicate_key, not changed).
-rows = con.execute(f'''
-  WITH LK AS (SELECT district_id, student_id, count(*) AS n FROM L GROUP BY ALL),
-  BK AS (SELECT district_id, student_id, count(*) AS n FROM B GROUP BY ALL),
-  J AS (
-    SELECT coalesce(l.district_id, b.district_id) AS district_id,
-           l.student_id IS NOT NULL AS in_l, b.student_id IS NOT NULL AS in_b,
-           lk.n = 1 AND bk.n = 1 AS single, {diffs}
-    FROM L l FULL OUTER JOIN B b
-      ON l.district_id = b.district_id AND l.student_id = b.student_id
-    LEFT JOIN LK lk ON lk.district_id = l.district_id AND lk.student_id = l.student_id
-    LEFT JOIN BK bk ON bk.district_id = b.district_id AND bk.student_id = b.student_id)
-  SELECT district_id,
-         count(*) FILTER (in_l AND in_b AND single AND ({anyd})),
-         count(*) FILTER (in_l AND NOT in_b),
-         count(*) FILTER (in_b AND NOT in_l)
-  FROM J GROUP BY 1''').fetchall()
-print(json.dumps({str(r[0]): [int(r[1]), int(r[2]), int(r[3])] for r in rows}))
+print(json.dumps(keyed_diff_counts(con, "L", "B", cols)))
 """
-
-
-def timed(cmd, env=None):
-    """Run CMD under /usr/bin/time: wall seconds, peak RSS in MiB, stdout."""
-    done = subprocess.run(
-        ["/usr/bin/time", "-f", "%e %M"] + cmd,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"{cmd[:3]} exited {done.returncode}: {done.stderr[-2000:]}")
-    seconds, kib = done.stderr.strip().splitlines()[-1].split()
-    return float(seconds), int(kib) / 1024, done.stdout
 
 
 def run_pathway(binary, csvs, extra):
     out = tempfile.mkdtemp(prefix="pathway-csv-")
     try:
         env = dict(os.environ, DATAFUSION_EXECUTION_TARGET_PARTITIONS="2")
-        seconds, mib, _ = timed(
+        seconds, mib, _, _ = timed(
             [binary, "diff", f"{csvs}/legacy.csv", f"{csvs}/beta.csv", "--key", "student_id",
              "--by", "district_id", "--out", out, "--format", "csv"] + extra,
             env,
@@ -109,8 +83,8 @@ def run_pathway(binary, csvs, extra):
 
 
 def run_duckdb(csvs):
-    seconds, mib, stdout = timed(
-        [sys.executable, "-c", DUCKDB, csvs, "2", json.dumps(COMPARE_COLUMNS)]
+    seconds, mib, stdout, _ = timed(
+        [sys.executable, "-c", DUCKDB, csvs, "2", json.dumps(COMPARE_COLUMNS), BENCH]
     )
     return seconds, mib, json.loads(stdout)
 

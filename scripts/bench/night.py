@@ -28,7 +28,10 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BENCH = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(BENCH))
+sys.path.insert(0, BENCH)
+from harness import timed  # noqa: E402
 AUDIT = os.path.join(ROOT, "audits", "bench")
 DRIFT = ("last_name,",
          "CASE WHEN student_id LIKE '%00' THEN upper(last_name) ELSE last_name END AS last_name,")
@@ -58,7 +61,9 @@ def select_of(audit, side):
 
 DUCKDB = r"""
 import duckdb, json, sys
-src, out, legacy_sql, beta_sql, threads = sys.argv[1:6]
+src, out, legacy_sql, beta_sql, threads, bench = sys.argv[1:7]
+sys.path.insert(0, bench)
+from harness import keyed_diff_counts
 con = duckdb.connect()
 con.execute(f"SET threads={threads}")
 con.execute("SET enable_progress_bar=false")
@@ -75,40 +80,8 @@ for side, view in (("legacy", "L"), ("beta", "B")):
                 f"hive_partitioning=true)")
 cols = [r[0] for r in con.execute("DESCRIBE L").fetchall()
         if r[0] not in ("district_id", "student_id")]
-diffs = ", ".join(f'l."{c}" IS DISTINCT FROM b."{c}" AS "d_{c}"' for c in cols)
-anyd = " OR ".join(f'"d_{c}"' for c in cols)
-# pathway's rules: a pair is changed only under a key held once on each side.
-rows = con.execute(f'''
-  WITH LK AS (SELECT district_id, student_id, count(*) AS n FROM L GROUP BY ALL),
-  BK AS (SELECT district_id, student_id, count(*) AS n FROM B GROUP BY ALL),
-  J AS (
-    SELECT coalesce(l.district_id, b.district_id) AS district_id,
-           l.student_id IS NOT NULL AS in_l, b.student_id IS NOT NULL AS in_b,
-           lk.n = 1 AND bk.n = 1 AS single, {diffs}
-    FROM L l FULL OUTER JOIN B b
-      ON l.district_id = b.district_id AND l.student_id = b.student_id
-    LEFT JOIN LK lk ON lk.district_id = l.district_id AND lk.student_id = l.student_id
-    LEFT JOIN BK bk ON bk.district_id = b.district_id AND bk.student_id = b.student_id)
-  SELECT district_id,
-         count(*) FILTER (in_l AND in_b AND single AND ({anyd})),
-         count(*) FILTER (in_l AND NOT in_b),
-         count(*) FILTER (in_b AND NOT in_l)
-  FROM J GROUP BY 1''').fetchall()
-print(json.dumps({str(r[0]): [int(r[1]), int(r[2]), int(r[3])] for r in rows}))
+print(json.dumps(keyed_diff_counts(con, "L", "B", cols)))
 """
-
-
-def timed(cmd, env=None):
-    """Run CMD under /usr/bin/time: wall seconds, peak RSS in MiB, stdout, stderr."""
-    done = subprocess.run(
-        ["/usr/bin/time", "-f", "%e %M"] + cmd,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"{cmd[:3]} exited {done.returncode}: {done.stderr[-2000:]}")
-    lines = done.stderr.strip().splitlines()
-    seconds, kib = lines[-1].split()
-    return float(seconds), int(kib) / 1024, done.stdout, "\n".join(lines[:-1])
 
 
 def run_pathway(binary, audit, night, work):
@@ -143,7 +116,7 @@ def run_duckdb(audit, night, work):
     try:
         seconds, mib, stdout, _ = timed(
             [sys.executable, "-c", DUCKDB, f"{night}/input", out,
-             select_of(audit, "legacy"), select_of(audit, "beta"), "2"]
+             select_of(audit, "legacy"), select_of(audit, "beta"), "2", BENCH]
         )
         return seconds, mib, json.loads(stdout)
     finally:
