@@ -103,10 +103,22 @@ pub async fn show(args: ShowArgs) -> anyhow::Result<ExitStatus> {
 
     if info.key.is_empty() {
         // A table without a key: each differing distinct row once, with how many more times it
-        // occurs on its side.
+        // occurs on its side. Ordered by every column after the kind of difference, so that
+        // `--limit` shows the same rows every time.
+        let columns = ctx.table(view.as_str()).await?.schema().clone();
+        let order: Vec<String> = std::iter::once("\"diff\"".to_owned())
+            .chain(
+                columns
+                    .fields()
+                    .iter()
+                    .filter(|f| f.name() != "diff")
+                    .map(|f| ident(f.name())),
+            )
+            .collect();
         let sql = format!(
-            "SELECT * FROM {}{filter} ORDER BY \"diff\" LIMIT {}",
+            "SELECT * FROM {}{filter} ORDER BY {} LIMIT {}",
             ident(&view),
+            order.join(", "),
             args.limit
         );
         let frame = ctx.sql(&sql).await.context("cannot read the row diff")?;
@@ -131,9 +143,12 @@ pub async fn show(args: ShowArgs) -> anyhow::Result<ExitStatus> {
         select.push(ident(&format!("legacy_{c}")));
         select.push(ident(&format!("beta_{c}")));
     }
+    // Rows under a duplicated key share diff, key and side: the values order them too, so
+    // that `--limit` shows the same rows every time.
     let order: Vec<String> = std::iter::once("\"diff\"".to_owned())
         .chain(info.key.iter().map(|k| ident(k)))
         .chain(std::iter::once("\"side\"".to_owned()))
+        .chain(select.iter().skip(info.key.len() + 2).cloned())
         .collect();
     let sql = format!(
         "SELECT {} FROM {}{filter} ORDER BY {} LIMIT {}",

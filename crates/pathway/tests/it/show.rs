@@ -101,3 +101,55 @@ fn unknown_table_district_or_column_is_a_clear_error() {
         assert!(stderr.contains(message), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn rows_of_a_table_without_a_key_are_shown_in_one_order_whatever_the_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (legacy, beta) = (tmp.path().join("legacy.csv"), tmp.path().join("beta.csv"));
+    std::fs::write(
+        &legacy,
+        "name,grade\nZoe,09\nAmy,07\nBen,08\nCal,10\nAmy,07\n",
+    )
+    .unwrap();
+    std::fs::write(&beta, "name,grade\nZoe,9\nAmy,7\nBen,08\nDan,11\n").unwrap();
+    let out = tmp.path().join("out");
+    let output = pathway(&[
+        "diff",
+        legacy.to_str().unwrap(),
+        beta.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_exit(&output, 1);
+    // Three rows extra in beta, three missing (Amy 07 twice, shown once): the first two by
+    // kind of difference, then by value.
+    let first_two = "\
+legacy · district * · MISMATCH · 6 differing distinct row(s), showing 2
+┌──────┬───────┬───────────────┬──────┬─────────────────┬────────────────┬──────┐
+│ name ┆ grade ┆ diff          ┆ side ┆ changed_columns ┆ hidden_columns ┆ rows │
+╞══════╪═══════╪═══════════════╪══════╪═════════════════╪════════════════╪══════╡
+│ Amy  ┆ 7     ┆ extra_in_beta ┆ beta ┆                 ┆                ┆ 1    │
+│ Dan  ┆ 11    ┆ extra_in_beta ┆ beta ┆                 ┆                ┆ 1    │
+└──────┴───────┴───────────────┴──────┴─────────────────┴────────────────┴──────┘
+2 row(s)
+";
+    for _ in 0..3 {
+        let output = show(
+            &out,
+            &["--table", "legacy", "--district", "*", "--limit", "2"],
+        );
+        assert_exit(&output, 0);
+        assert_eq!(String::from_utf8(output.stdout).unwrap(), first_two);
+    }
+    let output = show(
+        &out,
+        &["--table", "legacy", "--district", "*", "--limit", "6"],
+    );
+    let all = String::from_utf8(output.stdout).unwrap();
+    let names: Vec<&str> = all
+        .lines()
+        .filter(|l| l.starts_with("│ ") && !l.starts_with("│ name"))
+        .map(|l| l.split('┆').next().unwrap().trim_start_matches('│').trim())
+        .collect();
+    assert_eq!(names, ["Amy", "Dan", "Zoe", "Amy", "Cal", "Zoe"], "{all}");
+}
