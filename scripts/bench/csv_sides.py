@@ -13,14 +13,12 @@ import csv
 import json
 import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH)
-from harness import timed  # noqa: E402
+from harness import check_agree, print_runs, timed  # noqa: E402
 
 COMPARE_COLUMNS = [
     "school_id", "first_name", "last_name", "birth_date", "grade_level", "gender_code",
@@ -109,20 +107,9 @@ def main():
         s, m, counts = run_duckdb(csvs)
         runs["duckdb"].append((s, m))
         answers["duckdb"] = counts
-    differing = [
-        d for d in set(answers["pathway"]) | set(answers["duckdb"])
-        if answers["pathway"].get(d, [0, 0, 0]) != answers["duckdb"].get(d, [0, 0, 0])
-    ]
     print(f"CSV files: legacy {sizes['legacy']:.0f} MiB, beta {sizes['beta']:.0f} MiB")
-    print("| tool | median s | runs s | peak MiB |")
-    print("|---|---|---|---|")
-    for tool, r in runs.items():
-        times = ", ".join(f"{t:.2f}" for t, _ in r)
-        print(f"| {tool} | {statistics.median(t for t, _ in r):.2f} | {times} | "
-              f"{max(m for _, m in r):.0f} |")
-    if differing:
-        raise SystemExit(f"pathway and DuckDB disagree on {len(differing)} district(s), "
-                         f"e.g. {sorted(differing)[:5]}")
+    print_runs(runs)
+    check_agree(answers)
     print(f"\nchanged, missing and extra rows: equal in all {len(answers['pathway'])} districts")
 
 

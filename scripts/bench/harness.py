@@ -4,6 +4,7 @@ of two tables under pathway's rules (the peer every scenario is checked against)
 Imported by csv_sides.py and night.py, and by the DuckDB scripts they run in a child process
 (which put this folder on sys.path first).
 """
+import statistics
 import subprocess
 
 
@@ -46,3 +47,24 @@ def keyed_diff_counts(con, legacy, beta, cols):
              count(*) FILTER (in_b AND NOT in_l)
       FROM J GROUP BY 1''').fetchall()
     return {str(r[0]): [int(r[1]), int(r[2]), int(r[3])] for r in rows}
+
+
+def print_runs(runs):
+    """RUNS ({tool: [(seconds, peak MiB), ...]}) as a markdown table: median, every run, peak."""
+    print("| tool | median s | runs s | peak MiB |")
+    print("|---|---|---|---|")
+    for tool, r in runs.items():
+        times = ", ".join(f"{t:.2f}" for t, _ in r)
+        print(f"| {tool} | {statistics.median(t for t, _ in r):.2f} | {times} | "
+              f"{max(m for _, m in r):.0f} |")
+
+
+def check_agree(answers):
+    """Stop when pathway's and DuckDB's per-district [changed, missing, extra] differ."""
+    differing = [
+        d for d in set(answers["pathway"]) | set(answers["duckdb"])
+        if answers["pathway"].get(d, [0, 0, 0]) != answers["duckdb"].get(d, [0, 0, 0])
+    ]
+    if differing:
+        raise SystemExit(f"pathway and DuckDB disagree on {len(differing)} district(s), "
+                         f"e.g. {sorted(differing)[:5]}")

@@ -23,7 +23,6 @@ import json
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ import tempfile
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(BENCH))
 sys.path.insert(0, BENCH)
-from harness import timed  # noqa: E402
+from harness import check_agree, print_runs, timed  # noqa: E402
 AUDIT = os.path.join(ROOT, "audits", "bench")
 DRIFT = ("last_name,",
          "CASE WHEN student_id LIKE '%00' THEN upper(last_name) ELSE last_name END AS last_name,")
@@ -154,22 +153,11 @@ def main():
                 s, m, counts = run_duckdb(audit, night, work)
                 runs["duckdb"].append((s, m))
                 answers["duckdb"] = counts
-            differing = [
-                d for d in set(answers["pathway"]) | set(answers["duckdb"])
-                if answers["pathway"].get(d, [0, 0, 0]) != answers["duckdb"].get(d, [0, 0, 0])
-            ]
             print(f"\n## {scenario}: {args.rows} rows, 200 districts, {size:.0f} MiB of CSV")
-            print("| tool | median s | runs s | peak MiB |")
-            print("|---|---|---|---|")
-            for tool, r in runs.items():
-                times = ", ".join(f"{t:.2f}" for t, _ in r)
-                print(f"| {tool} | {statistics.median(t for t, _ in r):.2f} | {times} | "
-                      f"{max(m for _, m in r):.0f} |")
+            print_runs(runs)
             for line in diffed:
                 print(f"pathway's diff step (last run): {line.strip()}")
-            if differing:
-                raise SystemExit(f"pathway and DuckDB disagree on {len(differing)} district(s), "
-                                 f"e.g. {sorted(differing)[:5]}")
+            check_agree(answers)
             changed = sum(c[0] for c in answers["pathway"].values())
             print(f"changed, missing and extra rows equal in all {len(answers['pathway'])} "
                   f"districts ({changed} changed rows)")
