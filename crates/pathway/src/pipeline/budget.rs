@@ -28,27 +28,21 @@ const EXPANSION_OF_PACKED: u64 = 6;
 /// fails at once, with its own message.
 #[must_use]
 pub fn district_weight(folder: &Path) -> u64 {
-    let mut weight = 0u64;
-    let mut pending = vec![folder.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let Ok(meta) = entry.metadata() else { continue };
-            if meta.is_dir() {
-                pending.push(entry.path());
-                continue;
-            }
-            let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
+    let mut files = Vec::new();
+    // A folder that cannot be listed whole weighs what was listed of it.
+    let _ = super::reuse::collect_files(folder, folder, &mut files);
+    files
+        .iter()
+        .map(|relative| {
+            let size = std::fs::metadata(folder.join(relative)).map_or(0, |m| m.len());
+            let name = relative.to_string_lossy().to_ascii_lowercase();
             let packed = pathway_input::Compression::of_name(&name).is_some()
                 || name.ends_with(".parquet")
                 || name.ends_with(".zip");
             let expansion = if packed { EXPANSION_OF_PACKED } else { 1 };
-            weight = weight.saturating_add(meta.len().saturating_mul(PER_TEXT_BYTE * expansion));
-        }
-    }
-    weight
+            size.saturating_mul(PER_TEXT_BYTE * expansion)
+        })
+        .fold(0, u64::saturating_add)
 }
 
 /// Admission of districts by weight against a memory budget, counted in KiB.

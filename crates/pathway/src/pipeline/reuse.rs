@@ -165,7 +165,8 @@ pub fn fingerprint_folder(dir: &Path, salt: &str) -> anyhow::Result<String> {
     Ok(format!("{:032x}", hasher.digest128()))
 }
 
-fn collect_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+/// The files below `dir` (sub-folders included), as paths relative to `root`.
+pub(crate) fn collect_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     let entries =
         std::fs::read_dir(dir).with_context(|| format!("cannot list `{}`", dir.display()))?;
     for entry in entries {
