@@ -87,7 +87,7 @@ def run_pathway(binary, audit, night, work):
     out = tempfile.mkdtemp(prefix="pathway-night-", dir=work)
     try:
         env = dict(os.environ, DATAFUSION_EXECUTION_TARGET_PARTITIONS="2",
-                   PATHWAY_LOG="warn,pathway::pipeline=debug")
+                   PATHWAY_LOG="warn,pathway_night::pipeline=debug")
         seconds, mib, _, log = timed(
             [binary, "run", audit, "--input", f"{night}/input", "--out", out,
              "--date", "2026-01-01", "--jobs", "2"],

@@ -2,22 +2,17 @@
 //!
 //! The binary is thin: [`main`] parses arguments ([`cli`]), dispatches to one module per
 //! subcommand ([`commands`]) and maps the outcome to a documented exit code ([`ExitStatus`]).
-//! The work itself lives in the library crates: `pathway-audit` (definition), `pathway-input`
-//! (district files), `pathway-transform` (legacy and beta SQL), `pathway-diff` (the diff) and
-//! `pathway-report` (CSV, JSON, terminal).
+//! The work itself lives in the library crates: `pathway-night` (a night: the pipeline and its
+//! run folder), `pathway-audit` (definition), `pathway-input` (district files),
+//! `pathway-transform` (legacy and beta SQL), `pathway-diff` (the diff) and `pathway-report`
+//! (CSV, JSON, terminal).
 
-pub mod audit_check;
-pub mod catalog;
 pub mod cli;
 pub mod commands;
-mod engine;
 mod exit;
-pub mod layout;
 pub mod logging;
 mod output;
-pub mod pipeline;
 mod sources;
-mod storage;
 
 use std::process::ExitCode;
 

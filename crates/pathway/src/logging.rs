@@ -4,9 +4,6 @@
 
 use std::io::IsTerminal;
 use std::sync::OnceLock;
-use std::time::Instant;
-
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::LogFormat;
 
@@ -43,89 +40,9 @@ pub fn init(format: LogFormat) {
     };
 }
 
-/// Progress through the districts of a run.
-pub struct Progress {
-    bar: Option<ProgressBar>,
-    total: usize,
-    done: usize,
-    rows: u64,
-    started: Instant,
-}
-
-impl Progress {
-    /// A bar on a terminal with text logs; log lines otherwise.
-    #[must_use]
-    pub fn new(total: usize) -> Progress {
-        let text = FORMAT.get().is_none_or(|f| *f == LogFormat::Text);
-        let bar = (text && std::io::stderr().is_terminal()).then(|| {
-            let bar = ProgressBar::new(total as u64);
-            if let Ok(style) =
-                ProgressStyle::with_template("{bar:30} {pos}/{len} districts · {msg}")
-            {
-                bar.set_style(style);
-            }
-            bar
-        });
-        Progress {
-            bar,
-            total,
-            done: 0,
-            rows: 0,
-            started: Instant::now(),
-        }
-    }
-
-    /// One more district done, having written `rows` rows in `seconds`.
-    #[allow(clippy::cast_precision_loss)]
-    pub fn district_done(&mut self, district: &str, rows: u64, seconds: f64) {
-        self.done += 1;
-        self.rows += rows;
-        let elapsed = self.started.elapsed().as_secs_f64();
-        let rate = if elapsed > 0.0 {
-            (self.rows as f64 / elapsed).round()
-        } else {
-            0.0
-        };
-        match &self.bar {
-            Some(bar) => {
-                bar.set_message(format!("{rate} rows/s"));
-                bar.inc(1);
-            }
-            None => tracing::info!(
-                district,
-                done = self.done,
-                total = self.total,
-                rows,
-                seconds,
-                rows_per_second = rate,
-                "[{}/{}] district {district}: {rows} rows in {seconds:.2} s ({rate} rows/s so far)",
-                self.done,
-                self.total
-            ),
-        }
-    }
-
-    /// One more district done, carried over from the previous run.
-    pub fn district_reused(&mut self, district: &str) {
-        self.done += 1;
-        match &self.bar {
-            Some(bar) => bar.inc(1),
-            None => tracing::info!(
-                district,
-                done = self.done,
-                total = self.total,
-                reused = true,
-                "[{}/{}] district {district}: unchanged, reused from the previous run",
-                self.done,
-                self.total
-            ),
-        }
-    }
-
-    /// Remove the bar.
-    pub fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
+/// Whether a progress bar may be drawn: text logs on a terminal (JSON logs and cron get lines).
+#[must_use]
+pub fn progress_bar_wanted() -> bool {
+    let text = FORMAT.get().is_none_or(|f| *f == LogFormat::Text);
+    text && std::io::stderr().is_terminal()
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use pathway_night::layout::{contains_parquet, hive_partitions};
 
 /// Register `path` as table `name`. A CSV/TXT or JSON-lines file is copied to Parquet under
 /// `staging` first (see [`register_text`]). Returns a note for the user when rows were
@@ -360,53 +361,4 @@ async fn register_text(
             table.rejected.len()
         )
     }))
-}
-
-/// Partition column names from the first `name=value` folders below `dir`.
-pub(crate) fn hive_partitions(dir: &Path) -> Vec<String> {
-    let mut columns = Vec::new();
-    let mut current = dir.to_path_buf();
-    loop {
-        let Ok(entries) = std::fs::read_dir(&current) else {
-            break;
-        };
-        let mut next = None;
-        let mut names: Vec<_> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.is_dir())
-            .collect();
-        names.sort();
-        for sub in names {
-            let folder = sub
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            if let Some((column, _)) = folder.split_once('=') {
-                columns.push(column.to_owned());
-                next = Some(sub);
-                break;
-            }
-        }
-        match next {
-            Some(sub) => current = sub,
-            None => break,
-        }
-    }
-    columns
-}
-
-pub(crate) fn contains_parquet(dir: &Path) -> bool {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return false;
-    };
-    entries.flatten().any(|e| {
-        let path = e.path();
-        if path.is_dir() {
-            contains_parquet(&path)
-        } else {
-            path.extension().is_some_and(|x| x == "parquet")
-        }
-    })
 }

@@ -18,7 +18,7 @@ use pathway_audit::AuditSpec;
 use pathway_audit::names::SideColumns;
 
 use crate::ExitStatus;
-use crate::audit_check::check_audit;
+use pathway_night::check::check_audit;
 use crate::cli::CheckArgs;
 
 /// Check the audit and print the result.

@@ -27,7 +27,7 @@ use datafusion::prelude::{CsvReadOptions, SessionContext};
 use pathway_report::{SummaryRow, district_changes, pattern_change, read_summary_csv};
 
 use crate::ExitStatus;
-use crate::catalog::{categories_schema, column_diff_schema, summary_schema};
+use pathway_night::catalog::{categories_schema, column_diff_schema, summary_schema};
 use crate::cli::{CompareArgs, Format};
 
 const PATTERNS_SQL: &str = "\
@@ -89,7 +89,7 @@ pub async fn compare(args: CompareArgs) -> anyhow::Result<ExitStatus> {
     register(&ctx, "after", &args.after).await?;
     // A night of another audit has other districts and tables: "fixed" or "new" would mean
     // nothing.
-    crate::layout::same_audit(&args.before, &args.after)?;
+    pathway_night::layout::same_audit(&args.before, &args.after)?;
     let districts = district_rows(
         &read_summary_csv(&args.before.join("summary.csv"))?,
         &read_summary_csv(&args.after.join("summary.csv"))?,

@@ -23,7 +23,7 @@ use pathway_report::{
 use crate::ExitStatus;
 use crate::cli::{DiffArgs, Format};
 use crate::sources::{Side, default_group, is_database_url, register_sides};
-use crate::storage::{Audits, OutFolder, Scratch};
+use pathway_night::storage::{Audits, OutFolder, Scratch};
 
 /// Diff the two tables and report.
 ///
@@ -42,7 +42,7 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
     let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
     pathway_input::DecompressedLimit::from_env().map_err(anyhow::Error::msg)?;
     let engine = args.engine.settings();
-    let ctx = crate::engine::session(&engine).await?;
+    let ctx = pathway_night::session::session(&engine).await?;
     // A database side is copied to Parquet first: the diff reads each side more than once, and
     // a live table must not change between those reads. A text side is copied to Parquet too
     // (in the scratch folder, gone when the diff is), so that each pass reads it in batches.

@@ -20,9 +20,9 @@ use crate::cli::{Format, HistoryArgs};
 fn files(out: &Path, file: &str) -> Vec<PathBuf> {
     std::iter::once(out.join(file))
         .chain(
-            crate::layout::audit_folders(out)
+            pathway_night::layout::audit_folders(out)
                 .iter()
-                .map(|a| crate::layout::audit_folder(out, a).join(file)),
+                .map(|a| pathway_night::layout::audit_folder(out, a).join(file)),
         )
         .filter(|p| p.is_file())
         .collect()
@@ -38,11 +38,11 @@ fn only_audit<T>(
         return Ok(());
     };
     let mut audits: Vec<String> = rows.iter().map(|r| audit_of(r).to_owned()).collect();
-    audits.extend(crate::layout::audit_folders(&args.out));
+    audits.extend(pathway_night::layout::audit_folders(&args.out));
     audits.sort();
     audits.dedup();
     if !audits.is_empty() && !audits.contains(wanted) {
-        crate::layout::pick_audit(&args.out.display().to_string(), &audits, Some(wanted))?;
+        pathway_night::layout::pick_audit(&args.out.display().to_string(), &audits, Some(wanted))?;
     }
     rows.retain(|r| audit_of(r) == wanted);
     Ok(())
@@ -118,7 +118,7 @@ fn metrics(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
     let mut rows: Vec<pathway_report::MetricRow> = Vec::new();
     for path in files(&args.out, "metrics.csv") {
         rows.extend(
-            crate::layout::read_metrics(&path)?
+            pathway_night::layout::read_metrics(&path)?
                 .into_iter()
                 .filter(|r| r.side == "run"),
         );

@@ -19,13 +19,13 @@ use std::path::{Path, PathBuf};
 
 use crate::ExitStatus;
 use crate::cli::{Cli, Command};
-use crate::layout::{audit_of_night, select_run};
-use crate::storage::{Audits, OutFile, OutFolder, Scratch, local_folder};
+use pathway_night::layout::{audit_of_night, select_run};
+use pathway_night::storage::{Audits, OutFile, OutFolder, Scratch, local_folder};
 
 /// Run the parsed command. Folder arguments that are `s3://` URLs are fetched into a scratch
-/// folder first (see `crate::storage`); `run`, `diff` and `report` upload what they write. The
+/// folder first (see `pathway_night::storage`); `run`, `diff` and `report` upload what they write. The
 /// commands that read a night get the one `--run`, or `--out` and `--audit`, mean (see
-/// `crate::layout`), so each finds the night of the right audit in the same way.
+/// `pathway_night::layout`), so each finds the night of the right audit in the same way.
 ///
 /// # Errors
 /// Anything that stops the command from running at all (exit code 2).

@@ -51,7 +51,7 @@ pub async fn noise(args: NoiseArgs) -> anyhow::Result<ExitStatus> {
         )
     })?;
     let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
-    let databases = crate::pipeline::connect_database_sides(&audit).await;
+    let databases = pathway_night::pipeline::connect_database_sides(&audit).await;
     let scratch = tempfile::tempdir().context("cannot create a temporary folder")?;
     let reads = pathway_transform::TableInputs::of(&audit);
     let mut failed: BTreeMap<String, Vec<String>> = BTreeMap::new();

@@ -12,7 +12,7 @@
 use anyhow::bail;
 
 use crate::ExitStatus;
-use crate::catalog::{latest_run, register_run};
+use pathway_night::catalog::{latest_run, register_run};
 use crate::cli::PatternsArgs;
 use crate::output::write_batches;
 

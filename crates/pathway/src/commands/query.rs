@@ -6,7 +6,7 @@
 //! pathway query                      # interactive: statements end with `;`, \d lists tables, \q quits
 //! ```
 //!
-//! Registered tables: see [`crate::catalog`]. Personal-data columns are masked in every table.
+//! Registered tables: see [`pathway_night::catalog`]. Personal-data columns are masked in every table.
 
 use std::io::{IsTerminal, Read, Write};
 
@@ -17,7 +17,7 @@ use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::DFParser;
 
 use crate::ExitStatus;
-use crate::catalog::{RunCatalog, latest_run, register_run};
+use pathway_night::catalog::{RunCatalog, latest_run, register_run};
 use crate::cli::{Format, QueryArgs};
 use crate::output::write_batches;
 

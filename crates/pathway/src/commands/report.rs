@@ -22,9 +22,9 @@ use pathway_report::{
 };
 
 use crate::ExitStatus;
-use crate::catalog::register_run;
+use pathway_night::catalog::register_run;
 use crate::cli::ReportArgs;
-use crate::layout::{previous_night, same_audit, select_run};
+use pathway_night::layout::{previous_night, same_audit, select_run};
 use crate::output::text_rows;
 
 /// Differing rows shown per district.

@@ -16,9 +16,9 @@ use pathway_report::{mismatch_table, status_table};
 
 use crate::ExitStatus;
 use crate::cli::{FailOn, OnlyDistricts, RunArgs};
-use crate::pipeline::reuse::ReuseMode;
-use crate::pipeline::{RunSettings, execute};
-use crate::storage::{Audits, OutFolder, Scratch, local_folder};
+use pathway_night::pipeline::reuse::ReuseMode;
+use pathway_night::pipeline::{RunSettings, execute};
+use pathway_night::storage::{Audits, OutFolder, Scratch, local_folder};
 
 /// `pathway check`'s work, before any district runs: a column name of the audit that no column
 /// has stops the run here (exit 2) instead of failing or silently doing nothing in every
@@ -30,7 +30,7 @@ async fn check_before_running(
 ) -> anyhow::Result<()> {
     let audit = pathway_audit::AuditSpec::load(audit_dir)?;
     let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
-    let found = crate::audit_check::check_audit(&audit, input, &masker).await?;
+    let found = pathway_night::check::check_audit(&audit, input, &masker).await?;
     let errors: Vec<&str> = found.audit_errors().collect();
     if !errors.is_empty() {
         anyhow::bail!(
@@ -92,7 +92,7 @@ pub async fn run(args: RunArgs, scratch: &Scratch) -> anyhow::Result<ExitStatus>
     check_before_running(&audit_dir, input.as_deref()).await?;
     // The audit's name is its folder in the output folder: known before anything is fetched.
     let audit_name = pathway_audit::AuditSpec::load(&audit_dir)?.name;
-    crate::layout::check_audit_name(&audit_name)?;
+    pathway_night::layout::check_audit_name(&audit_name)?;
     let out_folder = OutFolder::open(
         &args.out,
         scratch,
@@ -124,11 +124,12 @@ pub async fn run(args: RunArgs, scratch: &Scratch) -> anyhow::Result<ExitStatus>
             || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
             usize::from,
         ),
+        progress_bar: crate::logging::progress_bar_wanted(),
     };
     let result = execute(&settings).await?;
     let report = &result.report;
     out_folder.publish_night(&report.audit, &date).await?;
-    let shown_run_dir = crate::layout::audit_folder(&args.out, &report.audit).join(&date);
+    let shown_run_dir = pathway_night::layout::audit_folder(&args.out, &report.audit).join(&date);
     if let Some(url) = &args.publish {
         publish(url, &result.nights, report).await?;
     }
@@ -245,7 +246,7 @@ fn regressions(
     nights: &std::path::Path,
     report: &pathway_report::RunReport,
 ) -> anyhow::Result<Vec<(String, String)>> {
-    let Some(previous) = crate::layout::previous_night(nights, &report.audit, &report.audit_date)
+    let Some(previous) = pathway_night::layout::previous_night(nights, &report.audit, &report.audit_date)
     else {
         return Ok(Vec::new());
     };

@@ -16,7 +16,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use std::sync::Arc;
 
 use crate::ExitStatus;
-use crate::catalog::{latest_run, register_run};
+use pathway_night::catalog::{latest_run, register_run};
 use crate::cli::SchemaArgs;
 use crate::output::write_batches;
 
@@ -39,7 +39,7 @@ pub async fn schema(args: SchemaArgs) -> anyhow::Result<ExitStatus> {
             // The files' own schema: the masked views would report personal columns as text.
             let dir = run_dir.join(side).join(&info.name);
             let read = async {
-                if crate::sources::contains_parquet(&dir) {
+                if pathway_night::layout::contains_parquet(&dir) {
                     ctx.read_parquet(
                         format!("{}/", dir.display()),
                         datafusion::prelude::ParquetReadOptions::default(),

@@ -18,7 +18,7 @@ use datafusion::prelude::SessionContext;
 use pathway_diff::plan::{ident, literal};
 
 use crate::ExitStatus;
-use crate::catalog::{latest_run, register_run};
+use pathway_night::catalog::{latest_run, register_run};
 use crate::cli::ShowArgs;
 
 /// Print the district's differing rows.

@@ -567,7 +567,7 @@ fn districts_run_in_parallel_report_as_when_run_one_by_one() {
                 "--memory-limit",
                 memory_limit,
             ],
-            &[("PATHWAY_LOG", "warn,pathway::pipeline=debug")],
+            &[("PATHWAY_LOG", "warn,pathway_night::pipeline=debug")],
         );
         assert_exit(&output, 0);
         let log = String::from_utf8_lossy(&output.stderr);

@@ -511,6 +511,58 @@ pub fn write_metrics(path: &Path, rows: &[MetricRow]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Partition column names from the first `name=value` folders below `dir`.
+#[must_use]
+pub fn hive_partitions(dir: &Path) -> Vec<String> {
+    let mut columns = Vec::new();
+    let mut current = dir.to_path_buf();
+    loop {
+        let Ok(entries) = std::fs::read_dir(&current) else {
+            break;
+        };
+        let mut next = None;
+        let mut names: Vec<_> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
+        names.sort();
+        for sub in names {
+            let folder = sub
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            if let Some((column, _)) = folder.split_once('=') {
+                columns.push(column.to_owned());
+                next = Some(sub);
+                break;
+            }
+        }
+        match next {
+            Some(sub) => current = sub,
+            None => break,
+        }
+    }
+    columns
+}
+
+/// Whether `dir` holds a Parquet file, at any depth.
+#[must_use]
+pub fn contains_parquet(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let path = e.path();
+        if path.is_dir() {
+            contains_parquet(&path)
+        } else {
+            path.extension().is_some_and(|x| x == "parquet")
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,7 +29,7 @@ use pathway_mask::Masker;
 use pathway_report::TableInfo;
 use serde::Deserialize;
 
-use crate::sources::hive_partitions;
+use crate::layout::{contains_parquet, hive_partitions};
 
 /// The SQL function that masks a personal value (registered per session, keyed like reports).
 const MASK_FUNCTION: &str = "pathway_mask";
@@ -97,7 +97,9 @@ const SUMMARY_COUNTS: [&str; 8] = [
     "beta_dup_keys",
 ];
 
-pub(crate) fn summary_schema() -> Schema {
+/// The columns of summary.csv, as `query` and `compare` read them.
+#[must_use]
+pub fn summary_schema() -> Schema {
     let mut fields: Vec<Field> = SUMMARY_TEXT
         .iter()
         .map(|n| Field::new(*n, DataType::Utf8, true))
@@ -119,7 +121,9 @@ pub(crate) fn summary_schema() -> Schema {
     Schema::new(fields)
 }
 
-pub(crate) fn categories_schema() -> Schema {
+/// The columns of categories.csv.
+#[must_use]
+pub fn categories_schema() -> Schema {
     let text = |n: &str| Field::new(n, DataType::Utf8, true);
     Schema::new(vec![
         text("audit_date"),
@@ -152,7 +156,9 @@ pub(crate) fn code_mapping_schema() -> Schema {
     ])
 }
 
-pub(crate) fn column_diff_schema() -> Schema {
+/// The columns of column_diff.csv.
+#[must_use]
+pub fn column_diff_schema() -> Schema {
     Schema::new(vec![
         Field::new("audit_date", DataType::Utf8, true),
         Field::new("table", DataType::Utf8, true),
@@ -345,7 +351,7 @@ async fn register_folder(
     name: &str,
     masked: &[String],
 ) -> anyhow::Result<Option<Vec<String>>> {
-    if !crate::sources::contains_parquet(dir) {
+    if !contains_parquet(dir) {
         return Ok(None);
     }
     let partitions = hive_partitions(dir);

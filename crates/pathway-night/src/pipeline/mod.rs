@@ -56,6 +56,8 @@ pub struct RunSettings {
     pub reuse: reuse::ReuseMode,
     /// Districts read and transformed at the same time.
     pub jobs: usize,
+    /// Draw a progress bar (a terminal with text logs) instead of a log line per district.
+    pub progress_bar: bool,
 }
 
 /// A finished run.
@@ -87,7 +89,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     if engine.cluster.is_none() {
         engine.cluster.clone_from(&audit.cluster);
     }
-    let ctx = crate::engine::session(&engine).await?;
+    let ctx = crate::session::session(&engine).await?;
     // Database sides are connected once, before any district; one that cannot be reached makes
     // its districts ERROR and the rest of the night goes on.
     let databases = std::sync::Arc::new(if audit.reads_databases() {
@@ -196,7 +198,7 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     let mut errors = Vec::new();
     let mut files = Vec::new();
     let mut rejections: Vec<Rejection> = Vec::new();
-    let mut progress = crate::logging::Progress::new(list.districts.len());
+    let mut progress = crate::progress::Progress::new(list.districts.len(), settings.progress_bar);
     // Which districts can be carried over is decided first, in order; it is cheap.
     let mut to_run: Vec<String> = Vec::new();
     // An accepted difference that expired since the previous night no longer makes a district
@@ -753,7 +755,7 @@ async fn read_and_transform_all(
     staging: &Path,
     districts: &[String],
     differed: &std::sync::Arc<BTreeMap<String, std::collections::BTreeSet<String>>>,
-    progress: &mut crate::logging::Progress,
+    progress: &mut crate::progress::Progress,
 ) -> BTreeMap<String, Worked> {
     use futures::StreamExt;
     let audit = std::sync::Arc::new(audit.clone());
