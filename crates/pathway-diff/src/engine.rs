@@ -18,12 +18,12 @@ use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use futures::StreamExt;
 
 use crate::cap::{CapOutcome, CappedRowDiff};
+use crate::columns::{Columns, check_roles, fields_of, plan_columns, rename_beta_columns};
 use crate::error::{Error, Result};
 use crate::model::{
-    CategoryCount, ColumnDiff, ColumnRules, DiffSpec, GroupDiff, RuleHidden, SchemaDiff, TableDiff,
-    TypeChange,
+    CategoryCount, ColumnDiff, DiffSpec, GroupDiff, RuleHidden, SchemaDiff, TableDiff,
 };
-use crate::plan::{Plan, PlanColumn};
+use crate::plan::Plan;
 use crate::triage;
 
 /// Row diffs up to this many rows are aggregated from memory rather than from their files (and
@@ -45,145 +45,18 @@ pub async fn diff_tables(
     spec: &DiffSpec,
     row_diff_dir: &Path,
 ) -> Result<TableDiff> {
-    let query = |step| query_error(&spec.table, step);
     crate::udf::register(ctx);
     crate::fingerprint::register(ctx);
-    let legacy_schema = ctx
-        .table(legacy)
-        .await
-        .map_err(query("reading the legacy table"))?
-        .schema()
-        .clone();
-    let legacy_fields: Vec<(String, DataType)> = legacy_schema
-        .fields()
-        .iter()
-        .map(|f| (f.name().clone(), f.data_type().clone()))
-        .collect();
+    let legacy_fields = fields_of(ctx, legacy, spec, "reading the legacy table").await?;
     check_roles(spec, &legacy_fields)?;
     let beta = &rename_beta_columns(ctx, beta, spec).await?;
-    let beta_schema = ctx
-        .table(beta)
-        .await
-        .map_err(query("reading the beta table"))?
-        .schema()
-        .clone();
-    let beta_fields: Vec<(String, DataType)> = beta_schema
-        .fields()
-        .iter()
-        .map(|f| (f.name().clone(), f.data_type().clone()))
-        .collect();
-    let type_of = |fields: &[(String, DataType)], name: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, t)| t.clone())
-    };
-
-    if let Some(group) = &spec.group_by {
-        for (side, fields) in [("legacy", &legacy_fields), ("beta", &beta_fields)] {
-            if type_of(fields, group).is_none() {
-                return Err(Error::MissingGroup {
-                    table: spec.table.clone(),
-                    column: group.clone(),
-                    side: side.into(),
-                });
-            }
-        }
-    }
-    let mut key = Vec::new();
-    for column in &spec.key {
-        if spec.group_by.as_ref() == Some(column) {
-            // The group column is constant within a group: as part of the key it adds nothing,
-            // and the answer is the one without it.
-            continue;
-        }
-        let (l, b) = (
-            type_of(&legacy_fields, column),
-            type_of(&beta_fields, column),
-        );
-        match (&l, &b) {
-            (Some(l), Some(b)) => key.push(PlanColumn::new(column, l, b, ColumnRules::default())),
-            _ => {
-                let sides = match (l.is_some(), b.is_some()) {
-                    (false, false) => "legacy and beta",
-                    (false, true) => "legacy",
-                    _ => "beta",
-                };
-                let fields = if l.is_none() {
-                    &legacy_fields
-                } else {
-                    &beta_fields
-                };
-                let available: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
-                return Err(Error::MissingKey {
-                    table: spec.table.clone(),
-                    column: column.clone(),
-                    sides: sides.into(),
-                    available: available.join(", "),
-                });
-            }
-        }
-    }
-
-    for column in &spec.ignore {
-        if type_of(&legacy_fields, column).is_none() && type_of(&beta_fields, column).is_none() {
-            let available: Vec<&str> = legacy_fields.iter().map(|(n, _)| n.as_str()).collect();
-            return Err(Error::UnknownColumn {
-                table: spec.table.clone(),
-                column: column.clone(),
-                option: "the ignored columns",
-                side: "legacy or beta",
-                available: available.join(", "),
-            });
-        }
-    }
-    for (column, _) in &spec.column_rules {
-        if type_of(&legacy_fields, column).is_none() {
-            let available: Vec<&str> = legacy_fields.iter().map(|(n, _)| n.as_str()).collect();
-            return Err(Error::UnknownColumn {
-                table: spec.table.clone(),
-                column: column.clone(),
-                option: "the comparison rules",
-                side: "legacy",
-                available: available.join(", "),
-            });
-        }
-    }
-    let skip = |name: &str| {
-        spec.key.iter().any(|k| k == name)
-            || spec.ignore.iter().any(|i| i == name)
-            || spec.group_by.as_deref() == Some(name)
-    };
-    let mut schema = SchemaDiff::default();
-    let mut compared = Vec::new();
-    for (name, legacy_type) in &legacy_fields {
-        if skip(name) {
-            continue;
-        }
-        match type_of(&beta_fields, name) {
-            None => schema.legacy_only.push(name.clone()),
-            Some(beta_type) => {
-                let column =
-                    PlanColumn::new(name, legacy_type, &beta_type, spec.rules_for(name).clone());
-                if column.as_text {
-                    schema.type_changes.push(TypeChange {
-                        column: name.clone(),
-                        legacy_type: legacy_type.to_string(),
-                        beta_type: beta_type.to_string(),
-                    });
-                }
-                compared.push(column);
-            }
-        }
-    }
-    for (name, _) in &beta_fields {
-        if !skip(name) && type_of(&legacy_fields, name).is_none() {
-            schema.beta_only.push(name.clone());
-        }
-    }
-    check_casts(spec, &compared, &legacy_fields, &beta_fields)?;
-
-    let mut plan = Plan {
+    let beta_fields = fields_of(ctx, beta, spec, "reading the beta table").await?;
+    let Columns {
+        key,
+        compared,
+        schema,
+    } = plan_columns(spec, &legacy_fields, &beta_fields)?;
+    let plan = Plan {
         legacy_table: legacy.to_owned(),
         beta_table: beta.to_owned(),
         group: spec.group_by.clone(),
@@ -206,159 +79,41 @@ pub async fn diff_tables(
         return multiset_diff(ctx, &plan, spec, schema, row_diff_dir).await;
     }
 
-    let mut groups: BTreeMap<String, GroupDiff> = BTreeMap::new();
+    keyed_diff(
+        ctx,
+        plan,
+        spec,
+        schema,
+        [&legacy_fields, &beta_fields],
+        row_diff_dir,
+    )
+    .await
+}
+
+/// The diff of a keyed table: the footprints first (groups decided without being read), then
+/// the triage of the others (or, with `--no-triage`, one join of every row), then what the row
+/// diff says per group.
+async fn keyed_diff(
+    ctx: &SessionContext,
+    mut plan: Plan,
+    spec: &DiffSpec,
+    schema: SchemaDiff,
+    fields: [&[(String, DataType)]; 2],
+    row_diff_dir: &Path,
+) -> Result<TableDiff> {
     let dir = prepare_row_diff_dir(spec, row_diff_dir)?;
     let mut sink = RowDiffSink {
         dir: dir.clone(),
         capped: None,
     };
-    let mut row_diff_rows = 0;
-    // Groups whose footprints in the files' footers agree are FULL MATCH without being read
-    // (see `GroupFootprints`); the triage needs the group sizes anyway. Footprints that cover
-    // every row of both tables give them without a scan.
-    let sizes = if spec.footprints.complete == [true, true] && plan.group.is_some() {
-        triage::sizes_of_footprints(&plan, &spec.footprints)
-    } else if spec.triage || !spec.footprints.legacy.is_empty() {
-        triage::group_sizes(ctx, &plan, &spec.table).await?
+    let footprinted = Footprinted::find(ctx, &plan, spec, fields).await?;
+    let mut groups = footprinted.decided_whole();
+    let decided_by_footprints = groups.len();
+    let mut row_diff_rows = if spec.triage {
+        triage_and_diff(ctx, &plan, spec, &footprinted, &mut groups, &mut sink).await?
     } else {
-        BTreeMap::new()
+        join_and_diff(ctx, &mut plan, spec, &footprinted, &mut groups, &mut sink).await?
     };
-    let decided = triage::decided_by_footprints(
-        &plan,
-        &spec.footprints,
-        [&legacy_fields, &beta_fields],
-        &sizes,
-    );
-    // Those without a duplicated key are FULL MATCH here; the others go to the triage, which
-    // reads only their keys and the rows under duplicated ones.
-    let mut decided_by_footprints = 0;
-    for (name, side) in decided.iter().filter(|(_, side)| side.dup_keys == 0) {
-        let mut entry = GroupDiff::empty(name);
-        entry.legacy_rows = side.rows;
-        entry.beta_rows = side.rows;
-        entry.multiset_equal = true;
-        groups.insert(name.clone(), entry);
-        decided_by_footprints += 1;
-    }
-    if !decided.is_empty() {
-        tracing::debug!(
-            groups = decided.len(),
-            "decided by the footprints in the files' footers"
-        );
-    }
-    // Of those with a duplicated key, the ones whose files and duplicated rows are known are
-    // read by those rows' positions alone, after the chunks; the others go to the triage.
-    let picked: Vec<String> = decided
-        .iter()
-        .filter(|(name, side)| {
-            side.dup_keys > 0
-                && [&spec.footprints.legacy, &spec.footprints.beta]
-                    .iter()
-                    .all(|f| f.get(*name).is_some_and(|f| f.dup_rows.is_some()))
-                && spec.footprints.files.iter().all(|f| f.contains_key(*name))
-        })
-        .map(|(name, _)| name.clone())
-        .collect();
-    if spec.triage {
-        let mut pending = triage::PendingRows::default();
-        // The chunks leave the picked groups out, as those decided whole.
-        let mut chunked = decided.clone();
-        for name in &picked {
-            if let Some(side) = chunked.get_mut(name) {
-                side.dup_keys = 0;
-            }
-        }
-        for chunk in triage::chunks(&sizes, spec.chunk_rows, &chunked) {
-            let found = triage::triage_chunk(ctx, &plan, &spec.table, &chunk, &decided).await?;
-            for (name, [legacy_side, beta_side]) in &found.profiles {
-                let mut entry = GroupDiff::empty(name);
-                if let Some(side) = legacy_side {
-                    entry.legacy_rows = side.rows;
-                    entry.legacy_dup_keys = side.dup_keys;
-                }
-                if let Some(side) = beta_side {
-                    entry.beta_rows = side.rows;
-                    entry.beta_dup_keys = side.dup_keys;
-                }
-                entry.multiset_equal = found.same_rows(name);
-                groups.insert(name.clone(), entry);
-            }
-            if let Some(tables) = &found.residual_tables {
-                if triage::PendingRows::can_hold(&found, &chunk, spec.chunk_rows) {
-                    pending.hold(ctx, &spec.table, &found).await?;
-                } else {
-                    row_diff_rows +=
-                        diff_pending(ctx, &plan, spec, &mut sink, &mut pending).await?;
-                    // Few residual keys join at once, like a chunk; many, a range at a time.
-                    let slices = if found.residual_keys > spec.chunk_rows / 2 {
-                        chunk.key_slices
-                    } else {
-                        1
-                    };
-                    row_diff_rows +=
-                        diff_residual_in_slices(ctx, &plan, spec, &mut sink, tables, slices)
-                            .await?;
-                }
-            }
-            triage::release(ctx, &spec.table)?;
-            if pending.is_due(spec.chunk_rows) {
-                row_diff_rows += diff_pending(ctx, &plan, spec, &mut sink, &mut pending).await?;
-            }
-        }
-        row_diff_rows += diff_pending(ctx, &plan, spec, &mut sink, &mut pending).await?;
-        if !picked.is_empty() {
-            row_diff_rows += diff_picked(ctx, &plan, spec, &mut sink, &picked).await?;
-            for name in &picked {
-                let side = decided[name];
-                let mut entry = GroupDiff::empty(name);
-                entry.legacy_rows = side.rows;
-                entry.beta_rows = side.rows;
-                entry.legacy_dup_keys = side.dup_keys;
-                entry.beta_dup_keys = side.dup_keys;
-                groups.insert(name.clone(), entry);
-            }
-        }
-    } else {
-        // The join leaves out the groups the footprints decided whole.
-        plan.exclude_groups.extend(
-            decided
-                .iter()
-                .filter(|(_, side)| side.dup_keys == 0)
-                .map(|(name, _)| name.clone()),
-        );
-        let group_entry = |groups: &mut BTreeMap<String, GroupDiff>, g: &str| {
-            groups
-                .entry(g.to_owned())
-                .or_insert_with(|| GroupDiff::empty(g))
-                .clone()
-        };
-        for (is_legacy, table) in [(true, legacy), (false, beta)] {
-            let batches = collect(
-                ctx,
-                &plan.side_stats_sql(table),
-                query("counting rows per key"),
-            )
-            .await?;
-            for batch in &batches {
-                let (g, rows, dups) = (strings(batch, 0), ints(batch, 1), ints(batch, 2));
-                for i in 0..batch.num_rows() {
-                    let name = g[i].clone().unwrap_or_default();
-                    let mut entry = group_entry(&mut groups, &name);
-                    if is_legacy {
-                        entry.legacy_rows = rows[i];
-                        entry.legacy_dup_keys = dups[i];
-                    } else {
-                        entry.beta_rows = rows[i];
-                        entry.beta_dup_keys = dups[i];
-                    }
-                    groups.insert(name, entry);
-                }
-            }
-        }
-        // The row diff goes to disk first; the remaining aggregates read it back, so they only
-        // touch the rows that differ.
-        row_diff_rows = write_row_diff(ctx, &plan, &plan.row_diff_sql(), spec, &mut sink).await?;
-    }
     // A capped row diff: its kept rows go to disk now, its exact counts replace those of the
     // queries below, which only see the kept rows.
     let capped = match sink.capped.take() {
@@ -403,6 +158,204 @@ pub async fn diff_tables(
     })
 }
 
+/// What the footprints in the files' footers decided (see `GroupFootprints`), with the rows
+/// per group the triage needs anyway.
+struct Footprinted {
+    /// Rows per group and side.
+    sizes: BTreeMap<String, [u64; 2]>,
+    /// Groups whose two sides hold the same rows, with their rows and duplicated keys.
+    decided: BTreeMap<String, triage::SideProfile>,
+    /// Of those with a duplicated key, the ones whose files and duplicated rows are known: they
+    /// are read by those rows' positions alone, after the chunks.
+    picked: Vec<String>,
+}
+
+impl Footprinted {
+    async fn find(
+        ctx: &SessionContext,
+        plan: &Plan,
+        spec: &DiffSpec,
+        fields: [&[(String, DataType)]; 2],
+    ) -> Result<Footprinted> {
+        // Footprints that cover every row of both tables give the group sizes without a scan.
+        let sizes = if spec.footprints.complete == [true, true] && plan.group.is_some() {
+            triage::sizes_of_footprints(plan, &spec.footprints)
+        } else if spec.triage || !spec.footprints.legacy.is_empty() {
+            triage::group_sizes(ctx, plan, &spec.table).await?
+        } else {
+            BTreeMap::new()
+        };
+        let decided = triage::decided_by_footprints(plan, &spec.footprints, fields, &sizes);
+        if !decided.is_empty() {
+            tracing::debug!(
+                groups = decided.len(),
+                "decided by the footprints in the files' footers"
+            );
+        }
+        let picked: Vec<String> = decided
+            .iter()
+            .filter(|(name, side)| {
+                side.dup_keys > 0
+                    && [&spec.footprints.legacy, &spec.footprints.beta]
+                        .iter()
+                        .all(|f| f.get(*name).is_some_and(|f| f.dup_rows.is_some()))
+                    && spec.footprints.files.iter().all(|f| f.contains_key(*name))
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        Ok(Footprinted {
+            sizes,
+            decided,
+            picked,
+        })
+    }
+
+    /// The groups decided without a duplicated key: FULL MATCH without being read.
+    fn decided_whole(&self) -> BTreeMap<String, GroupDiff> {
+        self.decided
+            .iter()
+            .filter(|(_, side)| side.dup_keys == 0)
+            .map(|(name, side)| {
+                let mut entry = GroupDiff::empty(name);
+                entry.legacy_rows = side.rows;
+                entry.beta_rows = side.rows;
+                entry.multiset_equal = true;
+                (name.clone(), entry)
+            })
+            .collect()
+    }
+}
+
+/// The triage: chunk by chunk, the groups' fingerprints and residual keys, and the row diff of
+/// the residual rows only; then the rows under duplicated keys of the picked groups. Fills
+/// `groups` with each group's rows and duplicated keys; returns the rows written to the row
+/// diff.
+async fn triage_and_diff(
+    ctx: &SessionContext,
+    plan: &Plan,
+    spec: &DiffSpec,
+    footprinted: &Footprinted,
+    groups: &mut BTreeMap<String, GroupDiff>,
+    sink: &mut RowDiffSink,
+) -> Result<u64> {
+    let Footprinted {
+        sizes,
+        decided,
+        picked,
+    } = footprinted;
+    let mut row_diff_rows = 0;
+    let mut pending = triage::PendingRows::default();
+    // The chunks leave the picked groups out, as those decided whole.
+    let mut chunked = decided.clone();
+    for name in picked {
+        if let Some(side) = chunked.get_mut(name) {
+            side.dup_keys = 0;
+        }
+    }
+    for chunk in triage::chunks(sizes, spec.chunk_rows, &chunked) {
+        let found = triage::triage_chunk(ctx, plan, &spec.table, &chunk, decided).await?;
+        for (name, [legacy_side, beta_side]) in &found.profiles {
+            let mut entry = GroupDiff::empty(name);
+            if let Some(side) = legacy_side {
+                entry.legacy_rows = side.rows;
+                entry.legacy_dup_keys = side.dup_keys;
+            }
+            if let Some(side) = beta_side {
+                entry.beta_rows = side.rows;
+                entry.beta_dup_keys = side.dup_keys;
+            }
+            entry.multiset_equal = found.same_rows(name);
+            groups.insert(name.clone(), entry);
+        }
+        if let Some(tables) = &found.residual_tables {
+            if triage::PendingRows::can_hold(&found, &chunk, spec.chunk_rows) {
+                pending.hold(ctx, &spec.table, &found).await?;
+            } else {
+                row_diff_rows += diff_pending(ctx, plan, spec, sink, &mut pending).await?;
+                // Few residual keys join at once, like a chunk; many, a range at a time.
+                let slices = if found.residual_keys > spec.chunk_rows / 2 {
+                    chunk.key_slices
+                } else {
+                    1
+                };
+                row_diff_rows +=
+                    diff_residual_in_slices(ctx, plan, spec, sink, tables, slices).await?;
+            }
+        }
+        triage::release(ctx, &spec.table)?;
+        if pending.is_due(spec.chunk_rows) {
+            row_diff_rows += diff_pending(ctx, plan, spec, sink, &mut pending).await?;
+        }
+    }
+    row_diff_rows += diff_pending(ctx, plan, spec, sink, &mut pending).await?;
+    if !picked.is_empty() {
+        row_diff_rows += diff_picked(ctx, plan, spec, sink, picked).await?;
+        for name in picked {
+            let side = decided[name];
+            let mut entry = GroupDiff::empty(name);
+            entry.legacy_rows = side.rows;
+            entry.beta_rows = side.rows;
+            entry.legacy_dup_keys = side.dup_keys;
+            entry.beta_dup_keys = side.dup_keys;
+            groups.insert(name.clone(), entry);
+        }
+    }
+    Ok(row_diff_rows)
+}
+
+/// Without the triage (`--no-triage`): rows and duplicated keys per group and side by one
+/// aggregate each, then one join of every row of the groups the footprints did not decide
+/// whole. Returns the rows written to the row diff.
+async fn join_and_diff(
+    ctx: &SessionContext,
+    plan: &mut Plan,
+    spec: &DiffSpec,
+    footprinted: &Footprinted,
+    groups: &mut BTreeMap<String, GroupDiff>,
+    sink: &mut RowDiffSink,
+) -> Result<u64> {
+    // The join leaves out the groups the footprints decided whole.
+    plan.exclude_groups.extend(
+        footprinted
+            .decided
+            .iter()
+            .filter(|(_, side)| side.dup_keys == 0)
+            .map(|(name, _)| name.clone()),
+    );
+    let group_entry = |groups: &mut BTreeMap<String, GroupDiff>, g: &str| {
+        groups
+            .entry(g.to_owned())
+            .or_insert_with(|| GroupDiff::empty(g))
+            .clone()
+    };
+    for (is_legacy, table) in [(true, &plan.legacy_table), (false, &plan.beta_table)] {
+        let batches = collect(
+            ctx,
+            &plan.side_stats_sql(table),
+            query_error(&spec.table, "counting rows per key"),
+        )
+        .await?;
+        for batch in &batches {
+            let (g, rows, dups) = (strings(batch, 0), ints(batch, 1), ints(batch, 2));
+            for i in 0..batch.num_rows() {
+                let name = g[i].clone().unwrap_or_default();
+                let mut entry = group_entry(groups, &name);
+                if is_legacy {
+                    entry.legacy_rows = rows[i];
+                    entry.legacy_dup_keys = dups[i];
+                } else {
+                    entry.beta_rows = rows[i];
+                    entry.beta_dup_keys = dups[i];
+                }
+                groups.insert(name, entry);
+            }
+        }
+    }
+    // The row diff goes to disk first; the remaining aggregates read it back, so they only
+    // touch the rows that differ.
+    write_row_diff(ctx, plan, &plan.row_diff_sql(), spec, sink).await
+}
+
 /// Read the row diff written under `dir` back (pairing its leftover rows first when asked) and
 /// put in `groups` what it says: the counts of each kind of differing row, each column's
 /// mismatches and example, the cells rules hid, whether each group holds the same rows; returns
@@ -420,193 +373,266 @@ async fn summarize_row_diff(
     groups: &mut BTreeMap<String, GroupDiff>,
 ) -> Result<Vec<CategoryCount>> {
     let query = |step| query_error(&spec.table, step);
-    let group_entry = |groups: &mut BTreeMap<String, GroupDiff>, g: &str| {
-        groups
-            .entry(g.to_owned())
-            .or_insert_with(|| GroupDiff::empty(g))
-            .clone()
-    };
-
-    let mut categories = Vec::new();
     if !has_parquet(row_diff_dir) && capped.is_none() {
         // No row differs: whatever the fingerprints said (`-0.0` and `0.0`, say, or rows equal
         // only under a rule), every group holds the same rows.
         for entry in groups.values_mut() {
             entry.multiset_equal = true;
         }
+        return Ok(Vec::new());
+    }
+    // On a cluster, the row diff was written by this process (see `write_row_diff`), so the
+    // queries that read it back run here too: it is the small part of the night, and the
+    // executors need not see the run's output folder.
+    let ctx = &row_diff_session(ctx, spec)?;
+    let name = format!("__row_diff_{}", spec.table);
+    // The aggregates below read the row diff a few dozen times; read the files once and keep
+    // the rows in memory unless the row diff is large.
+    let on_error = query("reading the row diff back");
+    let frame = match &capped {
+        // A cap of 0 rows (or every group's first key holding more rows than the cap)
+        // writes nothing: the queries below then see an empty row diff.
+        Some(outcome) if !has_parquet(row_diff_dir) => ctx
+            .read_batches(vec![RecordBatch::new_empty(outcome.schema.clone())])
+            .map_err(&on_error)?,
+        _ => ctx
+            .read_parquet(dir, row_diff_read_options(plan))
+            .await
+            .map_err(&on_error)?,
+    };
+    hold_unless_large(ctx, frame, &name, row_diff_rows, &on_error).await?;
+    let paired_row_diff = if spec.pair_unmatched {
+        pair_leftover_rows(ctx, plan, spec, &name, dir, row_diff_rows, groups).await?
     } else {
-        // On a cluster, the row diff was written by this process (see `write_row_diff`), so the
-        // queries that read it back run here too: it is the small part of the night, and the
-        // executors need not see the run's output folder.
-        let ctx = &row_diff_session(ctx, spec)?;
-        let name = format!("__row_diff_{}", spec.table);
-        // The aggregates below read the row diff a few dozen times; read the files once and keep
-        // the rows in memory unless the row diff is large.
-        let on_error = query("reading the row diff back");
-        let frame = match &capped {
-            // A cap of 0 rows (or every group's first key holding more rows than the cap)
-            // writes nothing: the queries below then see an empty row diff.
-            Some(outcome) if !has_parquet(row_diff_dir) => ctx
-                .read_batches(vec![RecordBatch::new_empty(outcome.schema.clone())])
-                .map_err(&on_error)?,
-            _ => ctx
-                .read_parquet(dir, row_diff_read_options(plan))
-                .await
-                .map_err(&on_error)?,
-        };
-        hold_unless_large(ctx, frame, &name, row_diff_rows, &on_error).await?;
-        let mut paired_row_diff = None;
-        if spec.pair_unmatched {
-            let paired = crate::pairing::pair_unmatched(ctx, plan, spec, &name, dir).await?;
-            if let Some(staged) = &paired.rewritten {
-                // The row diff with its pairs: what the counts below read.
-                ctx.deregister_table(&name)
-                    .map_err(query("releasing the row diff"))?;
-                let frame = ctx
-                    .read_parquet(staged, row_diff_read_options(plan))
-                    .await
-                    .map_err(&on_error)?;
-                hold_unless_large(ctx, frame, &name, row_diff_rows, &on_error).await?;
-                paired_row_diff = Some(staged.clone());
-            }
-            if !paired.too_large.is_empty() {
-                tracing::warn!(
-                    "warning: table `{}`: rows not paired in {} group(s) whose leftover rows make more than {} candidate pairs: {}",
-                    spec.table,
-                    paired.too_large.len(),
-                    crate::pairing::MAX_CANDIDATES,
-                    paired.too_large.join(", ")
-                );
-            }
-            for (group, n) in paired.per_group {
-                group_entry(groups, &group);
-                if let Some(entry) = groups.get_mut(&group) {
-                    entry.paired_rows = n;
-                }
-            }
-        }
+        None
+    };
 
-        for batch in collect(
-            ctx,
-            &plan.counts_sql(&name),
-            query("counting differing rows"),
-        )
-        .await?
-        {
-            let g = strings(&batch, 0);
-            let (changed, missing, extra) = (ints(&batch, 1), ints(&batch, 2), ints(&batch, 3));
-            let (dup_l, dup_b) = (ints(&batch, 4), ints(&batch, 5));
+    count_differing_rows(ctx, plan, spec, &name, groups).await?;
+    // Only the columns that differ (or that a rule hid) somewhere tonight get a branch in
+    // the per-column queries.
+    let listed = listed_columns(ctx, &name, &spec.table).await?;
+    let changed = plan.with_listed_columns(&listed.changed);
+    let hidden = plan.with_listed_columns(&listed.hidden);
+    column_mismatches(ctx, &changed, spec, &name, groups).await?;
+    let categories =
+        classify_changed_cells(ctx, &changed, spec, &name, listed.changed_cells).await?;
+    cells_hidden_by_rules(ctx, &hidden, spec, &name, groups).await?;
+    let mut unbalanced: BTreeMap<String, u64> = BTreeMap::new();
+    for batch in collect(
+        ctx,
+        &plan.multiset_sql(&name),
+        query("comparing duplicated rows"),
+    )
+    .await?
+    {
+        let (g, n) = (strings(&batch, 0), ints(&batch, 1));
+        for i in 0..batch.num_rows() {
+            unbalanced.insert(g[i].clone().unwrap_or_default(), n[i]);
+        }
+    }
+    if let Some(outcome) = capped {
+        unbalanced = exact_counts(ctx, plan, spec, outcome, groups).await?;
+    }
+    for (name, entry) in groups.iter_mut() {
+        entry.multiset_equal = entry.changed_rows == 0
+            && entry.missing_in_beta == 0
+            && entry.extra_in_beta == 0
+            && unbalanced.get(name).copied().unwrap_or(0) == 0;
+    }
+    ctx.deregister_table(&name)
+        .map_err(query("releasing the row diff"))?;
+    if let Some(staged) = paired_row_diff {
+        crate::pairing::replace_row_diff(spec, &staged, dir)?;
+    }
+    Ok(categories)
+}
+
+/// Pair the row diff's leftover rows (missing in beta, extra in beta) that differ in a few
+/// columns only (`pair_unmatched`), count the pairs per group, and return the rewritten row
+/// diff's staging folder, which from then on is the registered `name`.
+async fn pair_leftover_rows(
+    ctx: &SessionContext,
+    plan: &Plan,
+    spec: &DiffSpec,
+    name: &str,
+    dir: &str,
+    row_diff_rows: u64,
+    groups: &mut BTreeMap<String, GroupDiff>,
+) -> Result<Option<String>> {
+    let query = |step| query_error(&spec.table, step);
+    let on_error = query("reading the row diff back");
+    let mut paired_row_diff = None;
+    let paired = crate::pairing::pair_unmatched(ctx, plan, spec, name, dir).await?;
+    if let Some(staged) = &paired.rewritten {
+        // The row diff with its pairs: what the counts below read.
+        ctx.deregister_table(name)
+            .map_err(query("releasing the row diff"))?;
+        let frame = ctx
+            .read_parquet(staged, row_diff_read_options(plan))
+            .await
+            .map_err(&on_error)?;
+        hold_unless_large(ctx, frame, name, row_diff_rows, &on_error).await?;
+        paired_row_diff = Some(staged.clone());
+    }
+    if !paired.too_large.is_empty() {
+        tracing::warn!(
+            "warning: table `{}`: rows not paired in {} group(s) whose leftover rows make more than {} candidate pairs: {}",
+            spec.table,
+            paired.too_large.len(),
+            crate::pairing::MAX_CANDIDATES,
+            paired.too_large.join(", ")
+        );
+    }
+    for (group, n) in paired.per_group {
+        groups
+            .entry(group.clone())
+            .or_insert_with(|| GroupDiff::empty(&group));
+        if let Some(entry) = groups.get_mut(&group) {
+            entry.paired_rows = n;
+        }
+    }
+    Ok(paired_row_diff)
+}
+
+/// Per group, the rows of each kind in the row diff (`name`): changed, missing in beta, extra
+/// in beta, and under duplicated keys on each side.
+async fn count_differing_rows(
+    ctx: &SessionContext,
+    plan: &Plan,
+    spec: &DiffSpec,
+    name: &str,
+    groups: &mut BTreeMap<String, GroupDiff>,
+) -> Result<()> {
+    let query = |step| query_error(&spec.table, step);
+    for batch in collect(
+        ctx,
+        &plan.counts_sql(name),
+        query("counting differing rows"),
+    )
+    .await?
+    {
+        let g = strings(&batch, 0);
+        let (changed, missing, extra) = (ints(&batch, 1), ints(&batch, 2), ints(&batch, 3));
+        let (dup_l, dup_b) = (ints(&batch, 4), ints(&batch, 5));
+        for i in 0..batch.num_rows() {
+            let name = g[i].clone().unwrap_or_default();
+            let mut entry = groups
+                .get(&name)
+                .cloned()
+                .unwrap_or_else(|| GroupDiff::empty(&name));
+            entry.changed_rows = changed[i];
+            entry.missing_in_beta = missing[i];
+            entry.extra_in_beta = extra[i];
+            entry.legacy_duplicate_rows = dup_l[i];
+            entry.beta_duplicate_rows = dup_b[i];
+            groups.insert(name, entry);
+        }
+    }
+    Ok(())
+}
+
+/// Per group and changed column, the mismatches and one example pair.
+async fn column_mismatches(
+    ctx: &SessionContext,
+    changed: &Plan,
+    spec: &DiffSpec,
+    name: &str,
+    groups: &mut BTreeMap<String, GroupDiff>,
+) -> Result<()> {
+    let query = |step| query_error(&spec.table, step);
+    if let Some(sql) = changed.columns_sql(name) {
+        for batch in collect(ctx, &sql, query("counting mismatches per column")).await? {
+            let (g, column, n) = (strings(&batch, 0), strings(&batch, 1), ints(&batch, 2));
+            let (le, be) = (strings(&batch, 3), strings(&batch, 4));
             for i in 0..batch.num_rows() {
                 let name = g[i].clone().unwrap_or_default();
-                let mut entry = group_entry(groups, &name);
-                entry.changed_rows = changed[i];
-                entry.missing_in_beta = missing[i];
-                entry.extra_in_beta = extra[i];
-                entry.legacy_duplicate_rows = dup_l[i];
-                entry.beta_duplicate_rows = dup_b[i];
-                groups.insert(name, entry);
-            }
-        }
-        // Only the columns that differ (or that a rule hid) somewhere tonight get a branch in
-        // the per-column queries.
-        let listed = listed_columns(ctx, &name, &spec.table).await?;
-        let changed = plan.with_listed_columns(&listed.changed);
-        let hidden = plan.with_listed_columns(&listed.hidden);
-        if let Some(sql) = changed.columns_sql(&name) {
-            for batch in collect(ctx, &sql, query("counting mismatches per column")).await? {
-                let (g, column, n) = (strings(&batch, 0), strings(&batch, 1), ints(&batch, 2));
-                let (le, be) = (strings(&batch, 3), strings(&batch, 4));
-                for i in 0..batch.num_rows() {
-                    let name = g[i].clone().unwrap_or_default();
-                    if let Some(entry) = groups.get_mut(&name) {
-                        entry.columns.push(ColumnDiff {
-                            column: column[i].clone().unwrap_or_default(),
-                            mismatches: n[i],
-                            legacy_example: le[i].clone(),
-                            beta_example: be[i].clone(),
-                        });
-                    }
-                }
-            }
-        }
-        if let Some(sql) = changed.changed_cells_sql(&name) {
-            crate::udf::register(ctx);
-            let on_error = query("classifying changed cells");
-            let frame = ctx.sql(&sql).await.map_err(&on_error)?;
-            hold_unless_large(ctx, frame, CHANGED_CELLS, listed.changed_cells, &on_error).await?;
-            let sql = Plan::categories_sql(CHANGED_CELLS);
-            for batch in collect(ctx, &sql, query("classifying changed cells")).await? {
-                let (g, column, category) =
-                    (strings(&batch, 0), strings(&batch, 1), strings(&batch, 2));
-                let (legacy_value, beta_value) = (strings(&batch, 3), strings(&batch, 4));
-                let shift = strings(&batch, 5);
-                let (cells, example) = (ints(&batch, 6), strings(&batch, 7));
-                for i in 0..batch.num_rows() {
-                    categories.push(CategoryCount {
-                        group: g[i].clone().unwrap_or_default(),
+                if let Some(entry) = groups.get_mut(&name) {
+                    entry.columns.push(ColumnDiff {
                         column: column[i].clone().unwrap_or_default(),
-                        category: category[i].clone().unwrap_or_default(),
-                        legacy_value: legacy_value[i].clone(),
-                        beta_value: beta_value[i].clone(),
-                        shift_days: shift[i].as_deref().and_then(|s| s.parse().ok()),
-                        cells: cells[i],
-                        example_key: example[i].clone().unwrap_or_default(),
+                        mismatches: n[i],
+                        legacy_example: le[i].clone(),
+                        beta_example: be[i].clone(),
                     });
                 }
             }
-            ctx.deregister_table(CHANGED_CELLS)
-                .map_err(query("releasing the changed cells"))?;
         }
-        if let Some(sql) = hidden.hidden_sql(&name) {
-            for batch in collect(ctx, &sql, query("counting differences hidden by rules")).await? {
-                let (g, column, rules, cells, expected) = (
-                    strings(&batch, 0),
-                    strings(&batch, 1),
-                    strings(&batch, 2),
-                    ints(&batch, 3),
-                    ints(&batch, 4),
-                );
-                for i in 0..batch.num_rows() {
-                    if let Some(entry) = groups.get_mut(g[i].as_deref().unwrap_or_default()) {
-                        entry.hidden.push(RuleHidden {
-                            column: column[i].clone().unwrap_or_default(),
-                            rules: rules[i].clone().unwrap_or_default(),
-                            cells: cells[i],
-                            expected_cells: expected[i],
-                        });
-                    }
+    }
+    Ok(())
+}
+
+/// What kind of difference each changed cell is ([`crate::classify`]), counted per group,
+/// column and category.
+async fn classify_changed_cells(
+    ctx: &SessionContext,
+    changed: &Plan,
+    spec: &DiffSpec,
+    name: &str,
+    changed_cells: u64,
+) -> Result<Vec<CategoryCount>> {
+    let query = |step| query_error(&spec.table, step);
+    let mut categories = Vec::new();
+    if let Some(sql) = changed.changed_cells_sql(name) {
+        crate::udf::register(ctx);
+        let on_error = query("classifying changed cells");
+        let frame = ctx.sql(&sql).await.map_err(&on_error)?;
+        hold_unless_large(ctx, frame, CHANGED_CELLS, changed_cells, &on_error).await?;
+        let sql = Plan::categories_sql(CHANGED_CELLS);
+        for batch in collect(ctx, &sql, query("classifying changed cells")).await? {
+            let (g, column, category) =
+                (strings(&batch, 0), strings(&batch, 1), strings(&batch, 2));
+            let (legacy_value, beta_value) = (strings(&batch, 3), strings(&batch, 4));
+            let shift = strings(&batch, 5);
+            let (cells, example) = (ints(&batch, 6), strings(&batch, 7));
+            for i in 0..batch.num_rows() {
+                categories.push(CategoryCount {
+                    group: g[i].clone().unwrap_or_default(),
+                    column: column[i].clone().unwrap_or_default(),
+                    category: category[i].clone().unwrap_or_default(),
+                    legacy_value: legacy_value[i].clone(),
+                    beta_value: beta_value[i].clone(),
+                    shift_days: shift[i].as_deref().and_then(|s| s.parse().ok()),
+                    cells: cells[i],
+                    example_key: example[i].clone().unwrap_or_default(),
+                });
+            }
+        }
+        ctx.deregister_table(CHANGED_CELLS)
+            .map_err(query("releasing the changed cells"))?;
+    }
+    Ok(categories)
+}
+
+/// Per group and column, the cells a rule (trim, tolerance, expected pair, ...) made equal.
+async fn cells_hidden_by_rules(
+    ctx: &SessionContext,
+    hidden: &Plan,
+    spec: &DiffSpec,
+    name: &str,
+    groups: &mut BTreeMap<String, GroupDiff>,
+) -> Result<()> {
+    let query = |step| query_error(&spec.table, step);
+    if let Some(sql) = hidden.hidden_sql(name) {
+        for batch in collect(ctx, &sql, query("counting differences hidden by rules")).await? {
+            let (g, column, rules, cells, expected) = (
+                strings(&batch, 0),
+                strings(&batch, 1),
+                strings(&batch, 2),
+                ints(&batch, 3),
+                ints(&batch, 4),
+            );
+            for i in 0..batch.num_rows() {
+                if let Some(entry) = groups.get_mut(g[i].as_deref().unwrap_or_default()) {
+                    entry.hidden.push(RuleHidden {
+                        column: column[i].clone().unwrap_or_default(),
+                        rules: rules[i].clone().unwrap_or_default(),
+                        cells: cells[i],
+                        expected_cells: expected[i],
+                    });
                 }
             }
         }
-        let mut unbalanced: BTreeMap<String, u64> = BTreeMap::new();
-        for batch in collect(
-            ctx,
-            &plan.multiset_sql(&name),
-            query("comparing duplicated rows"),
-        )
-        .await?
-        {
-            let (g, n) = (strings(&batch, 0), ints(&batch, 1));
-            for i in 0..batch.num_rows() {
-                unbalanced.insert(g[i].clone().unwrap_or_default(), n[i]);
-            }
-        }
-        if let Some(outcome) = capped {
-            unbalanced = exact_counts(ctx, plan, spec, outcome, groups).await?;
-        }
-        for (name, entry) in groups.iter_mut() {
-            entry.multiset_equal = entry.changed_rows == 0
-                && entry.missing_in_beta == 0
-                && entry.extra_in_beta == 0
-                && unbalanced.get(name).copied().unwrap_or(0) == 0;
-        }
-        ctx.deregister_table(&name)
-            .map_err(query("releasing the row diff"))?;
-        if let Some(staged) = paired_row_diff {
-            crate::pairing::replace_row_diff(spec, &staged, dir)?;
-        }
     }
-    Ok(categories)
+    Ok(())
 }
 
 /// Put a capped row diff's exact counts in `groups` in place of those the queries found in its
@@ -688,165 +714,6 @@ async fn exact_counts(
     ctx.deregister_table(&name)
         .map_err(query("comparing duplicated rows"))?;
     Ok(unbalanced)
-}
-
-/// Refuse roles that cannot go together: a key or group column that is also ignored, a rename
-/// of a column legacy does not have, or onto a key column.
-fn check_roles(spec: &DiffSpec, legacy_fields: &[(String, DataType)]) -> Result<()> {
-    let conflict = |column: &str, conflict| {
-        Err(Error::Conflict {
-            table: spec.table.clone(),
-            column: column.to_owned(),
-            conflict,
-        })
-    };
-    for column in &spec.ignore {
-        if spec.key.contains(column) {
-            return conflict(
-                column,
-                "is a key column and ignored: a key column is what pairs rows, it cannot be left \
-                 out (drop it from --ignore or from --key)",
-            );
-        }
-        if spec.group_by.as_ref() == Some(column) {
-            return conflict(
-                column,
-                "is the group column and ignored (drop it from --ignore, or group by another \
-                 column with --by)",
-            );
-        }
-    }
-    let rules = std::iter::once(("(every column)", &spec.default_rules))
-        .chain(spec.column_rules.iter().map(|(c, r)| (c.as_str(), r)));
-    for (column, rules) in rules {
-        let tolerances = [
-            rules.abs_tolerance,
-            rules.rel_tolerance,
-            rules.date_tolerance_days,
-        ];
-        if tolerances
-            .into_iter()
-            .flatten()
-            .any(|t| !(t.is_finite() && t >= 0.0))
-        {
-            return conflict(
-                column,
-                "has a tolerance that is not a finite number of at least 0",
-            );
-        }
-    }
-    for (legacy_name, beta_name) in &spec.rename {
-        if !legacy_fields.iter().any(|(n, _)| n == legacy_name) {
-            let available: Vec<&str> = legacy_fields.iter().map(|(n, _)| n.as_str()).collect();
-            return Err(Error::UnknownColumn {
-                table: spec.table.clone(),
-                column: legacy_name.clone(),
-                option: "a rename",
-                side: "legacy",
-                available: available.join(", "),
-            });
-        }
-        if spec.rename.iter().filter(|(l, _)| l == legacy_name).count() > 1
-            || spec.rename.iter().filter(|(_, b)| b == beta_name).count() > 1
-        {
-            return conflict(legacy_name, "is renamed twice (one --rename per column)");
-        }
-    }
-    Ok(())
-}
-
-/// Refuse a `cast` rule a compared column's type cannot take on a side (a date cast to
-/// `integer`, say): DataFusion would refuse the query, with a message naming neither.
-fn check_casts(
-    spec: &DiffSpec,
-    compared: &[PlanColumn],
-    legacy_fields: &[(String, DataType)],
-    beta_fields: &[(String, DataType)],
-) -> Result<()> {
-    for column in compared {
-        let Some(cast) = &column.rules.cast else {
-            continue;
-        };
-        let target = crate::plan::cast_data_type(cast);
-        for (side, fields) in [("legacy", legacy_fields), ("beta", beta_fields)] {
-            let Some((_, ty)) = fields.iter().find(|(n, _)| *n == column.name) else {
-                continue;
-            };
-            if !datafusion::arrow::compute::can_cast_types(ty, &target) {
-                return Err(Error::BadCast {
-                    table: spec.table.clone(),
-                    column: column.name.clone(),
-                    side,
-                    from: ty.to_string(),
-                    cast: cast.clone(),
-                });
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Register a view of `beta` with the columns of `spec.rename` under their legacy names, so the
-/// rest of the engine sees one name per column. Returns the name to diff against.
-async fn rename_beta_columns(ctx: &SessionContext, beta: &str, spec: &DiffSpec) -> Result<String> {
-    if spec.rename.is_empty() {
-        return Ok(beta.to_owned());
-    }
-    let on_error = |source| Error::Query {
-        table: spec.table.clone(),
-        step: "renaming beta columns",
-        source,
-    };
-    let frame = ctx.table(beta).await.map_err(on_error)?;
-    let names: Vec<String> = frame
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
-    for (_, beta_name) in &spec.rename {
-        if !names.contains(beta_name) {
-            return Err(Error::UnknownColumn {
-                table: spec.table.clone(),
-                column: beta_name.clone(),
-                option: "a rename",
-                side: "beta",
-                available: names.join(", "),
-            });
-        }
-    }
-    let mut final_names: Vec<&String> = names
-        .iter()
-        .map(|name| {
-            spec.rename
-                .iter()
-                .find(|(_, b)| b == name)
-                .map_or(name, |(legacy_name, _)| legacy_name)
-        })
-        .collect();
-    final_names.sort();
-    if let Some(twice) = final_names.windows(2).find(|w| w[0] == w[1]) {
-        return Err(Error::Conflict {
-            table: spec.table.clone(),
-            column: twice[0].clone(),
-            conflict: "would name two beta columns after a rename: beta already has a column \
-                       of that name (rename that one too, or --ignore it)",
-        });
-    }
-    let exprs: Vec<datafusion::prelude::Expr> = names
-        .iter()
-        .map(|name| {
-            let column = datafusion::prelude::ident(name);
-            match spec.rename.iter().find(|(_, b)| b == name) {
-                Some((legacy_name, _)) => column.alias(legacy_name),
-                None => column,
-            }
-        })
-        .collect();
-    let view = frame.select(exprs).map_err(on_error)?.into_view();
-    let name = format!("__beta_renamed_{}", spec.table);
-    ctx.register_table(name.as_str(), view).map_err(on_error)?;
-    Ok(name)
 }
 
 /// How the row diff's files are read back: its group column is the Hive partition.

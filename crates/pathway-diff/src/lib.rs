@@ -29,6 +29,7 @@
 
 mod cap;
 pub mod classify;
+mod columns;
 mod engine;
 mod error;
 pub mod fingerprint;
