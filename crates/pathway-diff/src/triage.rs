@@ -255,6 +255,9 @@ pub(crate) struct Chunk {
     pub same_rows: bool,
 }
 
+/// Per group, each side's rows and fingerprint (`None` for a side without rows).
+type Fingerprints = BTreeMap<String, [Option<(u64, i128)>; 2]>;
+
 /// Triage the groups of one chunk. Registers `__residual_keys` (and the chunk's rows when held
 /// in memory) and, when some group differs, the residual rows; [`release`] drops them.
 ///
@@ -272,18 +275,85 @@ pub(crate) async fn triage_chunk(
     decided: &BTreeMap<String, SideProfile>,
 ) -> Result<Triage> {
     crate::fingerprint::register(ctx);
-    let groups = &chunk.groups;
+    let held = read_chunk(ctx, plan, table, chunk).await?;
+
+    // 1. Fingerprints (known already for a chunk of the same rows).
+    let fingerprints = if chunk.same_rows {
+        chunk
+            .groups
+            .iter()
+            .map(|group| {
+                let rows = decided.get(group).map_or(0, |p| p.rows);
+                (group.clone(), [Some((rows, 0)), Some((rows, 0))])
+            })
+            .collect()
+    } else {
+        group_fingerprints(ctx, plan, table, &held.hashes).await?
+    };
+    let (mut same, mut different) = (Vec::new(), Vec::new());
+    for (group, [legacy, beta]) in &fingerprints {
+        if legacy.is_some() && legacy == beta {
+            same.push(group.clone());
+        } else {
+            different.push(group.clone());
+        }
+    }
+
+    // 2. Residual keys.
+    let (residual_keys, key_set) =
+        find_residual_keys(ctx, plan, table, chunk, &held.hashes, &same, &different).await?;
+
+    // 3. Residual rows, as views the row diff reads once; duplicated keys per group from the
+    // hashes already in memory.
     let mut triage = Triage::default();
-    // Where steps 1 and 2 (and the duplicate counts of 3) read the hashes from, and where
-    // step 3 reads the rows from.
-    let mut rows = [plan.legacy_table.clone(), plan.beta_table.clone()];
-    let mut hashes = rows.clone();
-    // Read once, with both hashes computed once. A chunk of few rows is held whole, so every
-    // step reads from memory; a group larger than a chunk is held as its hashes only (about
-    // 40 bytes a row), and only its residual rows are read again.
+    let mut dup_keys: [BTreeMap<String, u64>; 2] = Default::default();
+    if residual_keys > 0 {
+        let (views, dups) = residual_rows(ctx, plan, table, chunk, &held, &key_set).await?;
+        dup_keys = dups;
+        triage.residual_tables = Some(views);
+        triage.residual_keys = residual_keys;
+    }
+
+    for (name, sides) in &fingerprints {
+        let profile = |side: usize| {
+            sides[side].map(|(rows, _)| SideProfile {
+                rows,
+                dup_keys: dup_keys[side].get(name).copied().unwrap_or(0),
+            })
+        };
+        triage
+            .profiles
+            .insert(name.clone(), [profile(0), profile(1)]);
+        if different.contains(name) || dup_keys.iter().any(|d| d.contains_key(name)) {
+            triage.differing.push(name.clone());
+        }
+    }
+    Ok(triage)
+}
+
+/// Where the steps of a chunk's triage read from, per side (legacy, beta).
+struct HeldChunk {
+    /// The hashes (steps 1 and 2, and the duplicate counts of 3).
+    hashes: [String; 2],
+    /// The rows (step 3): the chunk held in memory, or the side's table.
+    rows: [String; 2],
+}
+
+/// Read the chunk once, with both hashes computed once. A chunk of few rows is held whole, so
+/// every step reads from memory; a group larger than a chunk is held as its hashes only (about
+/// 40 bytes a row), and only its residual rows are read again. For a chunk of the same rows,
+/// only the legacy side's key hashes: the beta side has the same keys.
+async fn read_chunk(
+    ctx: &SessionContext,
+    plan: &Plan,
+    table: &str,
+    chunk: &Chunk,
+) -> Result<HeldChunk> {
+    let groups = &chunk.groups;
+    let tables = [plan.legacy_table.clone(), plan.beta_table.clone()];
     let on_error = query_error(table, "reading the chunk");
     let read = |side: usize| {
-        let source = rows[side].clone();
+        let source = tables[side].clone();
         let on_error = &on_error;
         async move {
             let (held, sql) = if chunk.same_rows {
@@ -308,30 +378,34 @@ pub(crate) async fn triage_chunk(
             Ok::<_, crate::error::Error>(held)
         }
     };
-    let mut fingerprints: BTreeMap<String, [Option<(u64, i128)>; 2]> = BTreeMap::new();
     if chunk.same_rows {
-        // The sides hold the same rows: the legacy side's keys are the beta side's, and the
-        // footprints gave the rows.
         let held = read(0).await?;
-        hashes = [held.to_owned(), held.to_owned()];
-        for group in groups {
-            let rows = decided.get(group).map_or(0, |p| p.rows);
-            fingerprints.insert(group.clone(), [Some((rows, 0)), Some((rows, 0))]);
-        }
-    } else {
-        // Both sides at once: each read has stretches on one thread (planning, opening files,
-        // the last file of a partition), which the other side's read fills.
-        let (legacy, beta) = futures::try_join!(read(0), read(1))?;
-        for (side, held) in [legacy, beta].into_iter().enumerate() {
-            hashes[side] = held.to_owned();
-            if chunk.in_memory {
-                rows[side] = held.to_owned();
-            }
-        }
+        return Ok(HeldChunk {
+            hashes: [held.to_owned(), held.to_owned()],
+            rows: tables.clone(),
+        });
     }
+    // Both sides at once: each read has stretches on one thread (planning, opening files, the
+    // last file of a partition), which the other side's read fills.
+    let (legacy, beta) = futures::try_join!(read(0), read(1))?;
+    let hashes = [legacy.to_owned(), beta.to_owned()];
+    let rows = if chunk.in_memory {
+        hashes.clone()
+    } else {
+        tables.clone()
+    };
+    Ok(HeldChunk { hashes, rows })
+}
 
-    // 1. Fingerprints (known already for a chunk of the same rows).
-    for (side, source) in hashes.iter().enumerate().filter(|_| !chunk.same_rows) {
+/// Step 1: per group and side, rows and fingerprint, from the held hashes.
+async fn group_fingerprints(
+    ctx: &SessionContext,
+    plan: &Plan,
+    table: &str,
+    hashes: &[String; 2],
+) -> Result<Fingerprints> {
+    let mut fingerprints = Fingerprints::new();
+    for (side, source) in hashes.iter().enumerate() {
         for batch in collect(
             ctx,
             &plan.group_fingerprints_sql(source),
@@ -351,17 +425,21 @@ pub(crate) async fn triage_chunk(
             }
         }
     }
-    let (mut same, mut different) = (Vec::new(), Vec::new());
-    for (group, [legacy, beta]) in &fingerprints {
-        if legacy.is_some() && legacy == beta {
-            same.push(group.clone());
-        } else {
-            different.push(group.clone());
-        }
-    }
+    Ok(fingerprints)
+}
 
-    // 2. Residual keys, one range of key hashes at a time (see `Chunk::key_slices`): every
-    // key falls in one range, so the ranges' answers together are the whole answer.
+/// Step 2: the residual keys of the chunk, registered as `__residual_keys`, one range of key
+/// hashes at a time (see `Chunk::key_slices`): every key falls in one range, so the ranges'
+/// answers together are the whole answer. Returns how many, and the SQL that selects them.
+async fn find_residual_keys(
+    ctx: &SessionContext,
+    plan: &Plan,
+    table: &str,
+    chunk: &Chunk,
+    hashes: &[String; 2],
+    same: &[String],
+    different: &[String],
+) -> Result<(u64, String)> {
     let clock = std::time::Instant::now();
     let on_error = query_error(table, "finding the keys that differ");
     let mut schema = None;
@@ -372,7 +450,7 @@ pub(crate) async fn triage_chunk(
     // instead cost more than the filter (on the 10M bench night, 1.81 s against 1.62).
     let mixed = !same.is_empty() && !different.is_empty();
     let (only_same, only_different) = if mixed {
-        (Some(same.as_slice()), Some(different.as_slice()))
+        (Some(same), Some(different))
     } else {
         (None, None)
     };
@@ -406,61 +484,54 @@ pub(crate) async fn triage_chunk(
                 .collect()
         });
     let residual_keys = register_in_memory(ctx, RESIDUAL_KEYS, schema, found, &on_error)?;
-    let key_set = Plan::key_set(RESIDUAL_KEYS, few_keys.as_deref());
     tracing::debug!(
         seconds = clock.elapsed().as_secs_f64(),
-        groups = groups.len(),
+        groups = chunk.groups.len(),
         residual_keys,
         key_slices = chunk.key_slices,
         "found the residual keys"
     );
+    Ok((
+        residual_keys,
+        Plan::key_set(RESIDUAL_KEYS, few_keys.as_deref()),
+    ))
+}
 
-    // 3. Residual rows, as views the row diff reads once; duplicated keys per group from the
-    // hashes already in memory.
+/// Step 3: the rows under the residual keys (`key_set`), registered as views the row diff
+/// reads once, and per group and side the duplicated keys among them.
+async fn residual_rows(
+    ctx: &SessionContext,
+    plan: &Plan,
+    table: &str,
+    chunk: &Chunk,
+    held: &HeldChunk,
+    key_set: &str,
+) -> Result<([String; 2], [BTreeMap<String, u64>; 2])> {
+    let on_error = query_error(table, "selecting the rows that differ");
+    let mut views = [String::new(), String::new()];
     let mut dup_keys: [BTreeMap<String, u64>; 2] = Default::default();
-    if residual_keys > 0 {
-        let on_error = query_error(table, "selecting the rows that differ");
-        let mut views = [String::new(), String::new()];
-        for side in 0..2 {
-            views[side] = format!("__residual_{}", ["legacy", "beta"][side]);
-            let sql = plan.residual_rows_sql(&rows[side], groups, chunk.in_memory, &key_set);
-            let view = ctx.sql(&sql).await.map_err(&on_error)?.into_view();
-            ctx.deregister_table(views[side].as_str())
-                .map_err(&on_error)?;
-            ctx.register_table(views[side].as_str(), view)
-                .map_err(&on_error)?;
-            for batch in collect(
-                ctx,
-                &plan.residual_groups_sql(&hashes[side], &key_set),
-                query_error(table, "counting duplicated keys"),
-            )
-            .await?
-            {
-                let (g, dups) = (strings(&batch, 0), ints(&batch, 1));
-                for (i, name) in g.into_iter().enumerate() {
-                    dup_keys[side].insert(name.unwrap_or_default(), dups[i]);
-                }
+    for side in 0..2 {
+        views[side] = format!("__residual_{}", ["legacy", "beta"][side]);
+        let sql = plan.residual_rows_sql(&held.rows[side], &chunk.groups, chunk.in_memory, key_set);
+        let view = ctx.sql(&sql).await.map_err(&on_error)?.into_view();
+        ctx.deregister_table(views[side].as_str())
+            .map_err(&on_error)?;
+        ctx.register_table(views[side].as_str(), view)
+            .map_err(&on_error)?;
+        for batch in collect(
+            ctx,
+            &plan.residual_groups_sql(&held.hashes[side], key_set),
+            query_error(table, "counting duplicated keys"),
+        )
+        .await?
+        {
+            let (g, dups) = (strings(&batch, 0), ints(&batch, 1));
+            for (i, name) in g.into_iter().enumerate() {
+                dup_keys[side].insert(name.unwrap_or_default(), dups[i]);
             }
         }
-        triage.residual_tables = Some(views);
-        triage.residual_keys = residual_keys;
     }
-
-    for (name, sides) in &fingerprints {
-        let profile = |side: usize| {
-            sides[side].map(|(rows, _)| SideProfile {
-                rows,
-                dup_keys: dup_keys[side].get(name).copied().unwrap_or(0),
-            })
-        };
-        triage
-            .profiles
-            .insert(name.clone(), [profile(0), profile(1)]);
-        if different.contains(name) || dup_keys.iter().any(|d| d.contains_key(name)) {
-            triage.differing.push(name.clone());
-        }
-    }
-    Ok(triage)
+    Ok((views, dup_keys))
 }
 
 /// The residual rows of chunks already triaged, held until enough are pending to diff them
