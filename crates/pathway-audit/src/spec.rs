@@ -682,200 +682,19 @@ impl AuditSpec {
             message: e.to_string().trim_end().to_string(),
         })?;
         let name = raw.name.unwrap_or(folder_name);
-        let invalid = |path: &Path, message: String| Error::Invalid {
+        let invalid = Invalid {
             audit: name.clone(),
-            path: path.to_path_buf(),
-            message,
+            toml: toml_path.clone(),
         };
 
-        let mut inputs = Vec::new();
-        for (input_name, input) in raw.inputs {
-            if !is_plain_identifier(&input_name) {
-                return Err(invalid(
-                    &toml_path,
-                    format!(
-                        "input `{input_name}`: names must be lower-case letters, digits and `_`"
-                    ),
-                ));
-            }
-            let format = input
-                .format
-                .unwrap_or_else(|| format_from_name(&input.glob));
-            let delimiter = match input.delimiter.as_deref() {
-                None => None,
-                Some(d) => parse_delimiter(d)
-                    .map_err(|m| invalid(&toml_path, format!("input `{input_name}`: {m}")))?,
-            };
-            globset::Glob::new(&input.glob).map_err(|e| {
-                invalid(
-                    &toml_path,
-                    format!("input `{input_name}`: bad glob `{}`: {e}", input.glob),
-                )
-            })?;
-            inputs.push(InputSpec {
-                name: input_name,
-                glob: input.glob,
-                format,
-                delimiter,
-                header: input.header,
-                encoding: input.encoding,
-                pii: input.pii,
-                optional_columns: input.optional_columns,
-            });
-        }
-        let mut tables = Vec::new();
-        for (table_name, mut table) in raw.tables {
-            if !is_plain_identifier(&table_name) {
-                return Err(invalid(
-                    &toml_path,
-                    format!(
-                        "table `{table_name}`: names must be lower-case letters, digits and `_`"
-                    ),
-                ));
-            }
-            if let Some(both) = table.key.iter().find(|k| table.ignore.contains(k)) {
-                return Err(invalid(
-                    &toml_path,
-                    format!("table `{table_name}`: key column `{both}` cannot also be ignored"),
-                ));
-            }
-            let mut transforms = Vec::new();
-            for (side, command) in [(Side::Legacy, table.legacy), (Side::Beta, table.beta)] {
-                let path = dir.join(side.as_str()).join(format!("{table_name}.sql"));
-                let transform = match command {
-                    Some(command) => {
-                        if path.exists() {
-                            return Err(invalid(
-                                &path,
-                                format!(
-                                    "table `{table_name}`: the {side} side is both this SQL file \
-                                     and a [tables.{table_name}.{side}] entry in audit.toml; keep one"
-                                ),
-                            ));
-                        }
-                        let at = format!("[tables.{table_name}.{side}]");
-                        side_spec(command, &toml_path)
-                            .map_err(|m| invalid(&toml_path, format!("{at}: {m}")))?
-                    }
-                    None => {
-                        let text = fs::read_to_string(&path).map_err(|e| {
-                            invalid(
-                                &path,
-                                format!(
-                                    "table `{table_name}` needs its {side} transform here \
-                                     (or a [tables.{table_name}.{side}] command): {e}"
-                                ),
-                            )
-                        })?;
-                        if text.trim().is_empty() {
-                            return Err(invalid(
-                                &path,
-                                format!("the {side} SQL of `{table_name}` is empty"),
-                            ));
-                        }
-                        Transform::Sql(SqlFile { path, sql: text })
-                    }
-                };
-                transforms.push(transform);
-            }
-            for (scope, rules) in std::iter::once(("compare", &table.compare))
-                .chain(table.columns.iter().map(|(c, r)| (c.as_str(), r)))
-            {
-                for (name, value) in [
-                    ("abs_tolerance", rules.abs_tolerance),
-                    ("rel_tolerance", rules.rel_tolerance),
-                    ("date_tolerance_days", rules.date_tolerance_days),
-                ] {
-                    if let Some(value) = value
-                        && !(value.is_finite() && value >= 0.0)
-                    {
-                        return Err(invalid(
-                            &toml_path,
-                            format!(
-                                "table `{table_name}`, {scope}: {name} = {value} is not a finite \
-                                 number of at least 0"
-                            ),
-                        ));
-                    }
-                }
-                if scope == "compare" && (rules.expected.is_some() || rules.expected_file.is_some())
-                {
-                    return Err(invalid(
-                        &toml_path,
-                        format!(
-                            "table `{table_name}`: expected pairs belong to one column: move \
-                             them to [tables.{table_name}.columns.<column>]"
-                        ),
-                    ));
-                }
-                if let Some(cast) = &rules.cast
-                    && !CASTS.contains(&cast.as_str())
-                {
-                    return Err(invalid(
-                        &toml_path,
-                        format!(
-                            "table `{table_name}`, {scope}: cast `{cast}` is not one of {}",
-                            CASTS.join(", ")
-                        ),
-                    ));
-                }
-            }
-            for (column, rules) in &mut table.columns {
-                let Some(file) = &rules.expected_file else {
-                    continue;
-                };
-                let path = dir.join(file);
-                let pairs = read_expected_pairs(&path).map_err(|m| {
-                    invalid(
-                        &toml_path,
-                        format!("table `{table_name}`, column `{column}`: expected_file: {m}"),
-                    )
-                })?;
-                rules
-                    .expected
-                    .get_or_insert_with(Vec::new)
-                    .extend(pairs.into_iter().map(|(l, b)| [l, b]));
-                rules.expected_file = Some(path);
-            }
-            if table.pair_unmatched && table.max_row_diff.is_some() {
-                return Err(invalid(
-                    &toml_path,
-                    format!(
-                        "table `{table_name}`: `pair_unmatched` and `max_row_diff` cannot be \
-                         combined yet (pairing needs every leftover row)"
-                    ),
-                ));
-            }
-            if table.max_pair_columns.is_some() && !table.pair_unmatched {
-                return Err(invalid(
-                    &toml_path,
-                    format!(
-                        "table `{table_name}`: `max_pair_columns` goes with `pair_unmatched = true`"
-                    ),
-                ));
-            }
-            let beta = transforms.pop().expect("two sides");
-            let legacy = transforms.pop().expect("two sides");
-            tables.push(TableSpec {
-                name: table_name,
-                key: table.key,
-                ignore: table.ignore,
-                pii: table.pii,
-                rename: table.rename.into_iter().collect(),
-                compare: table.compare,
-                columns: table.columns.into_iter().collect(),
-                max_row_diff: table.max_row_diff,
-                pair_unmatched: table.pair_unmatched,
-                max_pair_columns: table.max_pair_columns,
-                legacy,
-                beta,
-            });
-        }
+        let inputs = input_specs(raw.inputs, &invalid)?;
+        let tables = raw
+            .tables
+            .into_iter()
+            .map(|(table_name, table)| table_spec(dir, table_name, table, &invalid))
+            .collect::<Result<Vec<TableSpec>>>()?;
         if tables.is_empty() {
-            return Err(invalid(
-                &toml_path,
-                "no [tables.<name>] section: nothing to compare".into(),
-            ));
+            return Err(invalid.in_toml("no [tables.<name>] section: nothing to compare".into()));
         }
         // Input files are only needed when some side is made from them.
         let from_databases_only = tables.iter().all(|t| {
@@ -884,105 +703,17 @@ impl AuditSpec {
                 .all(|side| matches!(t.transform(*side), Transform::Database(_)))
         });
         if inputs.is_empty() && !from_databases_only {
-            return Err(invalid(
-                &toml_path,
-                "no [inputs.<name>] section: nothing to read".into(),
-            ));
+            return Err(invalid.in_toml("no [inputs.<name>] section: nothing to read".into()));
         }
-
-        // An SQL file nobody declared is almost always a typo in a table name: say so.
-        for side in Side::BOTH {
-            let side_dir = dir.join(side.as_str());
-            let entries = match fs::read_dir(&side_dir) {
-                Ok(entries) => entries,
-                // A side without SQL transforms needs no SQL folder.
-                Err(e)
-                    if e.kind() == std::io::ErrorKind::NotFound
-                        && tables
-                            .iter()
-                            .all(|t| !matches!(t.transform(side), Transform::Sql(_))) =>
-                {
-                    continue;
-                }
-                Err(source) => {
-                    return Err(Error::Read {
-                        audit: name.clone(),
-                        path: side_dir.clone(),
-                        source,
-                    });
-                }
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                if path.extension().is_some_and(|e| e == "sql") {
-                    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
-                    if !tables.iter().any(|t| t.name == stem) {
-                        return Err(invalid(
-                            &path,
-                            format!("no [tables.{stem}] entry in audit.toml for this SQL file"),
-                        ));
-                    }
-                }
-            }
-        }
-
-        for (i, entry) in raw.accepted.iter().enumerate() {
-            let at = format!("[[accepted]] #{} ({}.{})", i + 1, entry.table, entry.column);
-            if !tables.iter().any(|t| t.name == entry.table) {
-                return Err(invalid(
-                    &toml_path,
-                    format!("{at}: no table `{}`", entry.table),
-                ));
-            }
-            if let Some(category) = &entry.category
-                && !CATEGORIES.contains(&category.as_str())
-            {
-                return Err(invalid(
-                    &toml_path,
-                    format!(
-                        "{at}: category `{category}` is not one of {}",
-                        CATEGORIES.join(", ")
-                    ),
-                ));
-            }
-            if let Some(expires) = &entry.expires
-                && !is_iso_date(expires)
-            {
-                return Err(invalid(
-                    &toml_path,
-                    format!("{at}: expires `{expires}` is not YYYY-MM-DD"),
-                ));
-            }
-            if entry.reason.trim().is_empty() {
-                return Err(invalid(&toml_path, format!("{at}: say why in `reason`")));
-            }
-        }
-
-        let code_map = match &raw.code_map {
-            None => None,
-            Some(_) if inputs.iter().any(|i| i.name == "code_map") => {
-                return Err(invalid(
-                    &toml_path,
-                    "input `code_map`: the name is taken by the code map's table; rename the input"
-                        .into(),
-                ));
-            }
-            Some(file) => {
-                let path = dir.join(file);
-                Some(
-                    CodeMap::load(&path)
-                        .map_err(|m| invalid(&toml_path, format!("code_map: {m}")))?,
-                )
-            }
-        };
-
+        check_sql_files(dir, &tables, &invalid)?;
+        check_accepted(&raw.accepted, &tables, &invalid)?;
+        let code_map = code_map(dir, raw.code_map.as_deref(), &inputs, &invalid)?;
         if let Some(cluster) = &raw.cluster
             && !cluster.starts_with("df://")
         {
-            return Err(invalid(
-                &toml_path,
-                format!("cluster `{cluster}` is not a Ballista address: write df://HOST:PORT"),
-            ));
+            return Err(invalid.in_toml(format!(
+                "cluster `{cluster}` is not a Ballista address: write df://HOST:PORT"
+            )));
         }
 
         Ok(AuditSpec {
@@ -1023,6 +754,296 @@ impl AuditSpec {
     pub fn table(&self, name: &str) -> Option<&TableSpec> {
         self.tables.iter().find(|t| t.name == name)
     }
+}
+
+/// Builds the errors of one audit's definition: which audit, which file, what is wrong.
+struct Invalid {
+    audit: String,
+    toml: PathBuf,
+}
+
+impl Invalid {
+    /// `message` about the file at `path`.
+    fn at(&self, path: &Path, message: String) -> Error {
+        Error::Invalid {
+            audit: self.audit.clone(),
+            path: path.to_path_buf(),
+            message,
+        }
+    }
+
+    /// `message` about audit.toml.
+    fn in_toml(&self, message: String) -> Error {
+        self.at(&self.toml, message)
+    }
+}
+
+/// The `[inputs.<name>]` sections, checked: plain names, known delimiters, valid globs.
+fn input_specs(raw: BTreeMap<String, RawInput>, invalid: &Invalid) -> Result<Vec<InputSpec>> {
+    let mut inputs = Vec::new();
+    for (input_name, input) in raw {
+        if !is_plain_identifier(&input_name) {
+            return Err(invalid.in_toml(format!(
+                "input `{input_name}`: names must be lower-case letters, digits and `_`"
+            )));
+        }
+        let format = input
+            .format
+            .unwrap_or_else(|| format_from_name(&input.glob));
+        let delimiter = match input.delimiter.as_deref() {
+            None => None,
+            Some(d) => parse_delimiter(d)
+                .map_err(|m| invalid.in_toml(format!("input `{input_name}`: {m}")))?,
+        };
+        globset::Glob::new(&input.glob).map_err(|e| {
+            invalid.in_toml(format!(
+                "input `{input_name}`: bad glob `{}`: {e}",
+                input.glob
+            ))
+        })?;
+        inputs.push(InputSpec {
+            name: input_name,
+            glob: input.glob,
+            format,
+            delimiter,
+            header: input.header,
+            encoding: input.encoding,
+            pii: input.pii,
+            optional_columns: input.optional_columns,
+        });
+    }
+    Ok(inputs)
+}
+
+/// One `[tables.<name>]` section with its two sides (SQL files in `legacy/` and `beta/`, or a
+/// program or database entry), checked.
+fn table_spec(
+    dir: &Path,
+    table_name: String,
+    mut table: RawTable,
+    invalid: &Invalid,
+) -> Result<TableSpec> {
+    if !is_plain_identifier(&table_name) {
+        return Err(invalid.in_toml(format!(
+            "table `{table_name}`: names must be lower-case letters, digits and `_`"
+        )));
+    }
+    if let Some(both) = table.key.iter().find(|k| table.ignore.contains(k)) {
+        return Err(invalid.in_toml(format!(
+            "table `{table_name}`: key column `{both}` cannot also be ignored"
+        )));
+    }
+    let mut transforms = Vec::new();
+    for (side, command) in [
+        (Side::Legacy, table.legacy.take()),
+        (Side::Beta, table.beta.take()),
+    ] {
+        let path = dir.join(side.as_str()).join(format!("{table_name}.sql"));
+        let transform = match command {
+            Some(command) => {
+                if path.exists() {
+                    return Err(invalid.at(
+                        &path,
+                        format!(
+                            "table `{table_name}`: the {side} side is both this SQL file \
+                             and a [tables.{table_name}.{side}] entry in audit.toml; keep one"
+                        ),
+                    ));
+                }
+                let at = format!("[tables.{table_name}.{side}]");
+                side_spec(command, &invalid.toml)
+                    .map_err(|m| invalid.in_toml(format!("{at}: {m}")))?
+            }
+            None => {
+                let text = fs::read_to_string(&path).map_err(|e| {
+                    invalid.at(
+                        &path,
+                        format!(
+                            "table `{table_name}` needs its {side} transform here \
+                             (or a [tables.{table_name}.{side}] command): {e}"
+                        ),
+                    )
+                })?;
+                if text.trim().is_empty() {
+                    return Err(
+                        invalid.at(&path, format!("the {side} SQL of `{table_name}` is empty"))
+                    );
+                }
+                Transform::Sql(SqlFile { path, sql: text })
+            }
+        };
+        transforms.push(transform);
+    }
+    check_rules(&table_name, &table, &invalid)?;
+    for (column, rules) in &mut table.columns {
+        let Some(file) = &rules.expected_file else {
+            continue;
+        };
+        let path = dir.join(file);
+        let pairs = read_expected_pairs(&path).map_err(|m| {
+            invalid.in_toml(format!(
+                "table `{table_name}`, column `{column}`: expected_file: {m}"
+            ))
+        })?;
+        rules
+            .expected
+            .get_or_insert_with(Vec::new)
+            .extend(pairs.into_iter().map(|(l, b)| [l, b]));
+        rules.expected_file = Some(path);
+    }
+    if table.pair_unmatched && table.max_row_diff.is_some() {
+        return Err(invalid.in_toml(format!(
+            "table `{table_name}`: `pair_unmatched` and `max_row_diff` cannot be \
+                 combined yet (pairing needs every leftover row)"
+        )));
+    }
+    if table.max_pair_columns.is_some() && !table.pair_unmatched {
+        return Err(invalid.in_toml(format!(
+            "table `{table_name}`: `max_pair_columns` goes with `pair_unmatched = true`"
+        )));
+    }
+    let beta = transforms.pop().expect("two sides");
+    let legacy = transforms.pop().expect("two sides");
+    Ok(TableSpec {
+        name: table_name,
+        key: table.key,
+        ignore: table.ignore,
+        pii: table.pii,
+        rename: table.rename.into_iter().collect(),
+        compare: table.compare,
+        columns: table.columns.into_iter().collect(),
+        max_row_diff: table.max_row_diff,
+        pair_unmatched: table.pair_unmatched,
+        max_pair_columns: table.max_pair_columns,
+        legacy,
+        beta,
+    })
+}
+
+/// The comparison rules of a table and of each of its columns: tolerances finite and at least
+/// 0, expected pairs only on a column, casts the engine knows.
+fn check_rules(table_name: &str, table: &RawTable, invalid: &Invalid) -> Result<()> {
+    for (scope, rules) in std::iter::once(("compare", &table.compare))
+        .chain(table.columns.iter().map(|(c, r)| (c.as_str(), r)))
+    {
+        for (name, value) in [
+            ("abs_tolerance", rules.abs_tolerance),
+            ("rel_tolerance", rules.rel_tolerance),
+            ("date_tolerance_days", rules.date_tolerance_days),
+        ] {
+            if let Some(value) = value
+                && !(value.is_finite() && value >= 0.0)
+            {
+                return Err(invalid.in_toml(format!(
+                    "table `{table_name}`, {scope}: {name} = {value} is not a finite \
+                         number of at least 0"
+                )));
+            }
+        }
+        if scope == "compare" && (rules.expected.is_some() || rules.expected_file.is_some()) {
+            return Err(invalid.in_toml(format!(
+                "table `{table_name}`: expected pairs belong to one column: move \
+                     them to [tables.{table_name}.columns.<column>]"
+            )));
+        }
+        if let Some(cast) = &rules.cast
+            && !CASTS.contains(&cast.as_str())
+        {
+            return Err(invalid.in_toml(format!(
+                "table `{table_name}`, {scope}: cast `{cast}` is not one of {}",
+                CASTS.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// An SQL file nobody declared is almost always a typo in a table name: say so.
+fn check_sql_files(dir: &Path, tables: &[TableSpec], invalid: &Invalid) -> Result<()> {
+    for side in Side::BOTH {
+        let side_dir = dir.join(side.as_str());
+        let entries = match fs::read_dir(&side_dir) {
+            Ok(entries) => entries,
+            // A side without SQL transforms needs no SQL folder.
+            Err(e)
+                if e.kind() == std::io::ErrorKind::NotFound
+                    && tables
+                        .iter()
+                        .all(|t| !matches!(t.transform(side), Transform::Sql(_))) =>
+            {
+                continue;
+            }
+            Err(source) => {
+                return Err(Error::Read {
+                    audit: invalid.audit.clone(),
+                    path: side_dir.clone(),
+                    source,
+                });
+            }
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "sql") {
+                let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+                if !tables.iter().any(|t| t.name == stem) {
+                    return Err(invalid.at(
+                        &path,
+                        format!("no [tables.{stem}] entry in audit.toml for this SQL file"),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `[[accepted]]` differences: a known table and category, a date, a reason.
+fn check_accepted(accepted: &[Accepted], tables: &[TableSpec], invalid: &Invalid) -> Result<()> {
+    for (i, entry) in accepted.iter().enumerate() {
+        let at = format!("[[accepted]] #{} ({}.{})", i + 1, entry.table, entry.column);
+        if !tables.iter().any(|t| t.name == entry.table) {
+            return Err(invalid.in_toml(format!("{at}: no table `{}`", entry.table)));
+        }
+        if let Some(category) = &entry.category
+            && !CATEGORIES.contains(&category.as_str())
+        {
+            return Err(invalid.in_toml(format!(
+                "{at}: category `{category}` is not one of {}",
+                CATEGORIES.join(", ")
+            )));
+        }
+        if let Some(expires) = &entry.expires
+            && !is_iso_date(expires)
+        {
+            return Err(invalid.in_toml(format!("{at}: expires `{expires}` is not YYYY-MM-DD")));
+        }
+        if entry.reason.trim().is_empty() {
+            return Err(invalid.in_toml(format!("{at}: say why in `reason`")));
+        }
+    }
+    Ok(())
+}
+
+/// The code map named by `code_map`, loaded (its table takes the name `code_map`).
+fn code_map(
+    dir: &Path,
+    code_map: Option<&str>,
+    inputs: &[InputSpec],
+    invalid: &Invalid,
+) -> Result<Option<CodeMap>> {
+    Ok(match code_map {
+        None => None,
+        Some(_) if inputs.iter().any(|i| i.name == "code_map") => {
+            return Err(invalid.in_toml(
+                "input `code_map`: the name is taken by the code map's table; rename the input"
+                    .into(),
+            ));
+        }
+        Some(file) => {
+            let path = dir.join(file);
+            Some(CodeMap::load(&path).map_err(|m| invalid.in_toml(format!("code_map: {m}")))?)
+        }
+    })
 }
 
 #[cfg(test)]
