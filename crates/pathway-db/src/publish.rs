@@ -202,7 +202,7 @@ async fn publish_postgres(url: &DatabaseUrl, rows: PublishRows<'_>) -> Result<Pu
                     &row.audit_date,
                     &row.table,
                     &row.district_id,
-                    &row.status,
+                    &row.status.as_str(),
                     &count(row.legacy_rows),
                     &count(row.beta_rows),
                     &count(row.matched_rows),

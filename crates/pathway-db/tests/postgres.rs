@@ -163,7 +163,7 @@ async fn publishing_upserts_the_night_in_one_transaction() {
         audit_date: "2026-11-21".into(),
         table: "students".into(),
         district_id: district.into(),
-        status: status.into(),
+        status: pathway_report::Status::parse(status).expect("a status"),
         legacy_rows: 10,
         beta_rows: 10,
         matched_rows: 10 - changed,

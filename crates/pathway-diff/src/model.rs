@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How two values of one column compare. The default is exact: null equals null, null differs
 /// from any value, and values compare by type and value.
@@ -340,7 +340,12 @@ pub struct GroupDiff {
 }
 
 /// Verdict for one table in one district.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+///
+/// A row built without a verdict (`Default`) says ERROR: it was not judged, so it is never
+/// taken for a match.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub enum Status {
     /// Same multiset of rows on both sides.
     #[serde(rename = "FULL MATCH")]
@@ -356,6 +361,7 @@ pub enum Status {
     BetaOnly,
     /// A read or a transform failed for this district.
     #[serde(rename = "ERROR")]
+    #[default]
     Error,
     /// Rows on both sides whose only differences are accepted ones (audit.toml `[[accepted]]`).
     #[serde(rename = "ACCEPTED")]
@@ -396,6 +402,12 @@ impl Status {
     #[must_use]
     pub fn parse(text: &str) -> Option<Status> {
         Status::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

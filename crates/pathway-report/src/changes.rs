@@ -61,8 +61,8 @@ impl DistrictChange {
 /// What became of a verdict judged by its status alone: `None` when the status is the same (or
 /// the district is in neither night).
 #[must_use]
-pub fn verdict_change(before: Option<&str>, after: Option<&str>) -> Option<DistrictChange> {
-    let (full, none) = (Status::FullMatch.as_str(), Status::NoInput.as_str());
+pub fn verdict_change(before: Option<Status>, after: Option<Status>) -> Option<DistrictChange> {
+    let (full, none) = (Status::FullMatch, Status::NoInput);
     let (before, after) = match (before, after) {
         (None, None) => return None,
         (None, Some(_)) => return Some(DistrictChange::New),
@@ -92,8 +92,8 @@ pub fn district_change(
     before: Option<&SummaryRow>,
     after: Option<&SummaryRow>,
 ) -> Option<DistrictChange> {
-    fn status(row: Option<&SummaryRow>) -> Option<&str> {
-        row.map(|r| r.status.as_str())
+    fn status(row: Option<&SummaryRow>) -> Option<Status> {
+        row.map(|r| r.status)
     }
     if let Some(change) = verdict_change(status(before), status(after)) {
         return Some(change);
@@ -236,7 +236,7 @@ mod tests {
         SummaryRow {
             table: "students".into(),
             district_id: "101".into(),
-            status: status.into(),
+            status: Status::parse(status).expect("a status"),
             changed_rows: changed,
             ..SummaryRow::default()
         }
@@ -244,13 +244,14 @@ mod tests {
 
     #[test]
     fn every_transition_has_one_name() {
-        let change = |b: Option<&str>, a: Option<&str>| verdict_change(b, a).map(|c| c.as_str());
+        let change =
+            |b: Option<Status>, a: Option<Status>| verdict_change(b, a).map(|c| c.as_str());
         let (full, mismatch, none, error, accepted) = (
-            Some("FULL MATCH"),
-            Some("MISMATCH"),
-            Some("NO INPUT"),
-            Some("ERROR"),
-            Some("ACCEPTED"),
+            Some(Status::FullMatch),
+            Some(Status::Mismatch),
+            Some(Status::NoInput),
+            Some(Status::Error),
+            Some(Status::Accepted),
         );
         assert_eq!(change(None, full), Some("new"));
         assert_eq!(change(None, mismatch), Some("new"));

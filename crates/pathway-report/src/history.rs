@@ -86,14 +86,14 @@ pub fn full_match_counts(rows: &[SummaryRow]) -> Vec<HistoryCount> {
             ..HistoryCount::default()
         });
         entry.districts += 1;
-        match Status::parse(&row.status) {
-            Some(Status::FullMatch) => entry.full_match += 1,
-            Some(Status::Mismatch) => entry.mismatch += 1,
-            Some(Status::LegacyOnly) => entry.legacy_only += 1,
-            Some(Status::BetaOnly) => entry.beta_only += 1,
-            Some(Status::Error) | None => entry.error += 1,
-            Some(Status::Accepted) => entry.accepted += 1,
-            Some(Status::NoInput) => entry.no_input += 1,
+        match row.status {
+            Status::FullMatch => entry.full_match += 1,
+            Status::Mismatch => entry.mismatch += 1,
+            Status::LegacyOnly => entry.legacy_only += 1,
+            Status::BetaOnly => entry.beta_only += 1,
+            Status::Error => entry.error += 1,
+            Status::Accepted => entry.accepted += 1,
+            Status::NoInput => entry.no_input += 1,
         }
     }
     counts.into_values().collect()
@@ -108,7 +108,7 @@ mod tests {
             audit_date: date.into(),
             table: "students".into(),
             district_id: district.into(),
-            status: status.into(),
+            status: Status::parse(status).expect("a status"),
             audit: "example".into(),
             ..SummaryRow::default()
         }

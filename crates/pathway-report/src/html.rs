@@ -310,7 +310,7 @@ fn capped_section(out: &mut String, summary: &[SummaryRow]) {
                 vec![
                     r.table.clone(),
                     r.district_id.clone(),
-                    r.status.clone(),
+                    r.status.as_str().to_owned(),
                     (r.changed_rows + r.missing_in_beta + r.extra_in_beta).to_string(),
                 ]
             })
@@ -346,7 +346,7 @@ fn paired_section(out: &mut String, summary: &[SummaryRow]) {
                 vec![
                     r.table.clone(),
                     r.district_id.clone(),
-                    r.status.clone(),
+                    r.status.as_str().to_owned(),
                     r.paired_rows.to_string(),
                     r.changed_rows.to_string(),
                     r.missing_in_beta.to_string(),
@@ -393,7 +393,7 @@ pub fn render_html(report: &HtmlReport) -> String {
         *per_table
             .entry(&row.table)
             .or_default()
-            .entry(&row.status)
+            .entry(row.status.as_str())
             .or_default() += 1;
         if !districts.contains(&row.district_id.as_str()) {
             districts.push(&row.district_id);
@@ -454,8 +454,8 @@ pub fn render_html(report: &HtmlReport) -> String {
                     let _ = write!(
                         out,
                         "<td class=\"status {cls}\" data-status=\"{s}\" data-table=\"{t}\" data-district=\"{d}\"><a href=\"#{a}\">{s}</a></td>",
-                        cls = status_class(&row.status),
-                        s = esc(&row.status),
+                        cls = status_class(row.status.as_str()),
+                        s = esc(row.status.as_str()),
                         t = esc(table),
                         d = esc(district),
                         a = anchor(table, district),
@@ -520,8 +520,8 @@ pub fn render_html(report: &HtmlReport) -> String {
             anchor(&row.table, &row.district_id),
             esc(&row.table),
             esc(&row.district_id),
-            status_class(&row.status),
-            esc(&row.status)
+            status_class(row.status.as_str()),
+            esc(row.status.as_str())
         );
         let counts = TextTable {
             header: [

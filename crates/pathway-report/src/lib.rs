@@ -9,7 +9,7 @@
 //! ```
 //! use pathway_report::{SummaryRow, summary_csv};
 //! let row = SummaryRow { audit_date: "2026-11-21".into(), table: "students".into(),
-//!     district_id: "101".into(), status: "FULL MATCH".into(), ..SummaryRow::default() };
+//!     district_id: "101".into(), status: pathway_report::Status::FullMatch, ..SummaryRow::default() };
 //! let csv = summary_csv(&[row]).unwrap();
 //! assert!(csv.starts_with("audit_date,table,district_id,status,legacy_rows"));
 //! ```
@@ -39,6 +39,8 @@ pub use json::{
     CodeMappingRow, DatabaseSource, DistrictError, FileAccount, KeyWarning, MetricRow, RunReport,
     SideRows, TableInfo,
 };
+/// The verdict each summary row carries.
+pub use pathway_diff::Status;
 pub use pathway_mask::Masker;
 pub use rows::{
     CategoryRow, ColumnDiffRow, RuleHiddenRow, SummaryRow, category_rows, rows_for_table,

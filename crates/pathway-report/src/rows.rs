@@ -17,8 +17,9 @@ pub struct SummaryRow {
     pub table: String,
     /// District id.
     pub district_id: String,
-    /// `FULL MATCH`, `MISMATCH`, `LEGACY ONLY`, `BETA ONLY`, `ERROR`, `ACCEPTED` or `NO INPUT`.
-    pub status: String,
+    /// The verdict; in CSV and JSON `FULL MATCH`, `MISMATCH`, `LEGACY ONLY`, `BETA ONLY`,
+    /// `ERROR`, `ACCEPTED` or `NO INPUT`.
+    pub status: Status,
     /// Rows on the legacy side.
     pub legacy_rows: u64,
     /// Rows on the beta side.
@@ -240,7 +241,7 @@ pub fn rows_for_table(
         };
         if let Some((status, message)) = not_diffed.get(&district) {
             summary.push(SummaryRow {
-                status: status.as_str().into(),
+                status: *status,
                 error: message.clone(),
                 ..base
             });
@@ -249,7 +250,7 @@ pub fn rows_for_table(
         let empty = GroupDiff::empty(district.clone());
         let group = by_group.remove(district.as_str()).unwrap_or(&empty);
         summary.push(SummaryRow {
-            status: group.status(&diff.schema).as_str().into(),
+            status: group.status(&diff.schema),
             legacy_rows: group.legacy_rows,
             beta_rows: group.beta_rows,
             matched_rows: group.matched_rows,

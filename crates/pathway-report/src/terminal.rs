@@ -41,7 +41,7 @@ pub fn status_table(rows: &[SummaryRow]) -> Table {
         *per_table
             .entry(&row.table)
             .or_default()
-            .entry(&row.status)
+            .entry(row.status.as_str())
             .or_default() += 1;
     }
     for (name, counts) in per_table {
@@ -72,10 +72,7 @@ pub fn mismatch_table(rows: &[SummaryRow]) -> Table {
         "dup keys L/B",
         "changed columns / error",
     ]);
-    for row in rows
-        .iter()
-        .filter(|r| r.status != Status::FullMatch.as_str())
-    {
+    for row in rows.iter().filter(|r| r.status != Status::FullMatch) {
         let detail = if row.error.is_empty() {
             row.changed_columns.replace(';', ", ")
         } else {
@@ -84,7 +81,7 @@ pub fn mismatch_table(rows: &[SummaryRow]) -> Table {
         table.add_row(vec![
             Cell::new(&row.table),
             Cell::new(&row.district_id),
-            Cell::new(&row.status),
+            Cell::new(row.status.as_str()),
             right(row.legacy_rows),
             right(row.beta_rows),
             right(row.matched_rows),

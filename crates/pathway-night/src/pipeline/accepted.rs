@@ -56,7 +56,7 @@ pub fn apply(
             .filter(|c| !c.accepted.is_empty())
             .map(|c| c.cells)
             .sum();
-        let only_changes = row.status == Status::Mismatch.as_str()
+        let only_changes = row.status == Status::Mismatch
             && row.missing_in_beta == 0
             && row.extra_in_beta == 0
             && row.legacy_dup_keys == 0
@@ -64,7 +64,7 @@ pub fn apply(
             && diff.schema.legacy_only.is_empty()
             && diff.schema.beta_only.is_empty();
         if only_changes && !rows.is_empty() && rows.iter().all(|c| !c.accepted.is_empty()) {
-            row.status = Status::Accepted.as_str().to_owned();
+            row.status = Status::Accepted;
         }
     }
     warnings

@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use super::RunSettings;
 use super::ledger::Ledger;
 use super::open::OpenNight;
 use super::reuse::{self, DistrictRecord};
-use super::RunSettings;
 use crate::progress::Progress;
 
 /// The districts of the night, split.

@@ -72,7 +72,7 @@ pub(super) async fn diff_and_summarize(
         .filter(|r| {
             r.summary
                 .iter()
-                .any(|row| row.table == table.name && row.status != Status::NoInput.as_str())
+                .any(|row| row.table == table.name && row.status != Status::NoInput)
         })
         .count();
     let compared = compared_tonight + if link_first { compared_reused } else { 0 };
@@ -126,10 +126,7 @@ pub(super) async fn diff_and_summarize(
     if !table.key.is_empty() && diff.groups.iter().any(|g| g.legacy_rows + g.beta_rows > 0) {
         key_warnings = find_key_warnings(&night.ctx, &audit.name, table, &diff, &footprints).await;
     }
-    for row in rows
-        .iter_mut()
-        .filter(|r| r.status == Status::Error.as_str())
-    {
+    for row in rows.iter_mut().filter(|r| r.status == Status::Error) {
         if let Some([legacy, beta]) = ledger
             .written_rows
             .get(&(table.name.clone(), row.district_id.clone()))

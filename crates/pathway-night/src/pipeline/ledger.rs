@@ -40,7 +40,8 @@ impl Ledger {
         self.files.extend(record.files.iter().cloned());
         self.rejections.extend(record.rejections.iter().cloned());
         self.metrics.extend(record.metrics.iter().cloned());
-        self.code_mapping.extend(record.code_mapping.iter().cloned());
+        self.code_mapping
+            .extend(record.code_mapping.iter().cloned());
         if !record.unread_files.is_empty() {
             self.unread_files
                 .insert(district.to_owned(), record.unread_files.clone());

@@ -148,7 +148,15 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
         tables.push(results);
     }
 
-    let report = assemble(&night, settings, &carried, &mut ledger, tables, started_at, clock);
+    let report = assemble(
+        &night,
+        settings,
+        &carried,
+        &mut ledger,
+        tables,
+        started_at,
+        clock,
+    );
     publish_night(&night, settings, &carried, &ledger, report)
 }
 
@@ -171,7 +179,9 @@ fn assemble(
     for table in tables {
         report.warnings.extend(table.warnings);
         report.key_warnings.extend(table.key_warnings);
-        report.schema_diff.insert(table.info.name.clone(), table.schema);
+        report
+            .schema_diff
+            .insert(table.info.name.clone(), table.schema);
         report.tables.push(table.info);
         report.summary.extend(table.summary);
         report.column_diff.extend(table.column_diff);
@@ -189,7 +199,7 @@ fn assemble(
         for status in Status::ALL {
             counts.entry(status.as_str().to_owned()).or_default();
         }
-        *counts.entry(row.status.clone()).or_default() += 1;
+        *counts.entry(row.status.as_str().to_owned()).or_default() += 1;
     }
     let audit = &night.audit;
     report.audit = audit.name.clone();

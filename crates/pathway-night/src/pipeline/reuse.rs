@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use pathway_diff::Status;
 use pathway_input::Rejection;
 use pathway_report::{
     CategoryRow, CodeMappingRow, ColumnDiffRow, FileAccount, MetricRow, RuleHiddenRow, RunReport,
@@ -100,7 +101,7 @@ pub struct DistrictRecord {
 impl DistrictRecord {
     /// Every table of the district was ERROR-free.
     fn has_errors(&self) -> bool {
-        self.summary.iter().any(|r| r.status == "ERROR")
+        self.summary.iter().any(|r| r.status == Status::Error)
     }
 
     /// Every table matched (FULL MATCH or ACCEPTED).
@@ -109,7 +110,7 @@ impl DistrictRecord {
             && self
                 .summary
                 .iter()
-                .all(|r| r.status == "FULL MATCH" || r.status == "ACCEPTED")
+                .all(|r| matches!(r.status, Status::FullMatch | Status::Accepted))
     }
 
     /// The record with its rows moved to night `date` and marked reused.
@@ -187,7 +188,6 @@ pub(crate) fn collect_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> 
 pub fn differed_tables(
     record: &ReuseRecord,
 ) -> BTreeMap<String, std::collections::BTreeSet<String>> {
-    use pathway_diff::Status;
     let differs = [
         Status::Mismatch,
         Status::LegacyOnly,
@@ -201,7 +201,7 @@ pub fn differed_tables(
             let tables = r
                 .summary
                 .iter()
-                .filter(|row| differs.iter().any(|s| s.as_str() == row.status))
+                .filter(|row| differs.contains(&row.status))
                 .map(|row| row.table.clone())
                 .collect();
             (district.clone(), tables)
@@ -374,7 +374,7 @@ mod tests {
         let matched = DistrictRecord {
             input_fingerprint: "in".into(),
             summary: vec![SummaryRow {
-                status: "FULL MATCH".into(),
+                status: Status::FullMatch,
                 ..SummaryRow::default()
             }],
             ..DistrictRecord::default()

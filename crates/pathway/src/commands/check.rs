@@ -18,8 +18,8 @@ use pathway_audit::AuditSpec;
 use pathway_audit::names::SideColumns;
 
 use crate::ExitStatus;
-use pathway_night::check::check_audit;
 use crate::cli::CheckArgs;
+use pathway_night::check::check_audit;
 
 /// Check the audit and print the result.
 ///

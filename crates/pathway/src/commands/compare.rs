@@ -27,8 +27,8 @@ use datafusion::prelude::{CsvReadOptions, SessionContext};
 use pathway_report::{SummaryRow, district_changes, pattern_change, read_summary_csv};
 
 use crate::ExitStatus;
-use pathway_night::catalog::{categories_schema, column_diff_schema, summary_schema};
 use crate::cli::{CompareArgs, Format};
+use pathway_night::catalog::{categories_schema, column_diff_schema, summary_schema};
 
 const PATTERNS_SQL: &str = "\
 WITH b AS (SELECT \"table\", \"column\", category, legacy_value, beta_value, shift_days,

@@ -192,10 +192,7 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
     for status in Status::ALL {
         counts.insert(
             status.as_str().to_owned(),
-            summary
-                .iter()
-                .filter(|r| r.status == status.as_str())
-                .count() as u64,
+            summary.iter().filter(|r| r.status == status).count() as u64,
         );
     }
     report.summary = summary;
@@ -214,11 +211,7 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
     for line in pathway_report::rule_hidden_lines(&report.rule_hidden) {
         tables = format!("{tables}\n{line}");
     }
-    if report
-        .summary
-        .iter()
-        .any(|r| r.status != Status::FullMatch.as_str())
-    {
+    if report.summary.iter().any(|r| r.status != Status::FullMatch) {
         tables = format!("{tables}\n{}", mismatch_table(&report.summary));
     }
     let mut stdout = std::io::stdout().lock();
@@ -233,10 +226,7 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
             stdout.write_all(report.to_json()?.as_bytes())?;
         }
     }
-    let all_match = report
-        .summary
-        .iter()
-        .all(|r| r.status == Status::FullMatch.as_str());
+    let all_match = report.summary.iter().all(|r| r.status == Status::FullMatch);
     Ok(if all_match {
         ExitStatus::Completed
     } else {

@@ -12,9 +12,9 @@
 use anyhow::bail;
 
 use crate::ExitStatus;
-use pathway_night::catalog::{latest_run, register_run};
 use crate::cli::PatternsArgs;
 use crate::output::write_batches;
+use pathway_night::catalog::{latest_run, register_run};
 
 /// The ranking query over the run's `categories` table.
 pub(crate) const PATTERNS_SQL: &str = "\

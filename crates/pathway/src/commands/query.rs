@@ -17,9 +17,9 @@ use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::DFParser;
 
 use crate::ExitStatus;
-use pathway_night::catalog::{RunCatalog, latest_run, register_run};
 use crate::cli::{Format, QueryArgs};
 use crate::output::write_batches;
+use pathway_night::catalog::{RunCatalog, latest_run, register_run};
 
 /// Run the SQL (or the prompt) over the run.
 ///

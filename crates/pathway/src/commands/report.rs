@@ -22,10 +22,10 @@ use pathway_report::{
 };
 
 use crate::ExitStatus;
-use pathway_night::catalog::register_run;
 use crate::cli::ReportArgs;
-use pathway_night::layout::{previous_night, same_audit, select_run};
 use crate::output::text_rows;
+use pathway_night::catalog::register_run;
+use pathway_night::layout::{previous_night, same_audit, select_run};
 
 /// Differing rows shown per district.
 const EXAMPLE_ROWS: usize = 5;
@@ -94,10 +94,7 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<ExitStatus> {
         .map(|n| n.to_string_lossy().into_owned());
 
     let mut examples = BTreeMap::new();
-    for row in summary
-        .iter()
-        .filter(|r| r.status != Status::FullMatch.as_str())
-    {
+    for row in summary.iter().filter(|r| r.status != Status::FullMatch) {
         let view = format!("row_diff_{}", row.table);
         let Some(info) = catalog.info.iter().find(|t| t.name == row.table) else {
             continue;

@@ -149,11 +149,7 @@ pub async fn run(args: RunArgs, scratch: &Scratch) -> anyhow::Result<ExitStatus>
         shown_run_dir.display()
     )?;
     writeln!(stdout, "{}", status_table(&report.summary))?;
-    if report
-        .summary
-        .iter()
-        .any(|r| r.status != Status::FullMatch.as_str())
-    {
+    if report.summary.iter().any(|r| r.status != Status::FullMatch) {
         writeln!(stdout, "{}", mismatch_table(&report.summary))?;
     }
     for warning in &report.warnings {
@@ -170,16 +166,17 @@ pub async fn run(args: RunArgs, scratch: &Scratch) -> anyhow::Result<ExitStatus>
             shown_run_dir.join("validation_errors.parquet").display()
         )?;
     }
-    let any = |status: Status| report.summary.iter().any(|r| r.status == status.as_str());
+    let any = |status: Status| report.summary.iter().any(|r| r.status == status);
     let (errored, no_input) = (any(Status::Error), any(Status::NoInput));
     let mut failed = Vec::new();
     for condition in &fail_on {
         let hit = match condition {
             FailOn::Error => errored,
             FailOn::NoInput => no_input,
-            FailOn::Mismatch => report.summary.iter().any(|r| {
-                r.status != Status::FullMatch.as_str() && r.status != Status::Accepted.as_str()
-            }),
+            FailOn::Mismatch => report
+                .summary
+                .iter()
+                .any(|r| r.status != Status::FullMatch && r.status != Status::Accepted),
             FailOn::Regression => !regressions(&result.nights, report)?.is_empty(),
         };
         if hit {
@@ -246,7 +243,8 @@ fn regressions(
     nights: &std::path::Path,
     report: &pathway_report::RunReport,
 ) -> anyhow::Result<Vec<(String, String)>> {
-    let Some(previous) = pathway_night::layout::previous_night(nights, &report.audit, &report.audit_date)
+    let Some(previous) =
+        pathway_night::layout::previous_night(nights, &report.audit, &report.audit_date)
     else {
         return Ok(Vec::new());
     };

@@ -16,9 +16,9 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use std::sync::Arc;
 
 use crate::ExitStatus;
-use pathway_night::catalog::{latest_run, register_run};
 use crate::cli::SchemaArgs;
 use crate::output::write_batches;
+use pathway_night::catalog::{latest_run, register_run};
 
 /// Print the columns of every table of the run.
 ///

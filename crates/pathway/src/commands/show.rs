@@ -18,8 +18,8 @@ use datafusion::prelude::SessionContext;
 use pathway_diff::plan::{ident, literal};
 
 use crate::ExitStatus;
-use pathway_night::catalog::{latest_run, register_run};
 use crate::cli::ShowArgs;
+use pathway_night::catalog::{latest_run, register_run};
 
 /// Print the district's differing rows.
 ///
