@@ -7,6 +7,14 @@
 //! `pathway cluster executor`), and [`connect`] gives a DataFusion session whose queries run
 //! there. Tables the queries read (the run's Parquet, the row diff it writes) must be at paths
 //! every executor can reach: the same machine, a shared file system, or object storage.
+//!
+//! ```
+//! assert_eq!(
+//!     pathway_cluster::parse_address("df://scheduler.internal:50050").unwrap(),
+//!     ("scheduler.internal".to_owned(), 50050)
+//! );
+//! assert!(pathway_cluster::parse_address("http://scheduler:50050").is_err());
+//! ```
 
 use std::net::SocketAddr;
 use std::sync::Arc;

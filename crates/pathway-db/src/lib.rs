@@ -10,14 +10,24 @@
 //! - [`connect`] opens a pool, and [`Database::provider`] turns a table or a query into a
 //!   DataFusion table (through `datafusion-table-providers`), with projections and filters run
 //!   by the database and rows streamed;
-//! - [`publish`] writes a run's summary, column diff and history into PostgreSQL tables, upserted
-//!   in one transaction, for the BI tools a team already has.
+//! - [`scrub`] takes a password out of a driver's message, for every error that quotes one.
+//!
+//! Publishing a night into PostgreSQL is the night's business (`pathway-night`'s `warehouse`),
+//! built on these URLs.
 //!
 //! PostgreSQL and MySQL support are the cargo features `postgres` and `mysql`; without them every
 //! URL parses and [`connect`] says which feature to build.
+//!
+//! ```
+//! use pathway_db::{DatabaseUrl, Engine};
+//! let url = DatabaseUrl::parse("postgres://etl:s3cret@sis-db:5432/nightly?schema=beta").unwrap();
+//! assert_eq!(url.engine, Engine::Postgres);
+//! assert_eq!(url.param("schema"), Some("beta"));
+//! // What logs, errors and reports show: never the password.
+//! assert!(!url.redacted().contains("s3cret"));
+//! ```
 
 mod error;
-mod publish;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod query_table;
 mod source;
@@ -26,6 +36,5 @@ pub mod testing;
 mod url;
 
 pub use error::{Error, Result};
-pub use publish::{PublishCounts, PublishRows, publish};
-pub use source::{Database, connect};
+pub use source::{Database, connect, scrub};
 pub use url::{DatabaseUrl, Engine, Lookup, redact};

@@ -155,8 +155,8 @@ fn mysql_params(url: &DatabaseUrl) -> Secrets {
 }
 
 /// A driver's message with the password taken out, should it ever quote it.
-#[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
-pub(crate) fn scrub(message: &str, url: &DatabaseUrl) -> String {
+#[must_use]
+pub fn scrub(message: &str, url: &DatabaseUrl) -> String {
     match url.password() {
         Some(password) if password.len() >= 3 => message.replace(password, "***"),
         _ => message.to_owned(),

@@ -12,6 +12,7 @@
 //! | [`storage`] | `s3://` audits, inputs and outputs, mirrored into local folders |
 //! | [`session`] | the DataFusion session a night's diff runs in (embedded or a Ballista cluster) |
 //! | [`progress`] | progress through a night's districts |
+//! | [`warehouse`] | a night published to PostgreSQL for BI tools (`--publish`) |
 //!
 //! ```no_run
 //! # async fn night() -> anyhow::Result<()> {
@@ -30,3 +31,4 @@ pub mod pipeline;
 pub mod progress;
 pub mod session;
 pub mod storage;
+pub mod warehouse;

@@ -12,6 +12,17 @@
 //! - [`diff`]: the reference diff;
 //! - [`generate`]: random pairs from a seed;
 //! - [`output`]: the engine's files read back, and the differences between two outcomes.
+//!
+//! ```
+//! use pathway_reference::{Shapes, diff, generate};
+//! // The same seed gives the same pair, so a failing case is reproduced from its seed alone.
+//! let case = generate(7, Shapes::default());
+//! assert_eq!(generate(7, Shapes::default()).describe(), case.describe());
+//! if let Ok(outcome) = diff(&case.legacy, &case.beta, &case.options) {
+//!     // One summary row per group, as the engine's summary.csv has.
+//!     assert!(outcome.summary.windows(2).all(|w| w[0].group < w[1].group));
+//! }
+//! ```
 
 pub mod diff;
 pub mod generate;

@@ -10,6 +10,16 @@
 //! `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION` (or `AWS_DEFAULT_REGION`), and
 //! `AWS_ENDPOINT_URL` (or `AWS_ENDPOINT`) for an S3-compatible server; an `http://` endpoint is
 //! allowed without TLS. S3 support is the cargo feature `s3`.
+//!
+//! ```
+//! use pathway_storage::Location;
+//! // A night of district files in a bucket, and one district's folder in it.
+//! let night = Location::parse("s3://district-files/2026-11-21").unwrap();
+//! assert!(night.is_remote());
+//! assert_eq!(night.join("101").to_string(), "s3://district-files/2026-11-21/101");
+//! // Anything else is a local folder.
+//! assert!(!Location::parse("runs/example").unwrap().is_remote());
+//! ```
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -6,6 +6,14 @@
 //! run folder), `pathway-audit` (definition), `pathway-input` (district files),
 //! `pathway-transform` (legacy and beta SQL), `pathway-diff` (the diff) and `pathway-report`
 //! (CSV, JSON, terminal).
+//!
+//! The binary's `main.rs` is all of:
+//!
+//! ```no_run
+//! fn main() -> std::process::ExitCode {
+//!     pathway::main()
+//! }
+//! ```
 
 pub mod cli;
 pub mod commands;

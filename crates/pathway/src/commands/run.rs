@@ -131,7 +131,7 @@ pub async fn run(args: RunArgs, scratch: &Scratch) -> anyhow::Result<ExitStatus>
     out_folder.publish_night(&report.audit, &date).await?;
     let shown_run_dir = pathway_night::layout::audit_folder(&args.out, &report.audit).join(&date);
     if let Some(url) = &args.publish {
-        publish(url, &result.nights, report).await?;
+        pathway_night::warehouse::publish_night(url, &result.nights, report).await?;
     }
 
     let mut stdout = std::io::stdout().lock();
@@ -198,41 +198,6 @@ pub async fn run(args: RunArgs, scratch: &Scratch) -> anyhow::Result<ExitStatus>
     } else {
         ExitStatus::Completed
     })
-}
-
-/// Write the night and the history to the database of `url`.
-async fn publish(
-    url: &str,
-    out: &std::path::Path,
-    report: &pathway_report::RunReport,
-) -> anyhow::Result<()> {
-    let url = pathway_db::DatabaseUrl::parse(url)?;
-    let history = pathway_report::read_history(&out.join("history.csv"))?;
-    let counts = pathway_db::publish(
-        &url,
-        pathway_db::PublishRows {
-            audit: &report.audit,
-            audit_date: &report.audit_date,
-            summary: &report.summary,
-            column_diff: &report.column_diff,
-            history: &pathway_report::full_match_counts(&history),
-        },
-    )
-    .await
-    .map_err(|e| {
-        anyhow::anyhow!(
-            "the run is saved in {}, but publishing it failed: {e}",
-            out.display()
-        )
-    })?;
-    tracing::info!(
-        "published to {}: {} summary, {} column-diff and {} history rows",
-        url.redacted(),
-        counts.summary,
-        counts.column_diff,
-        counts.history
-    );
-    Ok(())
 }
 
 /// (table, district) pairs that regressed since the latest earlier night of the same audit (in

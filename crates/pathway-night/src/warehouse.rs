@@ -1,5 +1,5 @@
-//! Publish a run to PostgreSQL: the night's summary and column diff, and the whole history of
-//! district counts per night, in tables a BI tool can read.
+//! A night published to PostgreSQL (`pathway run --publish`): the night's summary and column
+//! diff, and the whole history of district counts per night, in tables a BI tool can read.
 //!
 //! Everything goes in one transaction: a failure (or a killed process) leaves the tables as they
 //! were. Tables are created when missing. Summary rows are upserted by
@@ -7,10 +7,46 @@
 //! earlier rows (a district fixed since the last publish leaves no stale mismatch behind);
 //! history rows are upserted by (audit, audit_date, table_name).
 
-use pathway_report::{ColumnDiffRow, HistoryCount, SummaryRow};
+use std::path::Path;
 
-use crate::error::{Error, Result};
-use crate::url::DatabaseUrl;
+use pathway_db::{DatabaseUrl, Error, Result};
+use pathway_report::{ColumnDiffRow, HistoryCount, RunReport, SummaryRow};
+
+/// Publish `report`'s night, and the history of its audit's folder `nights`, to the
+/// PostgreSQL database of `url`.
+///
+/// # Errors
+/// The URL is not PostgreSQL or cannot be parsed, history.csv cannot be read, or publishing
+/// fails (then nothing was written; the night on disk stands).
+pub async fn publish_night(url: &str, nights: &Path, report: &RunReport) -> anyhow::Result<()> {
+    let url = DatabaseUrl::parse(url)?;
+    let history = pathway_report::read_history(&nights.join("history.csv"))?;
+    let counts = publish(
+        &url,
+        PublishRows {
+            audit: &report.audit,
+            audit_date: &report.audit_date,
+            summary: &report.summary,
+            column_diff: &report.column_diff,
+            history: &pathway_report::full_match_counts(&history),
+        },
+    )
+    .await
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "the run is saved in {}, but publishing it failed: {e}",
+            nights.display()
+        )
+    })?;
+    tracing::info!(
+        "published to {}: {} summary, {} column-diff and {} history rows",
+        url.redacted(),
+        counts.summary,
+        counts.column_diff,
+        counts.history
+    );
+    Ok(())
+}
 
 /// What to publish.
 #[derive(Debug, Clone, Copy)]
@@ -128,9 +164,9 @@ pub async fn publish(url: &DatabaseUrl, rows: PublishRows<'_>) -> Result<Publish
 async fn publish_postgres(url: &DatabaseUrl, rows: PublishRows<'_>) -> Result<PublishCounts> {
     let failed = |message: String| Error::Publish {
         url: url.redacted().to_owned(),
-        message: crate::source::scrub(&message, url),
+        message: pathway_db::scrub(&message, url),
     };
-    if url.engine != crate::Engine::Postgres {
+    if url.engine != pathway_db::Engine::Postgres {
         return Err(failed(
             "results are published to PostgreSQL only: give a postgres:// URL".into(),
         ));
