@@ -69,9 +69,12 @@ pub fn list_districts(input: &Path) -> Result<DistrictList> {
     Ok(list)
 }
 
-/// One file's accounting: every data row read is either loaded or rejected.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One file's accounting: every data row read is either loaded or rejected. The row of
+/// summary.json's `input_files` and of the reuse record, as it is read here.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileRead {
+    /// District id.
+    pub district_id: String,
     /// The raw input table it fed.
     pub input: String,
     /// Path relative to the input folder, e.g. `101/students.csv`.
@@ -86,7 +89,9 @@ pub struct FileRead {
     pub encoding: String,
     /// Delimiter used, as text (empty for Parquet).
     pub delimiter: String,
-    /// The compression the file was read through (`gzip`, `zstd`, `bzip2`, `xz`), if any.
+    /// The compression the file was read through (`gzip`, `zstd`, `bzip2`, `xz`), null for a
+    /// plain file (absent in records written before it was).
+    #[serde(default)]
     pub compression: Option<String>,
     /// Notes on the file as a whole: repairs made, and why it gave no row when it gave none.
     pub notes: Vec<String>,
@@ -453,6 +458,7 @@ impl FileOrigin<'_> {
 
     fn account(&self, read: usize, rejected: usize, encoding: &str) -> FileRead {
         FileRead {
+            district_id: self.district_id.to_owned(),
             input: self.input.name.clone(),
             file: self.shown.to_owned(),
             rows_read: (read + rejected) as u64,

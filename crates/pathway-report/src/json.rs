@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use pathway_diff::SchemaDiff;
+use pathway_input::FileRead;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -15,33 +16,6 @@ pub struct SideRows {
     pub legacy: BTreeMap<String, u64>,
     /// Beta rows per table.
     pub beta: BTreeMap<String, u64>,
-}
-
-/// Accounting for one input file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileAccount {
-    /// District id.
-    pub district_id: String,
-    /// Raw input table.
-    pub input: String,
-    /// Path relative to the input folder.
-    pub file: String,
-    /// Data rows read.
-    pub rows_read: u64,
-    /// Rows loaded.
-    pub rows_loaded: u64,
-    /// Rows rejected (see validation_errors).
-    pub rows_rejected: u64,
-    /// Encoding used.
-    pub encoding: String,
-    /// Delimiter used.
-    pub delimiter: String,
-    /// The compression the file was read through (`gzip`, `zstd`, `bzip2`, `xz`), null for a
-    /// plain file.
-    #[serde(default)]
-    pub compression: Option<String>,
-    /// Notes on the whole file: repairs made, and why it gave no row when it gave none.
-    pub notes: Vec<String>,
 }
 
 /// Why a district is ERROR for a table.
@@ -210,7 +184,7 @@ pub struct RunReport {
     /// Column-level differences between the sides, per table.
     pub schema_diff: BTreeMap<String, SchemaDiff>,
     /// Input accounting per file.
-    pub input_files: Vec<FileAccount>,
+    pub input_files: Vec<FileRead>,
     /// Input rows rejected in all.
     pub rows_rejected: u64,
     /// Why districts are ERROR.

@@ -36,11 +36,13 @@ pub use error::{Error, Result};
 pub use history::{HistoryCount, full_match_counts, read_history, update_history};
 pub use html::{HtmlReport, TextTable, render_html};
 pub use json::{
-    CodeMappingRow, DatabaseSource, DistrictError, FileAccount, KeyWarning, MetricRow, RunReport,
+    CodeMappingRow, DatabaseSource, DistrictError, KeyWarning, MetricRow, RunReport,
     SideRows, TableInfo,
 };
 /// The verdict each summary row carries.
 pub use pathway_diff::Status;
+/// The accounting of one input file (summary.json's `input_files`).
+pub use pathway_input::FileRead;
 pub use pathway_mask::Masker;
 pub use rows::{
     CategoryRow, ColumnDiffRow, RuleHiddenRow, SummaryRow, category_rows, rows_for_table,

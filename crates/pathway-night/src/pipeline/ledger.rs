@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use pathway_audit::{AuditSpec, Side};
 use pathway_diff::Status;
 use pathway_input::Rejection;
-use pathway_report::{CodeMappingRow, DistrictError, FileAccount, MetricRow};
+use pathway_input::FileRead;
+use pathway_report::{CodeMappingRow, DistrictError, MetricRow};
 
 use super::reuse::DistrictRecord;
 use super::transform::Worked;
@@ -16,7 +17,7 @@ use super::transform::Worked;
 /// The night's accounts, by district (see the module comment).
 #[derive(Debug, Default)]
 pub(super) struct Ledger {
-    pub files: Vec<FileAccount>,
+    pub files: Vec<FileRead>,
     pub rejections: Vec<Rejection>,
     pub metrics: Vec<MetricRow>,
     pub code_mapping: Vec<CodeMappingRow>,
@@ -85,18 +86,7 @@ impl Ledger {
                 return;
             }
         };
-        self.files.extend(input.files.iter().map(|f| FileAccount {
-            district_id: district.to_owned(),
-            input: f.input.clone(),
-            file: f.file.clone(),
-            rows_read: f.rows_read,
-            rows_loaded: f.rows_loaded,
-            rows_rejected: f.rows_rejected,
-            encoding: f.encoding.clone(),
-            delimiter: f.delimiter.clone(),
-            compression: f.compression.clone(),
-            notes: f.notes.clone(),
-        }));
+        self.files.extend(input.files.iter().cloned());
         self.rejections.extend(input.rejections.iter().cloned());
         if !input.unread.is_empty() {
             self.unread_files

@@ -20,7 +20,7 @@ use anyhow::Context;
 use pathway_diff::Status;
 use pathway_input::Rejection;
 use pathway_report::{
-    CategoryRow, CodeMappingRow, ColumnDiffRow, FileAccount, MetricRow, RuleHiddenRow, RunReport,
+    CategoryRow, CodeMappingRow, ColumnDiffRow, FileRead, MetricRow, RuleHiddenRow, RunReport,
     SummaryRow,
 };
 use serde::{Deserialize, Serialize};
@@ -81,7 +81,7 @@ pub struct DistrictRecord {
     pub column_diff: Vec<ColumnDiffRow>,
     pub categories: Vec<CategoryRow>,
     pub rule_hidden: Vec<RuleHiddenRow>,
-    pub files: Vec<FileAccount>,
+    pub files: Vec<FileRead>,
     pub rejections: Vec<Rejection>,
     pub metrics: Vec<MetricRow>,
     #[serde(default)]
