@@ -468,6 +468,10 @@ fn default_timeout() -> f64 {
 /// A compression suffix (`.gz`, `.zst`, `.bz2`, `.xz`, any case) is looked through: text files are
 /// read decompressed (see `pathway-input`), so `students.jsonl.gz` is JSON lines.
 #[must_use]
+#[allow(
+    clippy::case_sensitive_file_extension_comparisons,
+    reason = "the name is lower-cased first"
+)]
 pub fn format_from_name(name: &str) -> InputFormat {
     let lower = name.to_ascii_lowercase();
     let name = [".gz", ".zst", ".bz2", ".xz"]
@@ -839,42 +843,36 @@ fn table_spec(
         (Side::Beta, table.beta.take()),
     ] {
         let path = dir.join(side.as_str()).join(format!("{table_name}.sql"));
-        let transform = match command {
-            Some(command) => {
-                if path.exists() {
-                    return Err(invalid.at(
-                        &path,
-                        format!(
-                            "table `{table_name}`: the {side} side is both this SQL file \
-                             and a [tables.{table_name}.{side}] entry in audit.toml; keep one"
-                        ),
-                    ));
-                }
-                let at = format!("[tables.{table_name}.{side}]");
-                side_spec(command, &invalid.toml)
-                    .map_err(|m| invalid.in_toml(format!("{at}: {m}")))?
+        let transform = if let Some(command) = command {
+            if path.exists() {
+                return Err(invalid.at(
+                    &path,
+                    format!(
+                        "table `{table_name}`: the {side} side is both this SQL file \
+                         and a [tables.{table_name}.{side}] entry in audit.toml; keep one"
+                    ),
+                ));
             }
-            None => {
-                let text = fs::read_to_string(&path).map_err(|e| {
-                    invalid.at(
-                        &path,
-                        format!(
-                            "table `{table_name}` needs its {side} transform here \
-                             (or a [tables.{table_name}.{side}] command): {e}"
-                        ),
-                    )
-                })?;
-                if text.trim().is_empty() {
-                    return Err(
-                        invalid.at(&path, format!("the {side} SQL of `{table_name}` is empty"))
-                    );
-                }
-                Transform::Sql(SqlFile { path, sql: text })
+            let at = format!("[tables.{table_name}.{side}]");
+            side_spec(command, &invalid.toml).map_err(|m| invalid.in_toml(format!("{at}: {m}")))?
+        } else {
+            let text = fs::read_to_string(&path).map_err(|e| {
+                invalid.at(
+                    &path,
+                    format!(
+                        "table `{table_name}` needs its {side} transform here \
+                         (or a [tables.{table_name}.{side}] command): {e}"
+                    ),
+                )
+            })?;
+            if text.trim().is_empty() {
+                return Err(invalid.at(&path, format!("the {side} SQL of `{table_name}` is empty")));
             }
+            Transform::Sql(SqlFile { path, sql: text })
         };
         transforms.push(transform);
     }
-    check_rules(&table_name, &table, &invalid)?;
+    check_rules(&table_name, &table, invalid)?;
     for (column, rules) in &mut table.columns {
         let Some(file) = &rules.expected_file else {
             continue;

@@ -15,6 +15,8 @@
 //! ```text
 //! cargo run --release -p pathway-diff --example scan_floor -- /tmp/bench-data/r10m students student_id
 //! ```
+// A test walks one scenario end to end, its local helpers next to their use.
+#![allow(clippy::too_many_lines, clippy::items_after_statements)]
 
 use std::time::Instant;
 
@@ -94,7 +96,7 @@ async fn main() -> datafusion::error::Result<()> {
     let mut sum = 0_u128;
     for columns in &data {
         let rows = converter.convert_columns(columns)?;
-        for row in rows.iter() {
+        for row in &rows {
             sum = sum.wrapping_add(xxhash_rust::xxh3::xxh3_128(row.as_ref()));
         }
     }

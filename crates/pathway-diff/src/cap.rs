@@ -23,6 +23,10 @@ use datafusion::arrow::row::{OwnedRow, RowConverter, Rows, SortField};
 use crate::error::{Error, Result};
 use crate::plan::Plan;
 
+/// A column with declared (legacy, beta) pairs: its name, its legacy and beta positions in
+/// the row diff, and the pairs.
+type ExpectedPairs = (String, usize, usize, HashSet<(String, String)>);
+
 /// Exact counts of one group's row diff, whatever the cap kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct ExactCounts {
@@ -76,7 +80,7 @@ pub(crate) struct CappedRowDiff {
     changed_columns: usize,
     hidden_columns: usize,
     /// Per compared column with declared pairs: its legacy and beta positions and the pairs.
-    expected: Vec<(String, usize, usize, HashSet<(String, String)>)>,
+    expected: Vec<ExpectedPairs>,
     schema: SchemaRef,
     converter: RowConverter,
     /// Per group: its name, exact counts and keeper; `index` finds a group by name.
@@ -134,7 +138,7 @@ fn arrow_error(table: &str) -> impl Fn(datafusion::arrow::error::ArrowError) -> 
     }
 }
 
-/// A column as text (`VARCHAR` results are Utf8View in DataFusion 55: cast, never downcast).
+/// A column as text (`VARCHAR` results are `Utf8View` in DataFusion 55: cast, never downcast).
 fn text(
     array: &dyn Array,
 ) -> std::result::Result<Arc<dyn Array>, datafusion::arrow::error::ArrowError> {
@@ -252,7 +256,9 @@ impl CappedRowDiff {
             Some(i) => Some(text(batch.column(i)).map_err(&error)?),
             None => None,
         };
-        let groups = groups.as_ref().map(|g| g.as_string::<i32>());
+        let groups = groups
+            .as_ref()
+            .map(datafusion::arrow::array::AsArray::as_string::<i32>);
         let diff = text(batch.column(self.diff)).map_err(&error)?;
         let side = text(batch.column(self.side)).map_err(&error)?;
         let (diff, side) = (diff.as_string::<i32>(), side.as_string::<i32>());
@@ -265,8 +271,12 @@ impl CappedRowDiff {
         };
         let (changed, hidden) = (lists(self.changed_columns)?, lists(self.hidden_columns)?);
         let (changed, hidden) = (
-            changed.as_ref().map(|c| c.as_string::<i32>()),
-            hidden.as_ref().map(|h| h.as_string::<i32>()),
+            changed
+                .as_ref()
+                .map(datafusion::arrow::array::AsArray::as_string::<i32>),
+            hidden
+                .as_ref()
+                .map(datafusion::arrow::array::AsArray::as_string::<i32>),
         );
         let expected_values: Vec<(Arc<dyn Array>, Arc<dyn Array>)> = self
             .expected

@@ -33,6 +33,10 @@ pub const CATEGORIES: [&str; 9] = [
 /// The category of one changed cell, from its two values as text (`value_remap` is decided
 /// later, across cells).
 #[must_use]
+#[allow(
+    clippy::float_cmp,
+    reason = "two texts that parse to the very same number differ only in format"
+)]
 pub fn classify(legacy: Option<&str>, beta: Option<&str>) -> &'static str {
     let (l, b) = match (legacy, beta) {
         (None, Some("")) | (Some(""), None) => return "null_vs_empty",
@@ -94,6 +98,10 @@ fn decimals(text: &str) -> i32 {
         .map_or(0, |(_, frac)| i32::try_from(frac.len()).unwrap_or(i32::MAX))
 }
 
+#[allow(
+    clippy::float_cmp,
+    reason = "both sides rounded to the same decimals are compared exactly, as a person would"
+)]
 fn rounding(l: &str, ln: f64, b: &str, bn: f64) -> bool {
     let (dl, db) = (decimals(l), decimals(b));
     let fewer = dl.min(db);

@@ -77,27 +77,26 @@ pub(crate) fn plan_columns(
             continue;
         }
         let (l, b) = (type_of(legacy_fields, column), type_of(beta_fields, column));
-        match (&l, &b) {
-            (Some(l), Some(b)) => key.push(PlanColumn::new(column, l, b, ColumnRules::default())),
-            _ => {
-                let sides = match (l.is_some(), b.is_some()) {
-                    (false, false) => "legacy and beta",
-                    (false, true) => "legacy",
-                    _ => "beta",
-                };
-                let fields = if l.is_none() {
-                    legacy_fields
-                } else {
-                    beta_fields
-                };
-                let available: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
-                return Err(Error::MissingKey {
-                    table: spec.table.clone(),
-                    column: column.clone(),
-                    sides: sides.into(),
-                    available: available.join(", "),
-                });
-            }
+        if let (Some(l), Some(b)) = (&l, &b) {
+            key.push(PlanColumn::new(column, l, b, ColumnRules::default()));
+        } else {
+            let sides = match (l.is_some(), b.is_some()) {
+                (false, false) => "legacy and beta",
+                (false, true) => "legacy",
+                _ => "beta",
+            };
+            let fields = if l.is_none() {
+                legacy_fields
+            } else {
+                beta_fields
+            };
+            let available: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+            return Err(Error::MissingKey {
+                table: spec.table.clone(),
+                column: column.clone(),
+                sides: sides.into(),
+                available: available.join(", "),
+            });
         }
     }
 

@@ -195,15 +195,13 @@ fn plan_group(plan: &Plan) -> String {
     }
 }
 
-/// Write the row diff again, each chosen pair's two rows replaced by one.
-async fn rewrite(
+/// Register the chosen pairs (group, legacy rank, beta rank) as `PAIRS`, and the leftover rows
+/// they took (group, diff, rank) as `TAKEN`: what the rewrite leaves out.
+fn register_pairs(
     ctx: &SessionContext,
-    plan: &Plan,
     spec: &DiffSpec,
-    row_diff: &str,
-    dir: &str,
     chosen: &[(String, u64, u64)],
-) -> Result<String> {
+) -> Result<()> {
     let query = |step| query_error(&spec.table, step);
     let error = |e: datafusion::arrow::error::ArrowError| Error::Query {
         table: spec.table.clone(),
@@ -259,6 +257,20 @@ async fn rewrite(
         ctx.register_table(name, frame.into_view())
             .map_err(query("pairing rows: holding the pairs"))?;
     }
+    Ok(())
+}
+
+/// Write the row diff again, each chosen pair's two rows replaced by one.
+async fn rewrite(
+    ctx: &SessionContext,
+    plan: &Plan,
+    spec: &DiffSpec,
+    row_diff: &str,
+    dir: &str,
+    chosen: &[(String, u64, u64)],
+) -> Result<String> {
+    let query = |step| query_error(&spec.table, step);
+    register_pairs(ctx, spec, chosen)?;
 
     // The row diff's columns, in its order: every part of the union lists them so.
     let columns: Vec<String> = ctx
@@ -330,6 +342,8 @@ async fn rewrite(
             format!("{expr} AS {}", ident(c))
         })
         .collect();
+    let m = format!("{} WHERE \"diff\" = 'missing_in_beta'", internal("legacy"));
+    let e = format!("{} WHERE \"diff\" = 'extra_in_beta'", internal("beta"));
     let sql = format!(
         "SELECT {all} FROM {table} WHERE \"diff\" NOT IN ('missing_in_beta', 'extra_in_beta') \
          UNION ALL \
@@ -344,8 +358,6 @@ async fn rewrite(
         table = ident(row_diff),
         left = plain("l."),
         pairs = pair_columns.join(", "),
-        m = format!("{} WHERE \"diff\" = 'missing_in_beta'", internal("legacy")),
-        e = format!("{} WHERE \"diff\" = 'extra_in_beta'", internal("beta")),
     );
     let frame = ctx
         .sql(&sql)

@@ -116,7 +116,7 @@ impl PlanColumn {
     }
 }
 
-/// What `trim` removes from both ends of a value: every character of Unicode's White_Space
+/// What `trim` removes from both ends of a value: every character of Unicode's `White_Space`
 /// property (space, tab, CR, LF, no-break space, ...), as Rust's `char::is_whitespace`.
 static WHITE_SPACE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     (0..=0x3000_u32)
@@ -262,6 +262,7 @@ fn text_form(expr: &str, column: &PlanColumn) -> String {
 /// beta values, which DataFusion evaluates by lookup rather than pair by pair.
 ///
 /// [`ColumnRules::expected`]: crate::ColumnRules::expected
+#[must_use]
 pub fn expected_pair(pairs: &[(String, String)], legacy: &str, beta: &str) -> String {
     let mut by_legacy: std::collections::BTreeMap<&str, Vec<&str>> =
         std::collections::BTreeMap::new();

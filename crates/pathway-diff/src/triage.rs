@@ -471,8 +471,12 @@ async fn find_residual_keys(
         found.extend(frame.collect().await.map_err(&on_error)?);
     }
     let schema = schema.expect("a chunk has at least one key range");
-    let few_keys: Option<Vec<i128>> =
-        (found.iter().map(|b| b.num_rows()).sum::<usize>() <= FEW_KEYS).then(|| {
+    let few_keys: Option<Vec<i128>> = (found
+        .iter()
+        .map(datafusion::arrow::array::RecordBatch::num_rows)
+        .sum::<usize>()
+        <= FEW_KEYS)
+        .then(|| {
             found
                 .iter()
                 .flat_map(|b| {

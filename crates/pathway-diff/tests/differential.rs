@@ -170,68 +170,64 @@ async fn engine(case: &Case, path: EnginePath) -> Result<Outcome, String> {
     let options = &case.options;
     let mut footprints = GroupFootprints::default();
     let ctx = pathway_diff::session_context(&EngineSettings::default()).unwrap();
-    match (&options.group, path.footprints) {
-        (Some(group), true) => {
-            let (legacy, legacy_files) = write_groups(
-                &case.legacy,
-                group,
-                &dir.path().join("legacy"),
-                &options.key,
-                &[],
-            );
-            let (beta, beta_files) = write_groups(
-                &case.beta,
-                group,
-                &dir.path().join("beta"),
-                &options.key,
-                &options.rename,
-            );
-            // Odd seeds give no files: groups of the same rows with a duplicated key then go
-            // through the triage's chunks, even ones read their duplicated rows by position.
-            // Every file of a side carries a footprint: the footprints hold the table's rows.
-            // (A side without the group column is one file without any.)
-            let complete = [
-                (&legacy, &legacy_files, &case.legacy),
-                (&beta, &beta_files, &case.beta),
-            ]
-            .map(|(footprints, files, table)| {
-                footprints.len() == files.len()
-                    && (table.columns.iter().any(|(name, _)| name == group)
-                        || table.rows.is_empty())
-            });
-            if complete == [true, true] {
-                COMPLETE.fetch_add(1, Ordering::Relaxed);
-            }
-            footprints = GroupFootprints {
-                legacy,
-                beta,
-                files: if case.seed.is_multiple_of(2) {
-                    [legacy_files, beta_files]
-                } else {
-                    Default::default()
-                },
-                complete,
-            };
-            for side in ["legacy", "beta"] {
-                let folder = format!("{}/", dir.path().join(side).display());
-                ctx.register_parquet(side, &folder, ParquetReadOptions::default())
-                    .await
-                    .unwrap();
-            }
+    if let (Some(group), true) = (&options.group, path.footprints) {
+        let (legacy, legacy_files) = write_groups(
+            &case.legacy,
+            group,
+            &dir.path().join("legacy"),
+            &options.key,
+            &[],
+        );
+        let (beta, beta_files) = write_groups(
+            &case.beta,
+            group,
+            &dir.path().join("beta"),
+            &options.key,
+            &options.rename,
+        );
+        // Odd seeds give no files: groups of the same rows with a duplicated key then go
+        // through the triage's chunks, even ones read their duplicated rows by position.
+        // Every file of a side carries a footprint: the footprints hold the table's rows.
+        // (A side without the group column is one file without any.)
+        let complete = [
+            (&legacy, &legacy_files, &case.legacy),
+            (&beta, &beta_files, &case.beta),
+        ]
+        .map(|(footprints, files, table)| {
+            footprints.len() == files.len()
+                && (table.columns.iter().any(|(name, _)| name == group) || table.rows.is_empty())
+        });
+        if complete == [true, true] {
+            COMPLETE.fetch_add(1, Ordering::Relaxed);
         }
-        _ => {
-            case.legacy
-                .write_parquet(&dir.path().join("legacy.parquet"))
+        footprints = GroupFootprints {
+            legacy,
+            beta,
+            files: if case.seed.is_multiple_of(2) {
+                [legacy_files, beta_files]
+            } else {
+                Default::default()
+            },
+            complete,
+        };
+        for side in ["legacy", "beta"] {
+            let folder = format!("{}/", dir.path().join(side).display());
+            ctx.register_parquet(side, &folder, ParquetReadOptions::default())
+                .await
                 .unwrap();
-            case.beta
-                .write_parquet(&dir.path().join("beta.parquet"))
+        }
+    } else {
+        case.legacy
+            .write_parquet(&dir.path().join("legacy.parquet"))
+            .unwrap();
+        case.beta
+            .write_parquet(&dir.path().join("beta.parquet"))
+            .unwrap();
+        for side in ["legacy", "beta"] {
+            let file = dir.path().join(format!("{side}.parquet"));
+            ctx.register_parquet(side, file.to_str().unwrap(), ParquetReadOptions::default())
+                .await
                 .unwrap();
-            for side in ["legacy", "beta"] {
-                let file = dir.path().join(format!("{side}.parquet"));
-                ctx.register_parquet(side, file.to_str().unwrap(), ParquetReadOptions::default())
-                    .await
-                    .unwrap();
-            }
         }
     }
     if path.triage {
@@ -472,28 +468,27 @@ fn cases_from_env(name: &str, default: u64) -> u64 {
 #[tokio::test]
 async fn the_engine_agrees_with_the_reference_on_random_pairs() {
     // `PATHWAY_DIFFERENTIAL_SEED=N` runs that one case, to debug it.
-    match std::env::var("PATHWAY_DIFFERENTIAL_SEED")
+    if let Some(seed) = std::env::var("PATHWAY_DIFFERENTIAL_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
     {
-        Some(seed) => run_cases(seed, 1).await,
-        None => {
-            run_cases(0, cases_from_env("PATHWAY_DIFFERENTIAL_CASES", 150)).await;
-            // Random pairs rarely hold the same rows; those that do must reach the footprints.
-            let decided = DECIDED.load(Ordering::Relaxed);
-            let duplicates = SAME_WITH_DUPLICATES.load(Ordering::Relaxed);
-            let complete = COMPLETE.load(Ordering::Relaxed);
-            assert!(decided > 0, "no group was decided by its footprints");
-            assert!(complete > 0, "no case had footprints over every row");
-            assert!(
-                duplicates > 0,
-                "no group's footprints agreed with a key duplicated"
-            );
-            println!(
-                "groups decided by footprints: {decided}; the same rows, a key duplicated: \
-                 {duplicates}; cases with footprints over every row: {complete}"
-            );
-        }
+        run_cases(seed, 1).await;
+    } else {
+        run_cases(0, cases_from_env("PATHWAY_DIFFERENTIAL_CASES", 150)).await;
+        // Random pairs rarely hold the same rows; those that do must reach the footprints.
+        let decided = DECIDED.load(Ordering::Relaxed);
+        let duplicates = SAME_WITH_DUPLICATES.load(Ordering::Relaxed);
+        let complete = COMPLETE.load(Ordering::Relaxed);
+        assert!(decided > 0, "no group was decided by its footprints");
+        assert!(complete > 0, "no case had footprints over every row");
+        assert!(
+            duplicates > 0,
+            "no group's footprints agreed with a key duplicated"
+        );
+        println!(
+            "groups decided by footprints: {decided}; the same rows, a key duplicated: \
+             {duplicates}; cases with footprints over every row: {complete}"
+        );
     }
 }
 

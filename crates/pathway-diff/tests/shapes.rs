@@ -1,6 +1,8 @@
 //! The shapes users bring that the engine once got wrong (issue 24), each with hand-checked
 //! figures, on every path: triage in one chunk, triage in chunks of 2 rows, the plain join.
 //! Sides are real Parquet files, as `pathway diff` and `pathway run` read them.
+// A test walks one scenario end to end, its local helpers next to their use.
+#![allow(clippy::too_many_lines, clippy::items_after_statements)]
 
 use std::path::Path;
 

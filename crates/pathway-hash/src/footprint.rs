@@ -13,7 +13,7 @@
 use std::fs::File;
 use std::path::Path;
 
-use arrow::array::{Array, ArrayRef, RecordBatch};
+use arrow::array::{ArrayRef, RecordBatch};
 use arrow::datatypes::{DataType, Schema};
 use arrow::error::ArrowError;
 use parquet::file::metadata::{KeyValue, ParquetMetaDataReader};
@@ -172,7 +172,10 @@ impl Hashing {
             });
         }
         let key = pick(&self.key_positions);
-        let nulls: Vec<_> = key.iter().filter_map(|k| k.logical_nulls()).collect();
+        let nulls: Vec<_> = key
+            .iter()
+            .filter_map(arrow::array::Array::logical_nulls)
+            .collect();
         let null_key = (!nulls.is_empty()).then(|| {
             (0..batch.num_rows())
                 .map(|row| nulls.iter().any(|n| n.is_null(row)))
@@ -185,7 +188,7 @@ impl Hashing {
         })
     }
 
-    fn footprint(&self, sums: Sums) -> Footprint {
+    fn footprint(&self, sums: &Sums) -> Footprint {
         let mut sorted = sums.key_hashes.clone();
         sorted.sort_unstable();
         let mut duplicated = Vec::new();
@@ -269,16 +272,17 @@ impl FootprintBuilder {
     /// The footprint of every batch added.
     #[must_use]
     pub fn finish(self) -> Footprint {
-        self.hashing.footprint(self.sums)
+        self.hashing.footprint(&self.sums)
     }
 }
 
 /// A list as one metadata value: each item's length, a colon, the item; so any name survives.
 fn join_list(items: impl IntoIterator<Item = String>) -> String {
-    items
-        .into_iter()
-        .map(|s| format!("{}:{s}", s.len()))
-        .collect()
+    use std::fmt::Write;
+    items.into_iter().fold(String::new(), |mut joined, s| {
+        let _ = write!(joined, "{}:{s}", s.len());
+        joined
+    })
 }
 
 fn split_list(mut text: &str) -> Option<Vec<String>> {

@@ -166,40 +166,34 @@ mod tests {
     use super::*;
     use arrow::array::{Int32Array, StringArray, StringViewArray};
 
-    fn hash_of(columns: Vec<ArrayRef>) -> Vec<i128> {
-        hash_rows(&columns).unwrap()
+    fn hash_of(columns: &[ArrayRef]) -> Vec<i128> {
+        hash_rows(columns).unwrap()
     }
 
     #[test]
     fn boundaries_nulls_and_types_change_the_hash() {
-        let split = hash_of(vec![
+        let split = hash_of(&[
             Arc::new(StringArray::from(vec!["a", "ab"])),
             Arc::new(StringArray::from(vec!["bc", "c"])),
         ]);
         assert_ne!(split[0], split[1]);
-        let null_vs_empty = hash_of(vec![Arc::new(StringArray::from(vec![None, Some("")]))]);
+        let null_vs_empty = hash_of(&[Arc::new(StringArray::from(vec![None, Some("")]))]);
         assert_ne!(null_vs_empty[0], null_vs_empty[1]);
         // Floats hash as they compare: one zero, one NaN.
-        let zeros = hash_of(vec![Arc::new(Float64Array::from(vec![0.0, -0.0]))]);
+        let zeros = hash_of(&[Arc::new(Float64Array::from(vec![0.0, -0.0]))]);
         assert_eq!(zeros[0], zeros[1]);
-        let nans = hash_of(vec![Arc::new(Float64Array::from(vec![
-            f64::NAN,
-            -f64::NAN,
-        ]))]);
+        let nans = hash_of(&[Arc::new(Float64Array::from(vec![f64::NAN, -f64::NAN]))]);
         assert_eq!(nans[0], nans[1]);
-        let int = hash_of(vec![Arc::new(Int32Array::from(vec![1]))]);
-        let text = hash_of(vec![Arc::new(StringArray::from(vec!["1"]))]);
+        let int = hash_of(&[Arc::new(Int32Array::from(vec![1]))]);
+        let text = hash_of(&[Arc::new(StringArray::from(vec!["1"]))]);
         assert_ne!(int[0], text[0]);
         assert!(split.iter().all(|&h| (0..=MASK).contains(&h)));
     }
 
     #[test]
     fn text_hashes_alike_in_every_arrow_layout() {
-        let plain = hash_of(vec![Arc::new(StringArray::from(vec![Some("ab"), None]))]);
-        let view = hash_of(vec![Arc::new(StringViewArray::from(vec![
-            Some("ab"),
-            None,
-        ]))]);
+        let plain = hash_of(&[Arc::new(StringArray::from(vec![Some("ab"), None]))]);
+        let view = hash_of(&[Arc::new(StringViewArray::from(vec![Some("ab"), None]))]);
         assert_eq!(plain, view);
     }
 

@@ -255,20 +255,22 @@ fn decode<'a>(
             let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
             (text, "windows-1252")
         }
-        Encoding::Utf8 => match std::str::from_utf8(bytes) {
-            Ok(text) => (std::borrow::Cow::Borrowed(text), "UTF-8"),
-            Err(_) => {
+        Encoding::Utf8 => {
+            if let Ok(text) = std::str::from_utf8(bytes) {
+                (std::borrow::Cow::Borrowed(text), "UTF-8")
+            } else {
                 notes.push("invalid UTF-8 bytes replaced with U+FFFD".into());
                 (String::from_utf8_lossy(bytes), "UTF-8")
             }
-        },
-        Encoding::Auto => match std::str::from_utf8(bytes) {
-            Ok(text) => (std::borrow::Cow::Borrowed(text), "UTF-8"),
-            Err(_) => {
+        }
+        Encoding::Auto => {
+            if let Ok(text) = std::str::from_utf8(bytes) {
+                (std::borrow::Cow::Borrowed(text), "UTF-8")
+            } else {
                 let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
                 (text, "windows-1252")
             }
-        },
+        }
     }
 }
 

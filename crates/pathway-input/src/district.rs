@@ -321,7 +321,7 @@ fn sent_twice(matching: &[&PathBuf], district_id: &str) -> Vec<String> {
     let mut by_plain: std::collections::BTreeMap<PathBuf, Vec<&PathBuf>> =
         std::collections::BTreeMap::new();
     for rel in matching {
-        let plain = strip_compression_suffix(rel).map_or_else(|| rel.to_path_buf(), |(p, _)| p);
+        let plain = strip_compression_suffix(rel).map_or_else(|| (*rel).clone(), |(p, _)| p);
         by_plain.entry(plain).or_default().push(rel);
     }
     by_plain

@@ -69,13 +69,12 @@ pub fn parse_json_lines(bytes: &[u8]) -> ParsedJsonLines {
         }
         let mut row = vec![None; parsed.columns.len()];
         for (key, value) in object {
-            let at = match parsed.columns.iter().position(|c| *c == key) {
-                Some(at) => at,
-                None => {
-                    parsed.columns.push(key);
-                    row.push(None);
-                    parsed.columns.len() - 1
-                }
+            let at = if let Some(at) = parsed.columns.iter().position(|c| *c == key) {
+                at
+            } else {
+                parsed.columns.push(key);
+                row.push(None);
+                parsed.columns.len() - 1
             };
             row[at] = match value {
                 serde_json::Value::Null => None,

@@ -94,16 +94,15 @@ pub fn stage_table_file(path: &Path, shown: &str, parquet: &Path) -> Result<Stag
             if failure.is_some() {
                 return;
             }
-            let (out, columns) = match &mut writer {
-                Some(w) => w,
-                None => {
-                    let columns = TextColumns::new(names);
-                    match open_writer(parquet, columns.schema()) {
-                        Ok(out) => writer.insert((out, columns)),
-                        Err(e) => {
-                            failure = Some(stage_error(e));
-                            return;
-                        }
+            let (out, columns) = if let Some(w) = &mut writer {
+                w
+            } else {
+                let columns = TextColumns::new(names);
+                match open_writer(parquet, columns.schema()) {
+                    Ok(out) => writer.insert((out, columns)),
+                    Err(e) => {
+                        failure = Some(stage_error(e));
+                        return;
                     }
                 }
             };

@@ -16,6 +16,7 @@
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+use std::fmt::Write as _;
 
 /// Environment variable holding the masking key itself.
 pub const KEY_ENV: &str = "PATHWAY_MASK_KEY";
@@ -96,8 +97,11 @@ impl Masker {
                     .expect("HMAC takes keys of any length");
                 mac.update(value.as_bytes());
                 let digest = mac.finalize().into_bytes();
-                let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-                format!("h:{hex}")
+                let mut shown = String::from("h:");
+                for byte in digest.iter().take(8) {
+                    let _ = write!(shown, "{byte:02x}");
+                }
+                shown
             }
         }
     }
@@ -163,16 +167,13 @@ fn redact_between(message: &str, quote: char) -> String {
     while let Some(start) = rest.find(quote) {
         out.push_str(&rest[..start + quote.len_utf8()]);
         let after = &rest[start + quote.len_utf8()..];
-        match after.find(quote) {
-            Some(end) => {
-                out.push_str("***");
-                out.push(quote);
-                rest = &after[end + quote.len_utf8()..];
-            }
-            None => {
-                out.push_str("***");
-                rest = "";
-            }
+        if let Some(end) = after.find(quote) {
+            out.push_str("***");
+            out.push(quote);
+            rest = &after[end + quote.len_utf8()..];
+        } else {
+            out.push_str("***");
+            rest = "";
         }
     }
     out.push_str(rest);

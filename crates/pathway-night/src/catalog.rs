@@ -156,7 +156,7 @@ pub(crate) fn code_mapping_schema() -> Schema {
     ])
 }
 
-/// The columns of column_diff.csv.
+/// The columns of `column_diff.csv`.
 #[must_use]
 pub fn column_diff_schema() -> Schema {
     Schema::new(vec![
@@ -170,6 +170,16 @@ pub fn column_diff_schema() -> Schema {
         Field::new("categories", DataType::Utf8, true),
         Field::new("expected_cells", DataType::UInt64, true),
     ])
+}
+
+/// How a night's CSV files are read: a night written before a column was appended lacks it,
+/// read as null, not refused.
+fn csv(schema: &Schema) -> CsvReadOptions<'_> {
+    CsvReadOptions::new()
+        .has_header(true)
+        .schema(schema)
+        .file_extension(".csv")
+        .truncated_rows(true)
 }
 
 /// The most recent night in `out` of its only audit (see [`crate::layout::select_run`]).
@@ -205,14 +215,6 @@ pub async fn register_run(
         .with_context(|| format!("`{}` is not a valid summary.json", summary_json.display()))?;
     let mut tables = Vec::new();
 
-    fn csv(schema: &Schema) -> CsvReadOptions<'_> {
-        // A night written before a column was appended lacks it: read as null, not refused.
-        CsvReadOptions::new()
-            .has_header(true)
-            .schema(schema)
-            .file_extension(".csv")
-            .truncated_rows(true)
-    }
     let summary = summary_schema();
     ctx.register_csv(
         "summary",

@@ -88,16 +88,16 @@ pub fn dates_in(dir: &Path) -> Vec<String> {
 /// # Errors
 /// When `run` is not a run folder.
 pub fn audit_of_night(run: &Path) -> anyhow::Result<String> {
+    #[derive(serde::Deserialize)]
+    struct Audit {
+        audit: String,
+    }
     let summary = run.join("summary.csv");
     if !summary.is_file() {
         bail!(
             "`{}` is not a run folder (it has no summary.csv)",
             run.display()
         );
-    }
-    #[derive(serde::Deserialize)]
-    struct Audit {
-        audit: String,
     }
     let mut reader = csv::Reader::from_path(&summary)
         .with_context(|| format!("cannot read `{}`", summary.display()))?;

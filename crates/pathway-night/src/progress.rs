@@ -47,12 +47,11 @@ impl Progress {
         } else {
             0.0
         };
-        match &self.bar {
-            Some(bar) => {
-                bar.set_message(format!("{rate} rows/s"));
-                bar.inc(1);
-            }
-            None => tracing::info!(
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("{rate} rows/s"));
+            bar.inc(1);
+        } else {
+            tracing::info!(
                 district,
                 done = self.done,
                 total = self.total,
@@ -62,16 +61,17 @@ impl Progress {
                 "[{}/{}] district {district}: {rows} rows in {seconds:.2} s ({rate} rows/s so far)",
                 self.done,
                 self.total
-            ),
+            );
         }
     }
 
     /// One more district done, carried over from the previous run.
     pub fn district_reused(&mut self, district: &str) {
         self.done += 1;
-        match &self.bar {
-            Some(bar) => bar.inc(1),
-            None => tracing::info!(
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        } else {
+            tracing::info!(
                 district,
                 done = self.done,
                 total = self.total,
@@ -79,7 +79,7 @@ impl Progress {
                 "[{}/{}] district {district}: unchanged, reused from the previous run",
                 self.done,
                 self.total
-            ),
+            );
         }
     }
 

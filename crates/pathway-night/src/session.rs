@@ -4,7 +4,7 @@ use datafusion::prelude::SessionContext;
 
 /// How long a command waits for a cluster to have an executor before it gives up, unless
 /// `PATHWAY_CLUSTER_WAIT_SECONDS` says otherwise.
-pub const CLUSTER_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+pub const CLUSTER_WAIT: std::time::Duration = std::time::Duration::from_mins(1);
 
 /// A session for `settings`: on the cluster when `settings.cluster` names one, else embedded.
 ///

@@ -3,9 +3,9 @@
 //!
 //! Everything goes in one transaction: a failure (or a killed process) leaves the tables as they
 //! were. Tables are created when missing. Summary rows are upserted by
-//! (audit, audit_date, table_name, district_id); the night's column diff replaces that night's
+//! (audit, `audit_date`, `table_name`, `district_id`); the night's column diff replaces that night's
 //! earlier rows (a district fixed since the last publish leaves no stale mismatch behind);
-//! history rows are upserted by (audit, audit_date, table_name).
+//! history rows are upserted by (audit, `audit_date`, `table_name`).
 
 use std::path::Path;
 
@@ -57,7 +57,7 @@ pub struct PublishRows<'a> {
     pub audit_date: &'a str,
     /// The night's summary (summary.csv).
     pub summary: &'a [SummaryRow],
-    /// The night's column diff (column_diff.csv).
+    /// The night's column diff (`column_diff.csv`).
     pub column_diff: &'a [ColumnDiffRow],
     /// Districts per status for every night in history.csv.
     pub history: &'a [HistoryCount],
@@ -217,114 +217,125 @@ async fn publish_postgres(url: &DatabaseUrl, rows: PublishRows<'_>) -> Result<Pu
             .transaction()
             .await
             .map_err(|e| sql_error("starting the transaction", e))?;
-        tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
-            .await
-            .map_err(|e| sql_error("creating the schema", e))?;
-        for create in CREATE {
-            tx.batch_execute(&create.replace("{schema}", &schema))
-                .await
-                .map_err(|e| sql_error("creating the tables", e))?;
-        }
-        let mut counts = PublishCounts::default();
-        let upsert = tx
-            .prepare(&UPSERT_SUMMARY.replace("{schema}", &schema))
-            .await
-            .map_err(|e| sql_error("preparing the summary upsert", e))?;
-        for row in rows.summary {
-            tx.execute(
-                &upsert,
-                &[
-                    &rows.audit,
-                    &row.audit_date,
-                    &row.table,
-                    &row.district_id,
-                    &row.status.as_str(),
-                    &count(row.legacy_rows),
-                    &count(row.beta_rows),
-                    &count(row.matched_rows),
-                    &count(row.changed_rows),
-                    &count(row.missing_in_beta),
-                    &count(row.extra_in_beta),
-                    &count(row.legacy_dup_keys),
-                    &count(row.beta_dup_keys),
-                    &row.changed_columns,
-                    &row.error,
-                    &count(row.accepted_cells),
-                    &row.reused,
-                    &row.row_diff_capped,
-                    &count(row.paired_rows),
-                ],
-            )
-            .await
-            .map_err(|e| sql_error("writing pathway_summary", e))?;
-            counts.summary += 1;
-        }
-        tx.execute(
-            &format!(
-                "DELETE FROM {schema}.pathway_column_diff WHERE audit = $1 AND audit_date = $2::text::date"
-            ),
-            &[&rows.audit, &rows.audit_date],
-        )
-        .await
-        .map_err(|e| sql_error("replacing the night's pathway_column_diff", e))?;
-        let insert = tx
-            .prepare(&INSERT_COLUMN_DIFF.replace("{schema}", &schema))
-            .await
-            .map_err(|e| sql_error("preparing the column diff insert", e))?;
-        for row in rows.column_diff {
-            tx.execute(
-                &insert,
-                &[
-                    &rows.audit,
-                    &row.audit_date,
-                    &row.table,
-                    &row.district_id,
-                    &row.column,
-                    &count(row.mismatches),
-                    &row.legacy_example,
-                    &row.beta_example,
-                    &row.categories,
-                    &count(row.expected_cells),
-                ],
-            )
-            .await
-            .map_err(|e| sql_error("writing pathway_column_diff", e))?;
-            counts.column_diff += 1;
-        }
-        let upsert = tx
-            .prepare(&UPSERT_HISTORY.replace("{schema}", &schema))
-            .await
-            .map_err(|e| sql_error("preparing the history upsert", e))?;
-        for row in rows.history.iter().filter(|h| h.audit == rows.audit) {
-            tx.execute(
-                &upsert,
-                &[
-                    &row.audit,
-                    &row.audit_date,
-                    &row.table,
-                    &count(row.districts),
-                    &count(row.full_match),
-                    &count(row.mismatch),
-                    &count(row.legacy_only),
-                    &count(row.beta_only),
-                    &count(row.error),
-                    &count(row.accepted),
-                    &count(row.no_input),
-                ],
-            )
-            .await
-            .map_err(|e| sql_error("writing pathway_history", e))?;
-            counts.history += 1;
-        }
-        tx.commit()
-            .await
-            .map_err(|e| sql_error("committing", e))?;
+        let counts = write_night(&tx, &schema, rows, &sql_error).await?;
+        tx.commit().await.map_err(|e| sql_error("committing", e))?;
         Ok(counts)
     }
     .await;
     drop(client);
     let _ = driver.await;
     result
+}
+
+/// Create the schema and tables when missing, then upsert the summary and history rows and
+/// replace the night's column diff, inside `tx`.
+#[cfg(feature = "postgres")]
+async fn write_night(
+    tx: &tokio_postgres::Transaction<'_>,
+    schema: &str,
+    rows: PublishRows<'_>,
+    sql_error: &impl Fn(&str, tokio_postgres::Error) -> Error,
+) -> Result<PublishCounts> {
+    tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+        .await
+        .map_err(|e| sql_error("creating the schema", e))?;
+    for create in CREATE {
+        tx.batch_execute(&create.replace("{schema}", schema))
+            .await
+            .map_err(|e| sql_error("creating the tables", e))?;
+    }
+    let mut counts = PublishCounts::default();
+    let upsert = tx
+        .prepare(&UPSERT_SUMMARY.replace("{schema}", schema))
+        .await
+        .map_err(|e| sql_error("preparing the summary upsert", e))?;
+    for row in rows.summary {
+        tx.execute(
+            &upsert,
+            &[
+                &rows.audit,
+                &row.audit_date,
+                &row.table,
+                &row.district_id,
+                &row.status.as_str(),
+                &count(row.legacy_rows),
+                &count(row.beta_rows),
+                &count(row.matched_rows),
+                &count(row.changed_rows),
+                &count(row.missing_in_beta),
+                &count(row.extra_in_beta),
+                &count(row.legacy_dup_keys),
+                &count(row.beta_dup_keys),
+                &row.changed_columns,
+                &row.error,
+                &count(row.accepted_cells),
+                &row.reused,
+                &row.row_diff_capped,
+                &count(row.paired_rows),
+            ],
+        )
+        .await
+        .map_err(|e| sql_error("writing pathway_summary", e))?;
+        counts.summary += 1;
+    }
+    tx.execute(
+        &format!(
+            "DELETE FROM {schema}.pathway_column_diff WHERE audit = $1 AND audit_date = $2::text::date"
+        ),
+        &[&rows.audit, &rows.audit_date],
+    )
+    .await
+    .map_err(|e| sql_error("replacing the night's pathway_column_diff", e))?;
+    let insert = tx
+        .prepare(&INSERT_COLUMN_DIFF.replace("{schema}", schema))
+        .await
+        .map_err(|e| sql_error("preparing the column diff insert", e))?;
+    for row in rows.column_diff {
+        tx.execute(
+            &insert,
+            &[
+                &rows.audit,
+                &row.audit_date,
+                &row.table,
+                &row.district_id,
+                &row.column,
+                &count(row.mismatches),
+                &row.legacy_example,
+                &row.beta_example,
+                &row.categories,
+                &count(row.expected_cells),
+            ],
+        )
+        .await
+        .map_err(|e| sql_error("writing pathway_column_diff", e))?;
+        counts.column_diff += 1;
+    }
+    let upsert = tx
+        .prepare(&UPSERT_HISTORY.replace("{schema}", schema))
+        .await
+        .map_err(|e| sql_error("preparing the history upsert", e))?;
+    for row in rows.history.iter().filter(|h| h.audit == rows.audit) {
+        tx.execute(
+            &upsert,
+            &[
+                &row.audit,
+                &row.audit_date,
+                &row.table,
+                &count(row.districts),
+                &count(row.full_match),
+                &count(row.mismatch),
+                &count(row.legacy_only),
+                &count(row.beta_only),
+                &count(row.error),
+                &count(row.accepted),
+                &count(row.no_input),
+            ],
+        )
+        .await
+        .map_err(|e| sql_error("writing pathway_history", e))?;
+        counts.history += 1;
+    }
+    Ok(counts)
 }
 
 #[cfg(feature = "postgres")]

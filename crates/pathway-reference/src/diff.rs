@@ -79,7 +79,7 @@ pub struct SummaryRow {
     pub paired_rows: u64,
 }
 
-/// One column_diff row (without date, table and categories).
+/// One `column_diff` row (without date, table and categories).
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ColumnRow {
     pub group: String,

@@ -227,12 +227,12 @@ pub fn generate(seed: u64, shapes: Shapes) -> Case {
         _ => None,
     };
     let group_values: Vec<Value> = match &group {
-        Some((_, Ty::Int64)) => (0..1 + rng.below(4))
+        Some((_, Ty::Int64)) => (0..=rng.below(4))
             .map(|i| Value::Int(100 + i as i64))
             .chain(rng.chance(20).then_some(Value::Null))
             .collect(),
         Some(_) => {
-            let mut values: Vec<Value> = (0..1 + rng.below(4))
+            let mut values: Vec<Value> = (0..=rng.below(4))
                 .map(|i| Value::Text(format!("{}", 101 + i)))
                 .collect();
             if rng.chance(25) {
@@ -347,7 +347,7 @@ pub fn generate(seed: u64, shapes: Shapes) -> Case {
         beta_rows.retain(|row| row[0] != dropped);
     }
     if group.is_some() && rng.chance(10) {
-        for _ in 0..1 + rng.below(3) {
+        for _ in 0..=rng.below(3) {
             let mut row = vec![match &group {
                 Some((_, Ty::Int64)) => Value::Int(999),
                 _ => Value::Text("999".into()),

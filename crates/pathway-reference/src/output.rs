@@ -1,4 +1,4 @@
-//! Reading back what the engine wrote (summary.csv, column_diff.csv, the row diff's Parquet) into
+//! Reading back what the engine wrote (summary.csv, `column_diff.csv`, the row diff's Parquet) into
 //! an [`Outcome`], and the differences between two outcomes.
 
 use std::path::Path;
@@ -47,7 +47,7 @@ pub fn read_summary_csv(text: &str) -> Vec<SummaryRow> {
 /// mismatches). An empty example field is a null.
 ///
 /// # Panics
-/// A file that is not a column_diff.csv.
+/// A file that is not a `column_diff.csv`.
 #[must_use]
 pub fn read_column_diff_csv(text: &str) -> Vec<(ColumnRow, u64)> {
     let mut reader = csv::Reader::from_reader(text.as_bytes());
@@ -79,7 +79,7 @@ pub fn read_column_diff_csv(text: &str) -> Vec<(ColumnRow, u64)> {
     rows
 }
 
-/// column_diff.csv's `expected_cells`: (district, column, cells) of the lines where it is not 0,
+/// `column_diff.csv`'s `expected_cells`: (district, column, cells) of the lines where it is not 0,
 /// sorted, as [`Outcome::expected_cells`].
 #[must_use]
 pub fn read_expected_cells_csv(text: &str) -> Vec<(String, String, u64)> {

@@ -244,8 +244,9 @@ mod tests {
 
     #[test]
     fn every_transition_has_one_name() {
-        let change =
-            |b: Option<Status>, a: Option<Status>| verdict_change(b, a).map(|c| c.as_str());
+        let change = |b: Option<Status>, a: Option<Status>| {
+            verdict_change(b, a).map(super::DistrictChange::as_str)
+        };
         let (full, mismatch, none, error, accepted) = (
             Some(Status::FullMatch),
             Some(Status::Mismatch),

@@ -1,4 +1,4 @@
-//! summary.csv and column_diff.csv as text, and reading summary-shaped CSV back.
+//! summary.csv and `column_diff.csv` as text, and reading summary-shaped CSV back.
 
 use std::path::Path;
 
@@ -14,7 +14,7 @@ const CATEGORIES_HEADER: &str = "audit_date,table,district_id,column,category,ce
 const CODE_MAPPING_HEADER: &str =
     "audit_date,table,district_id,side,code_set,school_year,outcome,used_year,source_code,values";
 
-/// code_mapping.csv content.
+/// `code_mapping.csv` content.
 ///
 /// # Errors
 /// Only on a serialisation bug.
@@ -46,7 +46,7 @@ pub fn summary_csv(rows: &[SummaryRow]) -> Result<String> {
     to_csv(rows, SUMMARY_HEADER)
 }
 
-/// column_diff.csv content.
+/// `column_diff.csv` content.
 ///
 /// # Errors
 /// Only on a serialisation bug.

@@ -378,15 +378,6 @@ pub fn render_html(report: &HtmlReport) -> String {
     );
 
     // Districts per status and table.
-    let statuses = [
-        "FULL MATCH",
-        "ACCEPTED",
-        "MISMATCH",
-        "LEGACY ONLY",
-        "BETA ONLY",
-        "ERROR",
-        "NO INPUT",
-    ];
     let mut per_table: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
     let mut districts: Vec<&str> = Vec::new();
     for row in &report.summary {
@@ -400,14 +391,56 @@ pub fn render_html(report: &HtmlReport) -> String {
         }
     }
     districts.sort_unstable();
+    counts_section(&mut out, &per_table);
+
+    out.push_str("<h2>FULL MATCH over time</h2>");
+    out.push_str(&trend_svg(&report.history));
+
+    grid_section(&mut out, report, &per_table, &districts);
+
+    unread_section(&mut out, &report.unread_files);
+    key_warning_section(&mut out, &report.key_warnings);
+    capped_section(&mut out, &report.summary);
+    paired_section(&mut out, &report.summary);
+
+    out.push_str("<h2>Top discrepancy patterns</h2>");
+    if report.patterns.rows.is_empty() {
+        out.push_str("<p>No changed cells.</p>");
+    } else {
+        text_table(&mut out, &report.patterns, "patterns");
+    }
+
+    since_section(&mut out, report);
+
+    out.push_str("<h2>District details</h2>");
+    for row in &report.summary {
+        district_detail(&mut out, report, row);
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+/// Every status, in the order of the page's columns and legend.
+const STATUSES: [&str; 7] = [
+    "FULL MATCH",
+    "ACCEPTED",
+    "MISMATCH",
+    "LEGACY ONLY",
+    "BETA ONLY",
+    "ERROR",
+    "NO INPUT",
+];
+
+/// Districts per table and status.
+fn counts_section(out: &mut String, per_table: &BTreeMap<&str, BTreeMap<&str, u64>>) {
     out.push_str(
         "<table class=\"counts\" id=\"counts\"><thead><tr><th>table</th><th>districts</th>",
     );
-    for s in statuses {
+    for s in STATUSES {
         let _ = write!(out, "<th>{s}</th>");
     }
     out.push_str("</tr></thead><tbody>");
-    for (table, counts) in &per_table {
+    for (table, counts) in per_table {
         let _ = write!(
             out,
             "<tr data-table=\"{}\"><td>{}</td><td>{}</td>",
@@ -415,7 +448,7 @@ pub fn render_html(report: &HtmlReport) -> String {
             esc(table),
             counts.values().sum::<u64>()
         );
-        for s in statuses {
+        for s in STATUSES {
             let _ = write!(
                 out,
                 "<td data-status=\"{s}\">{}</td>",
@@ -425,12 +458,17 @@ pub fn render_html(report: &HtmlReport) -> String {
         out.push_str("</tr>");
     }
     out.push_str("</tbody></table>");
+}
 
-    out.push_str("<h2>FULL MATCH over time</h2>");
-    out.push_str(&trend_svg(&report.history));
-
+/// The district × table grid of statuses, with its legend.
+fn grid_section(
+    out: &mut String,
+    report: &HtmlReport,
+    per_table: &BTreeMap<&str, BTreeMap<&str, u64>>,
+    districts: &[&str],
+) {
     out.push_str("<h2>Districts</h2><p>");
-    for s in statuses {
+    for s in STATUSES {
         let _ = write!(
             out,
             "<span class=\"legend-button {}\" data-status=\"{s}\">{s}</span>",
@@ -442,7 +480,7 @@ pub fn render_html(report: &HtmlReport) -> String {
         let _ = write!(out, "<th>{}</th>", esc(table));
     }
     out.push_str("</tr></thead><tbody>");
-    for district in &districts {
+    for district in districts {
         let _ = write!(out, "<tr><td>{}</td>", esc(district));
         for table in per_table.keys() {
             match report
@@ -467,19 +505,10 @@ pub fn render_html(report: &HtmlReport) -> String {
         out.push_str("</tr>");
     }
     out.push_str("</tbody></table>");
+}
 
-    unread_section(&mut out, &report.unread_files);
-    key_warning_section(&mut out, &report.key_warnings);
-    capped_section(&mut out, &report.summary);
-    paired_section(&mut out, &report.summary);
-
-    out.push_str("<h2>Top discrepancy patterns</h2>");
-    if report.patterns.rows.is_empty() {
-        out.push_str("<p>No changed cells.</p>");
-    } else {
-        text_table(&mut out, &report.patterns, "patterns");
-    }
-
+/// What changed since the audit's previous night.
+fn since_section(out: &mut String, report: &HtmlReport) {
     match &report.previous_date {
         Some(previous) => {
             let _ = write!(out, "<h2>Since {}</h2>", esc(previous));
@@ -504,93 +533,91 @@ pub fn render_html(report: &HtmlReport) -> String {
                         })
                         .collect(),
                 };
-                text_table(&mut out, &table, "changes");
+                text_table(out, &table, "changes");
             }
         }
         None => out.push_str(
             "<h2>Since the previous night</h2><p id=\"changes\">This is the first night.</p>",
         ),
     }
+}
 
-    out.push_str("<h2>District details</h2>");
-    for row in &report.summary {
+/// One (table, district)'s counts, notes, error and example rows.
+fn district_detail(out: &mut String, report: &HtmlReport, row: &SummaryRow) {
+    let _ = write!(
+        out,
+        "<section id=\"{}\" class=\"detail\"><h3>{} · district {} · <span class=\"{}\">{}</span></h3>",
+        anchor(&row.table, &row.district_id),
+        esc(&row.table),
+        esc(&row.district_id),
+        status_class(row.status.as_str()),
+        esc(row.status.as_str())
+    );
+    let counts = TextTable {
+        header: [
+            "legacy",
+            "beta",
+            "matched",
+            "changed",
+            "missing in beta",
+            "extra in beta",
+            "dup keys L/B",
+            "changed columns",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: vec![vec![
+            row.legacy_rows.to_string(),
+            row.beta_rows.to_string(),
+            row.matched_rows.to_string(),
+            row.changed_rows.to_string(),
+            row.missing_in_beta.to_string(),
+            row.extra_in_beta.to_string(),
+            format!("{}/{}", row.legacy_dup_keys, row.beta_dup_keys),
+            row.changed_columns.replace(';', ", "),
+        ]],
+    };
+    text_table(out, &counts, "detail-counts");
+    if row.paired_rows > 0 {
         let _ = write!(
             out,
-            "<section id=\"{}\" class=\"detail\"><h3>{} · district {} · <span class=\"{}\">{}</span></h3>",
-            anchor(&row.table, &row.district_id),
-            esc(&row.table),
-            esc(&row.district_id),
-            status_class(row.status.as_str()),
-            esc(row.status.as_str())
+            "<p class=\"paired\">{} row(s) paired without a key: counted as matched or \
+             changed instead of missing and extra.</p>",
+            row.paired_rows
         );
-        let counts = TextTable {
-            header: [
-                "legacy",
-                "beta",
-                "matched",
-                "changed",
-                "missing in beta",
-                "extra in beta",
-                "dup keys L/B",
-                "changed columns",
-            ]
-            .map(String::from)
-            .to_vec(),
-            rows: vec![vec![
-                row.legacy_rows.to_string(),
-                row.beta_rows.to_string(),
-                row.matched_rows.to_string(),
-                row.changed_rows.to_string(),
-                row.missing_in_beta.to_string(),
-                row.extra_in_beta.to_string(),
-                format!("{}/{}", row.legacy_dup_keys, row.beta_dup_keys),
-                row.changed_columns.replace(';', ", "),
-            ]],
-        };
-        text_table(&mut out, &counts, "detail-counts");
-        if row.paired_rows > 0 {
-            let _ = write!(
-                out,
-                "<p class=\"paired\">{} row(s) paired without a key: counted as matched or \
-                 changed instead of missing and extra.</p>",
-                row.paired_rows
-            );
-        }
-        if row.row_diff_capped {
-            out.push_str(
-                "<p class=\"capped\">The row diff keeps only the rows of the first keys (the \
-                 table's max_row_diff): the counts are exact, the examples and categories are \
-                 those of the rows kept.</p>",
-            );
-        }
-        for w in report
-            .key_warnings
-            .iter()
-            .filter(|w| w.table == row.table && w.district_id == row.district_id)
-        {
-            let _ = write!(
-                out,
-                "<p class=\"key-warning\">The key {} has {}: every row under such a key is a \
-                 difference.</p>",
-                esc(&w.key),
-                esc(&key_problems(w))
-            );
-        }
-        if !row.error.is_empty() {
-            let _ = write!(
-                out,
-                "<pre class=\"error-message\">{}</pre>",
-                esc(&row.error)
-            );
-        }
-        if let Some(examples) = report
-            .examples
-            .get(&(row.table.clone(), row.district_id.clone()))
-        {
-            text_table(&mut out, examples, "examples");
-        }
-        out.push_str("</section>");
     }
-    out.push_str("</body></html>\n");
-    out
+    if row.row_diff_capped {
+        out.push_str(
+            "<p class=\"capped\">The row diff keeps only the rows of the first keys (the \
+             table's max_row_diff): the counts are exact, the examples and categories are \
+             those of the rows kept.</p>",
+        );
+    }
+    for w in report
+        .key_warnings
+        .iter()
+        .filter(|w| w.table == row.table && w.district_id == row.district_id)
+    {
+        let _ = write!(
+            out,
+            "<p class=\"key-warning\">The key {} has {}: every row under such a key is a \
+             difference.</p>",
+            esc(&w.key),
+            esc(&key_problems(w))
+        );
+    }
+    if !row.error.is_empty() {
+        let _ = write!(
+            out,
+            "<pre class=\"error-message\">{}</pre>",
+            esc(&row.error)
+        );
+    }
+    if let Some(examples) = report
+        .examples
+        .get(&(row.table.clone(), row.district_id.clone()))
+    {
+        text_table(out, examples, "examples");
+    }
+    out.push_str("</section>");
 }

@@ -98,7 +98,7 @@ pub struct MetricRow {
     pub peak_rss_mib: Option<u64>,
 }
 
-/// What `map_code` found in one transform of one district: a line of code_mapping.csv.
+/// What `map_code` found in one transform of one district: a line of `code_mapping.csv`.
 /// Codes that mapped with their own year's entries are counted per code set and year; codes
 /// that mapped through an earlier year's entries (`fallback`) likewise, with the year used; codes
 /// with no entry (`unmapped`) are listed one per line.
@@ -191,7 +191,7 @@ pub struct RunReport {
     pub errors: Vec<DistrictError>,
     /// The summary.csv rows.
     pub summary: Vec<SummaryRow>,
-    /// The column_diff.csv rows.
+    /// The `column_diff.csv` rows.
     pub column_diff: Vec<ColumnDiffRow>,
     /// The categories.csv rows.
     pub categories: Vec<CategoryRow>,
@@ -201,7 +201,7 @@ pub struct RunReport {
     pub warnings: Vec<String>,
     /// Rows and time per district, side and table, and one row for the whole run.
     pub metrics: Vec<MetricRow>,
-    /// What the code map's `map_code` found, per district, table and side (code_mapping.csv).
+    /// What the code map's `map_code` found, per district, table and side (`code_mapping.csv`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub code_mapping: Vec<CodeMappingRow>,
     /// The database sides: their table or query and the rows the snapshot copied.
@@ -212,7 +212,7 @@ pub struct RunReport {
 }
 
 impl RunReport {
-    /// Write summary.csv, column_diff.csv, categories.csv, code_mapping.csv (when the audit maps
+    /// Write summary.csv, `column_diff.csv`, categories.csv, `code_mapping.csv` (when the audit maps
     /// codes) and summary.json into `dir`, each replaced atomically.
     ///
     /// # Errors

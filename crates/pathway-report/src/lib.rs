@@ -36,8 +36,8 @@ pub use error::{Error, Result};
 pub use history::{HistoryCount, full_match_counts, read_history, update_history};
 pub use html::{HtmlReport, TextTable, render_html};
 pub use json::{
-    CodeMappingRow, DatabaseSource, DistrictError, KeyWarning, MetricRow, RunReport,
-    SideRows, TableInfo,
+    CodeMappingRow, DatabaseSource, DistrictError, KeyWarning, MetricRow, RunReport, SideRows,
+    TableInfo,
 };
 /// The verdict each summary row carries.
 pub use pathway_diff::Status;

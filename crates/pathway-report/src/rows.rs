@@ -1,4 +1,4 @@
-//! The rows of summary.csv / history.csv and column_diff.csv, built from a table's diff.
+//! The rows of summary.csv / history.csv and `column_diff.csv`, built from a table's diff.
 
 use std::collections::BTreeMap;
 
@@ -59,7 +59,7 @@ pub struct SummaryRow {
     pub paired_rows: u64,
 }
 
-/// One column's mismatches in one district: a line of column_diff.csv.
+/// One column's mismatches in one district: a line of `column_diff.csv`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ColumnDiffRow {
     /// Date of the night audited.

@@ -109,13 +109,13 @@ pub async fn run_command(
     })?;
     let stderr = child.stderr.take().expect("stderr is piped");
     let stderr_reader = tokio::spawn(read_capped(stderr));
-    let (status, timed_out) = match tokio::time::timeout(spec.timeout, child.wait()).await {
-        Ok(status) => (status.ok(), false),
-        Err(_) => {
+    let (status, timed_out) =
+        if let Ok(status) = tokio::time::timeout(spec.timeout, child.wait()).await {
+            (status.ok(), false)
+        } else {
             kill_group(&mut child);
             (child.wait().await.ok(), true)
-        }
-    };
+        };
     let elapsed = started.elapsed();
     let stderr = stderr_reader.await.unwrap_or_default();
     let stderr_log = work.join("stderr.log");

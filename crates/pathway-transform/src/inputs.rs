@@ -183,7 +183,7 @@ fn sql_inputs(state: &SessionState, audit: &AuditSpec, sql: &str) -> BTreeSet<St
                 ..
             } => c.as_ref() == catalog && s.as_ref() == schema,
         })
-        .map(|r| r.table())
+        .map(datafusion::common::TableReference::table)
         .filter(|name| audit.inputs.iter().any(|i| i.name == *name))
         .map(str::to_owned)
         .collect()
@@ -239,7 +239,7 @@ mod tests {
             argv: vec!["python3".into(), "legacy/job.py".into()],
             output: "out.csv".into(),
             format: InputFormat::Csv,
-            timeout: std::time::Duration::from_secs(60),
+            timeout: std::time::Duration::from_mins(1),
             env: std::collections::BTreeMap::new(),
             types: std::collections::BTreeMap::new(),
             defined_in: PathBuf::from("audit.toml"),

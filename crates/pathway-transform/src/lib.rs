@@ -3,7 +3,7 @@
 //! Each district gets its own DataFusion [`SessionContext`](datafusion::prelude::SessionContext)
 //! with its raw input tables registered under their audit names. Every output table's SQL runs
 //! once per side, and its result streams to
-//! `<out>/<side>/<table>/district_id=<id>/part-0.parquet`, a Hive-partitioned layout that DuckDB,
+//! `<out>/<side>/<table>/district_id=<id>/part-0.parquet`, a Hive-partitioned layout that `DuckDB`,
 //! pyarrow, Spark and Athena read as-is. A failing transform is reported for that table, side and
 //! district only; the caller decides what the district's status becomes.
 //!

@@ -283,7 +283,7 @@ async fn write_batches(
         })
 }
 
-/// The Hive partition carries the district; a district_id column in the output would clash.
+/// The Hive partition carries the district; a `district_id` column in the output would clash.
 fn without_district_id(
     frame: datafusion::dataframe::DataFrame,
 ) -> std::result::Result<datafusion::dataframe::DataFrame, DataFusionError> {

@@ -81,7 +81,10 @@ echo "district $PATHWAY_DISTRICT_ID $PATHWAY_TABLE $PATHWAY_SIDE $GREETING" >&2
             .collect::<Vec<_>>(),
         ["student_id", "grade", "district"]
     );
-    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let rows: usize = batches
+        .iter()
+        .map(datafusion::arrow::array::RecordBatch::num_rows)
+        .sum();
     assert_eq!(rows, 3);
     let grades = batches[0].column(1).as_string::<i32>();
     assert_eq!(grades.value(0), "K");
@@ -103,7 +106,13 @@ async fn json_lines_and_parquet_outputs_are_read_by_their_extension() {
     let (_tmp, result) = run(script, "out.jsonl", 30.0).await;
     let (schema, batches, _) = result.unwrap();
     assert_eq!(schema.fields().len(), 2);
-    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 2);
+    assert_eq!(
+        batches
+            .iter()
+            .map(datafusion::arrow::array::RecordBatch::num_rows)
+            .sum::<usize>(),
+        2
+    );
     assert_eq!(spec("x", "a.parquet", 1.0).format, InputFormat::Parquet);
 }
 
@@ -165,7 +174,7 @@ async fn a_hanging_program_is_killed_with_its_children_at_the_time_limit() {
     assert!(run.timed_out);
     assert_eq!(run.exit_code, None);
     // Not a timing assertion: had the sleeping grandchild kept stderr open, this would wait 300 s.
-    assert!(started.elapsed() < Duration::from_secs(120));
+    assert!(started.elapsed() < Duration::from_mins(2));
 }
 
 #[tokio::test]

@@ -240,7 +240,7 @@ pub struct PatternsArgs {
 #[derive(Debug, clap::Args)]
 pub struct DiffArgs {
     /// The legacy (reference) table: a Parquet file, a folder of Parquet, a CSV/TXT file, or a
-    /// database URL (postgres://user@host:5432/db, mysql://...) with --left-table or --left-query.
+    /// database URL (<postgres://user@host:5432/db>, mysql://...) with --left-table or --left-query.
     pub left: PathBuf,
     /// The beta table, in the same forms (with --right-table or --right-query for a database).
     pub right: PathBuf,
@@ -265,7 +265,7 @@ pub struct DiffArgs {
     /// Columns to leave out of the comparison, comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub ignore: Vec<String>,
-    /// Compare a column under different names: LEGACY_NAME=BETA_NAME (repeatable).
+    /// Compare a column under different names: `LEGACY_NAME=BETA_NAME` (repeatable).
     #[arg(long, value_parser = parse_rename)]
     pub rename: Vec<(String, String)>,
     /// Columns holding personal data, masked in the output, comma-separated.
@@ -313,7 +313,7 @@ pub struct DiffArgs {
     /// Table name used in the reports (default: the left file or folder name).
     #[arg(long)]
     pub table: Option<String>,
-    /// Write summary.csv, column_diff.csv, summary.json and row_diff/ into this folder.
+    /// Write summary.csv, `column_diff.csv`, summary.json and `row_diff`/ into this folder.
     #[arg(long, short)]
     pub out: Option<PathBuf>,
     /// What to print on stdout: the summary table, or summary.csv / summary.json content
@@ -433,7 +433,7 @@ pub struct RunArgs {
     #[arg(long, value_parser = parse_date)]
     pub date: Option<String>,
     /// Also write the night's summary, column diff and the history of district counts to
-    /// PostgreSQL tables (pathway_summary, pathway_column_diff, pathway_history; created when
+    /// PostgreSQL tables (`pathway_summary`, `pathway_column_diff`, `pathway_history`; created when
     /// missing, upserted in one transaction). `?schema=NAME` picks the schema (default public).
     /// Passwords: `${VAR}` in the URL, PGPASSWORD or ~/.pgpass.
     #[arg(long, value_name = "POSTGRES_URL")]

@@ -36,6 +36,10 @@ pub fn district_weight(folder: &Path) -> u64 {
         .map(|relative| {
             let size = std::fs::metadata(folder.join(relative)).map_or(0, |m| m.len());
             let name = relative.to_string_lossy().to_ascii_lowercase();
+            #[allow(
+                clippy::case_sensitive_file_extension_comparisons,
+                reason = "the name is lower-cased just above"
+            )]
             let packed = pathway_input::Compression::of_name(&name).is_some()
                 || name.ends_with(".parquet")
                 || name.ends_with(".zip");

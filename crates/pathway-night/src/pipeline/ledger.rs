@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use pathway_audit::{AuditSpec, Side};
 use pathway_diff::Status;
-use pathway_input::Rejection;
 use pathway_input::FileRead;
+use pathway_input::Rejection;
 use pathway_report::{CodeMappingRow, DistrictError, MetricRow};
 
 use super::reuse::DistrictRecord;
@@ -237,7 +237,7 @@ impl NotDiffed {
     }
 }
 
-/// code_mapping.csv rows for what one transform's `map_code` calls found.
+/// `code_mapping.csv` rows for what one transform's `map_code` calls found.
 fn code_mapping_rows(
     date: &str,
     district: &str,
@@ -264,7 +264,7 @@ fn code_mapping_rows(
 }
 
 /// One line per transform that met codes it could not map or years it mapped through an
-/// earlier year; the codes themselves are in code_mapping.csv.
+/// earlier year; the codes themselves are in `code_mapping.csv`.
 fn warn_unmapped(
     audit: &str,
     district: &str,

@@ -102,18 +102,16 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
     // A table that differed in a district on the last night will most likely differ again:
     // its footprints could not decide it, so they are not computed (they cost a hash of every
     // value written). Read from the last night's record, whether or not districts are reused.
-    let differed = Arc::new(match &night.previous {
+    let differed = match &night.previous {
         Some((_, record)) => reuse::differed_tables(record),
         None => reuse::previous(&night.nights, &night.audit.name)
             .map(|(_, record)| reuse::differed_tables(&record))
             .unwrap_or_default(),
-    });
+    };
     let mut worked = transform::read_and_transform_all(
-        &night.audit,
-        &reads,
+        &night,
         settings,
-        &night.databases,
-        &night.staging,
+        &reads,
         &carried.to_run,
         &differed,
         &mut progress,

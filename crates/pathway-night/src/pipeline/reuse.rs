@@ -38,7 +38,7 @@ pub const FILE: &str = "reuse.json";
 ///
 /// - 1: records without a `format` (before NO INPUT, unread files and input warnings).
 /// - 2: NO INPUT, `unread_files`, warnings about inputs no table reads.
-/// - 3: key warnings, and column_diff's `expected_cells`.
+/// - 3: key warnings, and `column_diff`'s `expected_cells`.
 pub const REUSE_FORMAT: u32 = 3;
 
 /// The format of a reuse.json written before formats were recorded.
@@ -114,6 +114,7 @@ impl DistrictRecord {
     }
 
     /// The record with its rows moved to night `date` and marked reused.
+    #[must_use]
     pub fn for_night(&self, date: &str) -> DistrictRecord {
         let mut record = self.clone();
         for row in &mut record.summary {
@@ -185,6 +186,7 @@ pub(crate) fn collect_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> 
 /// Per district, the tables a night's record says differed there (MISMATCH, LEGACY ONLY, BETA
 /// ONLY or ACCEPTED): tonight their outputs in that district are written without a footprint,
 /// which could not decide them.
+#[must_use]
 pub fn differed_tables(
     record: &ReuseRecord,
 ) -> BTreeMap<String, std::collections::BTreeSet<String>> {
@@ -211,6 +213,7 @@ pub fn differed_tables(
 
 /// The record of the latest run of `audit` in `out`, with its folder. Runs without a record
 /// (or with an unreadable one) are passed over.
+#[must_use]
 pub fn previous(out: &Path, audit: &str) -> Option<(PathBuf, ReuseRecord)> {
     let mut nights: Vec<PathBuf> = std::fs::read_dir(out)
         .ok()?
@@ -232,6 +235,7 @@ pub fn previous(out: &Path, audit: &str) -> Option<(PathBuf, ReuseRecord)> {
 
 /// Whether `district` may be carried over from `previous` under `mode`: never when `previous`
 /// was recorded in another [`REUSE_FORMAT`], nor when the district was ERROR.
+#[must_use]
 pub fn reusable<'a>(
     mode: ReuseMode,
     previous: Option<&'a ReuseRecord>,
@@ -314,6 +318,7 @@ fn link_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
 }
 
 /// This run's record, built from its report.
+#[must_use]
 pub fn record_of(
     report: &RunReport,
     audit_fingerprint: &str,

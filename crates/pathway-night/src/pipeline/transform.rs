@@ -2,13 +2,15 @@
 //! transforms run, their outputs written as Parquet into the staging folder. Districts run side
 //! by side, as many as `--jobs` and the memory limit allow.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use pathway_audit::AuditSpec;
 use pathway_input::read_district;
 use pathway_transform::run_district;
 
+use super::open::OpenNight;
 use super::{RunSettings, budget};
 
 /// A district's input as read (or why it could not be), and its transforms' outcomes.
@@ -22,17 +24,22 @@ pub(super) type Worked = (
 /// task: reading is CPU-bound and runs on the blocking pool), reporting progress as each one
 /// finishes.
 pub(super) async fn read_and_transform_all(
-    audit: &AuditSpec,
-    reads: &std::sync::Arc<pathway_transform::TableInputs>,
+    night: &OpenNight,
     settings: &RunSettings,
-    databases: &std::sync::Arc<pathway_transform::DatabaseTables>,
-    staging: &Path,
+    reads: &Arc<pathway_transform::TableInputs>,
     districts: &[String],
-    differed: &std::sync::Arc<BTreeMap<String, std::collections::BTreeSet<String>>>,
+    differed: &BTreeMap<String, BTreeSet<String>>,
     progress: &mut crate::progress::Progress,
 ) -> BTreeMap<String, Worked> {
     use futures::StreamExt;
-    let audit = std::sync::Arc::new(audit.clone());
+    let shared = Shared {
+        audit: Arc::new(night.audit.clone()),
+        reads: reads.clone(),
+        databases: night.databases.clone(),
+        input_root: settings.input.clone(),
+        masker: settings.masker.clone(),
+        staging: night.staging.clone(),
+    };
     let budget = budget::Budget::new(settings.engine.memory_limit as u64);
     let mut weighed: Vec<(u64, String)> = districts
         .iter()
@@ -50,12 +57,7 @@ pub(super) async fn read_and_transform_all(
     let started = std::time::Instant::now();
     let mut running = futures::stream::iter(weighed.into_iter().map(|(weight, district)| {
         let task = read_and_transform(
-            audit.clone(),
-            reads.clone(),
-            databases.clone(),
-            settings.input.clone(),
-            settings.masker.clone(),
-            staging.to_path_buf(),
+            shared.clone(),
             district.clone(),
             differed.get(&district).cloned().unwrap_or_default(),
         );
@@ -96,16 +98,33 @@ pub(super) async fn read_and_transform_all(
     done
 }
 
-async fn read_and_transform(
-    audit: std::sync::Arc<AuditSpec>,
-    reads: std::sync::Arc<pathway_transform::TableInputs>,
-    databases: std::sync::Arc<pathway_transform::DatabaseTables>,
+/// What every district's task shares.
+#[derive(Clone)]
+struct Shared {
+    audit: Arc<AuditSpec>,
+    reads: Arc<pathway_transform::TableInputs>,
+    databases: Arc<pathway_transform::DatabaseTables>,
+    /// The input folder; `None` for an audit read from databases only.
     input_root: Option<PathBuf>,
     masker: pathway_mask::Masker,
     staging: PathBuf,
+}
+
+/// Read `district` and run its transforms (without footprints for the tables in
+/// `no_footprints`), letting its input rows go once the outputs are written.
+async fn read_and_transform(
+    shared: Shared,
     district: String,
-    no_footprints: std::collections::BTreeSet<String>,
+    no_footprints: BTreeSet<String>,
 ) -> Worked {
+    let Shared {
+        audit,
+        reads,
+        databases,
+        input_root,
+        masker,
+        staging,
+    } = shared;
     let mut read = match input_root {
         // An audit without input files: the district is only a filter on its databases.
         None => Ok(pathway_input::DistrictInput::new(PathBuf::new(), &district)),

@@ -1,4 +1,4 @@
-//! validation_errors.parquet: every rejected input row, queryable like any other table.
+//! `validation_errors.parquet`: every rejected input row, queryable like any other table.
 
 use std::path::Path;
 use std::sync::Arc;

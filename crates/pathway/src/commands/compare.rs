@@ -94,7 +94,7 @@ pub async fn compare(args: CompareArgs) -> anyhow::Result<ExitStatus> {
         &read_summary_csv(&args.before.join("summary.csv"))?,
         &read_summary_csv(&args.after.join("summary.csv"))?,
     );
-    let patterns = pattern_rows(run(&ctx, PATTERNS_SQL).await?);
+    let patterns = pattern_rows(&run(&ctx, PATTERNS_SQL).await?);
     let columns = run(&ctx, COLUMNS_SQL).await?;
 
     let change = districts.column("change");
@@ -230,9 +230,7 @@ fn district_rows(before: &[SummaryRow], after: &[SummaryRow]) -> Rows {
         "extra_delta",
     ];
     // A district absent from a night has no status there: an empty cell, as for any null.
-    fn status(row: &Option<SummaryRow>) -> &str {
-        row.as_ref().map_or("", |r| r.status.as_str())
-    }
+    let status = |row: Option<&SummaryRow>| row.map_or("", |r| r.status.as_str());
     let rows = district_changes(before, after)
         .into_iter()
         .map(|c| {
@@ -240,8 +238,8 @@ fn district_rows(before: &[SummaryRow], after: &[SummaryRow]) -> Rows {
                 c.table.clone(),
                 c.district_id.clone(),
                 c.change.as_str().to_owned(),
-                status(&c.before).to_owned(),
-                status(&c.after).to_owned(),
+                status(c.before.as_ref()).to_owned(),
+                status(c.after.as_ref()).to_owned(),
                 c.delta(|r| r.changed_rows).to_string(),
                 c.delta(|r| r.missing_in_beta).to_string(),
                 c.delta(|r| r.extra_in_beta).to_string(),
@@ -257,7 +255,7 @@ fn district_rows(before: &[SummaryRow], after: &[SummaryRow]) -> Rows {
 /// The patterns that are new, resolved or changed, as [`pattern_change`] names them, from every
 /// pattern of either night (`PATTERNS_SQL`), with the `change` column in place of the four
 /// nullable counts it is decided from.
-fn pattern_rows(all: Rows) -> Rows {
+fn pattern_rows(all: &Rows) -> Rows {
     let counts = |row: &[String], districts: &str, cells: &str| -> Option<(u64, u64)> {
         let (d, c) = (&row[all.column(districts)], &row[all.column(cells)]);
         // Null (not seen that night) comes out as an empty cell.

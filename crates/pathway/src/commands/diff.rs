@@ -84,13 +84,12 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
     let group = default_group(&ctx, args.by.as_deref()).await?;
 
     let scratch;
-    let out_dir = match &out {
-        Some(out) => out.clone(),
-        None => {
-            scratch =
-                tempfile::tempdir().context("cannot create a temporary folder for the row diff")?;
-            scratch.path().to_path_buf()
-        }
+    let out_dir = if let Some(out) = &out {
+        out.clone()
+    } else {
+        scratch =
+            tempfile::tempdir().context("cannot create a temporary folder for the row diff")?;
+        scratch.path().to_path_buf()
     };
     // Executors of a cluster run elsewhere: they need absolute paths.
     let out_dir = std::path::absolute(&out_dir)?;
@@ -99,39 +98,7 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
         .with_ignore(args.ignore.clone())
         .with_rename(args.rename.clone())
         .with_engine(&engine);
-    let table_rules = pathway_diff::ColumnRules {
-        trim: args.trim,
-        ignore_case: args.ignore_case,
-        null_equals_empty: args.null_equals_empty,
-        abs_tolerance: args.abs_tolerance,
-        rel_tolerance: args.rel_tolerance,
-        date_tolerance_days: args.date_tolerance_days,
-        cast: None,
-        expected: Vec::new(),
-    };
-    // A column with a cast or declared pairs has its own rules: the table's, plus those.
-    let mut ruled: Vec<&String> = args.cast.iter().map(|(c, _)| c).collect();
-    ruled.extend(args.expected.iter().map(|(c, _)| c));
-    ruled.sort();
-    ruled.dedup();
-    let column_rules = ruled
-        .into_iter()
-        .map(|column| {
-            let mut rules = table_rules.clone();
-            rules.cast = args
-                .cast
-                .iter()
-                .find(|(c, _)| c == column)
-                .map(|(_, cast)| cast.clone());
-            rules.expected = args
-                .expected
-                .iter()
-                .filter(|(c, _)| c == column)
-                .flat_map(|(_, pairs)| pairs.iter().cloned())
-                .collect();
-            (column.clone(), rules)
-        })
-        .collect();
+    let (table_rules, column_rules) = rules_of(&args);
     let spec = spec
         .with_rules(table_rules, column_rules)
         .with_max_row_diff(args.max_row_diff)
@@ -155,51 +122,17 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
         &args.pii,
         &masker,
     );
-    let mut report = RunReport {
-        audit: "diff".into(),
-        audit_date: date,
-        input: format!("{} vs {}", shown[0], shown[1]),
-        started_at,
-        pathway_version: env!("CARGO_PKG_VERSION").into(),
-        districts: diff.groups.iter().map(|g| g.group.clone()).collect(),
-        tables: vec![TableInfo {
-            name: table.clone(),
-            key: args.key.clone(),
-            ignore: args.ignore.clone(),
-            pii: args.pii.clone(),
-            compared_columns: diff.compared_columns.clone(),
-            rules: diff
-                .compared_columns
-                .iter()
-                .map(|c| (c.clone(), spec.rules_for(c).names()))
-                .filter(|(_, names)| !names.is_empty())
-                .collect(),
-        }],
-        ..RunReport::default()
-    };
-    report
-        .schema_diff
-        .insert(table.clone(), diff.schema.clone());
-    report
-        .rows_read
-        .legacy
-        .insert(table.clone(), summary.iter().map(|r| r.legacy_rows).sum());
-    report
-        .rows_read
-        .beta
-        .insert(table.clone(), summary.iter().map(|r| r.beta_rows).sum());
-    let counts = report.status_counts.entry(table.clone()).or_default();
-    for status in Status::ALL {
-        counts.insert(
-            status.as_str().to_owned(),
-            summary.iter().filter(|r| r.status == status).count() as u64,
-        );
-    }
-    report.summary = summary;
-    report.column_diff = column_diff;
-    report.rule_hidden = pathway_report::rule_hidden_rows(&report.audit_date, &diff);
-    report.categories =
-        pathway_report::category_rows(&report.audit_date, &diff, &args.pii, &masker);
+    let mut report = report_of(
+        &args,
+        &table,
+        &date,
+        &spec,
+        &diff,
+        &masker,
+        (summary, column_diff),
+    );
+    report.input = format!("{} vs {}", shown[0], shown[1]);
+    report.started_at = started_at;
     report.finished_at = now();
 
     if let (Some(out), Some(folder)) = (&out, &out_folder) {
@@ -255,4 +188,106 @@ fn default_table_name(path: &Path, database_table: Option<&str>) -> String {
 
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The table's comparison rules from the options (`--trim`, tolerances, ...), and the rules of
+/// each column with a `--cast` or `--expected` pairs: the table's, plus those.
+fn rules_of(
+    args: &DiffArgs,
+) -> (
+    pathway_diff::ColumnRules,
+    Vec<(String, pathway_diff::ColumnRules)>,
+) {
+    let table_rules = pathway_diff::ColumnRules {
+        trim: args.trim,
+        ignore_case: args.ignore_case,
+        null_equals_empty: args.null_equals_empty,
+        abs_tolerance: args.abs_tolerance,
+        rel_tolerance: args.rel_tolerance,
+        date_tolerance_days: args.date_tolerance_days,
+        cast: None,
+        expected: Vec::new(),
+    };
+    // A column with a cast or declared pairs has its own rules: the table's, plus those.
+    let mut ruled: Vec<&String> = args.cast.iter().map(|(c, _)| c).collect();
+    ruled.extend(args.expected.iter().map(|(c, _)| c));
+    ruled.sort();
+    ruled.dedup();
+    let column_rules: Vec<(String, pathway_diff::ColumnRules)> = ruled
+        .into_iter()
+        .map(|column| {
+            let mut rules = table_rules.clone();
+            rules.cast = args
+                .cast
+                .iter()
+                .find(|(c, _)| c == column)
+                .map(|(_, cast)| cast.clone());
+            rules.expected = args
+                .expected
+                .iter()
+                .filter(|(c, _)| c == column)
+                .flat_map(|(_, pairs)| pairs.iter().cloned())
+                .collect();
+            (column.clone(), rules)
+        })
+        .collect();
+    (table_rules, column_rules)
+}
+
+/// summary.json's report of one diff (but for the input shown and the start time).
+fn report_of(
+    args: &DiffArgs,
+    table: &str,
+    date: &str,
+    spec: &DiffSpec,
+    diff: &pathway_diff::TableDiff,
+    masker: &pathway_mask::Masker,
+    (summary, column_diff): (
+        Vec<pathway_report::SummaryRow>,
+        Vec<pathway_report::ColumnDiffRow>,
+    ),
+) -> RunReport {
+    let mut report = RunReport {
+        audit: "diff".into(),
+        audit_date: date.to_owned(),
+        pathway_version: env!("CARGO_PKG_VERSION").into(),
+        districts: diff.groups.iter().map(|g| g.group.clone()).collect(),
+        tables: vec![TableInfo {
+            name: table.to_owned(),
+            key: args.key.clone(),
+            ignore: args.ignore.clone(),
+            pii: args.pii.clone(),
+            compared_columns: diff.compared_columns.clone(),
+            rules: diff
+                .compared_columns
+                .iter()
+                .map(|c| (c.clone(), spec.rules_for(c).names()))
+                .filter(|(_, names)| !names.is_empty())
+                .collect(),
+        }],
+        ..RunReport::default()
+    };
+    report
+        .schema_diff
+        .insert(table.to_owned(), diff.schema.clone());
+    report.rows_read.legacy.insert(
+        table.to_owned(),
+        summary.iter().map(|r| r.legacy_rows).sum(),
+    );
+    report
+        .rows_read
+        .beta
+        .insert(table.to_owned(), summary.iter().map(|r| r.beta_rows).sum());
+    let counts = report.status_counts.entry(table.to_owned()).or_default();
+    for status in Status::ALL {
+        counts.insert(
+            status.as_str().to_owned(),
+            summary.iter().filter(|r| r.status == status).count() as u64,
+        );
+    }
+    report.summary = summary;
+    report.column_diff = column_diff;
+    report.rule_hidden = pathway_report::rule_hidden_rows(&report.audit_date, diff);
+    report.categories = pathway_report::category_rows(&report.audit_date, diff, &args.pii, masker);
+    report
 }

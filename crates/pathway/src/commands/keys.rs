@@ -124,34 +124,7 @@ pub async fn keys(args: KeysArgs) -> anyhow::Result<ExitStatus> {
         .collect();
     let candidates = candidate_keys(&ctx, &g, &common).await?;
 
-    let mut lines = Vec::new();
-    if !args.key.is_empty() {
-        let total = |side: &str, f: fn(&GroupKeyHealth) -> u64| -> u64 {
-            health.iter().filter(|h| h.side == side).map(f).sum()
-        };
-        let line = KeyLine {
-            role: "given",
-            key: args.key.join("+"),
-            legacy_null_keys: total("legacy", |h| h.null_key_rows),
-            beta_null_keys: total("beta", |h| h.null_key_rows),
-            legacy_dup_keys: total("legacy", |h| h.dup_keys),
-            beta_dup_keys: total("beta", |h| h.dup_keys),
-            unique: false,
-        };
-        let unique =
-            line.legacy_null_keys + line.beta_null_keys + line.legacy_dup_keys + line.beta_dup_keys
-                == 0;
-        lines.push(KeyLine { unique, ..line });
-    }
-    lines.extend(candidates.iter().map(|c| KeyLine {
-        role: "candidate",
-        key: c.join("+"),
-        legacy_null_keys: 0,
-        beta_null_keys: 0,
-        legacy_dup_keys: 0,
-        beta_dup_keys: 0,
-        unique: true,
-    }));
+    let lines = key_lines(&args.key, &health, &candidates);
 
     let mut out = std::io::stdout().lock();
     match args.format {
@@ -438,4 +411,42 @@ fn combinations(
         combinations(pool, size, current, i + 1, out);
         current.pop();
     }
+}
+
+/// One line per key: the given one (`--key`) with its null and duplicated keys summed over
+/// the groups of each side, then every candidate (unique and non-null by construction).
+fn key_lines(
+    given: &[String],
+    health: &[GroupKeyHealth],
+    candidates: &[Vec<String>],
+) -> Vec<KeyLine> {
+    let mut lines = Vec::new();
+    if !given.is_empty() {
+        let total = |side: &str, f: fn(&GroupKeyHealth) -> u64| -> u64 {
+            health.iter().filter(|h| h.side == side).map(f).sum()
+        };
+        let line = KeyLine {
+            role: "given",
+            key: given.join("+"),
+            legacy_null_keys: total("legacy", |h| h.null_key_rows),
+            beta_null_keys: total("beta", |h| h.null_key_rows),
+            legacy_dup_keys: total("legacy", |h| h.dup_keys),
+            beta_dup_keys: total("beta", |h| h.dup_keys),
+            unique: false,
+        };
+        let unique =
+            line.legacy_null_keys + line.beta_null_keys + line.legacy_dup_keys + line.beta_dup_keys
+                == 0;
+        lines.push(KeyLine { unique, ..line });
+    }
+    lines.extend(candidates.iter().map(|c| KeyLine {
+        role: "candidate",
+        key: c.join("+"),
+        legacy_null_keys: 0,
+        beta_null_keys: 0,
+        legacy_dup_keys: 0,
+        beta_dup_keys: 0,
+        unique: true,
+    }));
+    lines
 }

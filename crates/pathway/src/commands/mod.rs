@@ -115,30 +115,27 @@ async fn localize_run(
     nights: usize,
     scratch: &Scratch,
 ) -> anyhow::Result<(Option<PathBuf>, PathBuf)> {
-    match run {
-        Some(run) => {
-            let run = local_folder(&run, scratch).await?;
-            // Only then: a folder that is not a run is for the command to say so.
-            let audit = match audit {
-                Some(wanted) => Some(select_run(out, Some(&run), Some(wanted))?.audit),
-                None => audit_of_night(&run).ok(),
-            };
-            let out = match &audit {
-                Some(audit) => {
-                    OutFolder::open(out, scratch, Audits::Of(audit), OutFolder::latest(nights))
-                        .await?
-                        .local
-                }
-                None => out.to_path_buf(),
-            };
-            Ok((Some(run), out))
-        }
-        None => {
-            let out = OutFolder::open(out, scratch, Audits::Pick(audit), OutFolder::latest(nights))
-                .await?
-                .local;
-            let selected = select_run(&out, None, audit)?;
-            Ok((Some(selected.run_dir), out))
-        }
+    if let Some(run) = run {
+        let run = local_folder(&run, scratch).await?;
+        // Only then: a folder that is not a run is for the command to say so.
+        let audit = match audit {
+            Some(wanted) => Some(select_run(out, Some(&run), Some(wanted))?.audit),
+            None => audit_of_night(&run).ok(),
+        };
+        let out = match &audit {
+            Some(audit) => {
+                OutFolder::open(out, scratch, Audits::Of(audit), OutFolder::latest(nights))
+                    .await?
+                    .local
+            }
+            None => out.to_path_buf(),
+        };
+        Ok((Some(run), out))
+    } else {
+        let out = OutFolder::open(out, scratch, Audits::Pick(audit), OutFolder::latest(nights))
+            .await?
+            .local;
+        let selected = select_run(&out, None, audit)?;
+        Ok((Some(selected.run_dir), out))
     }
 }

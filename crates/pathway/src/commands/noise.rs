@@ -69,7 +69,7 @@ pub async fn noise(args: NoiseArgs) -> anyhow::Result<ExitStatus> {
             &input,
             scratch.path(),
             &databases,
-            &Default::default(),
+            &std::collections::BTreeSet::default(),
         )
         .await
         {
@@ -137,8 +137,14 @@ pub async fn noise(args: NoiseArgs) -> anyhow::Result<ExitStatus> {
         );
     }
 
+    print_noisy(&noisy, args.format)?;
+    Ok(ExitStatus::Completed)
+}
+
+/// Print the columns that differed between two runs of the legacy side, as `format`.
+fn print_noisy(noisy: &[NoisyColumn], format: Format) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
-    match args.format {
+    match format {
         Format::Table => {
             if noisy.is_empty() {
                 writeln!(
@@ -153,7 +159,7 @@ pub async fn noise(args: NoiseArgs) -> anyhow::Result<ExitStatus> {
                     "districts",
                     "cells",
                 ]);
-                for n in &noisy {
+                for n in noisy {
                     table.add_row(vec![
                         n.table.clone(),
                         n.column.clone(),
@@ -163,7 +169,7 @@ pub async fn noise(args: NoiseArgs) -> anyhow::Result<ExitStatus> {
                 }
                 writeln!(stdout, "{table}")?;
                 let mut by_table: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-                for n in &noisy {
+                for n in noisy {
                     by_table
                         .entry(&n.table)
                         .or_default()
@@ -180,7 +186,7 @@ pub async fn noise(args: NoiseArgs) -> anyhow::Result<ExitStatus> {
         }
         Format::Csv => {
             let mut writer = csv::Writer::from_writer(Vec::new());
-            for n in &noisy {
+            for n in noisy {
                 writer.serialize(n)?;
             }
             if noisy.is_empty() {
@@ -190,5 +196,5 @@ pub async fn noise(args: NoiseArgs) -> anyhow::Result<ExitStatus> {
         }
         Format::Json => writeln!(stdout, "{}", serde_json::to_string_pretty(&noisy)?)?,
     }
-    Ok(ExitStatus::Completed)
+    Ok(())
 }

@@ -76,21 +76,7 @@ pub async fn show(args: ShowArgs) -> anyhow::Result<ExitStatus> {
         .await?
         .schema()
         .has_column_with_unqualified_name("district_id");
-    let mut filters = Vec::new();
-    if grouped {
-        filters.push(format!("\"district_id\" = {}", literal(&args.district)));
-    }
-    if let Some(c) = &args.column {
-        filters.push(format!(
-            "strpos(';' || \"changed_columns\" || ';', {}) > 0",
-            literal(&format!(";{c};"))
-        ));
-    }
-    let filter = if filters.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", filters.join(" AND "))
-    };
+    let filter = row_diff_filter(grouped, &args);
     let total = ctx
         .sql(&format!("SELECT count(*) FROM {}{filter}", ident(&view)))
         .await?
@@ -258,4 +244,24 @@ fn render(batches: &[RecordBatch], keys: usize, columns: &[String]) -> anyhow::R
         }
     }
     Ok(table)
+}
+
+/// The `WHERE` clause picking the district's rows of the row diff (when it is grouped) that
+/// changed `--column` (when given); empty when nothing is filtered.
+fn row_diff_filter(grouped: bool, args: &ShowArgs) -> String {
+    let mut filters = Vec::new();
+    if grouped {
+        filters.push(format!("\"district_id\" = {}", literal(&args.district)));
+    }
+    if let Some(c) = &args.column {
+        filters.push(format!(
+            "strpos(';' || \"changed_columns\" || ';', {}) > 0",
+            literal(&format!(";{c};"))
+        ));
+    }
+    if filters.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", filters.join(" AND "))
+    }
 }

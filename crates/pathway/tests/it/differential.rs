@@ -1,7 +1,7 @@
 //! `pathway diff` against the naive reference (`pathway-reference`) on random pairs, through the
 //! binary and the files a user brings: CSV on both sides, Parquet against CSV, JSON lines
 //! against Parquet, Parquet on both sides. The reference sees what a reader of each file sees
-//! (CSV and JSON lines: every column text; in CSV a null is the empty string). Every field of summary.csv and column_diff.csv, and every row of the row
+//! (CSV and JSON lines: every column text; in CSV a null is the empty string). Every field of summary.csv and `column_diff.csv`, and every row of the row
 //! diff, must agree; a combination the reference refuses must exit 2.
 //!
 //! `PATHWAY_DIFFERENTIAL_CASES` sets the cases per format (default 40); `scripts/soak` runs more.
@@ -181,7 +181,7 @@ pub fn check(case: &Case, formats: (Format, Format), extra: &[&str]) -> Vec<Stri
     }
     let reference = as_column_diff_csv_says(reference);
     let all_match = reference.summary.iter().all(|s| s.status == "FULL MATCH");
-    if code != Some(if all_match { 0 } else { 1 }) {
+    if code != Some(i32::from(!all_match)) {
         found.push(format!("exit {code:?} for all_match = {all_match}"));
     }
     let keyed = !o.key.is_empty();
@@ -215,7 +215,7 @@ pub fn check(case: &Case, formats: (Format, Format), extra: &[&str]) -> Vec<Stri
     found
 }
 
-/// The reference's column diff as column_diff.csv writes it: an empty example is written as
+/// The reference's column diff as `column_diff.csv` writes it: an empty example is written as
 /// an empty field, like a null; a column on one side only differs in every row of that side.
 fn as_column_diff_csv_says(mut reference: Outcome) -> Outcome {
     for row in &mut reference.columns {

@@ -145,7 +145,7 @@ fn a_second_run_on_the_same_output_refuses_while_the_first_lives() {
     assert!(!out.join("example/2026-11-21").exists());
 
     // A holder that no longer exists: its lock is taken over.
-    let dead = (4_000_000u32..)
+    let dead = (4_000_000u32..u32::MAX)
         .find(|p| !Path::new("/proc").join(p.to_string()).exists())
         .unwrap();
     fs::write(

@@ -466,7 +466,7 @@ fn a_move_into_per_audit_folders_killed_half_way_is_finished_by_the_next_run() {
         .lines()
         .enumerate()
         .filter(|(i, l)| *i == 0 || l.contains(",example,"))
-        .map(|(_, l)| format!("{l}\n"))
+        .flat_map(|(_, l)| [l, "\n"])
         .collect();
     fs::write(out.join("example/history.csv"), example_rows).unwrap();
     fs::rename(out.join("2026-11-20"), night(&out, "example", "2026-11-20")).unwrap();

@@ -1,4 +1,6 @@
 //! End-to-end tests of the `pathway` binary on the bundled fixtures.
+// A test walks one scenario end to end, its local helpers next to their use.
+#![allow(clippy::too_many_lines, clippy::items_after_statements)]
 
 mod accepted;
 mod caps;

@@ -80,7 +80,7 @@ fn figures(summary: &[std::collections::BTreeMap<String, String>]) -> Vec<String
         .collect()
 }
 
-/// column_diff.csv's lines as `column mismatches legacy_example beta_example`.
+/// `column_diff.csv`'s lines as `column mismatches legacy_example beta_example`.
 fn column_examples(out: &Path) -> Vec<String> {
     read_csv(&out.join("column_diff.csv"))
         .into_iter()

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::common::{assert_exit, copy_tree, pathway, root, run_audit};
 
-/// summary.csv and column_diff.csv of the example audit run with the students key `key`.
+/// summary.csv and `column_diff.csv` of the example audit run with the students key `key`.
 fn run_with_students_key(tmp: &Path, name: &str, key: &str) -> (String, String) {
     let audit = tmp.join(name);
     copy_tree(&root().join("audits/example"), &audit);

@@ -196,7 +196,7 @@ fn pathway_schema_shows_types_roles_and_rules() {
     );
 }
 
-/// The lines of column_diff.csv for one table: (district, column, mismatches, legacy example,
+/// The lines of `column_diff.csv` for one table: (district, column, mismatches, legacy example,
 /// beta example, expected cells).
 fn column_lines(
     run: &std::path::Path,
