@@ -24,8 +24,10 @@
 //! }
 //! ```
 // The reference spells out docs/cli.md's semantics case by case, to be obviously right rather
-// than well factored: long functions walking every case, `l`/`b` for the two sides.
+// than well factored: long functions walking every case, `l`/`b` for the two sides. Its options
+// and values mirror `pathway diff`'s, whose documentation is docs/cli.md.
 #![allow(
+    missing_docs,
     clippy::too_many_lines,
     clippy::many_single_char_names,
     clippy::match_same_arms,

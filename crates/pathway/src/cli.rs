@@ -320,6 +320,7 @@ pub struct DiffArgs {
     /// (the table then goes to stderr).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Memory, spilling, triage and cluster settings of the diff.
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -456,6 +457,7 @@ pub struct RunArgs {
     /// cores); fewer when the largest would not fit in --memory-limit together.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+    /// Memory, spilling, triage and cluster settings of the diff.
     #[command(flatten)]
     pub engine: EngineArgs,
 }

@@ -77,14 +77,22 @@ pub struct ReuseRecord {
 pub struct DistrictRecord {
     /// Fingerprint of the district's input folder.
     pub input_fingerprint: String,
+    /// Its rows of summary.csv.
     pub summary: Vec<SummaryRow>,
+    /// Its rows of `column_diff.csv`.
     pub column_diff: Vec<ColumnDiffRow>,
+    /// Its rows of categories.csv.
     pub categories: Vec<CategoryRow>,
+    /// Its cells made equal by a rule.
     pub rule_hidden: Vec<RuleHiddenRow>,
+    /// Its input files' accounting.
     pub files: Vec<FileRead>,
+    /// Its rejected input rows (`validation_errors.parquet`).
     pub rejections: Vec<Rejection>,
+    /// Its rows of metrics.csv.
     pub metrics: Vec<MetricRow>,
     #[serde(default)]
+    /// Its rows of `code_mapping.csv`.
     pub code_mapping: Vec<CodeMappingRow>,
     /// Files of the district folder no input reads.
     #[serde(default)]

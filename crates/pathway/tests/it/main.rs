@@ -36,3 +36,4 @@ mod rules;
 mod run;
 mod scale;
 mod show;
+mod snapshots;
