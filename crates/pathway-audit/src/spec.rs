@@ -307,14 +307,10 @@ pub const CATEGORIES: [&str; 9] = [
     "other",
 ];
 
+/// A calendar date written `YYYY-MM-DD` (`2026-02-30` is not one): what a night's date is, so
+/// that an entry's expiry compares with the night as a date.
 fn is_iso_date(text: &str) -> bool {
-    let b = text.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+    text.len() == 10 && chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok()
 }
 
 #[derive(Deserialize)]
@@ -1083,6 +1079,31 @@ mod tests {
             audit.tables[0].transform(Side::Beta),
             Transform::Sql(sql) if sql.sql == "SELECT * FROM students_raw"
         ));
+    }
+
+    #[test]
+    fn an_accepted_entry_expires_on_a_calendar_date() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("demo");
+        minimal(&dir);
+        let toml = fs::read_to_string(dir.join("audit.toml")).unwrap();
+        let with_expiry = |expires: &str| {
+            format!(
+                "{toml}\n[[accepted]]\ntable = \"students\"\ncolumn = \"last_name\"\n\
+                 reason = \"beta trims\"\nexpires = \"{expires}\"\n"
+            )
+        };
+        write(&dir, "audit.toml", &with_expiry("2026-12-31"));
+        let audit = AuditSpec::load(&dir).unwrap();
+        assert_eq!(audit.accepted[0].expires.as_deref(), Some("2026-12-31"));
+        for bad in ["2026-02-30", "2026-13-01", "2026-1-5", "31/12/2026"] {
+            write(&dir, "audit.toml", &with_expiry(bad));
+            let err = AuditSpec::load(&dir).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("expires `{bad}` is not YYYY-MM-DD")),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -23,10 +23,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use pathway_report::{MetricRow, SummaryRow, atomic_write, read_history, summary_csv};
 
-/// Whether `name` is a night's folder name (`YYYY-MM-DD`).
+use crate::NightDate;
+
+/// Whether `name` is a night's folder name (`YYYY-MM-DD`, see [`NightDate::of_folder`]).
 #[must_use]
 pub fn is_date(name: &str) -> bool {
-    name.len() == 10 && chrono::NaiveDate::parse_from_str(name, "%Y-%m-%d").is_ok()
+    NightDate::of_folder(name).is_some()
 }
 
 /// An audit's name names its folder in `--out`: it must be one plain folder name, and not one a
@@ -68,15 +70,14 @@ pub fn audit_folder(out: &Path, audit: &str) -> PathBuf {
 
 /// Night folders (`YYYY-MM-DD`) directly in `dir`, oldest first. An unreadable `dir` has none.
 #[must_use]
-pub fn dates_in(dir: &Path) -> Vec<String> {
+pub fn dates_in(dir: &Path) -> Vec<NightDate> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
-    let mut dates: Vec<String> = entries
+    let mut dates: Vec<NightDate> = entries
         .flatten()
         .filter(|e| e.path().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| is_date(n))
+        .filter_map(|e| NightDate::of_folder(&e.file_name().to_string_lossy()))
         .collect();
     dates.sort();
     dates
@@ -260,7 +261,7 @@ pub fn select_run(out: &Path, run: Option<&Path>, audit: Option<&str>) -> anyhow
 /// The dates of `audit`'s nights in `nights`, oldest first. The audit of each night is checked:
 /// a folder of the earlier layout holds several audits' nights.
 #[must_use]
-pub fn nights_of(nights: &Path, audit: &str) -> Vec<String> {
+pub fn nights_of(nights: &Path, audit: &str) -> Vec<NightDate> {
     dates_in(nights)
         .into_iter()
         .filter(|d| audit_of_night(&nights.join(d)).is_ok_and(|a| a == audit))
@@ -270,11 +271,11 @@ pub fn nights_of(nights: &Path, audit: &str) -> Vec<String> {
 /// The latest night of `audit` in `nights` before `date`: what "the previous night" means for
 /// reuse, `--fail-on regression`, the report's "Since" section and `scripts/nightly.sh`.
 #[must_use]
-pub fn previous_night(nights: &Path, audit: &str, date: &str) -> Option<PathBuf> {
+pub fn previous_night(nights: &Path, audit: &str, date: &NightDate) -> Option<PathBuf> {
     nights_of(nights, audit)
         .into_iter()
         .rev()
-        .find(|d| d.as_str() < date)
+        .find(|d| d < date)
         .map(|d| nights.join(d))
 }
 
@@ -339,7 +340,7 @@ pub fn migrate(out: &Path) -> anyhow::Result<()> {
     for date in dates_in(out) {
         match audit_of_night(&out.join(&date)) {
             Ok(audit) if check_audit_name(&audit).is_ok() => {
-                nights.entry(audit).or_default().push(date);
+                nights.entry(audit).or_default().push(date.to_string());
             }
             Ok(audit) => tracing::warn!(
                 "warning: `{}` (audit `{audit}`) stays where it is: that audit's name cannot name \
@@ -371,7 +372,10 @@ pub fn migrate(out: &Path) -> anyhow::Result<()> {
     }
     for audit in audit_folders(out) {
         for date in dates_in(&audit_folder(out, &audit)) {
-            existing.entry(date).or_default().insert(audit.clone());
+            existing
+                .entry(date.to_string())
+                .or_default()
+                .insert(audit.clone());
         }
     }
     let replaced = |audit: &str, date: &str| {

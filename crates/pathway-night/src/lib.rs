@@ -5,6 +5,7 @@
 //!
 //! | module | owns |
 //! |---|---|
+//! | [`NightDate`] | a night's date, compared as a date and written one way |
 //! | [`layout`] | where nights live in an output folder, which night a command means, the previous night |
 //! | [`pipeline`] | `pathway run`: read and transform every district, diff, report, publish |
 //! | [`check`] | the audit checked against one district's inputs before a night runs |
@@ -26,9 +27,12 @@
 
 pub mod catalog;
 pub mod check;
+mod date;
 pub mod layout;
 pub mod pipeline;
 pub mod progress;
 pub mod session;
 pub mod storage;
 pub mod warehouse;
+
+pub use date::NightDate;

@@ -159,10 +159,11 @@ impl OutFolder {
 
     /// What a run of `date` looks at: the latest night (whose districts it may carry over) and
     /// the latest night before `date` (what `--fail-on regression` compares with).
-    pub fn for_run(date: String) -> impl Fn(&[String]) -> Vec<String> {
+    pub fn for_run(date: crate::NightDate) -> impl Fn(&[String]) -> Vec<String> {
         move |nights| {
             let mut wanted: Vec<String> = nights.last().cloned().into_iter().collect();
-            if let Some(before) = nights.iter().rev().find(|n| **n < date)
+            let earlier = |n: &&String| crate::NightDate::of_folder(n).is_some_and(|d| d < date);
+            if let Some(before) = nights.iter().rev().find(earlier)
                 && !wanted.contains(before)
             {
                 wanted.push(before.clone());

@@ -1,5 +1,6 @@
 //! Command-line arguments (clap derive). No I/O here: commands take these and do the work.
 
+use pathway_night::NightDate;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -431,8 +432,8 @@ pub struct RunArgs {
     #[arg(long, short, default_value = "runs")]
     pub out: PathBuf,
     /// Night being audited, YYYY-MM-DD (default: today).
-    #[arg(long, value_parser = parse_date)]
-    pub date: Option<String>,
+    #[arg(long, value_parser = NightDate::parse)]
+    pub date: Option<NightDate>,
     /// Also write the night's summary, column diff and the history of district counts to
     /// PostgreSQL tables (`pathway_summary`, `pathway_column_diff`, `pathway_history`; created when
     /// missing, upserted in one transaction). `?schema=NAME` picks the schema (default public).
@@ -548,10 +549,4 @@ fn parse_expected(text: &str) -> Result<(String, Vec<(String, String)>), String>
         }
         _ => Err(format!("`{text}` is not COLUMN=FILE")),
     }
-}
-
-fn parse_date(text: &str) -> Result<String, String> {
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .map_err(|_| format!("`{text}` is not a date in the form YYYY-MM-DD"))
 }

@@ -25,7 +25,7 @@ fn covers(entry: &Accepted, cells: &CategoryCount) -> bool {
 /// `audit_date` (expired entries no longer apply).
 pub fn apply(
     accepted: &[Accepted],
-    audit_date: &str,
+    audit_date: &crate::NightDate,
     diff: &TableDiff,
     summary: &mut [SummaryRow],
     categories: &mut [CategoryRow],
@@ -34,10 +34,15 @@ pub fn apply(
     let mut active = Vec::new();
     for entry in accepted.iter().filter(|e| e.table == diff.table) {
         match &entry.expires {
-            Some(expires) if expires.as_str() < audit_date => warnings.push(format!(
-                "accepted difference {}.{} expired on {expires} and no longer applies ({})",
-                entry.table, entry.column, entry.reason
-            )),
+            // The audit checked that `expires` is a date.
+            Some(expires)
+                if crate::NightDate::parse(expires).is_ok_and(|expires| expires < *audit_date) =>
+            {
+                warnings.push(format!(
+                    "accepted difference {}.{} expired on {expires} and no longer applies ({})",
+                    entry.table, entry.column, entry.reason
+                ));
+            }
             _ => active.push(entry),
         }
     }

@@ -8,6 +8,7 @@ use super::RunSettings;
 use super::ledger::Ledger;
 use super::open::OpenNight;
 use super::reuse::{self, DistrictRecord};
+use crate::NightDate;
 use crate::progress::Progress;
 
 /// The districts of the night, split.
@@ -56,7 +57,7 @@ pub(super) fn carry_over(
         .filter(|_| !fingerprint.is_empty())
         .filter(|record| !(expired && record.categories.iter().any(|c| !c.accepted.is_empty())))
         {
-            let record = record.for_night(&settings.date);
+            let record = record.for_night(settings.date.as_str());
             // The results stand for the input they were computed from.
             carried
                 .input_fingerprints
@@ -76,15 +77,19 @@ pub(super) fn carry_over(
 
 /// Whether an accepted difference expired since the previous night: it no longer makes a
 /// district ACCEPTED, so the districts it covered are run again instead of carried over.
-fn accepted_expired_since_previous(night: &OpenNight, date: &str) -> bool {
+fn accepted_expired_since_previous(night: &OpenNight, date: &NightDate) -> bool {
     let previous_date = night
         .previous
         .as_ref()
-        .and_then(|(dir, _)| dir.file_name())
-        .map(|n| n.to_string_lossy().into_owned());
+        .and_then(|(dir, _)| NightDate::of_folder(&dir.file_name()?.to_string_lossy()));
     night.audit.accepted.iter().any(|entry| {
-        entry.expires.as_deref().is_some_and(|expires| {
-            expires < date && previous_date.as_deref().is_none_or(|p| expires >= p)
+        // The audit checked that `expires` is a date.
+        let expires = entry
+            .expires
+            .as_deref()
+            .and_then(|e| NightDate::parse(e).ok());
+        expires.is_some_and(|expires| {
+            expires < *date && previous_date.as_ref().is_none_or(|p| expires >= *p)
         })
     })
 }

@@ -115,7 +115,7 @@ pub(super) async fn diff_and_summarize(
     });
     let (mut rows, mut columns) = rows_for_table(
         &audit.name,
-        &settings.date,
+        settings.date.as_str(),
         &diff,
         diffed,
         &table_failed,
@@ -136,7 +136,7 @@ pub(super) async fn diff_and_summarize(
         }
     }
     let info = table_info(table, &diff);
-    let mut categories = category_rows(&settings.date, &diff, &table.pii, &settings.masker);
+    let mut categories = category_rows(settings.date.as_str(), &diff, &table.pii, &settings.masker);
     let warnings = accepted::apply(
         &audit.accepted,
         &settings.date,
@@ -144,7 +144,7 @@ pub(super) async fn diff_and_summarize(
         &mut rows,
         &mut categories,
     );
-    let mut rule_hidden = rule_hidden_rows(&settings.date, &diff);
+    let mut rule_hidden = rule_hidden_rows(settings.date.as_str(), &diff);
     if night.previous.is_some() {
         let of = |t: &String| *t == table.name;
         for record in carried.reused.values() {

@@ -57,8 +57,8 @@ pub struct RunSettings {
     pub audit_label: String,
     /// The input as the user named it.
     pub input_label: Option<String>,
-    /// Night audited, `YYYY-MM-DD`.
-    pub date: String,
+    /// Night audited.
+    pub date: crate::NightDate,
     /// How personal values are shown in reports.
     pub masker: pathway_mask::Masker,
     /// Memory pool, spilling and triage of the diff.
@@ -121,12 +121,18 @@ pub async fn execute(settings: &RunSettings) -> anyhow::Result<RunResult> {
         let worked = worked
             .remove(district)
             .expect("every district to run has a result");
-        ledger.account(&night.audit, &reads, &settings.date, district, worked);
+        ledger.account(
+            &night.audit,
+            &reads,
+            settings.date.as_str(),
+            district,
+            worked,
+        );
     }
     progress.finish();
     validation::write_validation_errors(
         &night.staging.join("validation_errors.parquet"),
-        &settings.date,
+        settings.date.as_str(),
         &ledger.rejections,
     )?;
 
@@ -202,7 +208,7 @@ fn assemble(
     let audit = &night.audit;
     report.audit = audit.name.clone();
     report.audit_dir.clone_from(&settings.audit_label);
-    report.audit_date = settings.date.clone();
+    report.audit_date = settings.date.to_string();
     report.input = settings
         .input_label
         .clone()
@@ -225,7 +231,7 @@ fn assemble(
     report.finished_at = now();
     let mut metrics = std::mem::take(&mut ledger.metrics);
     metrics.push(MetricRow {
-        audit_date: settings.date.clone(),
+        audit_date: settings.date.to_string(),
         audit: audit.name.clone(),
         district_id: "*".into(),
         side: "run".into(),
@@ -273,14 +279,14 @@ fn publish_night(
     update_metrics(
         &nights.join("metrics.csv"),
         audit,
-        &settings.date,
+        settings.date.as_str(),
         &report.metrics,
     )
     .context("the run is published, but metrics.csv could not be updated")?;
     update_history(
         &nights.join("history.csv"),
         audit,
-        &settings.date,
+        settings.date.as_str(),
         &report.summary,
     )
     .context("the run is published, but history.csv could not be updated")?;

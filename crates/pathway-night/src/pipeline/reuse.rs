@@ -219,26 +219,21 @@ pub fn differed_tables(
         .collect()
 }
 
-/// The record of the latest run of `audit` in `out`, with its folder. Runs without a record
-/// (or with an unreadable one) are passed over.
+/// The record of the latest run of `audit` in `out`, with its folder, whatever its date: a
+/// night run again (after a fix, `--only mismatched`) carries over from its own earlier run,
+/// and a record stands for its input whichever night read it. Runs without a record (or with
+/// an unreadable one) are passed over.
 #[must_use]
 pub fn previous(out: &Path, audit: &str) -> Option<(PathBuf, ReuseRecord)> {
-    let mut nights: Vec<PathBuf> = std::fs::read_dir(out)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| chrono::NaiveDate::parse_from_str(n, "%Y-%m-%d").is_ok())
+    crate::layout::dates_in(out)
+        .into_iter()
+        .rev()
+        .find_map(|date| {
+            let night = out.join(date);
+            let text = std::fs::read_to_string(night.join(FILE)).ok()?;
+            let record: ReuseRecord = serde_json::from_str(&text).ok()?;
+            (record.audit == audit).then_some((night, record))
         })
-        .collect();
-    nights.sort();
-    nights.into_iter().rev().find_map(|night| {
-        let text = std::fs::read_to_string(night.join(FILE)).ok()?;
-        let record: ReuseRecord = serde_json::from_str(&text).ok()?;
-        (record.audit == audit).then_some((night, record))
-    })
 }
 
 /// Whether `district` may be carried over from `previous` under `mode`: never when `previous`

@@ -12,6 +12,7 @@
 //! patterns, and what changed since the audit's previous night (in the words of `pathway
 //! compare`, from the same definition).
 
+use pathway_night::NightDate;
 use std::collections::BTreeMap;
 
 use pathway_diff::Status;
@@ -77,7 +78,8 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<ExitStatus> {
     let previous = selected
         .nights
         .as_deref()
-        .and_then(|nights| previous_night(nights, &audit, &audit_date));
+        .zip(NightDate::parse(&audit_date).ok())
+        .and_then(|(nights, date)| previous_night(nights, &audit, &date));
     let mut changes = Vec::new();
     if let Some(previous) = &previous {
         same_audit(previous, &run_dir)?;

@@ -8,6 +8,7 @@
 //! Prints districts per status and the districts that are not a FULL MATCH; exits 0 when every
 //! district was audited, 3 when some are ERROR or NO INPUT, 2 when the audit could not run.
 
+use pathway_night::NightDate;
 use std::io::Write;
 
 use clap::ValueEnum;
@@ -78,10 +79,7 @@ async fn check_before_running(
 /// When the run cannot happen at all (exit code 2).
 pub async fn run(args: RunArgs, scratch: &Scratch) -> anyhow::Result<ExitStatus> {
     let fail_on = args.fail_on.clone();
-    let date = args
-        .date
-        .clone()
-        .unwrap_or_else(|| chrono::Local::now().format("%Y-%m-%d").to_string());
+    let date = args.date.clone().unwrap_or_else(NightDate::today);
     // s3:// folders: the audit and the night are fetched; the output is a local working copy
     // holding history.csv, metrics.csv and the previous night, uploaded when the run is done.
     let audit_dir = local_folder(&args.audit, scratch).await?;
@@ -128,7 +126,9 @@ pub async fn run(args: RunArgs, scratch: &Scratch) -> anyhow::Result<ExitStatus>
     };
     let result = execute(&settings).await?;
     let report = &result.report;
-    out_folder.publish_night(&report.audit, &date).await?;
+    out_folder
+        .publish_night(&report.audit, date.as_str())
+        .await?;
     let shown_run_dir = pathway_night::layout::audit_folder(&args.out, &report.audit).join(&date);
     if let Some(url) = &args.publish {
         pathway_night::warehouse::publish_night(url, &result.nights, report).await?;
@@ -177,7 +177,7 @@ pub async fn run(args: RunArgs, scratch: &Scratch) -> anyhow::Result<ExitStatus>
                 .summary
                 .iter()
                 .any(|r| r.status != Status::FullMatch && r.status != Status::Accepted),
-            FailOn::Regression => !regressions(&result.nights, report)?.is_empty(),
+            FailOn::Regression => !regressions(&result.nights, &date, report)?.is_empty(),
         };
         if hit {
             failed.push(
@@ -206,11 +206,10 @@ pub async fn run(args: RunArgs, scratch: &Scratch) -> anyhow::Result<ExitStatus>
 /// `--fail-on no-input` is for them). No earlier night: none.
 fn regressions(
     nights: &std::path::Path,
+    date: &NightDate,
     report: &pathway_report::RunReport,
 ) -> anyhow::Result<Vec<(String, String)>> {
-    let Some(previous) =
-        pathway_night::layout::previous_night(nights, &report.audit, &report.audit_date)
-    else {
+    let Some(previous) = pathway_night::layout::previous_night(nights, &report.audit, date) else {
         return Ok(Vec::new());
     };
     let before = pathway_report::read_summary_csv(&previous.join("summary.csv"))?;
