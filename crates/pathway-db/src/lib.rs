@@ -31,8 +31,6 @@ mod error;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod query_table;
 mod source;
-#[doc(hidden)]
-pub mod testing;
 mod url;
 
 pub use error::{Error, Result};

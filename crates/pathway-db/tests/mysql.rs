@@ -1,11 +1,11 @@
-//! Database sources against the real MySQL/MariaDB server (see `pathway_db::testing`).
+//! Database sources against the real MySQL/MariaDB server (see `pathway_testkit::databases`).
 #![cfg(feature = "mysql")]
 
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::prelude::{SessionContext, col, lit};
 use pathway_audit::Relation;
-use pathway_db::testing::MyDatabase;
 use pathway_db::{DatabaseUrl, connect};
+use pathway_testkit::databases::MyDatabase;
 
 async fn plan_and_rows(
     provider: std::sync::Arc<dyn datafusion::datasource::TableProvider>,

@@ -1,12 +1,12 @@
 //! Database sources against the real PostgreSQL server (see
-//! `pathway_db::testing` for which one, and when a test is skipped).
+//! `pathway_testkit::databases` for which one, and when a test is skipped).
 #![cfg(feature = "postgres")]
 
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::prelude::{SessionContext, col, lit};
 use pathway_audit::Relation;
-use pathway_db::testing::PgSchema;
 use pathway_db::{DatabaseUrl, connect};
+use pathway_testkit::databases::PgSchema;
 
 fn students(schema: &PgSchema) {
     let s = &schema.schema;

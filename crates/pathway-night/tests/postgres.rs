@@ -1,9 +1,9 @@
-//! Publishing a night to the real PostgreSQL server (see `pathway_db::testing` for which one,
+//! Publishing a night to the real PostgreSQL server (see `pathway_testkit::databases` for which one,
 //! and when a test is skipped).
 #![cfg(feature = "postgres")]
 
 use pathway_db::DatabaseUrl;
-use pathway_db::testing::PgSchema;
+use pathway_testkit::databases::PgSchema;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn publishing_upserts_the_night_in_one_transaction() {

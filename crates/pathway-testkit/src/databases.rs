@@ -1,5 +1,4 @@
-//! Scratch schemas on the real test servers, for this project's tests (here rather than in each
-//! test crate so the rules are written once).
+//! Scratch schemas on the real test servers (written once here, not in each test crate).
 //!
 //! The servers are PostgreSQL at `PATHWAY_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`) and MySQL/MariaDB at `PATHWAY_TEST_MYSQL_URL`
@@ -9,7 +8,7 @@
 
 use std::process::Command;
 
-use crate::url::DatabaseUrl;
+use percent_encoding::percent_decode_str;
 
 /// The PostgreSQL URL the tests use.
 #[must_use]
@@ -167,7 +166,16 @@ impl Drop for MyDatabase {
 }
 
 fn mysql(url: &str, database: Option<&str>, sql: &str) -> Result<String, String> {
-    let url = DatabaseUrl::parse(url).map_err(|e| e.to_string())?;
+    let url = url::Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+    let decoded = |text: &str| percent_decode_str(text).decode_utf8_lossy().into_owned();
+    let (host, port) = (
+        url.host_str().unwrap_or("127.0.0.1"),
+        url.port().unwrap_or(3306),
+    );
+    let (user, server_database) = (
+        decoded(url.username()),
+        decoded(url.path().trim_start_matches('/')),
+    );
     let client = if Command::new("mariadb").arg("--version").output().is_ok() {
         "mariadb"
     } else {
@@ -177,13 +185,16 @@ fn mysql(url: &str, database: Option<&str>, sql: &str) -> Result<String, String>
     command
         .arg("--batch")
         .arg("--skip-column-names")
-        .arg(format!("--host={}", url.host))
-        .arg(format!("--port={}", url.port))
-        .arg(format!("--user={}", url.user))
-        .arg(format!("--database={}", database.unwrap_or(&url.database)))
+        .arg(format!("--host={host}"))
+        .arg(format!("--port={port}"))
+        .arg(format!("--user={user}"))
+        .arg(format!(
+            "--database={}",
+            database.unwrap_or(&server_database)
+        ))
         .arg(format!("--execute={sql}"));
     if let Some(password) = url.password() {
-        command.env("MYSQL_PWD", password);
+        command.env("MYSQL_PWD", decoded(password));
     }
     let output = command
         .output()

@@ -1,15 +1,13 @@
-//! Shared helpers: run the binary, find the fixtures, read CSV output back.
+//! Running the binary (the helpers every test crate shares are in `pathway-testkit`).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub use pathway_testkit::files::{copy_tree, header_line, read_csv};
+
 /// The repository root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
+    pathway_testkit::files::repo_root()
 }
 
 /// Run `pathway` with `args` from the repository root.
@@ -70,51 +68,6 @@ pub fn run_audit(audit: &str, input: &Path, out: &Path, date: &str) -> Output {
         "--date",
         date,
     ])
-}
-
-/// Every record of a CSV file as header -> value maps.
-pub fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    let header: Vec<String> = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    reader
-        .records()
-        .map(|r| {
-            header
-                .iter()
-                .cloned()
-                .zip(r.unwrap().iter().map(str::to_owned))
-                .collect()
-        })
-        .collect()
-}
-
-/// The first line of a file.
-pub fn header_line(path: &Path) -> String {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
-/// Copy a folder tree.
-pub fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// Panic with the command's output when it did not exit with `code`.

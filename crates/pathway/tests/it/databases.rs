@@ -2,7 +2,7 @@
 //! written Parquet, a nightly audit read from databases only (snapshot, districts from the data,
 //! a broken source, passwords kept out of every output) and `--publish`.
 //!
-//! The servers and when a test is skipped: `pathway_db::testing`.
+//! The servers and when a test is skipped: `pathway_testkit::databases`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use datafusion::arrow::array::{
     TimestampNanosecondArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
-use pathway_db::testing::{MyDatabase, PgSchema};
+use pathway_testkit::databases::{MyDatabase, PgSchema};
 
 use crate::common::{assert_exit, pathway, pathway_with_env, read_csv};
 
