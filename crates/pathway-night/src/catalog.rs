@@ -85,91 +85,69 @@ struct RunMeta {
     key_warnings: Vec<pathway_report::KeyWarning>,
 }
 
-const SUMMARY_TEXT: [&str; 4] = ["audit_date", "table", "district_id", "status"];
-const SUMMARY_COUNTS: [&str; 8] = [
-    "legacy_rows",
-    "beta_rows",
-    "matched_rows",
-    "changed_rows",
-    "missing_in_beta",
-    "extra_in_beta",
-    "legacy_dup_keys",
-    "beta_dup_keys",
-];
+/// The Arrow schema of a CSV file written from rows of `T` (`summary.csv`, `column_diff.csv`, ...):
+/// its columns in the order `T`'s fields serialize (the CSV header), each typed by what
+/// `sample`'s field holds: a count `UInt64`, a signed number `Int64`, a fraction `Float64`, a
+/// flag `Boolean`, anything else (text, a status, a null) `Utf8`; every column nullable, as
+/// a night written before a column was appended lacks it. Derived from the row types, so a
+/// field added to a row is a column of the table with no second list to keep in step.
+///
+/// # Panics
+/// When `T` does not serialize to a CSV record and a JSON object (every report row does).
+fn csv_schema<T: serde::Serialize>(sample: &T) -> Schema {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer
+        .serialize(sample)
+        .expect("a report row serializes to CSV");
+    let text = String::from_utf8(writer.into_inner().expect("an in-memory writer"))
+        .expect("CSV written as UTF-8");
+    let serde_json::Value::Object(values) =
+        serde_json::to_value(sample).expect("a report row serializes to JSON")
+    else {
+        panic!("a report row is a JSON object");
+    };
+    let header = text.lines().next().unwrap_or_default();
+    let fields: Vec<Field> = header
+        .split(',')
+        .map(|name| {
+            let ty = match values.get(name) {
+                Some(serde_json::Value::Number(n)) if n.is_u64() => DataType::UInt64,
+                Some(serde_json::Value::Number(n)) if n.is_i64() => DataType::Int64,
+                Some(serde_json::Value::Number(_)) => DataType::Float64,
+                Some(serde_json::Value::Bool(_)) => DataType::Boolean,
+                _ => DataType::Utf8,
+            };
+            Field::new(name, ty, true)
+        })
+        .collect();
+    Schema::new(fields)
+}
 
-/// The columns of summary.csv, as `query` and `compare` read them.
+/// The columns of summary.csv (and history.csv), as `query` and `compare` read them.
 #[must_use]
 pub fn summary_schema() -> Schema {
-    let mut fields: Vec<Field> = SUMMARY_TEXT
-        .iter()
-        .map(|n| Field::new(*n, DataType::Utf8, true))
-        .collect();
-    fields.extend(
-        SUMMARY_COUNTS
-            .iter()
-            .map(|n| Field::new(*n, DataType::UInt64, true)),
-    );
-    fields.extend(
-        ["changed_columns", "audit", "error"]
-            .iter()
-            .map(|n| Field::new(*n, DataType::Utf8, true)),
-    );
-    fields.push(Field::new("accepted_cells", DataType::UInt64, true));
-    fields.push(Field::new("reused", DataType::Boolean, true));
-    fields.push(Field::new("row_diff_capped", DataType::Boolean, true));
-    fields.push(Field::new("paired_rows", DataType::UInt64, true));
-    Schema::new(fields)
+    csv_schema(&pathway_report::SummaryRow::default())
 }
 
 /// The columns of categories.csv.
 #[must_use]
 pub fn categories_schema() -> Schema {
-    let text = |n: &str| Field::new(n, DataType::Utf8, true);
-    Schema::new(vec![
-        text("audit_date"),
-        text("table"),
-        text("district_id"),
-        text("column"),
-        text("category"),
-        Field::new("cells", DataType::UInt64, true),
-        text("legacy_value"),
-        text("beta_value"),
-        Field::new("shift_days", DataType::Int64, true),
-        text("example_key"),
-        text("accepted"),
-    ])
+    // A shift in days is signed: the sample's is negative, so it types as one.
+    csv_schema(&pathway_report::CategoryRow {
+        shift_days: Some(-1),
+        ..pathway_report::CategoryRow::default()
+    })
 }
 
+/// The columns of `code_mapping.csv`.
 pub(crate) fn code_mapping_schema() -> Schema {
-    let text = |n: &str| Field::new(n, DataType::Utf8, true);
-    Schema::new(vec![
-        text("audit_date"),
-        text("table"),
-        text("district_id"),
-        text("side"),
-        text("code_set"),
-        text("school_year"),
-        text("outcome"),
-        text("used_year"),
-        text("source_code"),
-        Field::new("values", DataType::UInt64, true),
-    ])
+    csv_schema(&pathway_report::CodeMappingRow::default())
 }
 
 /// The columns of `column_diff.csv`.
 #[must_use]
 pub fn column_diff_schema() -> Schema {
-    Schema::new(vec![
-        Field::new("audit_date", DataType::Utf8, true),
-        Field::new("table", DataType::Utf8, true),
-        Field::new("district_id", DataType::Utf8, true),
-        Field::new("column", DataType::Utf8, true),
-        Field::new("mismatches", DataType::UInt64, true),
-        Field::new("legacy_example", DataType::Utf8, true),
-        Field::new("beta_example", DataType::Utf8, true),
-        Field::new("categories", DataType::Utf8, true),
-        Field::new("expected_cells", DataType::UInt64, true),
-    ])
+    csv_schema(&pathway_report::ColumnDiffRow::default())
 }
 
 /// How a night's CSV files are read: a night written before a column was appended lacks it,
@@ -387,4 +365,48 @@ async fn register_folder(
     let view = frame.select(columns)?.into_view();
     ctx.register_table(name, view)?;
     Ok(Some(partitions))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn columns(schema: &Schema) -> Vec<String> {
+        schema
+            .fields()
+            .iter()
+            .map(|f| format!("{} {}", f.name(), f.data_type()))
+            .collect()
+    }
+
+    /// The derived schemas are the files' headers, typed as the hand-written lists had them.
+    #[test]
+    fn the_csv_schemas_follow_the_row_types() {
+        assert_eq!(
+            columns(&summary_schema()).join(", "),
+            "audit_date Utf8, table Utf8, district_id Utf8, status Utf8, legacy_rows UInt64, \
+             beta_rows UInt64, matched_rows UInt64, changed_rows UInt64, missing_in_beta UInt64, \
+             extra_in_beta UInt64, legacy_dup_keys UInt64, beta_dup_keys UInt64, \
+             changed_columns Utf8, audit Utf8, error Utf8, accepted_cells UInt64, reused Boolean, \
+             row_diff_capped Boolean, paired_rows UInt64"
+        );
+        assert_eq!(
+            columns(&categories_schema()).join(", "),
+            "audit_date Utf8, table Utf8, district_id Utf8, column Utf8, category Utf8, \
+             cells UInt64, legacy_value Utf8, beta_value Utf8, shift_days Int64, \
+             example_key Utf8, accepted Utf8"
+        );
+        assert_eq!(
+            columns(&code_mapping_schema()).join(", "),
+            "audit_date Utf8, table Utf8, district_id Utf8, side Utf8, code_set Utf8, \
+             school_year Utf8, outcome Utf8, used_year Utf8, source_code Utf8, values UInt64"
+        );
+        assert_eq!(
+            columns(&column_diff_schema()).join(", "),
+            "audit_date Utf8, table Utf8, district_id Utf8, column Utf8, mismatches UInt64, \
+             legacy_example Utf8, beta_example Utf8, categories Utf8, expected_cells UInt64"
+        );
+        // Every column may be absent from a night written before it was appended.
+        assert!(summary_schema().fields().iter().all(|f| f.is_nullable()));
+    }
 }
