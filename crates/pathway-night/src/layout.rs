@@ -279,6 +279,30 @@ pub fn previous_night(nights: &Path, audit: &str, date: &NightDate) -> Option<Pa
         .map(|d| nights.join(d))
 }
 
+/// (table, district) pairs that regressed since the latest earlier night of the same audit (in
+/// its folder `nights`), as [`pathway_report::district_change`] defines it for `pathway compare`
+/// too: FULL MATCH then, not now, and not NO INPUT now (the district sent nothing to compare;
+/// `--fail-on no-input` is for them). No earlier night: none. What `pathway run --fail-on
+/// regression` fails on.
+///
+/// # Errors
+/// When the earlier night's summary.csv cannot be read.
+pub fn regressions(
+    nights: &Path,
+    date: &NightDate,
+    report: &pathway_report::RunReport,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let Some(previous) = previous_night(nights, &report.audit, date) else {
+        return Ok(Vec::new());
+    };
+    let before = pathway_report::read_summary_csv(&previous.join("summary.csv"))?;
+    Ok(pathway_report::district_changes(&before, &report.summary)
+        .into_iter()
+        .filter(|c| c.change == pathway_report::DistrictChange::Regressed)
+        .map(|c| (c.table, c.district_id))
+        .collect())
+}
+
 /// The audit of two nights compared with each other, which must be the same: a night of one
 /// audit says nothing about what became of another audit's districts.
 ///

@@ -177,7 +177,9 @@ pub async fn run(args: RunArgs, scratch: &Scratch) -> anyhow::Result<ExitStatus>
                 .summary
                 .iter()
                 .any(|r| r.status != Status::FullMatch && r.status != Status::Accepted),
-            FailOn::Regression => !regressions(&result.nights, &date, report)?.is_empty(),
+            FailOn::Regression => {
+                !pathway_night::layout::regressions(&result.nights, &date, report)?.is_empty()
+            }
         };
         if hit {
             failed.push(
@@ -198,24 +200,4 @@ pub async fn run(args: RunArgs, scratch: &Scratch) -> anyhow::Result<ExitStatus>
     } else {
         ExitStatus::Completed
     })
-}
-
-/// (table, district) pairs that regressed since the latest earlier night of the same audit (in
-/// its folder `nights`), as [`pathway_report::district_change`] defines it for `pathway compare`
-/// too: FULL MATCH then, not now, and not NO INPUT now (the district sent nothing to compare;
-/// `--fail-on no-input` is for them). No earlier night: none.
-fn regressions(
-    nights: &std::path::Path,
-    date: &NightDate,
-    report: &pathway_report::RunReport,
-) -> anyhow::Result<Vec<(String, String)>> {
-    let Some(previous) = pathway_night::layout::previous_night(nights, &report.audit, date) else {
-        return Ok(Vec::new());
-    };
-    let before = pathway_report::read_summary_csv(&previous.join("summary.csv"))?;
-    Ok(pathway_report::district_changes(&before, &report.summary)
-        .into_iter()
-        .filter(|c| c.change == pathway_report::DistrictChange::Regressed)
-        .map(|c| (c.table, c.district_id))
-        .collect())
 }
