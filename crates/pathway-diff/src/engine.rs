@@ -413,7 +413,7 @@ async fn summarize_row_diff(
     let listed = listed_columns(ctx, &name, &spec.table).await?;
     let changed = plan.with_listed_columns(&listed.changed);
     let hidden = plan.with_listed_columns(&listed.hidden);
-    column_mismatches(ctx, &changed, spec, &name, groups).await?;
+    column_mismatches(ctx, (plan, &changed), spec, &name, groups).await?;
     let categories =
         classify_changed_cells(ctx, &changed, spec, &name, listed.changed_cells).await?;
     cells_hidden_by_rules(ctx, &hidden, spec, &name, groups).await?;
@@ -531,16 +531,17 @@ async fn count_differing_rows(
     Ok(())
 }
 
-/// Per group and changed column, the mismatches and one example pair.
+/// Per group and changed column (those of `changed`), the mismatches and one example pair,
+/// chosen in the order of `plan`'s rows.
 async fn column_mismatches(
     ctx: &SessionContext,
-    changed: &Plan,
+    (plan, changed): (&Plan, &Plan),
     spec: &DiffSpec,
     name: &str,
     groups: &mut BTreeMap<String, GroupDiff>,
 ) -> Result<()> {
     let query = |step| query_error(&spec.table, step);
-    if let Some(sql) = changed.columns_sql(name) {
+    if let Some(sql) = changed.columns_sql(name, &plan.compared) {
         for batch in collect(ctx, &sql, query("counting mismatches per column")).await? {
             let (g, column, n) = (strings(&batch, 0), strings(&batch, 1), ints(&batch, 2));
             let (le, be) = (strings(&batch, 3), strings(&batch, 4));

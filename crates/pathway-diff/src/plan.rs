@@ -233,6 +233,15 @@ fn hashed_value(prefix: &str, column: &PlanColumn) -> String {
 }
 
 /// `expr` through [`CANONICAL`] for a float column.
+/// `expr`, a value of `column`, in the form both sides are compared in.
+fn form_of(column: &PlanColumn, expr: &str) -> String {
+    if column.as_text {
+        text_form(expr, column)
+    } else {
+        canonical(expr.to_owned(), column)
+    }
+}
+
 fn canonical(expr: String, column: &PlanColumn) -> String {
     if column.is_float {
         format!("{CANONICAL}({expr})")
@@ -640,12 +649,7 @@ impl Plan {
     /// text when the sides' types differ, floats canonical).
     #[must_use]
     pub fn compared_form(&self, i: usize, expr: &str) -> String {
-        let column = &self.compared[i];
-        if column.as_text {
-            text_form(expr, column)
-        } else {
-            canonical(expr.to_owned(), column)
-        }
+        form_of(&self.compared[i], expr)
     }
 
     /// The row diff: one row per differing row, with the group column (if any), the key, `diff`,
@@ -1248,20 +1252,23 @@ impl Plan {
         (!parts.is_empty()).then(|| parts.join(" UNION ALL "))
     }
 
-    /// Per group and compared column: mismatches among changed rows and the first example by key.
-    /// `None` when there are no compared columns.
+    /// Per group and compared column: mismatches among changed rows and the first example by key
+    /// (then, for rows paired without a key, by the values of `all_compared`, the table's
+    /// compared columns). `None` when there are no compared columns.
     #[must_use]
-    pub fn columns_sql(&self, row_diff: &str) -> Option<String> {
+    pub fn columns_sql(&self, row_diff: &str, all_compared: &[PlanColumn]) -> Option<String> {
         if self.compared.is_empty() {
             return None;
         }
         let mut order: Vec<String> = self.row_diff_names().key.iter().map(|k| ident(k)).collect();
         // Rows paired without a key may share a legacy key: then the values decide, in their
-        // compared forms, legacy before beta.
+        // compared forms, legacy before beta. Every compared column's values, not only those
+        // of the columns this query lists (the ones that differ somewhere): the example is the
+        // same whichever columns differ elsewhere in the table.
         if self.pair_unmatched {
             for side in ["legacy", "beta"] {
-                for (i, c) in self.compared.iter().enumerate() {
-                    order.push(self.compared_form(i, &ident(&format!("{side}_{}", c.name))));
+                for c in all_compared {
+                    order.push(form_of(c, &ident(&format!("{side}_{}", c.name))));
                 }
             }
         }

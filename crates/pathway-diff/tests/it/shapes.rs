@@ -580,3 +580,61 @@ async fn leftover_rows_of_a_column_retyped_between_the_sides_pair_or_stay() {
     );
     assert_eq!(row_diff_rows(&dir.path().join("row_diff_0")), 1);
 }
+
+/// Soak seed 7300301: rows paired without a key, whose example is the first changed pair by
+/// the values of every compared column. District 101's two pairs both change `gpa`; the first
+/// by `x` is (3, null, "1") → "q". District 102 changes `y`, so the table lists `y` among the
+/// columns that differ: the example used to be chosen by `y` (nulls last) alone, giving the
+/// second pair's "O'Brien" → "null".
+#[tokio::test]
+async fn a_paired_example_is_the_first_pair_by_every_compared_column() {
+    let int = Value::Int;
+    let columns = [
+        ("district_id", Ty::Text),
+        ("x", Ty::Int64),
+        ("y", Ty::Int64),
+        ("gpa", Ty::Text),
+    ];
+    let legacy = table(
+        &columns,
+        vec![
+            vec![text("101"), int(3), Value::Null, text("1")],
+            vec![text("101"), Value::Null, int(5), text("O'Brien")],
+            vec![text("102"), int(1), int(1), text("a")],
+        ],
+    );
+    let beta = table(
+        &columns,
+        vec![
+            vec![text("101"), int(3), Value::Null, text("q")],
+            vec![text("101"), Value::Null, int(5), text("null")],
+            vec![text("102"), int(1), int(2), text("a")],
+        ],
+    );
+    let spec = DiffSpec::new("t", vec![])
+        .with_group_by(Some("district_id".into()))
+        .with_pair_unmatched(true, Some(1));
+    let (diff, _dir) = diff_every_path(&legacy, &beta, spec).await;
+    // 2 rows a side, both paired and changed in one column.
+    assert_eq!(
+        figures(&diff, "101"),
+        (Status::Mismatch, [2, 2, 0, 2, 0, 0, 0, 0])
+    );
+    let group = diff.groups.iter().find(|g| g.group == "101").unwrap();
+    let gpa = group.columns.iter().find(|c| c.column == "gpa").unwrap();
+    assert_eq!(gpa.mismatches, 2);
+    assert_eq!(
+        (gpa.legacy_example.as_deref(), gpa.beta_example.as_deref()),
+        (Some("1"), Some("q"))
+    );
+    let group = diff.groups.iter().find(|g| g.group == "102").unwrap();
+    let y = group.columns.iter().find(|c| c.column == "y").unwrap();
+    assert_eq!(
+        (
+            y.mismatches,
+            y.legacy_example.as_deref(),
+            y.beta_example.as_deref()
+        ),
+        (1, Some("1"), Some("2"))
+    );
+}
