@@ -416,6 +416,40 @@ pub struct ShowArgs {
     /// At most this many differing rows.
     #[arg(long, short, default_value_t = 20)]
     pub limit: usize,
+    /// Only the rows of this kind of difference.
+    #[arg(long, value_enum)]
+    pub kind: Option<RowKind>,
+    /// `table`: two lines per row, legacy above beta, differing cells marked; `csv` and `json`:
+    /// one record per row of the row diff, as `pathway query` writes them (the title line then
+    /// goes to stderr).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// A kind of differing row, as the row diff's `diff` column names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RowKind {
+    /// A row on both sides whose values differ (`changed`).
+    Changed,
+    /// A legacy row beta does not have (`missing_in_beta`).
+    Missing,
+    /// A beta row legacy does not have (`extra_in_beta`).
+    Extra,
+    /// A row under a key duplicated on either side (`duplicate_key`).
+    Duplicate,
+}
+
+impl RowKind {
+    /// The row diff's `diff` value.
+    #[must_use]
+    pub fn diff(self) -> &'static str {
+        match self {
+            RowKind::Changed => "changed",
+            RowKind::Missing => "missing_in_beta",
+            RowKind::Extra => "extra_in_beta",
+            RowKind::Duplicate => "duplicate_key",
+        }
+    }
 }
 
 /// Arguments of `pathway run`.

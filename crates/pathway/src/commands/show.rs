@@ -3,6 +3,7 @@
 //! ```text
 //! pathway show --run runs/example/2026-11-21 --table students --district 101
 //! pathway show --table students --district 103 --column first_name --limit 5
+//! pathway show --table students --district 104 --kind missing --format csv
 //! ```
 //!
 //! Each differing row is two lines, legacy above beta; a `*` marks the cells that differ, `—` a
@@ -18,7 +19,7 @@ use datafusion::prelude::SessionContext;
 use pathway_diff::plan::{ident, literal};
 
 use crate::ExitStatus;
-use crate::cli::ShowArgs;
+use crate::cli::{Format, ShowArgs};
 use pathway_night::catalog::{latest_run, register_run};
 
 /// Print the district's differing rows.
@@ -64,11 +65,17 @@ pub async fn show(args: ShowArgs) -> anyhow::Result<ExitStatus> {
     let mut stdout = std::io::stdout().lock();
     let view = format!("row_diff_{}", args.table);
     if !catalog.tables.contains(&view) {
-        writeln!(
-            stdout,
-            "{} · district {} · {status} · no differing rows",
-            args.table, args.district
+        title(
+            &mut stdout,
+            args.format,
+            &format!(
+                "{} · district {} · {status} · no differing rows",
+                args.table, args.district
+            ),
         )?;
+        if args.format == Format::Json {
+            writeln!(stdout, "[]")?;
+        }
         return Ok(ExitStatus::Completed);
     }
     let grouped = ctx
@@ -77,46 +84,26 @@ pub async fn show(args: ShowArgs) -> anyhow::Result<ExitStatus> {
         .schema()
         .has_column_with_unqualified_name("district_id");
     let filter = row_diff_filter(grouped, &args);
-    let total = ctx
-        .sql(&format!("SELECT count(*) FROM {}{filter}", ident(&view)))
-        .await?
-        .collect()
-        .await?;
-    let total = total[0]
-        .column(0)
-        .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
-        .value(0);
+    let total = count_rows(&ctx, &view, &filter).await?;
 
     if info.key.is_empty() {
         // A table without a key: each differing distinct row once, with how many more times it
         // occurs on its side. Ordered by every column after the kind of difference, so that
         // `--limit` shows the same rows every time.
-        let columns = ctx.table(view.as_str()).await?.schema().clone();
-        let order: Vec<String> = std::iter::once("\"diff\"".to_owned())
-            .chain(
-                columns
-                    .fields()
-                    .iter()
-                    .filter(|f| f.name() != "diff")
-                    .map(|f| ident(f.name())),
-            )
-            .collect();
-        let sql = format!(
-            "SELECT * FROM {}{filter} ORDER BY {} LIMIT {}",
-            ident(&view),
-            order.join(", "),
-            args.limit
-        );
+        let sql = keyless_rows_sql(&ctx, &view, &filter, args.limit).await?;
         let frame = ctx.sql(&sql).await.context("cannot read the row diff")?;
         let schema = frame.schema().inner().clone();
         let batches = frame.collect().await?;
         let shown: usize = batches.iter().map(RecordBatch::num_rows).sum();
-        writeln!(
-            stdout,
-            "{} · district {} · {status} · {total} differing distinct row(s), showing {shown}",
-            args.table, args.district
+        title(
+            &mut stdout,
+            args.format,
+            &format!(
+                "{} · district {} · {status} · {total} differing distinct row(s), showing {shown}",
+                args.table, args.district
+            ),
         )?;
-        crate::output::write_batches(&mut stdout, &schema, &batches, crate::cli::Format::Table)?;
+        crate::output::write_batches(&mut stdout, &schema, &batches, args.format)?;
         return Ok(ExitStatus::Completed);
     }
     let mut select: Vec<String> = info.key.iter().map(|k| ident(k)).collect();
@@ -143,24 +130,31 @@ pub async fn show(args: ShowArgs) -> anyhow::Result<ExitStatus> {
         order.join(", "),
         args.limit
     );
-    let batches = ctx
-        .sql(&sql)
-        .await
-        .context("cannot read the row diff")?
-        .collect()
-        .await?;
+    let frame = ctx.sql(&sql).await.context("cannot read the row diff")?;
+    let schema = frame.schema().inner().clone();
+    let batches = frame.collect().await?;
     let shown: usize = batches.iter().map(RecordBatch::num_rows).sum();
 
-    writeln!(
-        stdout,
-        "{} · district {} · {status} · {total} differing row(s){}, showing {shown}",
-        args.table,
-        args.district,
-        args.column
-            .as_ref()
-            .map(|c| format!(" in `{c}`"))
-            .unwrap_or_default()
+    title(
+        &mut stdout,
+        args.format,
+        &format!(
+            "{} · district {} · {status} · {total} differing row(s){}{}, showing {shown}",
+            args.table,
+            args.district,
+            args.kind
+                .map(|k| format!(" of kind {}", k.diff()))
+                .unwrap_or_default(),
+            args.column
+                .as_ref()
+                .map(|c| format!(" in `{c}`"))
+                .unwrap_or_default()
+        ),
     )?;
+    if args.format != Format::Table {
+        crate::output::write_batches(&mut stdout, &schema, &batches, args.format)?;
+        return Ok(ExitStatus::Completed);
+    }
     if shown > 0 {
         writeln!(stdout, "{}", render(&batches, info.key.len(), &columns)?)?;
         writeln!(
@@ -259,9 +253,61 @@ fn row_diff_filter(grouped: bool, args: &ShowArgs) -> String {
             literal(&format!(";{c};"))
         ));
     }
+    if let Some(kind) = args.kind {
+        filters.push(format!("\"diff\" = {}", literal(kind.diff())));
+    }
     if filters.is_empty() {
         String::new()
     } else {
         format!(" WHERE {}", filters.join(" AND "))
     }
+}
+
+/// The title line: above the table for people, on stderr for CSV and JSON so that stdout holds
+/// only the records.
+fn title(stdout: &mut dyn Write, format: Format, line: &str) -> std::io::Result<()> {
+    if format == Format::Table {
+        writeln!(stdout, "{line}")
+    } else {
+        eprintln!("{line}");
+        Ok(())
+    }
+}
+
+/// The rows of the row diff `view` that `filter` keeps.
+async fn count_rows(ctx: &SessionContext, view: &str, filter: &str) -> anyhow::Result<i64> {
+    let total = ctx
+        .sql(&format!("SELECT count(*) FROM {}{filter}", ident(view)))
+        .await?
+        .collect()
+        .await?;
+    Ok(total[0]
+        .column(0)
+        .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+        .value(0))
+}
+
+/// The first `limit` rows of a keyless table's row diff `view` that `filter` keeps, ordered by
+/// the kind of difference then every column.
+async fn keyless_rows_sql(
+    ctx: &SessionContext,
+    view: &str,
+    filter: &str,
+    limit: usize,
+) -> anyhow::Result<String> {
+    let columns = ctx.table(view).await?.schema().clone();
+    let order: Vec<String> = std::iter::once("\"diff\"".to_owned())
+        .chain(
+            columns
+                .fields()
+                .iter()
+                .filter(|f| f.name() != "diff")
+                .map(|f| ident(f.name())),
+        )
+        .collect();
+    Ok(format!(
+        "SELECT * FROM {}{filter} ORDER BY {} LIMIT {limit}",
+        ident(view),
+        order.join(", "),
+    ))
 }

@@ -153,3 +153,111 @@ legacy · district * · MISMATCH · 6 differing distinct row(s), showing 2
         .collect();
     assert_eq!(names, ["Amy", "Dan", "Zoe", "Amy", "Cal", "Zoe"], "{all}");
 }
+
+/// `--kind` keeps one kind of differing row; `--format csv|json` writes the records of the row
+/// diff as `pathway query` does, masked, with the title on stderr so stdout is only data.
+#[test]
+fn rows_of_one_kind_as_csv_and_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = tmp.path().join("runs");
+    assert_exit(&run_example(&runs, "2026-11-21"), 0);
+    let run = runs.join("example/2026-11-21");
+
+    // District 104 sent students beta never wrote: four rows missing in beta, names masked.
+    let args = [
+        "--table",
+        "students",
+        "--district",
+        "104",
+        "--kind",
+        "missing",
+    ];
+    let output = show(&run, &[&args[..], &["--format", "csv"]].concat());
+    assert_exit(&output, 0);
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "\
+student_id,diff,side,changed_columns,legacy_school_id,beta_school_id,legacy_last_name,beta_last_name,legacy_first_name,beta_first_name,legacy_birth_date,beta_birth_date,legacy_grade_level,beta_grade_level,legacy_gender_code,beta_gender_code
+4001,missing_in_beta,legacy,,0401,,***,,***,,***,,08,,F,
+4002,missing_in_beta,legacy,,0401,,***,,***,,***,,09,,M,
+4003,missing_in_beta,legacy,,0401,,***,,***,,***,,07,,F,
+4004,missing_in_beta,legacy,,0401,,***,,***,,***,,10,,M,
+"
+    );
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        "students · district 104 · LEGACY ONLY · 4 differing row(s) of kind missing_in_beta, \
+         showing 4\n"
+    );
+    // None of that district's rows is extra in beta.
+    let output = show(
+        &run,
+        &[
+            "--table",
+            "students",
+            "--district",
+            "104",
+            "--kind",
+            "extra",
+        ],
+    );
+    assert_exit(&output, 0);
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "students · district 104 · LEGACY ONLY · 0 differing row(s) of kind extra_in_beta, \
+         showing 0\n"
+    );
+
+    // District 103: two first names changed (masked), and beta's duplicated key 3002.
+    let output = show(
+        &run,
+        &[
+            "--table",
+            "students",
+            "--district",
+            "103",
+            "--kind",
+            "changed",
+            "--column",
+            "first_name",
+            "--format",
+            "json",
+        ],
+    );
+    assert_exit(&output, 0);
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "[{\"student_id\":\"3001\",\"diff\":\"changed\",\"side\":\"both\",\
+         \"changed_columns\":\"first_name\",\"legacy_first_name\":\"***\",\
+         \"beta_first_name\":\"***\"},{\"student_id\":\"3003\",\"diff\":\"changed\",\
+         \"side\":\"both\",\"changed_columns\":\"first_name\",\"legacy_first_name\":\"***\",\
+         \"beta_first_name\":\"***\"}]\n"
+    );
+    let output = show(
+        &run,
+        &[
+            "--table",
+            "students",
+            "--district",
+            "103",
+            "--kind",
+            "duplicate",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_exit(&output, 0);
+    let csv = String::from_utf8(output.stdout).unwrap();
+    let sides: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap())
+        .collect();
+    // Key 3002: one legacy row, two beta rows.
+    assert_eq!(sides, ["beta", "beta", "legacy"]);
+    assert!(
+        csv.lines()
+            .skip(1)
+            .all(|l| l.starts_with("3002,duplicate_key,"))
+    );
+}
