@@ -294,7 +294,8 @@ pub struct Accepted {
     pub expires: Option<String>,
 }
 
-/// Category names an `[[accepted]]` entry may name.
+/// Category names an `[[accepted]]` entry may name: the kinds of changed cell the diff
+/// engine classifies (`pathway_diff::classify` uses this list).
 pub const CATEGORIES: [&str; 9] = [
     "null_vs_empty",
     "null_vs_value",

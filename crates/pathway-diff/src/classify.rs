@@ -17,18 +17,9 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-/// Category names, in the order of the table above.
-pub const CATEGORIES: [&str; 9] = [
-    "null_vs_empty",
-    "null_vs_value",
-    "whitespace",
-    "case",
-    "type_format",
-    "numeric_rounding",
-    "date_shift",
-    "value_remap",
-    "other",
-];
+/// Category names, in the order of the table above: the audit's vocabulary (an `[[accepted]]`
+/// entry names one), defined once in `pathway-audit`, the layer below the engine.
+pub use pathway_audit::CATEGORIES;
 
 /// The category of one changed cell, from its two values as text (`value_remap` is decided
 /// later, across cells).
@@ -167,7 +158,16 @@ mod tests {
         ];
         for (l, b, expected) in cases {
             assert_eq!(classify(l, b), expected, "{l:?} -> {b:?}");
+            assert!(CATEGORIES.contains(&expected), "{expected} is a category");
         }
+        // Every category but `value_remap` (decided across cells) is one classify() returns.
+        let returned: std::collections::BTreeSet<&str> = cases.iter().map(|c| c.2).collect();
+        let named: std::collections::BTreeSet<&str> = CATEGORIES
+            .iter()
+            .copied()
+            .filter(|c| *c != "value_remap")
+            .collect();
+        assert_eq!(returned, named);
     }
 
     #[test]

@@ -77,16 +77,3 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })
 }
-
-#[cfg(test)]
-mod tests {
-    /// The audit validates category names it cannot import from the diff engine (the engine
-    /// does not depend on audit definitions): both lists must stay the same.
-    #[test]
-    fn accepted_categories_are_the_classifiers() {
-        assert_eq!(
-            pathway_audit::CATEGORIES,
-            pathway_diff::classify::CATEGORIES
-        );
-    }
-}
