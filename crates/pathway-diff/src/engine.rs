@@ -417,19 +417,7 @@ async fn summarize_row_diff(
     let categories =
         classify_changed_cells(ctx, &changed, spec, &name, listed.changed_cells).await?;
     cells_hidden_by_rules(ctx, &hidden, spec, &name, groups).await?;
-    let mut unbalanced: BTreeMap<String, u64> = BTreeMap::new();
-    for batch in collect(
-        ctx,
-        &plan.multiset_sql(&name),
-        query("comparing duplicated rows"),
-    )
-    .await?
-    {
-        let (g, n) = (strings(&batch, 0), ints(&batch, 1));
-        for i in 0..batch.num_rows() {
-            unbalanced.insert(g[i].clone().unwrap_or_default(), n[i]);
-        }
-    }
+    let mut unbalanced = unbalanced_groups(ctx, plan, spec, &name).await?;
     if let Some(outcome) = capped {
         unbalanced = exact_counts(ctx, plan, spec, outcome, groups).await?;
     }
@@ -445,6 +433,30 @@ async fn summarize_row_diff(
         crate::pairing::replace_row_diff(spec, &staged, dir)?;
     }
     Ok(categories)
+}
+
+/// Per group, how many (key, values) combinations under duplicated keys of the registered row
+/// diff `name` occur a different number of times on the two sides ([`Plan::multiset_sql`]).
+async fn unbalanced_groups(
+    ctx: &SessionContext,
+    plan: &Plan,
+    spec: &DiffSpec,
+    name: &str,
+) -> Result<BTreeMap<String, u64>> {
+    let mut unbalanced = BTreeMap::new();
+    for batch in collect(
+        ctx,
+        &plan.multiset_sql(name),
+        query_error(&spec.table, "comparing duplicated rows"),
+    )
+    .await?
+    {
+        let (g, n) = (strings(&batch, 0), ints(&batch, 1));
+        for i in 0..batch.num_rows() {
+            unbalanced.insert(g[i].clone().unwrap_or_default(), n[i]);
+        }
+    }
+    Ok(unbalanced)
 }
 
 /// Pair the row diff's leftover rows (missing in beta, extra in beta) that differ in a few
@@ -685,14 +697,13 @@ async fn exact_counts(
             .collect();
         entry.row_diff_capped = outcome.capped.contains(name);
     }
-    let mut unbalanced = BTreeMap::new();
     let duplicates: Vec<RecordBatch> = outcome
         .duplicates
         .into_iter()
         .filter(|b| b.num_rows() > 0)
         .collect();
     if duplicates.is_empty() {
-        return Ok(unbalanced);
+        return Ok(BTreeMap::new());
     }
     let name = format!("__row_diff_duplicates_{}", spec.table);
     let frame = ctx
@@ -700,18 +711,7 @@ async fn exact_counts(
         .map_err(query("comparing duplicated rows"))?;
     ctx.register_table(&name, frame.into_view())
         .map_err(query("comparing duplicated rows"))?;
-    for batch in collect(
-        ctx,
-        &plan.multiset_sql(&name),
-        query("comparing duplicated rows"),
-    )
-    .await?
-    {
-        let (g, n) = (strings(&batch, 0), ints(&batch, 1));
-        for i in 0..batch.num_rows() {
-            unbalanced.insert(g[i].clone().unwrap_or_default(), n[i]);
-        }
-    }
+    let unbalanced = unbalanced_groups(ctx, plan, spec, &name).await?;
     ctx.deregister_table(&name)
         .map_err(query("comparing duplicated rows"))?;
     Ok(unbalanced)

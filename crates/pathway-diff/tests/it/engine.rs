@@ -8,6 +8,7 @@
     clippy::many_single_char_names
 )]
 
+use crate::counts;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
@@ -93,20 +94,6 @@ async fn run(
 
 fn group<'a>(diff: &'a pathway_diff::TableDiff, name: &str) -> &'a GroupDiff {
     diff.groups.iter().find(|g| g.group == name).unwrap()
-}
-
-/// (legacy, beta, matched, changed, missing, extra, legacy dup keys, beta dup keys)
-fn counts(g: &GroupDiff) -> [u64; 8] {
-    [
-        g.legacy_rows,
-        g.beta_rows,
-        g.matched_rows,
-        g.changed_rows,
-        g.missing_in_beta,
-        g.extra_in_beta,
-        g.legacy_dup_keys,
-        g.beta_dup_keys,
-    ]
 }
 
 #[tokio::test]

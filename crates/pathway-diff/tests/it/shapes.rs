@@ -69,19 +69,7 @@ async fn diff_every_path(
 /// (status, legacy, beta, matched, changed, missing, extra, legacy dup keys, beta dup keys)
 fn figures(diff: &TableDiff, group: &str) -> (Status, [u64; 8]) {
     let g: &GroupDiff = diff.groups.iter().find(|g| g.group == group).unwrap();
-    (
-        g.status(&diff.schema),
-        [
-            g.legacy_rows,
-            g.beta_rows,
-            g.matched_rows,
-            g.changed_rows,
-            g.missing_in_beta,
-            g.extra_in_beta,
-            g.legacy_dup_keys,
-            g.beta_dup_keys,
-        ],
-    )
+    (g.status(&diff.schema), crate::counts(g))
 }
 
 /// Rows of every Parquet file under `dir`.

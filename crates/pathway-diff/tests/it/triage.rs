@@ -169,19 +169,7 @@ async fn triage_and_the_full_join_agree_at_every_chunk_size() {
     // The figures themselves, checked by hand.
     let counts = |name: &str| {
         let g = joined.groups.iter().find(|g| g.group == name).unwrap();
-        (
-            [
-                g.legacy_rows,
-                g.beta_rows,
-                g.matched_rows,
-                g.changed_rows,
-                g.missing_in_beta,
-                g.extra_in_beta,
-                g.legacy_dup_keys,
-                g.beta_dup_keys,
-            ],
-            g.status(&joined.schema).as_str(),
-        )
+        (crate::counts(g), g.status(&joined.schema).as_str())
     };
     // a: 1, 4, null matched; 7 changed (score); 3 missing; 5 extra; 6 duplicated in beta;
     //    2 is equal under trim, so matched too.
