@@ -19,10 +19,10 @@ fn settings(tmp: Option<&Path>) -> insta::Settings {
     settings.set_prepend_module_to_snapshot(false);
     settings.set_snapshot_path("snapshots");
     if let Some(tmp) = tmp {
-        settings.add_filter(&regex_escape(&tmp.display().to_string()), "[tmp]");
+        settings.add_filter(&regex::escape(&tmp.display().to_string()), "[tmp]");
     }
-    settings.add_filter(&regex_escape(&root().display().to_string()), "[repo]");
-    settings.add_filter(&regex_escape(env!("CARGO_PKG_VERSION")), "[version]");
+    settings.add_filter(&regex::escape(&root().display().to_string()), "[repo]");
+    settings.add_filter(&regex::escape(env!("CARGO_PKG_VERSION")), "[version]");
     settings.add_filter(
         r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)",
         "[time]",
@@ -31,19 +31,6 @@ fn settings(tmp: Option<&Path>) -> insta::Settings {
     settings.add_filter(r#""peak_rss_mib": \d+"#, r#""peak_rss_mib": "[MiB]""#);
     settings.add_filter(r"\b\d+\.\d+ s\b", "[seconds] s");
     settings
-}
-
-/// `text` as a regular expression matching itself.
-fn regex_escape(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '/' || c == '_' || c == '-' {
-                c.to_string()
-            } else {
-                format!("\\{c}")
-            }
-        })
-        .collect()
 }
 
 fn stdout(output: &std::process::Output) -> String {
