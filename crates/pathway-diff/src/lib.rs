@@ -60,8 +60,8 @@ pub fn aggregate_functions() -> Vec<datafusion::logical_expr::AggregateUDF> {
 }
 pub use error::{Error, Result};
 pub use model::{
-    CategoryCount, ColumnDiff, ColumnRules, DEFAULT_CHUNK_ROWS, DiffSpec, GroupDiff,
-    GroupFootprints, RuleHidden, SchemaDiff, Status, TableDiff, TypeChange,
+    CategoryCount, Cells, ColumnDiff, ColumnRules, DEFAULT_CHUNK_ROWS, DiffSpec, GroupDiff,
+    GroupFootprints, MatchScore, RuleHidden, SchemaDiff, Status, TableDiff, TypeChange,
 };
 pub use session::{
     DEFAULT_MEMORY_LIMIT, EngineSettings, parse_size, reading_session, session_context,

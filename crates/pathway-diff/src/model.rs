@@ -436,6 +436,33 @@ impl GroupDiff {
         }
     }
 
+    /// The group's compared cells and unequal cells (docs/cli.md, "Match score"), given the
+    /// number of compared columns and the table's schema differences. A row contributes a cell
+    /// per compared column and per one-sided column (one cell when there are none); a pair of
+    /// rows differs in its changed cells and its one-sided columns; a row on one side only, or
+    /// under a duplicated key, differs in every cell, unless the two sides hold the same rows.
+    #[must_use]
+    pub fn cells(&self, compared_columns: usize, schema: &SchemaDiff) -> Cells {
+        let one_sided = (schema.legacy_only.len() + schema.beta_only.len()) as u64;
+        let per_row = (compared_columns as u64 + one_sided).max(1);
+        let paired = self.matched_rows + self.changed_rows;
+        let alone = self.missing_in_beta
+            + self.extra_in_beta
+            + self.legacy_duplicate_rows
+            + self.beta_duplicate_rows;
+        let compared = (paired + alone) * per_row;
+        let unequal = if self.multiset_equal {
+            (paired + alone) * one_sided
+        } else {
+            let changed_cells: u64 = self.columns.iter().map(|c| c.mismatches).sum();
+            alone * per_row + paired * one_sided + changed_cells
+        };
+        Cells {
+            compared,
+            unequal: unequal.min(compared),
+        }
+    }
+
     /// Names of the columns with at least one mismatch, plus one-sided columns, sorted.
     #[must_use]
     pub fn changed_columns(&self, schema: &SchemaDiff) -> Vec<String> {
@@ -445,6 +472,113 @@ impl GroupDiff {
         names.sort();
         names.dedup();
         names
+    }
+}
+
+/// A group's compared cells and how many of them differ: what its [`MatchScore`] is made of
+/// (the rule is in docs/cli.md, "Match score").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Cells {
+    /// Cells compared: one per compared column and per one-sided column, for every pair of rows
+    /// and every row on one side only or under a duplicated key.
+    pub compared: u64,
+    /// Of those, the cells that differ.
+    pub unequal: u64,
+}
+
+impl Cells {
+    /// The score once `accepted` of the unequal cells (covered by accepted differences) are
+    /// left out of both counts.
+    #[must_use]
+    pub fn score(self, accepted: u64) -> MatchScore {
+        let accepted = accepted.min(self.unequal);
+        MatchScore::of(
+            self.compared - self.unequal,
+            self.compared.saturating_sub(accepted),
+        )
+    }
+}
+
+/// The share of compared cells that are equal, rounded down to a hundredth of a percent, so
+/// that 100 means every cell is equal. In CSV and JSON a number (`99.87`), in the terminal
+/// `99.87%`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MatchScore {
+    hundredths: u16,
+}
+
+impl MatchScore {
+    /// Every cell equal.
+    pub const FULL: MatchScore = MatchScore { hundredths: 10_000 };
+
+    /// `equal` of `compared` cells; no cell compared is a full score (nothing differs).
+    #[must_use]
+    pub fn of(equal: u64, compared: u64) -> MatchScore {
+        if compared == 0 {
+            return MatchScore::FULL;
+        }
+        let equal = u128::from(equal.min(compared));
+        let hundredths = equal * 10_000 / u128::from(compared);
+        MatchScore {
+            hundredths: u16::try_from(hundredths).unwrap_or(10_000),
+        }
+    }
+
+    /// The mean of `scores` (each district counts once), rounded down; `None` for no score.
+    #[must_use]
+    pub fn mean(scores: impl IntoIterator<Item = MatchScore>) -> Option<MatchScore> {
+        let (mut sum, mut n) = (0_u64, 0_u64);
+        for score in scores {
+            sum += u64::from(score.hundredths);
+            n += 1;
+        }
+        (n > 0).then(|| MatchScore {
+            hundredths: u16::try_from(sum / n).unwrap_or(10_000),
+        })
+    }
+
+    /// The score in hundredths of a percent (`9987` for 99.87%).
+    #[must_use]
+    pub fn hundredths(self) -> u16 {
+        self.hundredths
+    }
+
+    /// The score in percent.
+    #[must_use]
+    pub fn percent(self) -> f64 {
+        f64::from(self.hundredths) / 100.0
+    }
+
+    /// A score read back from its percent (CSV, JSON); `None` outside 0..=100.
+    #[must_use]
+    pub fn from_percent(percent: f64) -> Option<MatchScore> {
+        let hundredths = (percent * 100.0).round();
+        (0.0..=10_000.0)
+            .contains(&hundredths)
+            .then_some(MatchScore {
+                hundredths: hundredths as u16,
+            })
+    }
+}
+
+impl std::fmt::Display for MatchScore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{:02}", self.hundredths / 100, self.hundredths % 100)
+    }
+}
+
+impl Serialize for MatchScore {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(self.percent())
+    }
+}
+
+impl<'de> Deserialize<'de> for MatchScore {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let percent = f64::deserialize(deserializer)?;
+        MatchScore::from_percent(percent).ok_or_else(|| {
+            serde::de::Error::custom(format!("a match score is 0 to 100, not {percent}"))
+        })
     }
 }
 

@@ -6,6 +6,7 @@
 //! | `history` | the run's audit's rows of `history.csv` beside the run folder |
 //! | `code_mapping` | `code_mapping.csv`, when the audit has a code map |
 //! | `validation_errors` | `validation_errors.parquet` |
+//! | `profile` | `profile.parquet`: column profiles of both sides (no values of personal columns) |
 //! | `row_diff_<table>` | `row_diff/<table>/` (every column) |
 //! | `row_diff` | all tables' row diffs: `table`, `district_id`, `diff`, `side`, `changed_columns` |
 //! | `legacy_<table>`, `beta_<table>` | each side's output |
@@ -126,7 +127,11 @@ fn csv_schema<T: serde::Serialize>(sample: &T) -> Schema {
 /// The columns of summary.csv (and history.csv), as `query` and `compare` read them.
 #[must_use]
 pub fn summary_schema() -> Schema {
-    csv_schema(&pathway_report::SummaryRow::default())
+    // A score is a number with decimals: the sample has one, so it types as one.
+    csv_schema(&pathway_report::SummaryRow {
+        match_pct: Some(pathway_report::MatchScore::FULL),
+        ..pathway_report::SummaryRow::default()
+    })
 }
 
 /// The columns of categories.csv.
@@ -263,16 +268,22 @@ pub async fn register_run(
         }
     }
     tables.push("history".to_owned());
-    let validation = run_dir.join("validation_errors.parquet");
-    if validation.exists() {
-        ctx.register_parquet(
-            "validation_errors",
-            &validation.display().to_string(),
-            ParquetReadOptions::default(),
-        )
-        .await
-        .context("cannot read validation_errors.parquet")?;
-        tables.push("validation_errors".to_owned());
+    // Nights written before pathway had profiles have no profile.parquet.
+    for (name, file) in [
+        ("validation_errors", "validation_errors.parquet"),
+        ("profile", "profile.parquet"),
+    ] {
+        let path = run_dir.join(file);
+        if path.exists() {
+            ctx.register_parquet(
+                name,
+                &path.display().to_string(),
+                ParquetReadOptions::default(),
+            )
+            .await
+            .with_context(|| format!("cannot read {file}"))?;
+            tables.push(name.to_owned());
+        }
     }
 
     let mut narrow = Vec::new();
@@ -388,7 +399,7 @@ mod tests {
              beta_rows UInt64, matched_rows UInt64, changed_rows UInt64, missing_in_beta UInt64, \
              extra_in_beta UInt64, legacy_dup_keys UInt64, beta_dup_keys UInt64, \
              changed_columns Utf8, audit Utf8, error Utf8, accepted_cells UInt64, reused Boolean, \
-             row_diff_capped Boolean, paired_rows UInt64"
+             row_diff_capped Boolean, paired_rows UInt64, match_pct Float64"
         );
         assert_eq!(
             columns(&categories_schema()).join(", "),

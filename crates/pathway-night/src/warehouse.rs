@@ -75,7 +75,7 @@ pub struct PublishCounts {
 }
 
 #[cfg(feature = "postgres")]
-const CREATE: [&str; 7] = [
+const CREATE: [&str; 9] = [
     "CREATE TABLE IF NOT EXISTS {schema}.pathway_summary (
         audit text NOT NULL, audit_date date NOT NULL, table_name text NOT NULL,
         district_id text NOT NULL, status text NOT NULL,
@@ -103,15 +103,18 @@ const CREATE: [&str; 7] = [
     "ALTER TABLE {schema}.pathway_summary ADD COLUMN IF NOT EXISTS row_diff_capped boolean NOT NULL DEFAULT false",
     "ALTER TABLE {schema}.pathway_summary ADD COLUMN IF NOT EXISTS paired_rows bigint NOT NULL DEFAULT 0",
     "ALTER TABLE {schema}.pathway_column_diff ADD COLUMN IF NOT EXISTS expected_cells bigint NOT NULL DEFAULT 0",
+    // Added with the match score (null: no score, as in summary.csv).
+    "ALTER TABLE {schema}.pathway_summary ADD COLUMN IF NOT EXISTS match_pct double precision",
+    "ALTER TABLE {schema}.pathway_history ADD COLUMN IF NOT EXISTS match_pct double precision",
 ];
 
 #[cfg(feature = "postgres")]
 const UPSERT_SUMMARY: &str = "INSERT INTO {schema}.pathway_summary (audit, audit_date, table_name,
         district_id, status, legacy_rows, beta_rows, matched_rows, changed_rows, missing_in_beta,
         extra_in_beta, legacy_dup_keys, beta_dup_keys, changed_columns, error, accepted_cells, reused,
-        row_diff_capped, paired_rows)
+        row_diff_capped, paired_rows, match_pct)
     VALUES ($1, $2::text::date, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-        $18, $19)
+        $18, $19, $20)
     ON CONFLICT (audit, audit_date, table_name, district_id) DO UPDATE SET
         status = EXCLUDED.status, legacy_rows = EXCLUDED.legacy_rows,
         beta_rows = EXCLUDED.beta_rows, matched_rows = EXCLUDED.matched_rows,
@@ -120,7 +123,8 @@ const UPSERT_SUMMARY: &str = "INSERT INTO {schema}.pathway_summary (audit, audit
         beta_dup_keys = EXCLUDED.beta_dup_keys, changed_columns = EXCLUDED.changed_columns,
         error = EXCLUDED.error, accepted_cells = EXCLUDED.accepted_cells,
         reused = EXCLUDED.reused, row_diff_capped = EXCLUDED.row_diff_capped,
-        paired_rows = EXCLUDED.paired_rows, published_at = now()";
+        paired_rows = EXCLUDED.paired_rows, match_pct = EXCLUDED.match_pct,
+        published_at = now()";
 
 #[cfg(feature = "postgres")]
 const INSERT_COLUMN_DIFF: &str = "INSERT INTO {schema}.pathway_column_diff (audit, audit_date,
@@ -130,13 +134,14 @@ const INSERT_COLUMN_DIFF: &str = "INSERT INTO {schema}.pathway_column_diff (audi
 
 #[cfg(feature = "postgres")]
 const UPSERT_HISTORY: &str = "INSERT INTO {schema}.pathway_history (audit, audit_date, table_name,
-        districts, full_match, mismatch, legacy_only, beta_only, error, accepted, no_input)
-    VALUES ($1, $2::text::date, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        districts, full_match, mismatch, legacy_only, beta_only, error, accepted, no_input,
+        match_pct)
+    VALUES ($1, $2::text::date, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
     ON CONFLICT (audit, audit_date, table_name) DO UPDATE SET
         districts = EXCLUDED.districts, full_match = EXCLUDED.full_match,
         mismatch = EXCLUDED.mismatch, legacy_only = EXCLUDED.legacy_only,
         beta_only = EXCLUDED.beta_only, error = EXCLUDED.error, accepted = EXCLUDED.accepted,
-        no_input = EXCLUDED.no_input, published_at = now()";
+        no_input = EXCLUDED.no_input, match_pct = EXCLUDED.match_pct, published_at = now()";
 
 /// Write `rows` into the tables of the schema named by the URL's `schema` parameter (default
 /// `public`; created when missing), in one transaction.
@@ -272,6 +277,7 @@ async fn write_night(
                 &row.reused,
                 &row.row_diff_capped,
                 &count(row.paired_rows),
+                &row.match_pct.map(pathway_report::MatchScore::percent),
             ],
         )
         .await
@@ -329,6 +335,7 @@ async fn write_night(
                 &count(row.error),
                 &count(row.accepted),
                 &count(row.no_input),
+                &row.match_pct.map(pathway_report::MatchScore::percent),
             ],
         )
         .await

@@ -77,6 +77,8 @@ pub struct SummaryRow {
     pub row_diff_capped: bool,
     /// Rows paired without a key.
     pub paired_rows: u64,
+    /// The match score in hundredths of a percent (docs/cli.md, "Match score").
+    pub match_score: u16,
 }
 
 /// One `column_diff` row (without date, table and categories).
@@ -248,6 +250,8 @@ pub fn diff(legacy: &Table, beta: &Table, options: &Options) -> Result<Outcome, 
             multiset_group(group, l_rows, b_rows, &compared, options)
         };
         let mut found = found;
+        let one_sided = (outcome.legacy_only.len() + outcome.beta_only.len()) as u64;
+        found.summary.match_score = match_score(&found, compared.len() as u64, one_sided);
         if let Some(limit) = options.max_row_diff {
             cap(&mut found, limit, &outcome.compared_columns);
         }
@@ -267,6 +271,42 @@ pub fn diff(legacy: &Table, beta: &Table, options: &Options) -> Result<Outcome, 
     outcome.row_diff.sort();
     outcome.expected_cells.sort();
     Ok(outcome)
+}
+
+/// The group's match score in hundredths of a percent, counted from its rows (before any cap):
+/// every pair of rows has a cell per compared and per one-sided column (one cell when there
+/// are none), unequal where its row diff line names a changed column and in every one-sided
+/// column; every other row of the row diff (on one side only, or under a duplicated key) is
+/// unequal in all its cells, unless the sides hold the same rows. Rounded down.
+fn match_score(found: &GroupFound, compared: u64, one_sided: u64) -> u16 {
+    let per_row = (compared + one_sided).max(1);
+    let paired = found.summary.matched_rows + found.summary.changed_rows;
+    let (mut alone, mut changed_cells) = (0, 0);
+    for row in &found.row_diff {
+        match row.diff.as_str() {
+            "changed" => {
+                changed_cells += row
+                    .changed_columns
+                    .split(';')
+                    .filter(|c| !c.is_empty())
+                    .count() as u64;
+            }
+            // A pair equal under the rules, or paired without a key and equal: every cell
+            // equal, the pair counted among the matched rows.
+            "equal_by_rule" | "paired_equal" => {}
+            _ => alone += row.rows.unwrap_or(1),
+        }
+    }
+    let cells = (paired + alone) * per_row;
+    let unequal = if found.same_multiset {
+        (paired + alone) * one_sided
+    } else {
+        alone * per_row + paired * one_sided + changed_cells
+    };
+    if cells == 0 {
+        return 10_000;
+    }
+    u16::try_from((cells - unequal) * 10_000 / cells).expect("at most 10000")
 }
 
 /// A group is paired only when its leftover rows make at most this many candidate pairs.

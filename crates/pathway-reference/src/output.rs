@@ -36,6 +36,10 @@ pub fn read_summary_csv(text: &str) -> Vec<SummaryRow> {
                 changed_columns: r[at("changed_columns")].to_owned(),
                 row_diff_capped: &r[at("row_diff_capped")] == "true",
                 paired_rows: n("paired_rows"),
+                match_score: {
+                    let percent: f64 = r[at("match_pct")].parse().expect("match_pct");
+                    (percent * 100.0).round() as u16
+                },
             }
         })
         .collect();

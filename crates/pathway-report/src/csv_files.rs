@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::rows::{CategoryRow, ColumnDiffRow, SummaryRow};
 
-const SUMMARY_HEADER: &str = "audit_date,table,district_id,status,legacy_rows,beta_rows,matched_rows,changed_rows,missing_in_beta,extra_in_beta,legacy_dup_keys,beta_dup_keys,changed_columns,audit,error,accepted_cells,reused,row_diff_capped,paired_rows";
+const SUMMARY_HEADER: &str = "audit_date,table,district_id,status,legacy_rows,beta_rows,matched_rows,changed_rows,missing_in_beta,extra_in_beta,legacy_dup_keys,beta_dup_keys,changed_columns,audit,error,accepted_cells,reused,row_diff_capped,paired_rows,match_pct";
 const COLUMN_DIFF_HEADER: &str = "audit_date,table,district_id,column,mismatches,legacy_example,beta_example,categories,expected_cells";
 const CATEGORIES_HEADER: &str = "audit_date,table,district_id,column,category,cells,legacy_value,beta_value,shift_days,example_key,accepted";
 

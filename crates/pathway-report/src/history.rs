@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use pathway_diff::Status;
+use pathway_diff::{MatchScore, Status};
 use serde::Serialize;
 
 use crate::csv_files::{read_summary_csv, summary_csv};
@@ -71,13 +71,22 @@ pub struct HistoryCount {
     pub accepted: u64,
     /// NO INPUT districts.
     pub no_input: u64,
+    /// The mean match score of the districts that have one (docs/cli.md, "Match score").
+    pub match_pct: Option<MatchScore>,
 }
 
 /// Count districts per status for every (date, audit, table), in date order.
 #[must_use]
 pub fn full_match_counts(rows: &[SummaryRow]) -> Vec<HistoryCount> {
     let mut counts: BTreeMap<(String, String, String), HistoryCount> = BTreeMap::new();
+    let mut scores: BTreeMap<(String, String, String), Vec<MatchScore>> = BTreeMap::new();
     for row in rows {
+        if let Some(score) = row.match_pct {
+            scores
+                .entry((row.audit_date.clone(), row.audit.clone(), row.table.clone()))
+                .or_default()
+                .push(score);
+        }
         let key = (row.audit_date.clone(), row.audit.clone(), row.table.clone());
         let entry = counts.entry(key).or_insert_with(|| HistoryCount {
             audit_date: row.audit_date.clone(),
@@ -94,6 +103,11 @@ pub fn full_match_counts(rows: &[SummaryRow]) -> Vec<HistoryCount> {
             Status::Error => entry.error += 1,
             Status::Accepted => entry.accepted += 1,
             Status::NoInput => entry.no_input += 1,
+        }
+    }
+    for (key, scores) in scores {
+        if let Some(entry) = counts.get_mut(&key) {
+            entry.match_pct = MatchScore::mean(scores);
         }
     }
     counts.into_values().collect()

@@ -8,6 +8,7 @@ use crate::changes::DistrictChangeRow;
 use crate::history::HistoryCount;
 use crate::json::KeyWarning;
 use crate::rows::SummaryRow;
+use pathway_diff::MatchScore;
 
 /// A table of text cells (patterns, example rows).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -391,7 +392,7 @@ pub fn render_html(report: &HtmlReport) -> String {
         }
     }
     districts.sort_unstable();
-    counts_section(&mut out, &per_table);
+    counts_section(&mut out, &per_table, &report.summary);
 
     out.push_str("<h2>FULL MATCH over time</h2>");
     out.push_str(&trend_svg(&report.history));
@@ -431,15 +432,19 @@ const STATUSES: [&str; 7] = [
     "NO INPUT",
 ];
 
-/// Districts per table and status.
-fn counts_section(out: &mut String, per_table: &BTreeMap<&str, BTreeMap<&str, u64>>) {
+/// Districts per table and status, and the mean match score of the table's districts.
+fn counts_section(
+    out: &mut String,
+    per_table: &BTreeMap<&str, BTreeMap<&str, u64>>,
+    summary: &[SummaryRow],
+) {
     out.push_str(
         "<table class=\"counts\" id=\"counts\"><thead><tr><th>table</th><th>districts</th>",
     );
     for s in STATUSES {
         let _ = write!(out, "<th>{s}</th>");
     }
-    out.push_str("</tr></thead><tbody>");
+    out.push_str("<th>match</th></tr></thead><tbody>");
     for (table, counts) in per_table {
         let _ = write!(
             out,
@@ -455,7 +460,17 @@ fn counts_section(out: &mut String, per_table: &BTreeMap<&str, BTreeMap<&str, u6
                 counts.get(s).copied().unwrap_or(0)
             );
         }
-        out.push_str("</tr>");
+        let mean = MatchScore::mean(
+            summary
+                .iter()
+                .filter(|r| r.table == *table)
+                .filter_map(|r| r.match_pct),
+        );
+        let _ = write!(
+            out,
+            "<td class=\"match\">{}</td></tr>",
+            mean.map(|m| format!("{m}%")).unwrap_or_default()
+        );
     }
     out.push_str("</tbody></table>");
 }
@@ -491,7 +506,11 @@ fn grid_section(
                 Some(row) => {
                     let _ = write!(
                         out,
-                        "<td class=\"status {cls}\" data-status=\"{s}\" data-table=\"{t}\" data-district=\"{d}\"><a href=\"#{a}\">{s}</a></td>",
+                        "<td class=\"status {cls}\" data-status=\"{s}\" data-table=\"{t}\" data-district=\"{d}\"{score}><a href=\"#{a}\">{s}</a></td>",
+                        score = row
+                            .match_pct
+                            .map(|m| format!(" title=\"match {m}%\""))
+                            .unwrap_or_default(),
                         cls = status_class(row.status.as_str()),
                         s = esc(row.status.as_str()),
                         t = esc(table),
@@ -562,6 +581,7 @@ fn district_detail(out: &mut String, report: &HtmlReport, row: &SummaryRow) {
             "missing in beta",
             "extra in beta",
             "dup keys L/B",
+            "match",
             "changed columns",
         ]
         .map(String::from)
@@ -574,6 +594,7 @@ fn district_detail(out: &mut String, report: &HtmlReport, row: &SummaryRow) {
             row.missing_in_beta.to_string(),
             row.extra_in_beta.to_string(),
             format!("{}/{}", row.legacy_dup_keys, row.beta_dup_keys),
+            row.match_pct.map(|m| format!("{m}%")).unwrap_or_default(),
             row.changed_columns.replace(';', ", "),
         ]],
     };

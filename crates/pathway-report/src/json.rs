@@ -209,11 +209,15 @@ pub struct RunReport {
     pub database_sources: Vec<DatabaseSource>,
     /// Per table and district: a key with nulls or duplicates.
     pub key_warnings: Vec<KeyWarning>,
+    /// Column profiles of both sides (profile.parquet, `pathway profile`): not in summary.json,
+    /// which stays small at state size.
+    #[serde(skip)]
+    pub profile: Vec<pathway_profile::ProfileRow>,
 }
 
 impl RunReport {
     /// Write summary.csv, `column_diff.csv`, categories.csv, `code_mapping.csv` (when the audit maps
-    /// codes) and summary.json into `dir`, each replaced atomically.
+    /// codes), profile.parquet and summary.json into `dir`, each replaced atomically.
     ///
     /// # Errors
     /// When a file cannot be written.
@@ -238,6 +242,9 @@ impl RunReport {
                 code_mapping_csv(&self.code_mapping)?.as_bytes(),
             )?;
         }
+        let profile = pathway_profile::profile_parquet(&self.profile)
+            .map_err(|e| Error::Serialise(e.to_string()))?;
+        atomic_write(&dir.join("profile.parquet"), &profile)?;
         atomic_write(&dir.join("summary.json"), self.to_json()?.as_bytes())
     }
 

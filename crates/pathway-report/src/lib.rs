@@ -40,7 +40,7 @@ pub use json::{
     TableInfo,
 };
 /// The verdict each summary row carries.
-pub use pathway_diff::Status;
+pub use pathway_diff::{MatchScore, Status};
 /// The accounting of one input file (summary.json's `input_files`).
 pub use pathway_input::FileRead;
 pub use pathway_mask::Masker;

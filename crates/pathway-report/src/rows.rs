@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use pathway_diff::{GroupDiff, Status, TableDiff};
+use pathway_diff::{GroupDiff, MatchScore, Status, TableDiff};
 use serde::{Deserialize, Serialize};
 
 use pathway_mask::Masker;
@@ -57,6 +57,10 @@ pub struct SummaryRow {
     /// instead of missing and extra.
     #[serde(default)]
     pub paired_rows: u64,
+    /// The share of compared cells that are equal (docs/cli.md, "Match score"); none for ERROR
+    /// and NO INPUT rows, and for rows written before pathway had scores.
+    #[serde(default)]
+    pub match_pct: Option<MatchScore>,
 }
 
 /// One column's mismatches in one district: a line of `column_diff.csv`.
@@ -262,6 +266,11 @@ pub fn rows_for_table(
             changed_columns: group.changed_columns(&diff.schema).join(";"),
             row_diff_capped: group.row_diff_capped,
             paired_rows: group.paired_rows,
+            match_pct: Some(
+                group
+                    .cells(diff.compared_columns.len(), &diff.schema)
+                    .score(0),
+            ),
             ..base
         });
         let column_row = |column: &str,

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use comfy_table::{Cell, CellAlignment, Table, presets};
-use pathway_diff::Status;
+use pathway_diff::{MatchScore, Status};
 
 use crate::history::HistoryCount;
 use crate::rows::SummaryRow;
@@ -22,6 +22,12 @@ fn right(n: u64) -> Cell {
     Cell::new(n).set_alignment(CellAlignment::Right)
 }
 
+/// `99.87%`, or empty for no score.
+fn score_cell(score: Option<MatchScore>) -> Cell {
+    Cell::new(score.map(|s| format!("{s}%")).unwrap_or_default())
+        .set_alignment(CellAlignment::Right)
+}
+
 fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
@@ -30,11 +36,12 @@ fn shorten(text: &str, max: usize) -> String {
     format!("{cut}…")
 }
 
-/// Districts per status, one line per table.
+/// Districts per status, one line per table, and the mean match score of its districts.
 #[must_use]
 pub fn status_table(rows: &[SummaryRow]) -> Table {
     let mut header = vec!["table", "districts"];
     header.extend(Status::ALL.iter().map(|s| s.as_str()));
+    header.push("match");
     let mut table = new_table(&header);
     let mut per_table: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
     for row in rows {
@@ -51,6 +58,11 @@ pub fn status_table(rows: &[SummaryRow]) -> Table {
                 .iter()
                 .map(|s| right(counts.get(s.as_str()).copied().unwrap_or(0))),
         );
+        cells.push(score_cell(MatchScore::mean(
+            rows.iter()
+                .filter(|r| r.table == name)
+                .filter_map(|r| r.match_pct),
+        )));
         table.add_row(cells);
     }
     table
@@ -63,6 +75,7 @@ pub fn mismatch_table(rows: &[SummaryRow]) -> Table {
         "table",
         "district",
         "status",
+        "match",
         "legacy",
         "beta",
         "matched",
@@ -82,6 +95,7 @@ pub fn mismatch_table(rows: &[SummaryRow]) -> Table {
             Cell::new(&row.table),
             Cell::new(&row.district_id),
             Cell::new(row.status.as_str()),
+            score_cell(row.match_pct),
             right(row.legacy_rows),
             right(row.beta_rows),
             right(row.matched_rows),
@@ -142,6 +156,7 @@ pub fn history_table(counts: &[HistoryCount]) -> Table {
         "ERROR",
         "ACCEPTED",
         "NO INPUT",
+        "match",
     ]);
     for c in counts {
         table.add_row(vec![
@@ -156,6 +171,7 @@ pub fn history_table(counts: &[HistoryCount]) -> Table {
             right(c.error),
             right(c.accepted),
             right(c.no_input),
+            score_cell(c.match_pct),
         ]);
     }
     table

@@ -50,6 +50,9 @@ pub enum Command {
     Show(ShowArgs),
     /// Rank discrepancy patterns by how many districts they touch.
     Patterns(PatternsArgs),
+    /// Show each column's profile on both sides (nulls, distinct values, min, max, sums, top
+    /// values) and the delta, largest relative deltas first.
+    Profile(ProfileArgs),
     /// Compare two runs: districts fixed and regressed, patterns new and resolved.
     Compare(CompareArgs),
     /// Run the legacy side twice on the same input and list the columns that differ (noise).
@@ -314,9 +317,13 @@ pub struct DiffArgs {
     /// Table name used in the reports (default: the left file or folder name).
     #[arg(long)]
     pub table: Option<String>,
-    /// Write summary.csv, `column_diff.csv`, summary.json and `row_diff`/ into this folder.
+    /// Write summary.csv, `column_diff.csv`, summary.json, profile.parquet and `row_diff`/ into
+    /// this folder.
     #[arg(long, short)]
     pub out: Option<PathBuf>,
+    /// With --out: do not profile the columns (profile.parquet stays empty).
+    #[arg(long, requires = "out")]
+    pub no_profile: bool,
     /// What to print on stdout: the summary table, or summary.csv / summary.json content
     /// (the table then goes to stderr).
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -426,6 +433,32 @@ pub struct ShowArgs {
     pub format: Format,
 }
 
+/// Arguments of `pathway profile`.
+#[derive(Debug, clap::Args)]
+pub struct ProfileArgs {
+    /// Run folder, or a `pathway diff --out` folder (default: the latest run in --out).
+    #[arg(long)]
+    pub run: Option<PathBuf>,
+    /// Output folder holding the runs, used to find the latest.
+    #[arg(long, short, default_value = "runs")]
+    pub out: PathBuf,
+    /// The audit whose night to read, when the output folder holds several audits' nights
+    /// (<out>/<audit>/<date>/).
+    #[arg(long)]
+    pub audit: Option<String>,
+    /// Only this table.
+    #[arg(long, short)]
+    pub table: Option<String>,
+    /// Only this district.
+    #[arg(long, short)]
+    pub district: Option<String>,
+    /// `table`: one line per measure, the columns with the largest relative delta first;
+    /// `csv`: the same lines with the header `table,district_id,column,measure,legacy,beta,delta`;
+    /// `json`: an array of those records.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
 /// A kind of differing row, as the row diff's `diff` column names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RowKind {
@@ -492,6 +525,10 @@ pub struct RunArgs {
     /// cores); fewer when the largest would not fit in --memory-limit together.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+    /// Do not profile the tables' columns (profile.parquet stays empty): saves one read of
+    /// each output.
+    #[arg(long)]
+    pub no_profile: bool,
     /// Memory, spilling, triage and cluster settings of the diff.
     #[command(flatten)]
     pub engine: EngineArgs,

@@ -279,6 +279,10 @@ fn outcome(diff: &TableDiff, row_diff_dir: &Path, options: &pathway_reference::O
             changed_columns: g.changed_columns(schema).join(";"),
             row_diff_capped: g.row_diff_capped,
             paired_rows: g.paired_rows,
+            match_score: g
+                .cells(diff.compared_columns.len(), schema)
+                .score(0)
+                .hundredths(),
         })
         .collect();
     summary.sort();

@@ -17,7 +17,7 @@ use datafusion::datasource::MemTable;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
-use pathway_diff::{DiffSpec, GroupDiff, Status, diff_tables};
+use pathway_diff::{Cells, DiffSpec, GroupDiff, MatchScore, Status, diff_tables};
 
 type Row = (&'static str, Option<i64>, Option<&'static str>);
 
@@ -137,6 +137,70 @@ async fn every_kind_of_difference_is_counted_per_group() {
     assert_eq!(counts(g), [2, 2, 0, 0, 0, 0, 1, 1]);
     assert_eq!(g.status(&diff.schema), Status::Mismatch);
     assert!(g.columns.is_empty());
+}
+
+/// docs/cli.md, "Match score", by hand on the groups above: one compared column, so one cell a
+/// row, a pair of rows counting once.
+#[tokio::test]
+async fn the_match_score_is_the_share_of_equal_cells() {
+    let (diff, _ctx, _tmp) = run("v").await;
+    let cells = |name| group(&diff, name).cells(diff.compared_columns.len(), &diff.schema);
+    let score = |name, accepted| cells(name).score(accepted).to_string();
+    // a: pairs 1 and null equal, pair 2 differs in v; 3 missing, 5 extra, key 4 duplicated (1
+    // legacy row, 2 beta rows): 3 + 1 + 1 + 3 = 8 cells, of which 1 + 1 + 1 + 3 = 6 unequal.
+    assert_eq!(
+        cells("a"),
+        Cells {
+            compared: 8,
+            unequal: 6
+        }
+    );
+    assert_eq!(score("a", 0), "25.00");
+    // An accepted cell leaves both counts: 2 equal of 7, 28.571… rounded down.
+    assert_eq!(score("a", 1), "28.57");
+    // The same rows on both sides, duplicated keys or not: every cell equal.
+    for full in ["b", "e", "f"] {
+        assert_eq!(score(full, 0), "100.00", "{full}");
+    }
+    // One side only, and a duplicated key whose rows differ: no cell equal.
+    assert_eq!(
+        cells("c"),
+        Cells {
+            compared: 1,
+            unequal: 1
+        }
+    );
+    assert_eq!(
+        cells("d"),
+        Cells {
+            compared: 1,
+            unequal: 1
+        }
+    );
+    assert_eq!(
+        cells("g"),
+        Cells {
+            compared: 4,
+            unequal: 4
+        }
+    );
+    assert_eq!(score("g", 0), "0.00");
+    assert_eq!(MatchScore::of(999_999, 1_000_000).to_string(), "99.99");
+    assert_eq!(
+        MatchScore::mean([MatchScore::FULL, MatchScore::of(1, 4)]).map(|m| m.to_string()),
+        Some("62.50".to_owned())
+    );
+
+    // Columns on one side only (v in legacy, w in beta): every row has 2 cells, all unequal.
+    let (diff, _ctx, _tmp) = run("w").await;
+    let e = group(&diff, "e").cells(0, &diff.schema);
+    assert_eq!(
+        e,
+        Cells {
+            compared: 4,
+            unequal: 4
+        }
+    );
 }
 
 #[tokio::test]

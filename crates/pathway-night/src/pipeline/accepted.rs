@@ -2,7 +2,7 @@
 //! a district whose only differences are accepted becomes ACCEPTED.
 
 use pathway_audit::Accepted;
-use pathway_diff::{CategoryCount, Status, TableDiff};
+use pathway_diff::{CategoryCount, GroupDiff, Status, TableDiff};
 use pathway_report::{CategoryRow, SummaryRow};
 
 /// Whether `entry` covers the changed cells counted in `cells`.
@@ -61,6 +61,20 @@ pub fn apply(
             .filter(|c| !c.accepted.is_empty())
             .map(|c| c.cells)
             .sum();
+        if row.match_pct.is_some() {
+            // The accepted cells leave the score's counts (docs/cli.md, "Match score").
+            let empty = GroupDiff::empty(row.district_id.clone());
+            let group = diff
+                .groups
+                .iter()
+                .find(|g| g.group == row.district_id)
+                .unwrap_or(&empty);
+            row.match_pct = Some(
+                group
+                    .cells(diff.compared_columns.len(), &diff.schema)
+                    .score(row.accepted_cells),
+            );
+        }
         let only_changes = row.status == Status::Mismatch
             && row.missing_in_beta == 0
             && row.extra_in_beta == 0

@@ -31,6 +31,7 @@ pub(super) struct TableResults {
     pub warnings: Vec<String>,
     pub schema: pathway_diff::SchemaDiff,
     pub info: TableInfo,
+    pub profile: Vec<pathway_profile::ProfileRow>,
 }
 
 /// Diff `table` in the districts that ran tonight (`diffed`) and summarise it with the carried
@@ -136,14 +137,33 @@ pub(super) async fn diff_and_summarize(
         }
     }
     let info = table_info(table, &diff);
+    // The profile of the districts compared tonight: those that failed have no full outputs,
+    // and the carried ones keep the previous night's profile.
+    let mut profile = Vec::new();
+    let mut warnings = Vec::new();
+    let profiled_tonight = diffed.iter().any(|d| !table_failed.contains_key(d));
+    if settings.profile && profiled_tonight {
+        let skip: Vec<String> = table_failed
+            .keys()
+            .cloned()
+            .chain(carried.reused_names())
+            .collect();
+        match profile_table(night, table, skip).await {
+            Ok(rows) => profile = rows,
+            Err(e) => warnings.push(format!(
+                "table `{}`: no column profile tonight: {e}",
+                table.name
+            )),
+        }
+    }
     let mut categories = category_rows(settings.date.as_str(), &diff, &table.pii, &settings.masker);
-    let warnings = accepted::apply(
+    warnings.extend(accepted::apply(
         &audit.accepted,
         &settings.date,
         &diff,
         &mut rows,
         &mut categories,
-    );
+    ));
     let mut rule_hidden = rule_hidden_rows(settings.date.as_str(), &diff);
     if night.previous.is_some() {
         let of = |t: &String| *t == table.name;
@@ -153,6 +173,7 @@ pub(super) async fn diff_and_summarize(
             categories.extend(record.categories.iter().filter(|r| of(&r.table)).cloned());
             rule_hidden.extend(record.rule_hidden.iter().filter(|r| of(&r.table)).cloned());
             key_warnings.extend(record.key_warnings.iter().filter(|r| of(&r.table)).cloned());
+            profile.extend(record.profile.iter().filter(|r| of(&r.table)).cloned());
         }
         // The row diff after the diff, which empties its folder first.
         let parts = if link_first {
@@ -166,6 +187,7 @@ pub(super) async fn diff_and_summarize(
     columns.sort_by(|a, b| (&a.district_id, &a.column).cmp(&(&b.district_id, &b.column)));
     categories.sort_by(|a, b| a.district_id.cmp(&b.district_id));
     rule_hidden.sort_by(|a, b| a.district_id.cmp(&b.district_id));
+    profile.sort_by(|a, b| a.district_id.cmp(&b.district_id));
     Ok(TableResults {
         summary: rows,
         column_diff: columns,
@@ -175,7 +197,27 @@ pub(super) async fn diff_and_summarize(
         warnings,
         schema: diff.schema,
         info,
+        profile,
     })
+}
+
+/// The column profile of `table` in every district but `skip`, read from the outputs
+/// [`diff_table`] registered.
+async fn profile_table(
+    night: &OpenNight,
+    table: &TableSpec,
+    skip: Vec<String>,
+) -> pathway_profile::Result<Vec<pathway_profile::ProfileRow>> {
+    let spec = pathway_profile::ProfileSpec {
+        table: table.name.clone(),
+        group_by: Some("district_id".into()),
+        pii: table.pii.clone(),
+        ignore: table.ignore.clone(),
+        rename: table.rename.clone(),
+        skip_groups: skip,
+    };
+    let names = Side::BOTH.map(|side| format!("{side}_{}", table.name));
+    pathway_profile::profile_table(&night.ctx, [&names[0], &names[1]], &spec).await
 }
 
 /// Diff `table` in every district but `skip`, or say why the whole table could not be.

@@ -69,6 +69,9 @@ pub struct RunSettings {
     pub jobs: usize,
     /// Draw a progress bar (a terminal with text logs) instead of a log line per district.
     pub progress_bar: bool,
+    /// Profile each table's columns on both sides (profile.parquet): one more read of the
+    /// outputs of the districts that ran tonight.
+    pub profile: bool,
 }
 
 /// A finished run.
@@ -191,6 +194,7 @@ fn assemble(
         report.column_diff.extend(table.column_diff);
         report.categories.extend(table.categories);
         report.rule_hidden.extend(table.rule_hidden);
+        report.profile.extend(table.profile);
     }
     for row in &report.summary {
         *report

@@ -104,6 +104,9 @@ pub struct DistrictRecord {
     /// Its tables whose key has nulls or duplicates.
     #[serde(default)]
     pub key_warnings: Vec<pathway_report::KeyWarning>,
+    /// Its column profiles (none in a record written before pathway had profiles).
+    #[serde(default)]
+    pub profile: Vec<pathway_profile::ProfileRow>,
 }
 
 impl DistrictRecord {
@@ -359,6 +362,7 @@ pub fn record_of(
                     .unwrap_or_default(),
                 warnings: input_warnings.get(district).cloned().unwrap_or_default(),
                 key_warnings: filtered(&report.key_warnings, |r| of(&r.district_id)),
+                profile: filtered(&report.profile, |r| of(&r.district_id)),
             },
         );
     }

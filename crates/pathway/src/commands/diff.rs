@@ -136,6 +136,25 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
     report.finished_at = now();
 
     if let (Some(out), Some(folder)) = (&out, &out_folder) {
+        if !args.no_profile {
+            let profiled = pathway_profile::ProfileSpec {
+                table: table.clone(),
+                group_by: spec.group_by.clone(),
+                pii: args.pii.clone(),
+                ignore: args.ignore.clone(),
+                rename: args.rename.clone(),
+                skip_groups: Vec::new(),
+            };
+            // The counts stand without it: a profile that fails is a warning.
+            match pathway_profile::profile_table(&ctx, ["legacy", "beta"], &profiled).await {
+                Ok(rows) => report.profile = rows,
+                Err(e) => {
+                    let warning = format!("no column profile: {e}");
+                    tracing::warn!("warning: {warning}");
+                    report.warnings.push(warning);
+                }
+            }
+        }
         report.write_files(out)?;
         folder.publish_all().await?;
     }

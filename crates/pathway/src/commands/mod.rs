@@ -9,6 +9,7 @@ mod init;
 mod keys;
 mod noise;
 mod patterns;
+mod profile;
 mod query;
 mod report;
 mod run;
@@ -72,6 +73,11 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
             (args.run, args.out) =
                 localize_run(args.run, &args.out, args.audit.as_deref(), 1, &scratch).await?;
             patterns::patterns(args).await
+        }
+        Command::Profile(mut args) => {
+            (args.run, args.out) =
+                localize_run(args.run, &args.out, args.audit.as_deref(), 1, &scratch).await?;
+            profile::profile(&args)
         }
         Command::Compare(mut args) => {
             args.before = local_folder(&args.before, &scratch).await?;

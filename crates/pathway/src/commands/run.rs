@@ -123,6 +123,7 @@ pub async fn run(args: RunArgs, scratch: &Scratch) -> anyhow::Result<ExitStatus>
             usize::from,
         ),
         progress_bar: crate::logging::progress_bar_wanted(),
+        profile: !args.no_profile,
     };
     let result = execute(&settings).await?;
     let report = &result.report;

@@ -39,7 +39,7 @@ fn a_district_whose_only_differences_are_accepted_is_accepted() {
     );
 
     let summary = read_csv(&runs.join("example/2026-11-21/summary.csv"));
-    let students: Vec<(&str, &str, &str)> = summary
+    let students: Vec<(&str, &str, &str, &str)> = summary
         .iter()
         .filter(|r| r["table"] == "students")
         .map(|r| {
@@ -47,18 +47,20 @@ fn a_district_whose_only_differences_are_accepted_is_accepted() {
                 r["district_id"].as_str(),
                 r["status"].as_str(),
                 r["accepted_cells"].as_str(),
+                r["match_pct"].as_str(),
             )
         })
         .collect();
     assert_eq!(
         students,
         [
-            ("101", "ACCEPTED", "4"),
-            ("102", "FULL MATCH", "0"),
+            // The 4 accepted cells leave the score: 56 of 56 cells equal (93.33 with them).
+            ("101", "ACCEPTED", "4", "100.0"),
+            ("102", "FULL MATCH", "0", "100.0"),
             // The whitespace entry expired: 103 stays a MISMATCH.
-            ("103", "MISMATCH", "0"),
-            ("104", "LEGACY ONLY", "0"),
-            ("255901", "FULL MATCH", "0"),
+            ("103", "MISMATCH", "0", "52.38"),
+            ("104", "LEGACY ONLY", "0", "0.0"),
+            ("255901", "FULL MATCH", "0", "100.0"),
         ]
     );
     let categories = read_csv(&runs.join("example/2026-11-21/categories.csv"));

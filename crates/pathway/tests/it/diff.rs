@@ -127,8 +127,8 @@ fn csv_files_with_renamed_and_ignored_columns_are_one_group() {
     assert_eq!(
         stdout,
         format!(
-            "audit_date,table,district_id,status,legacy_rows,beta_rows,matched_rows,changed_rows,missing_in_beta,extra_in_beta,legacy_dup_keys,beta_dup_keys,changed_columns,audit,error,accepted_cells,reused,row_diff_capped,paired_rows\n\
-             {today},students,*,MISMATCH,3,3,1,1,1,1,0,0,grade,diff,,0,false,false,0\n"
+            "audit_date,table,district_id,status,legacy_rows,beta_rows,matched_rows,changed_rows,missing_in_beta,extra_in_beta,legacy_dup_keys,beta_dup_keys,changed_columns,audit,error,accepted_cells,reused,row_diff_capped,paired_rows,match_pct\n\
+             {today},students,*,MISMATCH,3,3,1,1,1,1,0,0,grade,diff,,0,false,false,0,37.5\n"
         )
     );
     // The summary table went to stderr, so stdout stays machine-readable.
@@ -317,7 +317,7 @@ fn compressed_sides_give_the_summary_of_the_plain_files() {
     };
     let plain = run("students.csv", "students_beta.csv");
     assert!(
-        plain.contains(",students,*,MISMATCH,3,3,1,1,1,1,0,0,grade,diff,,0,false,false,0\n"),
+        plain.contains(",students,*,MISMATCH,3,3,1,1,1,1,0,0,grade,diff,,0,false,false,0,37.5\n"),
         "{plain}"
     );
     assert_eq!(run("students.csv", "students_beta.jsonl"), plain);
@@ -420,7 +420,7 @@ fn a_side_that_holds_no_table_exits_2_naming_the_file_and_the_problem() {
     assert_exit(&output, 1);
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(
-        stdout.contains(",header,*,BETA ONLY,0,1,0,0,0,1,0,0,,diff,,0,false,false,0\n"),
+        stdout.contains(",header,*,BETA ONLY,0,1,0,0,0,1,0,0,,diff,,0,false,false,0,0.0\n"),
         "{stdout}"
     );
 }

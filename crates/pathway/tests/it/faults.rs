@@ -107,10 +107,21 @@ fn kill_9_at_any_moment_leaves_earlier_runs_and_history_intact() {
 
 /// summary.csv with its last column, `reused`, set to false on every row.
 fn without_reused_flag(summary: &[u8]) -> Vec<u8> {
-    // `reused` comes before `row_diff_capped` and `paired_rows`.
-    String::from_utf8_lossy(summary)
-        .replace(",true,false,0\n", ",false,false,0\n")
-        .into_bytes()
+    let mut reader = csv::Reader::from_reader(summary);
+    let header = reader.headers().unwrap().clone();
+    let reused = header.iter().position(|h| h == "reused").unwrap();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&header).unwrap();
+    for record in reader.records() {
+        let record = record.unwrap();
+        let fields: Vec<&str> = record
+            .iter()
+            .enumerate()
+            .map(|(i, f)| if i == reused { "false" } else { f })
+            .collect();
+        writer.write_record(&fields).unwrap();
+    }
+    writer.into_inner().unwrap()
 }
 
 /// The summary of night `night` is the baseline's with the date replaced.

@@ -28,6 +28,7 @@ mod pairing;
 mod patterns;
 mod pii;
 mod privacy;
+mod profile;
 mod query;
 mod report;
 mod reuse;

@@ -52,8 +52,9 @@ fn the_page_holds_the_trend_grid_patterns_and_changes() {
         10,
         "5 districts x 2 tables"
     );
+    // 5 pairs of 6 compared columns, one first_name differs: 29 of 30 cells, 96.66…%.
     assert!(page.contains(
-        "<td class=\"status mismatch\" data-status=\"MISMATCH\" data-table=\"students\" data-district=\"102\"><a href=\"#d-students-102\">MISMATCH</a></td>"
+        "<td class=\"status mismatch\" data-status=\"MISMATCH\" data-table=\"students\" data-district=\"102\" title=\"match 96.66%\"><a href=\"#d-students-102\">MISMATCH</a></td>"
     ));
     assert!(page.contains("<section id=\"d-students-102\" class=\"detail\">"));
     assert!(page.contains(

@@ -112,9 +112,21 @@ fn example_audit_gives_the_hand_checked_figures() {
     assert_eq!(
         header_line(&run.join("summary.csv")),
         "audit_date,table,district_id,status,legacy_rows,beta_rows,matched_rows,changed_rows,missing_in_beta,\
-         extra_in_beta,legacy_dup_keys,beta_dup_keys,changed_columns,audit,error,accepted_cells,reused,row_diff_capped,paired_rows"
+         extra_in_beta,legacy_dup_keys,beta_dup_keys,changed_columns,audit,error,accepted_cells,reused,row_diff_capped,paired_rows,match_pct"
     );
     let summary = read_csv(&run.join("summary.csv"));
+    // Match scores by hand (docs/cli.md, "Match score"). enrollments compares 2 columns
+    // (school_id, exit_date): 103 has 4 equal pairs and 1 extra row, 8 of 10 cells equal.
+    // students compares 6: 101 has 10 pairs with 4 grade_level cells differing, 56 of 60; 103
+    // has 4 pairs (2 first_name cells differ) and 3 rows under a key duplicated in beta, all
+    // unequal: 42 cells, 18 + 2 unequal, 22 / 42 = 52.38…; 104 has no beta row.
+    let scores: Vec<&str> = summary.iter().map(|r| r["match_pct"].as_str()).collect();
+    assert_eq!(
+        scores,
+        [
+            "100.0", "100.0", "80.0", "100.0", "100.0", "93.33", "100.0", "52.38", "0.0", "100.0"
+        ]
+    );
     assert_eq!(summary.len(), EXPECTED.len());
     for (row, (table, district, status, counts, changed)) in summary.iter().zip(EXPECTED) {
         let at = format!("{table}/{district}");

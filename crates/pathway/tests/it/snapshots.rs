@@ -47,7 +47,7 @@ fn stdout(output: &std::process::Output) -> String {
 ))]
 #[test]
 fn every_command_explains_itself() {
-    let commands: [&[&str]; 17] = [
+    let commands: [&[&str]; 18] = [
         &[],
         &["run"],
         &["check"],
@@ -58,6 +58,7 @@ fn every_command_explains_itself() {
         &["query"],
         &["show"],
         &["patterns"],
+        &["profile"],
         &["compare"],
         &["noise"],
         &["schema"],
