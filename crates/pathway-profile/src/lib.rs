@@ -1,4 +1,4 @@
-//! Column profiles: per table, district and side, the aggregates of each column (rows, nulls,
+//! Column profiles and root-cause hints. Profiles: per table, district and side, the aggregates of each column (rows, nulls,
 //! empty strings, distinct values, min, max, sum, mean, top values), side by side with their
 //! delta. They need no key, so they describe keyless tables and tables whose key is broken, and
 //! they are read before any row: a `last_name` column with 40 more nulls in beta says more, and
@@ -7,6 +7,10 @@
 //! Every aggregate is one DataFusion query per side ([`profile_table`]); this crate only builds
 //! the SQL, pairs the two sides and formats the deltas. Columns marked personal get counts only
 //! (rows, nulls, distinct), never a value.
+//!
+//! Hints ([`explain_table`]): the values of low-cardinality columns over-represented among a
+//! finding's rows (changed in a column, missing in beta, extra in beta) against the district's
+//! rows, from a night's row diff and outputs.
 //!
 //! ```no_run
 //! # async fn example(ctx: &datafusion::prelude::SessionContext) -> pathway_profile::Result<()> {
@@ -23,12 +27,17 @@
 //! # }
 //! ```
 
+mod hints;
 mod measure;
 mod parquet_file;
 mod query;
 
 use serde::{Deserialize, Serialize};
 
+pub use hints::{
+    HINT_HEADER, HINTS_PER_FINDING, Hint, HintSpec, MIN_AFFECTED_ROWS, MIN_LIFT,
+    MIN_SHARE_OF_AFFECTED, MIN_SUPPORT, explain_table, hints_csv,
+};
 pub use measure::{Measure, ranked, relative_delta};
 pub use parquet_file::{profile_parquet, read_profile_parquet};
 pub use query::profile_table;
@@ -113,6 +122,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// # Errors
 /// Only on a serialisation bug.
 pub fn profile_csv(rows: &[ProfileRow]) -> Result<String> {
+    to_csv(rows, PROFILE_HEADER)
+}
+
+/// `rows` as CSV under `header`, which is written even when there are no rows.
+fn to_csv<T: Serialize>(rows: &[T], header: &str) -> Result<String> {
     let mut writer = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(Vec::new());
@@ -124,8 +138,5 @@ pub fn profile_csv(rows: &[ProfileRow]) -> Result<String> {
     let body = writer
         .into_inner()
         .map_err(|e| Error::File(e.to_string()))?;
-    Ok(format!(
-        "{PROFILE_HEADER}\n{}",
-        String::from_utf8_lossy(&body)
-    ))
+    Ok(format!("{header}\n{}", String::from_utf8_lossy(&body)))
 }

@@ -65,11 +65,11 @@ enum Output {
     Estimate(usize),
 }
 
-fn quote(name: &str) -> String {
+pub(crate) fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-fn literal(text: &str) -> String {
+pub(crate) fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
@@ -224,7 +224,7 @@ fn texts(batch: &RecordBatch) -> Result<Vec<Vec<Option<String>>>> {
         .collect())
 }
 
-async fn run(
+pub(crate) async fn run(
     ctx: &SessionContext,
     sql: &str,
     spec: &ProfileSpec,

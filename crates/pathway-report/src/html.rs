@@ -43,7 +43,14 @@ pub struct HtmlReport {
     pub unread_files: BTreeMap<String, Vec<String>>,
     /// Tables whose key has nulls or duplicates in a district.
     pub key_warnings: Vec<KeyWarning>,
+    /// Root-cause hints of every table and district (`pathway explain`).
+    pub hints: Vec<pathway_profile::Hint>,
+    /// The night's column profiles (`pathway profile`).
+    pub profile: Vec<pathway_profile::ProfileRow>,
 }
+
+/// Profile lines shown per district: those that moved most.
+const PROFILE_LINES: usize = 5;
 
 fn esc(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -634,6 +641,7 @@ fn district_detail(out: &mut String, report: &HtmlReport, row: &SummaryRow) {
             esc(&row.error)
         );
     }
+    hints_and_profile(out, report, row);
     if let Some(examples) = report
         .examples
         .get(&(row.table.clone(), row.district_id.clone()))
@@ -641,4 +649,74 @@ fn district_detail(out: &mut String, report: &HtmlReport, row: &SummaryRow) {
         text_table(out, examples, "examples");
     }
     out.push_str("</section>");
+}
+
+/// Beside a district's counts: where its differences concentrate (`pathway explain`) and the
+/// profile measures that moved most (`pathway profile`), when any did.
+fn hints_and_profile(out: &mut String, report: &HtmlReport, row: &SummaryRow) {
+    let hints: Vec<Vec<String>> = report
+        .hints
+        .iter()
+        .filter(|h| h.table == row.table && h.district_id == row.district_id)
+        .map(|h| {
+            vec![
+                h.finding.clone(),
+                h.column.clone(),
+                h.affected_rows.to_string(),
+                format!("{} = {}", h.hint_column, h.hint_value),
+                format!("{:.1}%", h.share_of_affected * 100.0),
+                format!("{:.1}%", h.share_of_district * 100.0),
+                format!("{:.2}×", h.lift),
+            ]
+        })
+        .collect();
+    if !hints.is_empty() {
+        let table = TextTable {
+            header: [
+                "finding",
+                "column",
+                "affected rows",
+                "concentrated on",
+                "of affected",
+                "of district",
+                "lift",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: hints,
+        };
+        text_table(out, &table, "hints");
+    }
+    let moved: Vec<pathway_profile::ProfileRow> = pathway_profile::ranked(
+        report
+            .profile
+            .iter()
+            .filter(|p| p.table == row.table && p.district_id == row.district_id)
+            .cloned()
+            .collect(),
+    )
+    .into_iter()
+    .filter(|p| pathway_profile::relative_delta(p) > 0.0)
+    .take(PROFILE_LINES)
+    .collect();
+    if !moved.is_empty() {
+        let table = TextTable {
+            header: ["column", "measure", "legacy", "beta", "delta"]
+                .map(String::from)
+                .to_vec(),
+            rows: moved
+                .into_iter()
+                .map(|p| {
+                    vec![
+                        p.column,
+                        p.measure,
+                        p.legacy.unwrap_or_default(),
+                        p.beta.unwrap_or_default(),
+                        p.delta.unwrap_or_default(),
+                    ]
+                })
+                .collect(),
+        };
+        text_table(out, &table, "profile-deltas");
+    }
 }

@@ -53,6 +53,9 @@ pub enum Command {
     /// Show each column's profile on both sides (nulls, distinct values, min, max, sums, top
     /// values) and the delta, largest relative deltas first.
     Profile(ProfileArgs),
+    /// Say where each district's differences concentrate: the values of other columns
+    /// over-represented among the rows changed in a column, missing or extra.
+    Explain(ExplainArgs),
     /// Compare two runs: districts fixed and regressed, patterns new and resolved.
     Compare(CompareArgs),
     /// Run the legacy side twice on the same input and list the columns that differ (noise).
@@ -454,6 +457,32 @@ pub struct ProfileArgs {
     pub district: Option<String>,
     /// `table`: one line per measure, the columns with the largest relative delta first;
     /// `csv`: the same lines with the header `table,district_id,column,measure,legacy,beta,delta`;
+    /// `json`: an array of those records.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `pathway explain`.
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// Run folder (default: the latest run in --out).
+    #[arg(long)]
+    pub run: Option<PathBuf>,
+    /// Output folder holding the runs, used to find the latest.
+    #[arg(long, short, default_value = "runs")]
+    pub out: PathBuf,
+    /// The audit whose night to read, when the output folder holds several audits' nights
+    /// (<out>/<audit>/<date>/).
+    #[arg(long)]
+    pub audit: Option<String>,
+    /// Only this table.
+    #[arg(long, short)]
+    pub table: Option<String>,
+    /// Only this district.
+    #[arg(long, short)]
+    pub district: Option<String>,
+    /// `table`: one line per hint; `csv`: the header
+    /// `table,district_id,finding,column,affected_rows,hint_column,hint_value,share_of_affected,share_of_district,lift`;
     /// `json`: an array of those records.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,

@@ -4,6 +4,7 @@ mod check;
 mod cluster;
 mod compare;
 mod diff;
+mod explain;
 mod history;
 mod init;
 mod keys;
@@ -78,6 +79,11 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
             (args.run, args.out) =
                 localize_run(args.run, &args.out, args.audit.as_deref(), 1, &scratch).await?;
             profile::profile(&args)
+        }
+        Command::Explain(mut args) => {
+            (args.run, args.out) =
+                localize_run(args.run, &args.out, args.audit.as_deref(), 1, &scratch).await?;
+            explain::explain(args).await
         }
         Command::Compare(mut args) => {
             args.before = local_folder(&args.before, &scratch).await?;

@@ -143,7 +143,27 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<ExitStatus> {
         }
     }
 
+    // Where each district's differences concentrate, and how its columns moved.
+    let mut hints = Vec::new();
+    for info in &catalog.info {
+        let spec = pathway_profile::HintSpec {
+            table: info.name.clone(),
+            row_diff: format!("row_diff_{}", info.name),
+            sides: [
+                format!("legacy_{}", info.name),
+                format!("beta_{}", info.name),
+            ],
+            key: info.key.clone(),
+            compared: info.compared_columns.clone(),
+            district: None,
+        };
+        hints.extend(pathway_profile::explain_table(&ctx, &spec).await?);
+    }
+    let profile = pathway_profile::read_profile_parquet(&run_dir.join("profile.parquet"))?;
+
     let page = render_html(&HtmlReport {
+        hints,
+        profile,
         unread_files: catalog.unread_files.clone(),
         key_warnings: catalog.key_warnings.clone(),
         audit,

@@ -14,6 +14,7 @@ mod compare;
 mod databases;
 mod diff;
 mod differential;
+mod explain;
 mod faults;
 mod history;
 mod inputs;

@@ -47,7 +47,7 @@ fn stdout(output: &std::process::Output) -> String {
 ))]
 #[test]
 fn every_command_explains_itself() {
-    let commands: [&[&str]; 18] = [
+    let commands: [&[&str]; 19] = [
         &[],
         &["run"],
         &["check"],
@@ -59,6 +59,7 @@ fn every_command_explains_itself() {
         &["show"],
         &["patterns"],
         &["profile"],
+        &["explain"],
         &["compare"],
         &["noise"],
         &["schema"],
