@@ -334,6 +334,23 @@ pub async fn register_run(
     })
 }
 
+/// Register a folder of Hive-partitioned Parquet (a row diff, an output) as a view named `name`
+/// whose `masked` columns `masker` masks, as a night's catalog does: what `pathway diff` shows of
+/// the row diff it wrote. False when the folder holds no Parquet.
+///
+/// # Errors
+/// An unreadable folder.
+pub async fn register_masked_folder(
+    ctx: &SessionContext,
+    masker: &Masker,
+    dir: &Path,
+    name: &str,
+    masked: &[String],
+) -> anyhow::Result<bool> {
+    ctx.register_udf(mask_udf(masker.clone()));
+    Ok(register_folder(ctx, dir, name, masked).await?.is_some())
+}
+
 /// Register a folder of Hive-partitioned Parquet as a view named `name` with `masked` columns
 /// masked. Returns the partition columns, or `None` when the folder holds no Parquet.
 async fn register_folder(

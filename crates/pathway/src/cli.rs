@@ -327,6 +327,10 @@ pub struct DiffArgs {
     /// With --out: do not profile the columns (profile.parquet stays empty).
     #[arg(long, requires = "out")]
     pub no_profile: bool,
+    /// Differing rows printed under the counts, legacy above beta (personal columns masked);
+    /// 0 prints none. Only with `--format table` and a key.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub sample: usize,
     /// What to print on stdout: the summary table, or summary.csv / summary.json content
     /// (the table then goes to stderr).
     #[arg(long, value_enum, default_value_t = Format::Table)]

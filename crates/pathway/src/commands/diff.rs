@@ -15,6 +15,8 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, bail};
+use datafusion::arrow::array::RecordBatch;
+use pathway_diff::plan::ident;
 use pathway_diff::{DiffSpec, Status, diff_tables};
 use pathway_report::{
     RunReport, TableInfo, mismatch_table, rows_for_table, status_table, summary_csv,
@@ -137,23 +139,7 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
 
     if let (Some(out), Some(folder)) = (&out, &out_folder) {
         if !args.no_profile {
-            let profiled = pathway_profile::ProfileSpec {
-                table: table.clone(),
-                group_by: spec.group_by.clone(),
-                pii: args.pii.clone(),
-                ignore: args.ignore.clone(),
-                rename: args.rename.clone(),
-                skip_groups: Vec::new(),
-            };
-            // The counts stand without it: a profile that fails is a warning.
-            match pathway_profile::profile_table(&ctx, ["legacy", "beta"], &profiled).await {
-                Ok(rows) => report.profile = rows,
-                Err(e) => {
-                    let warning = format!("no column profile: {e}");
-                    tracing::warn!("warning: {warning}");
-                    report.warnings.push(warning);
-                }
-            }
+            profile_sides(&ctx, &args, &table, spec.group_by.as_ref(), &mut report).await;
         }
         report.write_files(out)?;
         folder.publish_all().await?;
@@ -168,7 +154,15 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
     }
     let mut stdout = std::io::stdout().lock();
     match args.format {
-        Format::Table => writeln!(stdout, "{tables}")?,
+        Format::Table => {
+            writeln!(stdout, "{tables}")?;
+            let row_diff = out_dir.join("row_diff").join(&table);
+            if let Some(sample) =
+                sample_rows(&args, &diff, spec.group_by.as_ref(), &masker, &row_diff).await?
+            {
+                writeln!(stdout, "{sample}")?;
+            }
+        }
         Format::Csv => {
             eprintln!("{tables}");
             stdout.write_all(summary_csv(&report.summary)?.as_bytes())?;
@@ -184,6 +178,112 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
     } else {
         ExitStatus::DiffsFound
     })
+}
+
+/// The column profile of both sides into `report` (profile.parquet); a profile that fails is a
+/// warning, since the counts stand without it.
+async fn profile_sides(
+    ctx: &datafusion::prelude::SessionContext,
+    args: &DiffArgs,
+    table: &str,
+    group: Option<&String>,
+    report: &mut RunReport,
+) {
+    let profiled = pathway_profile::ProfileSpec {
+        table: table.to_owned(),
+        group_by: group.cloned(),
+        pii: args.pii.clone(),
+        ignore: args.ignore.clone(),
+        rename: args.rename.clone(),
+        skip_groups: Vec::new(),
+    };
+    match pathway_profile::profile_table(ctx, ["legacy", "beta"], &profiled).await {
+        Ok(rows) => report.profile = rows,
+        Err(e) => {
+            let warning = format!("no column profile: {e}");
+            tracing::warn!("warning: {warning}");
+            report.warnings.push(warning);
+        }
+    }
+}
+
+/// The first `--sample` rows of the row diff in `row_diff` (by kind of difference, group, key),
+/// legacy above beta, with a title line; `None` when nothing differs, for a table without a key,
+/// or with `--sample 0`.
+async fn sample_rows(
+    args: &DiffArgs,
+    diff: &pathway_diff::TableDiff,
+    group: Option<&String>,
+    masker: &pathway_mask::Masker,
+    row_diff: &Path,
+) -> anyhow::Result<Option<String>> {
+    if args.sample == 0 || diff.key.is_empty() {
+        return Ok(None);
+    }
+    let ctx = pathway_diff::reading_session();
+    let mut masked = args.pii.clone();
+    masked.extend(
+        args.pii
+            .iter()
+            .flat_map(|c| [format!("legacy_{c}"), format!("beta_{c}")]),
+    );
+    let view = "__sample";
+    if !pathway_night::catalog::register_masked_folder(&ctx, masker, row_diff, view, &masked)
+        .await?
+    {
+        return Ok(None);
+    }
+    let present: Vec<String> = ctx
+        .table(view)
+        .await?
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    // The group (the row diff's partition) then the key as the row diff holds it.
+    let key: Vec<&String> = group
+        .into_iter()
+        .chain(diff.key.iter().filter(|k| Some(*k) != group))
+        .filter(|k| present.contains(*k))
+        .collect();
+    let columns: Vec<String> = diff
+        .compared_columns
+        .iter()
+        .filter(|c| {
+            diff.groups
+                .iter()
+                .any(|g| g.columns.iter().any(|d| &&d.column == c))
+        })
+        .cloned()
+        .collect();
+    let mut select: Vec<String> = key.iter().map(|k| ident(k)).collect();
+    select.extend(["\"diff\"", "\"side\"", "\"changed_columns\""].map(String::from));
+    for c in &columns {
+        select.push(ident(&format!("legacy_{c}")));
+        select.push(ident(&format!("beta_{c}")));
+    }
+    let mut order = vec!["\"diff\"".to_owned()];
+    order.extend(key.iter().map(|k| ident(k)));
+    order.push("\"side\"".to_owned());
+    order.extend(select[key.len() + 3..].iter().cloned());
+    let sql = format!(
+        "SELECT {} FROM {view} ORDER BY {} LIMIT {}",
+        select.join(", "),
+        order.join(", "),
+        args.sample
+    );
+    let batches = ctx.sql(&sql).await?.collect().await?;
+    let total = ctx.table(view).await?.count().await?;
+    let shown: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    if shown == 0 {
+        return Ok(None);
+    }
+    let table = crate::output::side_by_side(&batches, key.len(), &columns)?;
+    Ok(Some(format!(
+        "{shown} of {total} differing row(s) (* differs · — no row on this side · personal data \
+         shown as ***; --out keeps them all):\n{table}"
+    )))
 }
 
 /// `students` for `legacy/students/`, `students.parquet`, `students.csv`, `students.csv.gz` or a

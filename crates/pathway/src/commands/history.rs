@@ -77,41 +77,25 @@ pub fn history(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {
             }
         }
         Format::Csv => {
+            // HistoryCount's fields, in order: the header is its serialisation's.
             let mut writer = csv::Writer::from_writer(Vec::new());
-            writer.write_record([
-                "audit_date",
-                "audit",
-                "table",
-                "districts",
-                "full_match",
-                "mismatch",
-                "legacy_only",
-                "beta_only",
-                "error",
-                "accepted",
-                "no_input",
-            ])?;
             for c in &counts {
-                writer.serialize((
-                    &c.audit_date,
-                    &c.audit,
-                    &c.table,
-                    c.districts,
-                    c.full_match,
-                    c.mismatch,
-                    c.legacy_only,
-                    c.beta_only,
-                    c.error,
-                    c.accepted,
-                    c.no_input,
-                ))?;
+                writer.serialize(c)?;
             }
-            stdout.write_all(&writer.into_inner()?)?;
+            let text = writer.into_inner()?;
+            if counts.is_empty() {
+                stdout.write_all(HISTORY_HEADER.as_bytes())?;
+            } else {
+                stdout.write_all(&text)?;
+            }
         }
         Format::Json => writeln!(stdout, "{}", serde_json::to_string_pretty(&counts)?)?,
     }
     Ok(ExitStatus::Completed)
 }
+
+/// The header of `pathway history --format csv` when there is no row to serialise.
+const HISTORY_HEADER: &str = "audit_date,audit,table,districts,full_match,mismatch,legacy_only,beta_only,error,accepted,no_input,match_pct\n";
 
 /// Per night: the run's time, rows and peak memory, from the audits' metrics.csv.
 fn metrics(args: &HistoryArgs) -> anyhow::Result<ExitStatus> {

@@ -12,9 +12,7 @@
 use std::io::Write;
 
 use anyhow::{Context, bail};
-use comfy_table::{Table, presets};
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::prelude::SessionContext;
 use pathway_diff::plan::{ident, literal};
 
@@ -156,7 +154,11 @@ pub async fn show(args: ShowArgs) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::Completed);
     }
     if shown > 0 {
-        writeln!(stdout, "{}", render(&batches, info.key.len(), &columns)?)?;
+        writeln!(
+            stdout,
+            "{}",
+            crate::output::side_by_side(&batches, info.key.len(), &columns)?
+        )?;
         writeln!(
             stdout,
             "* differs · — no row on this side · personal data shown as ***"
@@ -180,64 +182,6 @@ async fn summary_status(
         .iter()
         .find(|b| b.num_rows() > 0)
         .map(|b| b.column(0).as_string::<i32>().value(0).to_owned()))
-}
-
-/// Two table lines per differing row: legacy, then beta.
-fn render(batches: &[RecordBatch], keys: usize, columns: &[String]) -> anyhow::Result<Table> {
-    let mut table = Table::new();
-    table.load_preset(presets::UTF8_FULL_CONDENSED);
-    let mut header = vec!["side".to_owned(), "diff".to_owned()];
-    if let Some(batch) = batches.first() {
-        header.extend(
-            batch
-                .schema()
-                .fields()
-                .iter()
-                .take(keys)
-                .map(|f| f.name().clone()),
-        );
-    }
-    header.extend(columns.iter().cloned());
-    table.set_header(header);
-    let options = FormatOptions::default().with_null("NULL");
-    for batch in batches {
-        let formatters = batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-            .collect::<Result<Vec<_>, _>>()?;
-        let text = |col: usize, row: usize| formatters[col].value(row).to_string();
-        for row in 0..batch.num_rows() {
-            let diff = text(keys, row);
-            let side = text(keys + 1, row);
-            let changed_column = batch.column(keys + 2);
-            let changed: Vec<String> = if changed_column.is_null(row) {
-                Vec::new()
-            } else {
-                text(keys + 2, row).split(';').map(str::to_owned).collect()
-            };
-            let key_cells: Vec<String> = (0..keys).map(|k| text(k, row)).collect();
-            for (i, this_side) in ["legacy", "beta"].into_iter().enumerate() {
-                let present = side == "both" || side == this_side;
-                let mut cells = vec![
-                    this_side.to_owned(),
-                    if i == 0 { diff.clone() } else { String::new() },
-                ];
-                cells.extend(key_cells.iter().cloned());
-                for (c, name) in columns.iter().enumerate() {
-                    let value = if present {
-                        text(keys + 3 + 2 * c + i, row)
-                    } else {
-                        "—".to_owned()
-                    };
-                    let mark = if changed.contains(name) { " *" } else { "" };
-                    cells.push(format!("{value}{mark}"));
-                }
-                table.add_row(cells);
-            }
-        }
-    }
-    Ok(table)
 }
 
 /// The `WHERE` clause picking the district's rows of the row diff (when it is grouped) that

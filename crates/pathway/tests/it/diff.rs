@@ -463,3 +463,63 @@ fn a_side_decompressing_past_the_limit_exits_2_naming_the_file_and_the_limit() {
          compressed file may decompress to), not `1MB`\n"
     );
 }
+
+/// Under its counts, `pathway diff` shows the first differing rows, legacy above beta, by kind
+/// then key, personal columns masked; `--sample 0` and the CSV format show none.
+#[test]
+fn a_few_differing_rows_are_shown_under_the_counts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fs::write(
+        dir.join("a.csv"),
+        "id,name,grade\n1,Ann,07\n2,Bo,08\n3,Cy,09\n5,Ed,11\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("b.csv"),
+        "id,name,grade\n1,Ann,7\n2,BO,08\n4,Di,10\n5,Ed,11\n",
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["diff", "a.csv", "b.csv", "--key", "id", "--pii", "name"];
+        args.extend(extra);
+        let output = crate::common::pathway_in(dir, &args);
+        assert_exit(&output, 1);
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let cells = |text: &str| -> Vec<String> {
+        let start = text.find("differing row(s)").expect("a sample");
+        text[start..]
+            .lines()
+            .filter(|l| l.starts_with('│'))
+            .map(|l| {
+                l.split(['│', '┆'])
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            })
+            .collect()
+    };
+    let stdout = run(&[]);
+    assert!(stdout.contains("4 of 4 differing row(s)"), "{stdout}");
+    assert_eq!(
+        cells(&stdout),
+        [
+            "side | diff | id | name | grade",
+            "legacy | changed | 1 | *** | 07 *",
+            "beta | 1 | *** | 7 *",
+            "legacy | changed | 2 | *** * | 08",
+            "beta | 2 | *** * | 08",
+            "legacy | extra_in_beta | 4 | — | —",
+            "beta | 4 | *** | 10",
+            "legacy | missing_in_beta | 3 | *** | 09",
+            "beta | 3 | — | —",
+        ]
+    );
+    assert!(!stdout.contains("Bo") && !stdout.contains("BO"), "{stdout}");
+    let stdout = run(&["--sample", "2"]);
+    assert!(stdout.contains("2 of 4 differing row(s)"), "{stdout}");
+    assert!(!run(&["--sample", "0"]).contains("differing row(s)"));
+    assert!(!run(&["--format", "csv"]).contains("differing row(s)"));
+}

@@ -37,11 +37,11 @@ fn history_gains_each_night_and_a_rerun_replaces_it() {
     assert_exit(&output, 0);
     assert_eq!(
         String::from_utf8(output.stdout).unwrap(),
-        "audit_date,audit,table,districts,full_match,mismatch,legacy_only,beta_only,error,accepted,no_input\n\
-         2026-11-20,example,enrollments,5,4,1,0,0,0,0,0\n\
-         2026-11-20,example,students,5,2,2,1,0,0,0,0\n\
-         2026-11-21,example,enrollments,5,4,1,0,0,0,0,0\n\
-         2026-11-21,example,students,5,2,2,1,0,0,0,0\n"
+        "audit_date,audit,table,districts,full_match,mismatch,legacy_only,beta_only,error,accepted,no_input,match_pct\n\
+         2026-11-20,example,enrollments,5,4,1,0,0,0,0,0,96.0\n\
+         2026-11-20,example,students,5,2,2,1,0,0,0,0,69.14\n\
+         2026-11-21,example,enrollments,5,4,1,0,0,0,0,0,96.0\n\
+         2026-11-21,example,students,5,2,2,1,0,0,0,0,69.14\n"
     );
 
     let output = pathway(&["history", "--out", out.to_str().unwrap()]);
@@ -49,6 +49,8 @@ fn history_gains_each_night_and_a_rerun_replaces_it() {
     let table = String::from_utf8(output.stdout).unwrap();
     assert!(table.contains("FULL MATCH"), "{table}");
     assert!(table.contains("2026-11-21"), "{table}");
+    // The mean of the districts' scores: (93.33 + 100 + 52.38 + 0 + 100) / 5, rounded down.
+    assert!(table.contains("┆ 69.14% │"), "{table}");
 }
 
 #[test]

@@ -158,7 +158,8 @@ fn stray_files_are_listed_and_an_empty_input_is_no_input_everywhere() {
         (Some(12), Some("gzip"))
     );
 
-    // history.csv holds the NO INPUT row; `pathway history` counts it in its own column.
+    // history.csv holds the NO INPUT row; `pathway history` counts it in its own column, and
+    // leaves it out of the mean score: (100 + 80 + 100 + 100) / 4 for enrollments.
     let history = read_csv(&out.join("example/history.csv"));
     let counted: Vec<&str> = history
         .iter()
@@ -170,11 +171,11 @@ fn stray_files_are_listed_and_an_empty_input_is_no_input_everywhere() {
     assert_exit(&output, 0);
     assert_eq!(
         String::from_utf8(output.stdout).unwrap(),
-        "audit_date,audit,table,districts,full_match,mismatch,legacy_only,beta_only,error,accepted,no_input\n\
-         2026-11-20,example,enrollments,5,4,1,0,0,0,0,0\n\
-         2026-11-20,example,students,5,2,2,1,0,0,0,0\n\
-         2026-11-21,example,enrollments,5,3,1,0,0,0,0,1\n\
-         2026-11-21,example,students,5,2,2,1,0,0,0,0\n"
+        "audit_date,audit,table,districts,full_match,mismatch,legacy_only,beta_only,error,accepted,no_input,match_pct\n\
+         2026-11-20,example,enrollments,5,4,1,0,0,0,0,0,96.0\n\
+         2026-11-20,example,students,5,2,2,1,0,0,0,0,69.14\n\
+         2026-11-21,example,enrollments,5,3,1,0,0,0,0,1,95.0\n\
+         2026-11-21,example,students,5,2,2,1,0,0,0,0,69.14\n"
     );
 
     // `pathway compare` calls it what it is: neither fixed nor regressed.

@@ -129,11 +129,15 @@ fn the_readme_commands_keep_both_audits_nights() {
     let mut example_nights = vec!["2026-11-21".to_owned(), today.clone()];
     example_nights.dedup();
     for date in &example_nights {
-        expected.push(format!("{date},example,enrollments,5,4,1,0,0,0,0,0"));
-        expected.push(format!("{date},example,students,5,2,2,1,0,0,0,0"));
+        expected.push(format!("{date},example,enrollments,5,4,1,0,0,0,0,0,96.0"));
+        expected.push(format!("{date},example,students,5,2,2,1,0,0,0,0,69.14"));
     }
-    for table in ["enrollments", "scores", "students"] {
-        expected.push(format!("{today},oneroster,{table},2,1,1,0,0,0,0,0"));
+    for (table, score) in [
+        ("enrollments", "98.8"),
+        ("scores", "50.0"),
+        ("students", "93.75"),
+    ] {
+        expected.push(format!("{today},oneroster,{table},2,1,1,0,0,0,0,0,{score}"));
     }
     expected.sort();
     let stdout = String::from_utf8(output.stdout).unwrap();

@@ -288,14 +288,14 @@ fn a_night_from_and_to_object_storage_equals_the_local_one() {
     assert_exit(&output, 0);
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
-        "audit_date,audit,table,districts,full_match,mismatch,legacy_only,beta_only,error,accepted,no_input\n\
-         2026-11-21,example,enrollments,5,4,1,0,0,0,0,0\n\
-         2026-11-21,example,students,5,2,2,1,0,0,0,0\n\
-         2026-11-22,example,enrollments,5,4,1,0,0,0,0,0\n\
-         2026-11-22,example,students,5,2,2,1,0,0,0,0\n\
-         2026-11-22,oneroster,enrollments,2,1,1,0,0,0,0,0\n\
-         2026-11-22,oneroster,scores,2,1,1,0,0,0,0,0\n\
-         2026-11-22,oneroster,students,2,1,1,0,0,0,0,0\n"
+        "audit_date,audit,table,districts,full_match,mismatch,legacy_only,beta_only,error,accepted,no_input,match_pct\n\
+         2026-11-21,example,enrollments,5,4,1,0,0,0,0,0,96.0\n\
+         2026-11-21,example,students,5,2,2,1,0,0,0,0,69.14\n\
+         2026-11-22,example,enrollments,5,4,1,0,0,0,0,0,96.0\n\
+         2026-11-22,example,students,5,2,2,1,0,0,0,0,69.14\n\
+         2026-11-22,oneroster,enrollments,2,1,1,0,0,0,0,0,98.8\n\
+         2026-11-22,oneroster,scores,2,1,1,0,0,0,0,0,50.0\n\
+         2026-11-22,oneroster,students,2,1,1,0,0,0,0,0,93.75\n"
     );
 }
 
