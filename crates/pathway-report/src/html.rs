@@ -8,7 +8,7 @@ use crate::changes::DistrictChangeRow;
 use crate::history::HistoryCount;
 use crate::json::KeyWarning;
 use crate::rows::SummaryRow;
-use pathway_diff::MatchScore;
+use pathway_diff::{MatchScore, Status};
 
 /// A table of text cells (patterns, example rows).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -116,9 +116,7 @@ fn trend_svg(history: &[HistoryCount]) -> String {
     };
     #[allow(clippy::cast_precision_loss)]
     let y = |v: u64| height - pad - (height - 2.0 * pad) * v as f64 / max as f64;
-    let colors = [
-        "#2f7d32", "#1565c0", "#8e24aa", "#ef6c00", "#00838f", "#6d4c41",
-    ];
+    let colors = SERIES_COLORS;
     let mut svg = format!(
         "<svg id=\"trend\" role=\"img\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" \
          aria-label=\"FULL MATCH districts per night\">"
@@ -203,13 +201,114 @@ fn trend_svg(history: &[HistoryCount]) -> String {
                 );
             }
         }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// One colour per table, in table order, shared by both charts and their legend.
+const SERIES_COLORS: [&str; 6] = [
+    "#2f7d32", "#1565c0", "#8e24aa", "#ef6c00", "#00838f", "#6d4c41",
+];
+
+/// The tables' colours, as a line under the charts (never drawn over a series).
+fn chart_legend(history: &[HistoryCount]) -> String {
+    let mut tables: Vec<&str> = history.iter().map(|h| h.table.as_str()).collect();
+    tables.sort_unstable();
+    tables.dedup();
+    let mut out = String::from("<p class=\"chart-legend\">");
+    for (n, table) in tables.iter().enumerate() {
         let _ = write!(
-            svg,
-            "<text x=\"{}\" y=\"{}\" class=\"legend\" fill=\"{color}\">{}</text>",
-            width - pad - 120.0,
-            pad + 14.0 * n as f64,
+            out,
+            "<span class=\"swatch\" style=\"background:{}\"></span>{} ",
+            SERIES_COLORS[n % SERIES_COLORS.len()],
             esc(table)
         );
+    }
+    out.push_str("<span class=\"swatch dashed\"></span>districts audited</p>");
+    out
+}
+
+/// The mean match score per table and night (0 to 100 %), as inline SVG: convergence shows
+/// here long before districts flip to FULL MATCH.
+fn score_svg(history: &[HistoryCount]) -> String {
+    let mut dates: Vec<&str> = history.iter().map(|h| h.audit_date.as_str()).collect();
+    dates.sort_unstable();
+    dates.dedup();
+    let mut tables: BTreeMap<&str, BTreeMap<&str, MatchScore>> = BTreeMap::new();
+    for h in history {
+        let series = tables.entry(&h.table).or_default();
+        if let Some(score) = h.match_pct {
+            series.insert(&h.audit_date, score);
+        }
+    }
+    let (width, height, pad) = (640.0_f64, 220.0_f64, 36.0_f64);
+    let x = |i: usize| {
+        if dates.len() <= 1 {
+            pad + (width - 2.0 * pad) / 2.0
+        } else {
+            pad + (width - 2.0 * pad) * i as f64 / (dates.len() - 1) as f64
+        }
+    };
+    let y = |score: MatchScore| height - pad - (height - 2.0 * pad) * score.percent() / 100.0;
+    let mut svg = format!(
+        "<svg id=\"scores\" role=\"img\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" \
+         aria-label=\"Mean match score per table and night\">"
+    );
+    for (label, score) in [("100%", MatchScore::FULL), ("0%", MatchScore::default())] {
+        let _ = write!(
+            svg,
+            "<text x=\"2\" y=\"{:.1}\" class=\"label\">{label}</text>",
+            y(score) + 4.0
+        );
+    }
+    let _ = write!(
+        svg,
+        "<line x1=\"{pad}\" y1=\"{0:.1}\" x2=\"{1}\" y2=\"{0:.1}\" class=\"axis\"/>",
+        y(MatchScore::default()),
+        width - pad
+    );
+    for (i, date) in dates.iter().enumerate() {
+        let _ = write!(
+            svg,
+            "<text x=\"{}\" y=\"{}\" class=\"label\" text-anchor=\"middle\">{}</text>",
+            x(i),
+            height - 10.0,
+            esc(date)
+        );
+    }
+    for (n, (table, points)) in tables.iter().enumerate() {
+        let color = SERIES_COLORS[n % SERIES_COLORS.len()];
+        let coords: Vec<String> = dates
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| points.get(d).map(|s| format!("{:.1},{:.1}", x(i), y(*s))))
+            .collect();
+        let _ = write!(
+            svg,
+            "<polyline class=\"series\" data-table=\"{}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>",
+            esc(table),
+            coords.join(" ")
+        );
+        for (i, d) in dates.iter().enumerate() {
+            if let Some(score) = points.get(d) {
+                let _ = write!(
+                    svg,
+                    "<circle class=\"score\" data-table=\"{t}\" data-date=\"{d}\" data-score=\"{score}\" \
+                     cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"{color}\"><title>{t} {d}: mean match {score}%</title></circle>",
+                    x(i),
+                    y(*score),
+                    t = esc(table),
+                    d = esc(d),
+                );
+                let _ = write!(
+                    svg,
+                    "<text x=\"{:.1}\" y=\"{:.1}\" class=\"label\" fill=\"{color}\">{score}%</text>",
+                    x(i) + 6.0,
+                    y(*score) - 6.0
+                );
+            }
+        }
     }
     svg.push_str("</svg>");
     svg
@@ -217,18 +316,29 @@ fn trend_svg(history: &[HistoryCount]) -> String {
 
 const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}h1{font-size:20px}h2{font-size:16px;margin-top:28px}\
 table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}\
-.grid td.status a{color:inherit;text-decoration:none;display:block}.full-match{background:#c8e6c9}.accepted{background:#dcedc8}\
-.mismatch{background:#ffcdd2}.legacy-only,.beta-only{background:#ffe0b2}.error{background:#b0bec5}.no-input{background:#e1bee7}.hidden{display:none}\
+.grid td.status a{color:inherit;text-decoration:none;display:block}th.sort{cursor:pointer;text-decoration:underline dotted}\
+.full-match{background:#a5d6a7}.accepted{background:#90caf9}.mismatch{background:#ef9a9a}.legacy-only{background:#ffcc80}\
+.beta-only{background:#fff59d}.error{background:#b0bec5}.no-input{background:#ce93d8}.hidden{display:none}\
+.tiles{display:flex;flex-wrap:wrap;gap:2px;max-width:1100px}.tile{font-size:11px;padding:1px 4px;border:1px solid #8a8}\
+.chart-legend{font-size:12px}.swatch{display:inline-block;width:12px;height:12px;margin:0 4px 0 10px;vertical-align:middle}\
+.swatch.dashed{border-top:2px dashed #999;height:0}\
 .axis{stroke:#999}.label,.legend{font-size:11px}.counts td:first-child{font-weight:600}.legend-button{cursor:pointer;margin-right:6px;border:1px solid #999;padding:2px 6px}";
 
 const SCRIPT: &str = "window.__errors=[];window.addEventListener('error',function(e){window.__errors.push(String(e.message));document.body.dataset.errors=window.__errors.length;});\
 (function(){var orig=console.error;console.error=function(){window.__errors.push(Array.prototype.join.call(arguments,' '));document.body.dataset.errors=window.__errors.length;orig.apply(console,arguments);};})();\
 document.addEventListener('DOMContentLoaded',function(){\
 document.querySelectorAll('.legend-button').forEach(function(b){b.addEventListener('click',function(){\
-var s=b.dataset.status;var active=b.classList.toggle('off');document.querySelectorAll('.grid td.status').forEach(function(td){\
+var s=b.dataset.status;var active=b.classList.toggle('off');document.querySelectorAll('.grid td.status,.tile').forEach(function(td){\
 if(td.dataset.status===s){td.style.opacity=active?'0.25':'1';}});});});\
-var cells=document.querySelectorAll('.grid td.status');var counts={};cells.forEach(function(td){counts[td.dataset.status]=(counts[td.dataset.status]||0)+1;});\
-document.body.dataset.cells=cells.length;document.body.dataset.fullMatch=counts['FULL MATCH']||0;document.body.dataset.errors=window.__errors.length;document.body.dataset.ready='1';});";
+document.querySelectorAll('th.sort').forEach(function(th){th.addEventListener('click',function(){\
+var body=document.querySelector('#grid tbody');var rows=Array.prototype.slice.call(body.rows);var key=th.dataset.sort;\
+var dir=th.dataset.dir==='asc'?-1:1;th.dataset.dir=dir===1?'asc':'desc';\
+rows.sort(function(a,b){var x=key==='score'?Number(a.dataset.score):a.dataset.district;var y=key==='score'?Number(b.dataset.score):b.dataset.district;\
+return (x<y?-1:x>y?1:0)*dir;});rows.forEach(function(r){body.appendChild(r);});document.body.dataset.sorted=key;});});\
+var cells=document.querySelectorAll('.grid td.status');var verdicts=cells.length;var full=0;\
+cells.forEach(function(td){if(td.dataset.status==='FULL MATCH'){full++;}});\
+document.querySelectorAll('.tile').forEach(function(t){verdicts+=Number(t.dataset.verdicts);full+=Number(t.dataset.fullMatch);});\
+document.body.dataset.cells=verdicts;document.body.dataset.fullMatch=full;document.body.dataset.errors=window.__errors.length;document.body.dataset.ready='1';});";
 
 /// Files that arrived and that no input read, per district: a file nobody reads is a table
 /// nobody audits.
@@ -401,8 +511,18 @@ pub fn render_html(report: &HtmlReport) -> String {
     districts.sort_unstable();
     counts_section(&mut out, &per_table, &report.summary);
 
+    // The nights up to the one shown: a report of an earlier night plots no later one.
+    let history: Vec<HistoryCount> = report
+        .history
+        .iter()
+        .filter(|h| h.audit_date <= report.audit_date)
+        .cloned()
+        .collect();
     out.push_str("<h2>FULL MATCH over time</h2>");
-    out.push_str(&trend_svg(&report.history));
+    out.push_str(&trend_svg(&history));
+    out.push_str("<h2>Match score over time</h2>");
+    out.push_str(&score_svg(&history));
+    out.push_str(&chart_legend(&history));
 
     grid_section(&mut out, report, &per_table, &districts);
 
@@ -420,9 +540,15 @@ pub fn render_html(report: &HtmlReport) -> String {
 
     since_section(&mut out, report);
 
+    // Details where something differs; a FULL MATCH has nothing more to say.
     out.push_str("<h2>District details</h2>");
-    for row in &report.summary {
+    let mut shown = 0;
+    for row in report.summary.iter().filter(|r| has_details(r)) {
         district_detail(&mut out, report, row);
+        shown += 1;
+    }
+    if shown == 0 {
+        out.push_str("<p>Every district is a FULL MATCH in every table.</p>");
     }
     out.push_str("</body></html>\n");
     out
@@ -482,7 +608,45 @@ fn counts_section(
     out.push_str("</tbody></table>");
 }
 
-/// The district × table grid of statuses, with its legend.
+/// Whether a (table, district) has a details section: anything but a FULL MATCH.
+fn has_details(row: &SummaryRow) -> bool {
+    row.status != Status::FullMatch
+}
+
+/// A district in the grid: whether some table needs attention there (anything but FULL MATCH
+/// and ACCEPTED), and its lowest match score (none when a table has none: ERROR, NO INPUT).
+struct DistrictLine<'a> {
+    district: &'a str,
+    attention: bool,
+    lowest: Option<MatchScore>,
+}
+
+/// The districts, those that need attention first, the lowest score first, then by id.
+fn district_lines<'a>(summary: &'a [SummaryRow], districts: &[&'a str]) -> Vec<DistrictLine<'a>> {
+    let mut lines: Vec<DistrictLine> = districts
+        .iter()
+        .map(|d| {
+            let rows: Vec<&SummaryRow> = summary.iter().filter(|r| r.district_id == *d).collect();
+            DistrictLine {
+                district: d,
+                attention: rows
+                    .iter()
+                    .any(|r| !matches!(r.status, Status::FullMatch | Status::Accepted)),
+                lowest: rows.iter().map(|r| r.match_pct).min().flatten(),
+            }
+        })
+        .collect();
+    lines.sort_by(|a, b| {
+        b.attention
+            .cmp(&a.attention)
+            .then(a.lowest.cmp(&b.lowest))
+            .then(a.district.cmp(b.district))
+    });
+    lines
+}
+
+/// The districts that need attention as a grid of statuses (sortable by district and by
+/// lowest match score), then every other district as one small tile: compact at 500.
 fn grid_section(
     out: &mut String,
     report: &HtmlReport,
@@ -497,32 +661,49 @@ fn grid_section(
             status_class(s)
         );
     }
-    out.push_str("</p><table class=\"grid\" id=\"grid\"><thead><tr><th>district</th>");
+    let lines = district_lines(&report.summary, districts);
+    let (attention, fine): (Vec<&DistrictLine>, Vec<&DistrictLine>) =
+        lines.iter().partition(|l| l.attention);
+    out.push_str(
+        "</p><table class=\"grid\" id=\"grid\"><thead><tr><th class=\"sort\" data-sort=\"district\">district</th>\
+         <th class=\"sort\" data-sort=\"score\">lowest match</th>",
+    );
     for table in per_table.keys() {
         let _ = write!(out, "<th>{}</th>", esc(table));
     }
     out.push_str("</tr></thead><tbody>");
-    for district in districts {
-        let _ = write!(out, "<tr><td>{}</td>", esc(district));
+    for line in &attention {
+        let district = line.district;
+        let _ = write!(
+            out,
+            "<tr data-district=\"{d}\" data-score=\"{score}\"><td>{d}</td><td class=\"match\">{shown}</td>",
+            d = esc(district),
+            score = line.lowest.map_or(-1, |s| i32::from(s.hundredths())),
+            shown = line.lowest.map(|s| format!("{s}%")).unwrap_or_default(),
+        );
         for table in per_table.keys() {
             match report
                 .summary
                 .iter()
-                .find(|r| r.table == *table && r.district_id == *district)
+                .find(|r| r.table == *table && r.district_id == district)
             {
                 Some(row) => {
+                    let label = esc(row.status.as_str());
+                    let inner = if has_details(row) {
+                        format!("<a href=\"#{}\">{label}</a>", anchor(table, district))
+                    } else {
+                        label.clone()
+                    };
                     let _ = write!(
                         out,
-                        "<td class=\"status {cls}\" data-status=\"{s}\" data-table=\"{t}\" data-district=\"{d}\"{score}><a href=\"#{a}\">{s}</a></td>",
+                        "<td class=\"status {cls}\" data-status=\"{label}\" data-table=\"{t}\" data-district=\"{d}\"{score}>{inner}</td>",
                         score = row
                             .match_pct
                             .map(|m| format!(" title=\"match {m}%\""))
                             .unwrap_or_default(),
                         cls = status_class(row.status.as_str()),
-                        s = esc(row.status.as_str()),
                         t = esc(table),
                         d = esc(district),
-                        a = anchor(table, district),
                     );
                 }
                 None => out.push_str("<td></td>"),
@@ -531,6 +712,38 @@ fn grid_section(
         out.push_str("</tr>");
     }
     out.push_str("</tbody></table>");
+    if attention.is_empty() {
+        out.push_str("<p>No district needs attention.</p>");
+    }
+    let _ = write!(
+        out,
+        "<p>FULL MATCH or ACCEPTED in every table: {} district(s).</p><div class=\"tiles\" id=\"tiles\">",
+        fine.len()
+    );
+    for line in fine {
+        let rows: Vec<&SummaryRow> = report
+            .summary
+            .iter()
+            .filter(|r| r.district_id == line.district)
+            .collect();
+        let full = rows
+            .iter()
+            .filter(|r| r.status == Status::FullMatch)
+            .count();
+        let (class, status) = if full == rows.len() {
+            ("full-match", "FULL MATCH")
+        } else {
+            ("accepted", "ACCEPTED")
+        };
+        let _ = write!(
+            out,
+            "<span class=\"tile {class}\" data-status=\"{status}\" data-district=\"{d}\" data-verdicts=\"{}\" \
+             data-full-match=\"{full}\" title=\"{d}: {status} in every table\">{d}</span>",
+            rows.len(),
+            d = esc(line.district),
+        );
+    }
+    out.push_str("</div>");
 }
 
 /// What changed since the audit's previous night.

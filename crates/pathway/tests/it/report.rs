@@ -47,11 +47,37 @@ fn the_page_holds_the_trend_grid_patterns_and_changes() {
     ] {
         assert!(page.contains(point), "{point}");
     }
+    // The four districts that need attention in the grid, the lowest match score first:
+    // 104 (students LEGACY ONLY, 0), 103 (52.38), 101 (93.33), 102 (96.66); 255901, FULL
+    // MATCH in both tables, as one tile.
     assert_eq!(
         page.matches("<td class=\"status ").count(),
-        10,
-        "5 districts x 2 tables"
+        8,
+        "4 districts x 2 tables"
     );
+    let order: Vec<usize> = ["104", "103", "101", "102"]
+        .iter()
+        .map(|d| page.find(&format!("<tr data-district=\"{d}\"")).unwrap())
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    assert!(page.contains(
+        "<tr data-district=\"104\" data-score=\"0\"><td>104</td><td class=\"match\">0.00%</td>"
+    ));
+    assert!(page.contains(
+        "<span class=\"tile full-match\" data-status=\"FULL MATCH\" data-district=\"255901\" data-verdicts=\"2\" \
+         data-full-match=\"2\" title=\"255901: FULL MATCH in every table\">255901</span>"
+    ));
+    // Details only where something differs: none for a FULL MATCH, and its cell links nowhere.
+    assert!(!page.contains("id=\"d-enrollments-101\""));
+    assert!(page.contains("data-district=\"101\" title=\"match 100.00%\">FULL MATCH</td>"));
+    // The mean match score per table and night: students 69.14 then 68.47 (102 regressed).
+    for point in [
+        "data-table=\"students\" data-date=\"2026-11-20\" data-score=\"69.14\"",
+        "data-table=\"students\" data-date=\"2026-11-21\" data-score=\"68.47\"",
+        "data-table=\"enrollments\" data-date=\"2026-11-21\" data-score=\"96.00\"",
+    ] {
+        assert!(page.contains(point), "{point}");
+    }
     // 5 pairs of 6 compared columns, one first_name differs: 29 of 30 cells, 96.66…%.
     assert!(page.contains(
         "<td class=\"status mismatch\" data-status=\"MISMATCH\" data-table=\"students\" data-district=\"102\" title=\"match 96.66%\"><a href=\"#d-students-102\">MISMATCH</a></td>"
@@ -146,6 +172,30 @@ fn the_page_renders_in_headless_chromium_without_errors() {
     let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report.png");
     fs::copy(&screenshot, &keep).unwrap();
     eprintln!("screenshot: {}", keep.display());
+}
+
+/// A report of an earlier night plots no later night, though history.csv holds it.
+#[test]
+fn a_report_of_an_earlier_night_plots_no_later_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    two_nights(tmp.path());
+    let html = tmp.path().join("night1.html");
+    let night1 = tmp.path().join("runs/example/2026-11-20");
+    assert_exit(
+        &pathway(&[
+            "report",
+            "--out",
+            tmp.path().join("runs").to_str().unwrap(),
+            "--run",
+            night1.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
+        ]),
+        0,
+    );
+    let page = fs::read_to_string(html).unwrap();
+    assert!(page.contains("data-date=\"2026-11-20\""));
+    assert!(!page.contains("data-date=\"2026-11-21\""), "{page}");
 }
 
 #[test]
