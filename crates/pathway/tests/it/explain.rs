@@ -120,6 +120,20 @@ fn the_school_that_holds_every_changed_row_is_the_first_hint() {
     assert_eq!(json[0]["hint_value"], "0102");
     assert_eq!(json[0]["lift"], 2.0);
 
+    // `pathway patterns` says them under the patterns they explain.
+    let output = pathway_with_env(&["patterns", "--out", runs.to_str().unwrap()], &[]);
+    assert_exit(&output, 0);
+    let patterns = String::from_utf8(output.stdout).unwrap();
+    for line in [
+        "Where they concentrate (pathway explain):",
+        "  students.last_name changed in 300: school_id = 0102 on 100% of 12 rows (50% of the \
+         district, 2.00×)",
+        "  students missing_in_beta in 300: grade = 12 on 100% of 5 rows (25% of the district, \
+         4.00×)",
+    ] {
+        assert!(patterns.contains(line), "{line}\n{patterns}");
+    }
+
     // The report shows them in the district's details, with the profile lines that moved.
     let html = tmp.path().join("report.html");
     let output = pathway_with_env(
