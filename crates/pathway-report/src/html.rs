@@ -193,17 +193,32 @@ fn trend_svg(history: &[HistoryCount]) -> String {
                     t = esc(table),
                     d = esc(d),
                 );
-                let _ = write!(
-                    svg,
-                    "<text x=\"{:.1}\" y=\"{:.1}\" class=\"label\" fill=\"{color}\">{full}</text>",
-                    x(i) + 6.0,
-                    y(*full) - 6.0
-                );
+                svg.push_str(&point_label(
+                    x(i),
+                    y(*full),
+                    i + 1 == dates.len(),
+                    color,
+                    &full.to_string(),
+                ));
             }
         }
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// A point's value label: right of the point, or left of it at the last night, so that it
+/// stays inside the chart.
+fn point_label(x: f64, y: f64, last: bool, color: &str, text: &str) -> String {
+    let (x, anchor) = if last {
+        (x - 6.0, "end")
+    } else {
+        (x + 6.0, "start")
+    };
+    format!(
+        "<text x=\"{x:.1}\" y=\"{:.1}\" class=\"label\" fill=\"{color}\" text-anchor=\"{anchor}\">{text}</text>",
+        y - 6.0
+    )
 }
 
 /// One colour per table, in table order, shared by both charts and their legend.
@@ -250,22 +265,34 @@ fn score_svg(history: &[HistoryCount]) -> String {
             pad + (width - 2.0 * pad) * i as f64 / (dates.len() - 1) as f64
         }
     };
-    let y = |score: MatchScore| height - pad - (height - 2.0 * pad) * score.percent() / 100.0;
+    // From the lowest score's ten (90 % for scores of 94 to 99 %) to 100 %: the nights' steps
+    // stay visible where scores converge.
+    let floor = tables
+        .values()
+        .flat_map(|points| points.values())
+        .map(|s| (s.percent() / 10.0).floor() * 10.0)
+        .fold(100.0_f64, f64::min)
+        .min(90.0);
+    let y = |score: MatchScore| {
+        height - pad - (height - 2.0 * pad) * (score.percent() - floor) / (100.0 - floor)
+    };
+    let bottom = MatchScore::from_percent(floor).unwrap_or_default();
     let mut svg = format!(
         "<svg id=\"scores\" role=\"img\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" \
          aria-label=\"Mean match score per table and night\">"
     );
-    for (label, score) in [("100%", MatchScore::FULL), ("0%", MatchScore::default())] {
+    for score in [MatchScore::FULL, bottom] {
         let _ = write!(
             svg,
-            "<text x=\"2\" y=\"{:.1}\" class=\"label\">{label}</text>",
-            y(score) + 4.0
+            "<text x=\"2\" y=\"{:.1}\" class=\"label\">{}%</text>",
+            y(score) + 4.0,
+            score.hundredths() / 100
         );
     }
     let _ = write!(
         svg,
         "<line x1=\"{pad}\" y1=\"{0:.1}\" x2=\"{1}\" y2=\"{0:.1}\" class=\"axis\"/>",
-        y(MatchScore::default()),
+        y(bottom),
         width - pad
     );
     for (i, date) in dates.iter().enumerate() {
@@ -301,12 +328,13 @@ fn score_svg(history: &[HistoryCount]) -> String {
                     t = esc(table),
                     d = esc(d),
                 );
-                let _ = write!(
-                    svg,
-                    "<text x=\"{:.1}\" y=\"{:.1}\" class=\"label\" fill=\"{color}\">{score}%</text>",
-                    x(i) + 6.0,
-                    y(*score) - 6.0
-                );
+                svg.push_str(&point_label(
+                    x(i),
+                    y(*score),
+                    i + 1 == dates.len(),
+                    color,
+                    &format!("{score}%"),
+                ));
             }
         }
     }
@@ -319,7 +347,7 @@ table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #ccc;padding:
 .grid td.status a{color:inherit;text-decoration:none;display:block}th.sort{cursor:pointer;text-decoration:underline dotted}\
 .full-match{background:#a5d6a7}.accepted{background:#90caf9}.mismatch{background:#ef9a9a}.legacy-only{background:#ffcc80}\
 .beta-only{background:#fff59d}.error{background:#b0bec5}.no-input{background:#ce93d8}.hidden{display:none}\
-.tiles{display:flex;flex-wrap:wrap;gap:2px;max-width:1100px}.tile{font-size:11px;padding:1px 4px;border:1px solid #8a8}\
+.tiles{display:flex;flex-wrap:wrap;gap:2px}.tile{font-size:10px;line-height:14px;padding:0 3px;border:1px solid #8a8}\
 .chart-legend{font-size:12px}.swatch{display:inline-block;width:12px;height:12px;margin:0 4px 0 10px;vertical-align:middle}\
 .swatch.dashed{border-top:2px dashed #999;height:0}\
 .axis{stroke:#999}.label,.legend{font-size:11px}.counts td:first-child{font-weight:600}.legend-button{cursor:pointer;margin-right:6px;border:1px solid #999;padding:2px 6px}";
@@ -338,7 +366,9 @@ return (x<y?-1:x>y?1:0)*dir;});rows.forEach(function(r){body.appendChild(r);});d
 var cells=document.querySelectorAll('.grid td.status');var verdicts=cells.length;var full=0;\
 cells.forEach(function(td){if(td.dataset.status==='FULL MATCH'){full++;}});\
 document.querySelectorAll('.tile').forEach(function(t){verdicts+=Number(t.dataset.verdicts);full+=Number(t.dataset.fullMatch);});\
-document.body.dataset.cells=verdicts;document.body.dataset.fullMatch=full;document.body.dataset.errors=window.__errors.length;document.body.dataset.ready='1';});";
+document.body.dataset.cells=verdicts;document.body.dataset.fullMatch=full;\
+var tiles=document.getElementById('tiles');document.body.dataset.tilesHeight=tiles?tiles.offsetHeight:0;\
+document.body.dataset.gridRows=document.querySelectorAll('#grid tbody tr').length;document.body.dataset.errors=window.__errors.length;document.body.dataset.ready='1';});";
 
 /// Files that arrived and that no input read, per district: a file nobody reads is a table
 /// nobody audits.

@@ -256,3 +256,143 @@ fn since_the_previous_night_says_what_compare_says() {
         ]
     );
 }
+
+/// The verdict of district `i` (1 to 500) in `table`: mostly FULL MATCH, every other status
+/// somewhere, and a score that falls with the district's number.
+fn state_size_status(table: &str, i: u32) -> pathway_report::Status {
+    use pathway_report::Status;
+    match table {
+        "students" if i.is_multiple_of(97) => Status::Error,
+        "students" if i % 50 == 1 => Status::LegacyOnly,
+        "students" if i.is_multiple_of(10) => Status::Mismatch,
+        "students" if i % 120 == 7 => Status::Accepted,
+        "enrollments" if i % 100 == 55 => Status::NoInput,
+        "enrollments" if i % 25 == 3 => Status::BetaOnly,
+        _ => Status::FullMatch,
+    }
+}
+
+/// A night of 500 districts and its three-night history, rendered as `pathway report` does.
+fn state_size_page() -> (String, usize, usize) {
+    use pathway_report::{HistoryCount, HtmlReport, MatchScore, Status, SummaryRow, render_html};
+    let mut summary = Vec::new();
+    for table in ["enrollments", "students"] {
+        for i in 1..=500_u32 {
+            let status = state_size_status(table, i);
+            let match_pct = match status {
+                Status::FullMatch | Status::Accepted => Some(MatchScore::FULL),
+                Status::Mismatch => Some(MatchScore::of(u64::from(1000 - i), 1000)),
+                Status::LegacyOnly | Status::BetaOnly => Some(MatchScore::of(0, 1)),
+                Status::Error | Status::NoInput => None,
+            };
+            summary.push(SummaryRow {
+                audit_date: "2026-11-22".into(),
+                table: table.into(),
+                district_id: format!("{:06}", 100_000 + i),
+                status,
+                legacy_rows: 100,
+                beta_rows: 100,
+                match_pct,
+                audit: "state".into(),
+                ..SummaryRow::default()
+            });
+        }
+    }
+    let attention = (1..=500)
+        .filter(|&i| {
+            ["enrollments", "students"].iter().any(|t| {
+                !matches!(
+                    state_size_status(t, i),
+                    Status::FullMatch | Status::Accepted
+                )
+            })
+        })
+        .count();
+    let full = summary
+        .iter()
+        .filter(|r| r.status == Status::FullMatch)
+        .count();
+    let mut history = Vec::new();
+    for (n, date) in ["2026-11-20", "2026-11-21", "2026-11-22"]
+        .iter()
+        .enumerate()
+    {
+        for table in ["enrollments", "students"] {
+            history.push(HistoryCount {
+                audit_date: (*date).into(),
+                audit: "state".into(),
+                table: table.into(),
+                districts: 500,
+                full_match: 300 + 50 * n as u64,
+                match_pct: Some(MatchScore::of(90 + 4 * n as u64, 100)),
+                ..HistoryCount::default()
+            });
+        }
+    }
+    let page = render_html(&HtmlReport {
+        audit: "state".into(),
+        audit_date: "2026-11-22".into(),
+        summary,
+        history,
+        ..HtmlReport::default()
+    });
+    (page, attention, full)
+}
+
+/// At state size the grid holds the districts that need attention and one tile for each of
+/// the others: 500 districts fit in a few screen heights, not a column 500 rows tall.
+#[test]
+fn the_page_reads_at_500_districts_in_headless_chromium() {
+    let (page, attention, full) = state_size_page();
+    // Students: 5 ERROR (97, 194, …), 10 LEGACY ONLY (1, 51, …), 50 MISMATCH (10, 20, …), 5
+    // ACCEPTED (7, 127, …): 430 FULL MATCH. Enrollments: 5 NO INPUT (55, 155, …), 20 BETA ONLY
+    // (3, 28, …): 475 FULL MATCH. No district is in both tables' lists: 65 + 25 need attention.
+    assert_eq!((attention, full), (90, 905));
+    assert_eq!(page.matches("<span class=\"tile ").count(), 500 - attention);
+    if chromium().is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have Chromium: scripts/install-test-deps.sh installs it"
+        );
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let html = tmp.path().join("state.html");
+    fs::write(&html, &page).unwrap();
+    let url = format!("file://{}", html.display());
+    let output = headless(&tmp.path().join("profile-dom"))
+        .arg("--dump-dom")
+        .arg(&url)
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&output.stdout);
+    let body = dom.lines().find(|l| l.contains("<body")).unwrap();
+    assert!(body.contains("data-errors=\"0\""), "{body}");
+    assert!(body.contains("data-cells=\"1000\""), "{body}");
+    assert!(
+        body.contains(&format!("data-full-match=\"{full}\"")),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("data-grid-rows=\"{attention}\"")),
+        "{body}"
+    );
+    let tiles: u32 = body
+        .split("data-tiles-height=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(tiles > 0 && tiles < 400, "410 tiles {tiles} px high");
+
+    let screenshot = tmp.path().join("state.png");
+    let output = headless(&tmp.path().join("profile-shot"))
+        .arg(format!("--screenshot={}", screenshot.display()))
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-500.png");
+    fs::copy(&screenshot, &keep).unwrap();
+    eprintln!("screenshot: {}", keep.display());
+}
