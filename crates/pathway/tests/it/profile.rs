@@ -118,6 +118,23 @@ fn a_nights_profile_is_the_hand_count() {
     ]);
     assert_eq!(from_diff, lines);
 
+    // A quiet night reuses every district: their profiles are carried over, line for line.
+    let quiet = run_example(&runs, "2026-11-22");
+    assert_exit(&quiet, 0);
+    assert!(String::from_utf8_lossy(&quiet.stdout).contains("5 districts (5 reused"));
+    let carried = profile_lines(&[
+        "profile",
+        "--out",
+        out,
+        "--table",
+        "students",
+        "--district",
+        "101",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(carried, lines);
+
     // Unknown table or district: exit 2, naming what there is.
     let output = pathway(&["profile", "--out", out, "--table", "sudents"]);
     assert_exit(&output, 2);
