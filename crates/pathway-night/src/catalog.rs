@@ -74,6 +74,41 @@ pub struct RunCatalog {
     pub key_warnings: Vec<pathway_report::KeyWarning>,
 }
 
+impl RunCatalog {
+    /// The root-cause hints (`pathway explain`) of every table, or of `table`, in every
+    /// district or in `district`, from the views [`register_run`] registered in `ctx`.
+    ///
+    /// # Errors
+    /// A hint query fails.
+    pub async fn hints(
+        &self,
+        ctx: &SessionContext,
+        table: Option<&str>,
+        district: Option<&str>,
+    ) -> anyhow::Result<Vec<pathway_profile::Hint>> {
+        let mut hints = Vec::new();
+        for info in self
+            .info
+            .iter()
+            .filter(|t| table.is_none_or(|name| t.name == name))
+        {
+            let spec = pathway_profile::HintSpec {
+                table: info.name.clone(),
+                row_diff: format!("row_diff_{}", info.name),
+                sides: [
+                    format!("legacy_{}", info.name),
+                    format!("beta_{}", info.name),
+                ],
+                key: info.key.clone(),
+                compared: info.compared_columns.clone(),
+                district: district.map(str::to_owned),
+            };
+            hints.extend(pathway_profile::explain_table(ctx, &spec).await?);
+        }
+        Ok(hints)
+    }
+}
+
 #[derive(Deserialize)]
 struct RunMeta {
     #[serde(default)]

@@ -88,11 +88,55 @@ fn text_table(out: &mut String, table: &TextTable, class: &str) {
     out.push_str("</tbody></table>");
 }
 
+/// Both charts' width, in pixels.
+const WIDTH: f64 = 640.0;
+/// Both charts' height.
+const HEIGHT: f64 = 220.0;
+/// The padding around both charts' plots.
+const PAD: f64 = 36.0;
+
+/// The nights along both charts' x axis, oldest first.
+struct Nights<'a> {
+    dates: Vec<&'a str>,
+}
+
+impl<'a> Nights<'a> {
+    fn of(history: &'a [HistoryCount]) -> Nights<'a> {
+        let mut dates: Vec<&str> = history.iter().map(|h| h.audit_date.as_str()).collect();
+        dates.sort_unstable();
+        dates.dedup();
+        Nights { dates }
+    }
+
+    /// The x of the `i`-th night; a single night in the middle.
+    fn x(&self, i: usize) -> f64 {
+        if self.dates.len() <= 1 {
+            PAD + (WIDTH - 2.0 * PAD) / 2.0
+        } else {
+            PAD + (WIDTH - 2.0 * PAD) * i as f64 / (self.dates.len() - 1) as f64
+        }
+    }
+
+    /// The nights' dates under the axis.
+    fn labels(&self) -> String {
+        let mut out = String::new();
+        for (i, date) in self.dates.iter().enumerate() {
+            let _ = write!(
+                out,
+                "<text x=\"{}\" y=\"{}\" class=\"label\" text-anchor=\"middle\">{}</text>",
+                self.x(i),
+                HEIGHT - 10.0,
+                esc(date)
+            );
+        }
+        out
+    }
+}
+
 /// The FULL MATCH trend: one line per table, plus the number of districts, as inline SVG.
 fn trend_svg(history: &[HistoryCount]) -> String {
-    let mut dates: Vec<&str> = history.iter().map(|h| h.audit_date.as_str()).collect();
-    dates.sort_unstable();
-    dates.dedup();
+    let nights = Nights::of(history);
+    let (dates, x) = (&nights.dates, |i| nights.x(i));
     let mut tables: BTreeMap<&str, BTreeMap<&str, (u64, u64)>> = BTreeMap::new();
     for h in history {
         tables
@@ -106,14 +150,7 @@ fn trend_svg(history: &[HistoryCount]) -> String {
         .max()
         .unwrap_or(1)
         .max(1);
-    let (width, height, pad) = (640.0_f64, 220.0_f64, 36.0_f64);
-    let x = |i: usize| {
-        if dates.len() <= 1 {
-            pad + (width - 2.0 * pad) / 2.0
-        } else {
-            pad + (width - 2.0 * pad) * i as f64 / (dates.len() - 1) as f64
-        }
-    };
+    let (width, height, pad) = (WIDTH, HEIGHT, PAD);
     #[allow(clippy::cast_precision_loss)]
     let y = |v: u64| height - pad - (height - 2.0 * pad) * v as f64 / max as f64;
     let colors = SERIES_COLORS;
@@ -138,15 +175,7 @@ fn trend_svg(history: &[HistoryCount]) -> String {
         "<text x=\"4\" y=\"{}\" class=\"label\">0</text>",
         y(0) + 4.0
     );
-    for (i, date) in dates.iter().enumerate() {
-        let _ = write!(
-            svg,
-            "<text x=\"{}\" y=\"{}\" class=\"label\" text-anchor=\"middle\">{}</text>",
-            x(i),
-            height - 10.0,
-            esc(date)
-        );
-    }
+    svg.push_str(&nights.labels());
     // The number of districts, dashed: the line FULL MATCH should reach.
     let totals: Vec<String> = dates
         .iter()
@@ -247,9 +276,8 @@ fn chart_legend(history: &[HistoryCount]) -> String {
 /// The mean match score per table and night (0 to 100 %), as inline SVG: convergence shows
 /// here long before districts flip to FULL MATCH.
 fn score_svg(history: &[HistoryCount]) -> String {
-    let mut dates: Vec<&str> = history.iter().map(|h| h.audit_date.as_str()).collect();
-    dates.sort_unstable();
-    dates.dedup();
+    let nights = Nights::of(history);
+    let (dates, x) = (&nights.dates, |i| nights.x(i));
     let mut tables: BTreeMap<&str, BTreeMap<&str, MatchScore>> = BTreeMap::new();
     for h in history {
         let series = tables.entry(&h.table).or_default();
@@ -257,14 +285,7 @@ fn score_svg(history: &[HistoryCount]) -> String {
             series.insert(&h.audit_date, score);
         }
     }
-    let (width, height, pad) = (640.0_f64, 220.0_f64, 36.0_f64);
-    let x = |i: usize| {
-        if dates.len() <= 1 {
-            pad + (width - 2.0 * pad) / 2.0
-        } else {
-            pad + (width - 2.0 * pad) * i as f64 / (dates.len() - 1) as f64
-        }
-    };
+    let (width, height, pad) = (WIDTH, HEIGHT, PAD);
     // From the lowest score's ten (90 % for scores of 94 to 99 %) to 100 %: the nights' steps
     // stay visible where scores converge.
     let floor = tables
@@ -295,15 +316,7 @@ fn score_svg(history: &[HistoryCount]) -> String {
         y(bottom),
         width - pad
     );
-    for (i, date) in dates.iter().enumerate() {
-        let _ = write!(
-            svg,
-            "<text x=\"{}\" y=\"{}\" class=\"label\" text-anchor=\"middle\">{}</text>",
-            x(i),
-            height - 10.0,
-            esc(date)
-        );
-    }
+    svg.push_str(&nights.labels());
     for (n, (table, points)) in tables.iter().enumerate() {
         let color = SERIES_COLORS[n % SERIES_COLORS.len()];
         let coords: Vec<String> = dates

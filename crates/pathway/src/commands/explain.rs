@@ -15,7 +15,7 @@ use std::io::Write;
 
 use anyhow::bail;
 use comfy_table::{Cell, CellAlignment, Table, presets};
-use pathway_profile::{Hint, HintSpec, explain_table, hints_csv};
+use pathway_profile::{Hint, hints_csv};
 
 use crate::ExitStatus;
 use crate::cli::{ExplainArgs, Format};
@@ -40,25 +40,9 @@ pub async fn explain(args: ExplainArgs) -> anyhow::Result<ExitStatus> {
             names.join(", ")
         );
     }
-    let mut hints = Vec::new();
-    for info in catalog
-        .info
-        .iter()
-        .filter(|t| args.table.as_ref().is_none_or(|name| &t.name == name))
-    {
-        let spec = HintSpec {
-            table: info.name.clone(),
-            row_diff: format!("row_diff_{}", info.name),
-            sides: [
-                format!("legacy_{}", info.name),
-                format!("beta_{}", info.name),
-            ],
-            key: info.key.clone(),
-            compared: info.compared_columns.clone(),
-            district: args.district.clone(),
-        };
-        hints.extend(explain_table(&ctx, &spec).await?);
-    }
+    let hints = catalog
+        .hints(&ctx, args.table.as_deref(), args.district.as_deref())
+        .await?;
     let mut stdout = std::io::stdout().lock();
     match args.format {
         Format::Table if hints.is_empty() => writeln!(

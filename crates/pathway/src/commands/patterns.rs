@@ -95,21 +95,7 @@ async fn hint_lines(
     catalog: &pathway_night::catalog::RunCatalog,
     patterns: &[datafusion::arrow::array::RecordBatch],
 ) -> anyhow::Result<Vec<String>> {
-    let mut hints = Vec::new();
-    for info in &catalog.info {
-        let spec = pathway_profile::HintSpec {
-            table: info.name.clone(),
-            row_diff: format!("row_diff_{}", info.name),
-            sides: [
-                format!("legacy_{}", info.name),
-                format!("beta_{}", info.name),
-            ],
-            key: info.key.clone(),
-            compared: info.compared_columns.clone(),
-            district: None,
-        };
-        hints.extend(pathway_profile::explain_table(ctx, &spec).await?);
-    }
+    let hints = catalog.hints(ctx, None, None).await?;
     let mut lines = Vec::new();
     let mut seen = Vec::new();
     for row in crate::output::text_rows(patterns, "")? {

@@ -144,21 +144,7 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<ExitStatus> {
     }
 
     // Where each district's differences concentrate, and how its columns moved.
-    let mut hints = Vec::new();
-    for info in &catalog.info {
-        let spec = pathway_profile::HintSpec {
-            table: info.name.clone(),
-            row_diff: format!("row_diff_{}", info.name),
-            sides: [
-                format!("legacy_{}", info.name),
-                format!("beta_{}", info.name),
-            ],
-            key: info.key.clone(),
-            compared: info.compared_columns.clone(),
-            district: None,
-        };
-        hints.extend(pathway_profile::explain_table(&ctx, &spec).await?);
-    }
+    let hints = catalog.hints(&ctx, None, None).await?;
     let profile = pathway_profile::read_profile_parquet(&run_dir.join("profile.parquet"))?;
 
     let page = render_html(&HtmlReport {
