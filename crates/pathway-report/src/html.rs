@@ -1,8 +1,14 @@
 //! The team's HTML dashboard: one self-contained file (inline CSS, SVG and a little JS, no
 //! network fetches) that a lead can open or attach.
+//!
+//! The page is written with maud's `html!` templates, which escape every value by default:
+//! table names, district ids, error messages and example cells come from users' files, and
+//! only the page's own constant CSS and JS go in unescaped. The two charts are hand-drawn
+//! SVG (a few lines and points each): a charting crate would add more than it draws here.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::changes::DistrictChangeRow;
 use crate::history::HistoryCount;
@@ -52,13 +58,6 @@ pub struct HtmlReport {
 /// Profile lines shown per district: those that moved most.
 const PROFILE_LINES: usize = 5;
 
-fn esc(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 fn status_class(status: &str) -> String {
     status.to_lowercase().replace(' ', "-")
 }
@@ -72,20 +71,27 @@ fn anchor(table: &str, district: &str) -> String {
     format!("d-{}-{}", safe(table), safe(district))
 }
 
-fn text_table(out: &mut String, table: &TextTable, class: &str) {
-    let _ = write!(out, "<table class=\"{class}\"><thead><tr>");
-    for h in &table.header {
-        let _ = write!(out, "<th>{}</th>", esc(h));
-    }
-    out.push_str("</tr></thead><tbody>");
-    for row in &table.rows {
-        out.push_str("<tr>");
-        for cell in row {
-            let _ = write!(out, "<td>{}</td>", esc(cell));
+/// A score as the page writes it: `93.33%`.
+fn percent(score: MatchScore) -> String {
+    format!("{score}%")
+}
+
+/// A coordinate to one decimal.
+fn coord(value: f64) -> String {
+    format!("{value:.1}")
+}
+
+fn text_table(table: &TextTable, class: &str) -> Markup {
+    html! {
+        table class=(class) {
+            thead { tr { @for h in &table.header { th { (h) } } } }
+            tbody {
+                @for row in &table.rows {
+                    tr { @for cell in row { td { (cell) } } }
+                }
+            }
         }
-        out.push_str("</tr>");
     }
-    out.push_str("</tbody></table>");
 }
 
 /// Both charts' width, in pixels.
@@ -117,24 +123,39 @@ impl<'a> Nights<'a> {
         }
     }
 
+    /// Whether the `i`-th night is the last one (its labels go left of the point).
+    fn is_last(&self, i: usize) -> bool {
+        i + 1 == self.dates.len()
+    }
+
     /// The nights' dates under the axis.
-    fn labels(&self) -> String {
-        let mut out = String::new();
-        for (i, date) in self.dates.iter().enumerate() {
-            let _ = write!(
-                out,
-                "<text x=\"{}\" y=\"{}\" class=\"label\" text-anchor=\"middle\">{}</text>",
-                self.x(i),
-                HEIGHT - 10.0,
-                esc(date)
-            );
+    fn labels(&self) -> Markup {
+        html! {
+            @for (i, date) in self.dates.iter().enumerate() {
+                text x=(self.x(i)) y=(HEIGHT - 10.0) class="label" text-anchor="middle" { (date) }
+            }
         }
-        out
+    }
+}
+
+/// An `<svg>` chart's opening attributes are the same for both charts but its id and label.
+fn chart(id: &str, label: &str, content: &Markup) -> Markup {
+    html! {
+        svg id=(id) role="img" viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) width=(WIDTH) height=(HEIGHT)
+            aria-label=(label) { (content) }
+    }
+}
+
+/// One table's line through its points.
+fn series(table: &str, color: &str, coords: &[String]) -> Markup {
+    html! {
+        polyline class="series" data-table=(table) fill="none" stroke=(color) stroke-width="2"
+            points=(coords.join(" ")) {}
     }
 }
 
 /// The FULL MATCH trend: one line per table, plus the number of districts, as inline SVG.
-fn trend_svg(history: &[HistoryCount]) -> String {
+fn trend_svg(history: &[HistoryCount]) -> Markup {
     let nights = Nights::of(history);
     let (dates, x) = (&nights.dates, |i| nights.x(i));
     let mut tables: BTreeMap<&str, BTreeMap<&str, (u64, u64)>> = BTreeMap::new();
@@ -150,32 +171,8 @@ fn trend_svg(history: &[HistoryCount]) -> String {
         .max()
         .unwrap_or(1)
         .max(1);
-    let (width, height, pad) = (WIDTH, HEIGHT, PAD);
     #[allow(clippy::cast_precision_loss)]
-    let y = |v: u64| height - pad - (height - 2.0 * pad) * v as f64 / max as f64;
-    let colors = SERIES_COLORS;
-    let mut svg = format!(
-        "<svg id=\"trend\" role=\"img\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" \
-         aria-label=\"FULL MATCH districts per night\">"
-    );
-    let _ = write!(
-        svg,
-        "<line x1=\"{pad}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" class=\"axis\"/>",
-        height - pad,
-        width - pad,
-        height - pad
-    );
-    let _ = write!(
-        svg,
-        "<text x=\"4\" y=\"{}\" class=\"label\">{max}</text>",
-        y(max) + 4.0
-    );
-    let _ = write!(
-        svg,
-        "<text x=\"4\" y=\"{}\" class=\"label\">0</text>",
-        y(0) + 4.0
-    );
-    svg.push_str(&nights.labels());
+    let y = |v: u64| HEIGHT - PAD - (HEIGHT - 2.0 * PAD) * v as f64 / max as f64;
     // The number of districts, dashed: the line FULL MATCH should reach.
     let totals: Vec<String> = dates
         .iter()
@@ -189,65 +186,46 @@ fn trend_svg(history: &[HistoryCount]) -> String {
                 .map(|t| format!("{:.1},{:.1}", x(i), y(t)))
         })
         .collect();
-    let _ = write!(
-        svg,
-        "<polyline class=\"districts\" fill=\"none\" stroke=\"#999\" stroke-dasharray=\"4 3\" points=\"{}\"/>",
-        totals.join(" ")
-    );
-    for (n, (table, points)) in tables.iter().enumerate() {
-        let color = colors[n % colors.len()];
-        let coords: Vec<String> = dates
-            .iter()
-            .enumerate()
-            .filter_map(|(i, d)| {
-                points
-                    .get(d)
-                    .map(|(full, _)| format!("{:.1},{:.1}", x(i), y(*full)))
-            })
-            .collect();
-        let _ = write!(
-            svg,
-            "<polyline class=\"series\" data-table=\"{}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>",
-            esc(table),
-            coords.join(" ")
-        );
-        for (i, d) in dates.iter().enumerate() {
-            if let Some((full, total)) = points.get(d) {
-                let _ = write!(
-                    svg,
-                    "<circle class=\"point\" data-table=\"{t}\" data-date=\"{d}\" data-full-match=\"{full}\" data-districts=\"{total}\" \
-                     cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"{color}\"><title>{t} {d}: {full} of {total} FULL MATCH</title></circle>",
-                    x(i),
-                    y(*full),
-                    t = esc(table),
-                    d = esc(d),
-                );
-                svg.push_str(&point_label(
-                    x(i),
-                    y(*full),
-                    i + 1 == dates.len(),
-                    color,
-                    &full.to_string(),
-                ));
+    let content = html! {
+        line x1=(PAD) y1=(HEIGHT - PAD) x2=(WIDTH - PAD) y2=(HEIGHT - PAD) class="axis" {}
+        text x="4" y=(y(max) + 4.0) class="label" { (max) }
+        text x="4" y=(y(0) + 4.0) class="label" { "0" }
+        (nights.labels())
+        polyline class="districts" fill="none" stroke="#999" stroke-dasharray="4 3"
+            points=(totals.join(" ")) {}
+        @for (n, (table, points)) in tables.iter().enumerate() {
+            @let color = SERIES_COLORS[n % SERIES_COLORS.len()];
+            @let coords: Vec<String> = dates
+                .iter()
+                .enumerate()
+                .filter_map(|(i, d)| points.get(d).map(|(full, _)| format!("{:.1},{:.1}", x(i), y(*full))))
+                .collect();
+            (series(table, color, &coords))
+            @for (i, d) in dates.iter().enumerate() {
+                @if let Some((full, total)) = points.get(d) {
+                    circle class="point" data-table=(table) data-date=(d) data-full-match=(full)
+                        data-districts=(total) cx=(coord(x(i))) cy=(coord(y(*full))) r="4" fill=(color) {
+                        title { (table) " " (d) ": " (full) " of " (total) " FULL MATCH" }
+                    }
+                    (point_label(x(i), y(*full), nights.is_last(i), color, &full.to_string()))
+                }
             }
         }
-    }
-    svg.push_str("</svg>");
-    svg
+    };
+    chart("trend", "FULL MATCH districts per night", &content)
 }
 
 /// A point's value label: right of the point, or left of it at the last night, so that it
 /// stays inside the chart.
-fn point_label(x: f64, y: f64, last: bool, color: &str, text: &str) -> String {
+fn point_label(x: f64, y: f64, last: bool, color: &str, text: &str) -> Markup {
     let (x, anchor) = if last {
         (x - 6.0, "end")
     } else {
         (x + 6.0, "start")
     };
-    format!(
-        "<text x=\"{x:.1}\" y=\"{:.1}\" class=\"label\" fill=\"{color}\" text-anchor=\"{anchor}\">{text}</text>",
-        y - 6.0
-    )
+    html! {
+        text x=(coord(x)) y=(coord(y - 6.0)) class="label" fill=(color) text-anchor=(anchor) { (text) }
+    }
 }
 
 /// One colour per table, in table order, shared by both charts and their legend.
@@ -256,26 +234,25 @@ const SERIES_COLORS: [&str; 6] = [
 ];
 
 /// The tables' colours, as a line under the charts (never drawn over a series).
-fn chart_legend(history: &[HistoryCount]) -> String {
+fn chart_legend(history: &[HistoryCount]) -> Markup {
     let mut tables: Vec<&str> = history.iter().map(|h| h.table.as_str()).collect();
     tables.sort_unstable();
     tables.dedup();
-    let mut out = String::from("<p class=\"chart-legend\">");
-    for (n, table) in tables.iter().enumerate() {
-        let _ = write!(
-            out,
-            "<span class=\"swatch\" style=\"background:{}\"></span>{} ",
-            SERIES_COLORS[n % SERIES_COLORS.len()],
-            esc(table)
-        );
+    html! {
+        p class="chart-legend" {
+            @for (n, table) in tables.iter().enumerate() {
+                span class="swatch" style=(format!("background:{}", SERIES_COLORS[n % SERIES_COLORS.len()])) {}
+                (table) " "
+            }
+            span class="swatch dashed" {}
+            "districts audited"
+        }
     }
-    out.push_str("<span class=\"swatch dashed\"></span>districts audited</p>");
-    out
 }
 
 /// The mean match score per table and night (0 to 100 %), as inline SVG: convergence shows
 /// here long before districts flip to FULL MATCH.
-fn score_svg(history: &[HistoryCount]) -> String {
+fn score_svg(history: &[HistoryCount]) -> Markup {
     let nights = Nights::of(history);
     let (dates, x) = (&nights.dates, |i| nights.x(i));
     let mut tables: BTreeMap<&str, BTreeMap<&str, MatchScore>> = BTreeMap::new();
@@ -285,7 +262,6 @@ fn score_svg(history: &[HistoryCount]) -> String {
             series.insert(&h.audit_date, score);
         }
     }
-    let (width, height, pad) = (WIDTH, HEIGHT, PAD);
     // From the lowest score's ten (90 % for scores of 94 to 99 %) to 100 %: the nights' steps
     // stay visible where scores converge.
     let floor = tables
@@ -295,66 +271,36 @@ fn score_svg(history: &[HistoryCount]) -> String {
         .fold(100.0_f64, f64::min)
         .min(90.0);
     let y = |score: MatchScore| {
-        height - pad - (height - 2.0 * pad) * (score.percent() - floor) / (100.0 - floor)
+        HEIGHT - PAD - (HEIGHT - 2.0 * PAD) * (score.percent() - floor) / (100.0 - floor)
     };
     let bottom = MatchScore::from_percent(floor).unwrap_or_default();
-    let mut svg = format!(
-        "<svg id=\"scores\" role=\"img\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" \
-         aria-label=\"Mean match score per table and night\">"
-    );
-    for score in [MatchScore::FULL, bottom] {
-        let _ = write!(
-            svg,
-            "<text x=\"2\" y=\"{:.1}\" class=\"label\">{}%</text>",
-            y(score) + 4.0,
-            score.hundredths() / 100
-        );
-    }
-    let _ = write!(
-        svg,
-        "<line x1=\"{pad}\" y1=\"{0:.1}\" x2=\"{1}\" y2=\"{0:.1}\" class=\"axis\"/>",
-        y(bottom),
-        width - pad
-    );
-    svg.push_str(&nights.labels());
-    for (n, (table, points)) in tables.iter().enumerate() {
-        let color = SERIES_COLORS[n % SERIES_COLORS.len()];
-        let coords: Vec<String> = dates
-            .iter()
-            .enumerate()
-            .filter_map(|(i, d)| points.get(d).map(|s| format!("{:.1},{:.1}", x(i), y(*s))))
-            .collect();
-        let _ = write!(
-            svg,
-            "<polyline class=\"series\" data-table=\"{}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>",
-            esc(table),
-            coords.join(" ")
-        );
-        for (i, d) in dates.iter().enumerate() {
-            if let Some(score) = points.get(d) {
-                let _ = write!(
-                    svg,
-                    "<circle class=\"score\" data-table=\"{t}\" data-date=\"{d}\" data-score=\"{score}\" \
-                     cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"{color}\"><title>{t} {d}: mean match {score}%</title></circle>",
-                    x(i),
-                    y(*score),
-                    t = esc(table),
-                    d = esc(d),
-                );
-                svg.push_str(&point_label(
-                    x(i),
-                    y(*score),
-                    i + 1 == dates.len(),
-                    color,
-                    &format!("{score}%"),
-                ));
+    let content = html! {
+        @for score in [MatchScore::FULL, bottom] {
+            text x="2" y=(coord(y(score) + 4.0)) class="label" { (score.hundredths() / 100) "%" }
+        }
+        line x1=(PAD) y1=(coord(y(bottom))) x2=(WIDTH - PAD) y2=(coord(y(bottom))) class="axis" {}
+        (nights.labels())
+        @for (n, (table, points)) in tables.iter().enumerate() {
+            @let color = SERIES_COLORS[n % SERIES_COLORS.len()];
+            @let coords: Vec<String> = dates
+                .iter()
+                .enumerate()
+                .filter_map(|(i, d)| points.get(d).map(|s| format!("{:.1},{:.1}", x(i), y(*s))))
+                .collect();
+            (series(table, color, &coords))
+            @for (i, d) in dates.iter().enumerate() {
+                @if let Some(score) = points.get(d) {
+                    circle class="score" data-table=(table) data-date=(d) data-score=(score.to_string())
+                        cx=(coord(x(i))) cy=(coord(y(*score))) r="4" fill=(color) {
+                        title { (table) " " (d) ": mean match " (percent(*score)) }
+                    }
+                    (point_label(x(i), y(*score), nights.is_last(i), color, &percent(*score)))
+                }
             }
         }
-    }
-    svg.push_str("</svg>");
-    svg
+    };
+    chart("scores", "Mean match score per table and night", &content)
 }
-
 const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}h1{font-size:20px}h2{font-size:16px;margin-top:28px}\
 table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}\
 .grid td.status a{color:inherit;text-decoration:none;display:block}th.sort{cursor:pointer;text-decoration:underline dotted}\
@@ -385,12 +331,7 @@ document.body.dataset.gridRows=document.querySelectorAll('#grid tbody tr').lengt
 
 /// Files that arrived and that no input read, per district: a file nobody reads is a table
 /// nobody audits.
-fn unread_section(out: &mut String, unread: &BTreeMap<String, Vec<String>>) {
-    out.push_str("<h2>Files no input read</h2>");
-    if unread.is_empty() {
-        out.push_str("<p id=\"unread\">Every file of every district was read.</p>");
-        return;
-    }
+fn unread_section(unread: &BTreeMap<String, Vec<String>>) -> Markup {
     let table = TextTable {
         header: vec!["district".to_owned(), "files".to_owned()],
         rows: unread
@@ -398,9 +339,14 @@ fn unread_section(out: &mut String, unread: &BTreeMap<String, Vec<String>>) {
             .map(|(district, files)| vec![district.clone(), files.join(", ")])
             .collect(),
     };
-    out.push_str("<div id=\"unread\">");
-    text_table(out, &table, "unread");
-    out.push_str("</div>");
+    html! {
+        h2 { "Files no input read" }
+        @if unread.is_empty() {
+            p id="unread" { "Every file of every district was read." }
+        } @else {
+            div id="unread" { (text_table(&table, "unread")) }
+        }
+    }
 }
 
 /// "1 legacy row with a null key part, 2 duplicated beta keys": what is wrong with a key.
@@ -421,11 +367,10 @@ fn key_problems(w: &KeyWarning) -> String {
 
 /// The tables whose key has nulls or duplicates, per district: read before the counts, since
 /// such a key turns rows into differences (`pathway keys` finds a better one).
-fn key_warning_section(out: &mut String, warnings: &[KeyWarning]) {
+fn key_warning_section(warnings: &[KeyWarning]) -> Markup {
     if warnings.is_empty() {
-        return;
+        return html! {};
     }
-    out.push_str("<h2>Keys with nulls or duplicates</h2>");
     let table = TextTable {
         header: [
             "table",
@@ -449,18 +394,20 @@ fn key_warning_section(out: &mut String, warnings: &[KeyWarning]) {
             })
             .collect(),
     };
-    text_table(out, &table, "key-warnings");
-    out.push_str("<p>Every row under such a key is a difference; <code>pathway keys</code> lists the keys the data has.</p>");
+    html! {
+        h2 { "Keys with nulls or duplicates" }
+        (text_table(&table, "key-warnings"))
+        p { "Every row under such a key is a difference; " code { "pathway keys" } " lists the keys the data has." }
+    }
 }
 
 /// The districts whose row diff was capped, per table: their counts are exact, their rows
 /// a sample.
-fn capped_section(out: &mut String, summary: &[SummaryRow]) {
+fn capped_section(summary: &[SummaryRow]) -> Markup {
     let capped: Vec<&SummaryRow> = summary.iter().filter(|r| r.row_diff_capped).collect();
     if capped.is_empty() {
-        return;
+        return html! {};
     }
-    out.push_str("<h2>Row diffs capped</h2>");
     let table = TextTable {
         header: ["table", "district", "status", "differing rows"]
             .map(String::from)
@@ -477,18 +424,20 @@ fn capped_section(out: &mut String, summary: &[SummaryRow]) {
             })
             .collect(),
     };
-    text_table(out, &table, "capped");
-    out.push_str("<p>Their row diffs keep the rows of the first keys only (<code>max_row_diff</code>); every count is exact.</p>");
+    html! {
+        h2 { "Row diffs capped" }
+        (text_table(&table, "capped"))
+        p { "Their row diffs keep the rows of the first keys only (" code { "max_row_diff" } "); every count is exact." }
+    }
 }
 
 /// The districts with rows paired without a key, per table: how many, and what the pairs
 /// turned into.
-fn paired_section(out: &mut String, summary: &[SummaryRow]) {
+fn paired_section(summary: &[SummaryRow]) -> Markup {
     let paired: Vec<&SummaryRow> = summary.iter().filter(|r| r.paired_rows > 0).collect();
     if paired.is_empty() {
-        return;
+        return html! {};
     }
-    out.push_str("<h2>Rows paired without a key</h2>");
     let table = TextTable {
         header: [
             "table",
@@ -516,28 +465,20 @@ fn paired_section(out: &mut String, summary: &[SummaryRow]) {
             })
             .collect(),
     };
-    text_table(out, &table, "paired");
-    out.push_str("<p>Rows left on one side by the keyed diff, paired with the row differing in the fewest columns (<code>pair_unmatched</code>): each pair counts as matched or changed instead of missing and extra.</p>");
+    html! {
+        h2 { "Rows paired without a key" }
+        (text_table(&table, "paired"))
+        p {
+            "Rows left on one side by the keyed diff, paired with the row differing in the fewest columns ("
+            code { "pair_unmatched" }
+            "): each pair counts as matched or changed instead of missing and extra."
+        }
+    }
 }
 
 /// Render the page.
 #[must_use]
 pub fn render_html(report: &HtmlReport) -> String {
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Beta Pathway · {} · {}</title>\
-         <style>{STYLE}</style><script>{SCRIPT}</script></head><body>",
-        esc(&report.audit),
-        esc(&report.audit_date)
-    );
-    let _ = write!(
-        out,
-        "<h1>Beta Pathway · audit {} · night {}</h1>",
-        esc(&report.audit),
-        esc(&report.audit_date)
-    );
-
     // Districts per status and table.
     let mut per_table: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
     let mut districts: Vec<&str> = Vec::new();
@@ -552,7 +493,6 @@ pub fn render_html(report: &HtmlReport) -> String {
         }
     }
     districts.sort_unstable();
-    counts_section(&mut out, &per_table, &report.summary);
 
     // The nights up to the one shown: a report of an earlier night plots no later one.
     let history: Vec<HistoryCount> = report
@@ -561,39 +501,51 @@ pub fn render_html(report: &HtmlReport) -> String {
         .filter(|h| h.audit_date <= report.audit_date)
         .cloned()
         .collect();
-    out.push_str("<h2>FULL MATCH over time</h2>");
-    out.push_str(&trend_svg(&history));
-    out.push_str("<h2>Match score over time</h2>");
-    out.push_str(&score_svg(&history));
-    out.push_str(&chart_legend(&history));
-
-    grid_section(&mut out, report, &per_table, &districts);
-
-    unread_section(&mut out, &report.unread_files);
-    key_warning_section(&mut out, &report.key_warnings);
-    capped_section(&mut out, &report.summary);
-    paired_section(&mut out, &report.summary);
-
-    out.push_str("<h2>Top discrepancy patterns</h2>");
-    if report.patterns.rows.is_empty() {
-        out.push_str("<p>No changed cells.</p>");
-    } else {
-        text_table(&mut out, &report.patterns, "patterns");
-    }
-
-    since_section(&mut out, report);
-
     // Details where something differs; a FULL MATCH has nothing more to say.
-    out.push_str("<h2>District details</h2>");
-    let mut shown = 0;
-    for row in report.summary.iter().filter(|r| has_details(r)) {
-        district_detail(&mut out, report, row);
-        shown += 1;
-    }
-    if shown == 0 {
-        out.push_str("<p>Every district is a FULL MATCH in every table.</p>");
-    }
-    out.push_str("</body></html>\n");
+    let detailed: Vec<&SummaryRow> = report.summary.iter().filter(|r| has_details(r)).collect();
+
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { "Beta Pathway · " (report.audit) " · " (report.audit_date) }
+                // The page's own constants: the only text not escaped.
+                style { (PreEscaped(STYLE)) }
+                script { (PreEscaped(SCRIPT)) }
+            }
+            body {
+                h1 { "Beta Pathway · audit " (report.audit) " · night " (report.audit_date) }
+                (counts_section(&per_table, &report.summary))
+                h2 { "FULL MATCH over time" }
+                (trend_svg(&history))
+                h2 { "Match score over time" }
+                (score_svg(&history))
+                (chart_legend(&history))
+                (grid_section(report, &per_table, &districts))
+                (unread_section(&report.unread_files))
+                (key_warning_section(&report.key_warnings))
+                (capped_section(&report.summary))
+                (paired_section(&report.summary))
+                h2 { "Top discrepancy patterns" }
+                @if report.patterns.rows.is_empty() {
+                    p { "No changed cells." }
+                } @else {
+                    (text_table(&report.patterns, "patterns"))
+                }
+                (since_section(report))
+                h2 { "District details" }
+                @for row in &detailed {
+                    (district_detail(report, row))
+                }
+                @if detailed.is_empty() {
+                    p { "Every district is a FULL MATCH in every table." }
+                }
+            }
+        }
+    };
+    let mut out = page.into_string();
+    out.push('\n');
     out
 }
 
@@ -610,45 +562,41 @@ const STATUSES: [&str; 7] = [
 
 /// Districts per table and status, and the mean match score of the table's districts.
 fn counts_section(
-    out: &mut String,
     per_table: &BTreeMap<&str, BTreeMap<&str, u64>>,
     summary: &[SummaryRow],
-) {
-    out.push_str(
-        "<table class=\"counts\" id=\"counts\"><thead><tr><th>table</th><th>districts</th>",
-    );
-    for s in STATUSES {
-        let _ = write!(out, "<th>{s}</th>");
-    }
-    out.push_str("<th>match</th></tr></thead><tbody>");
-    for (table, counts) in per_table {
-        let _ = write!(
-            out,
-            "<tr data-table=\"{}\"><td>{}</td><td>{}</td>",
-            esc(table),
-            esc(table),
-            counts.values().sum::<u64>()
-        );
-        for s in STATUSES {
-            let _ = write!(
-                out,
-                "<td data-status=\"{s}\">{}</td>",
-                counts.get(s).copied().unwrap_or(0)
-            );
-        }
-        let mean = MatchScore::mean(
+) -> Markup {
+    let mean = |table: &str| {
+        MatchScore::mean(
             summary
                 .iter()
-                .filter(|r| r.table == *table)
+                .filter(|r| r.table == table)
                 .filter_map(|r| r.match_pct),
-        );
-        let _ = write!(
-            out,
-            "<td class=\"match\">{}</td></tr>",
-            mean.map(|m| format!("{m}%")).unwrap_or_default()
-        );
+        )
+    };
+    html! {
+        table class="counts" id="counts" {
+            thead {
+                tr {
+                    th { "table" }
+                    th { "districts" }
+                    @for s in STATUSES { th { (s) } }
+                    th { "match" }
+                }
+            }
+            tbody {
+                @for (table, counts) in per_table {
+                    tr data-table=(table) {
+                        td { (table) }
+                        td { (counts.values().sum::<u64>()) }
+                        @for s in STATUSES {
+                            td data-status=(s) { (counts.get(s).copied().unwrap_or(0)) }
+                        }
+                        td class="match" { (mean(table).map(percent).unwrap_or_default()) }
+                    }
+                }
+            }
+        }
     }
-    out.push_str("</tbody></table>");
 }
 
 /// Whether a (table, district) has a details section: anything but a FULL MATCH.
@@ -691,150 +639,134 @@ fn district_lines<'a>(summary: &'a [SummaryRow], districts: &[&'a str]) -> Vec<D
 /// The districts that need attention as a grid of statuses (sortable by district and by
 /// lowest match score), then every other district as one small tile: compact at 500.
 fn grid_section(
-    out: &mut String,
     report: &HtmlReport,
     per_table: &BTreeMap<&str, BTreeMap<&str, u64>>,
     districts: &[&str],
-) {
-    out.push_str("<h2>Districts</h2><p>");
-    for s in STATUSES {
-        let _ = write!(
-            out,
-            "<span class=\"legend-button {}\" data-status=\"{s}\">{s}</span>",
-            status_class(s)
-        );
-    }
+) -> Markup {
     let lines = district_lines(&report.summary, districts);
     let (attention, fine): (Vec<&DistrictLine>, Vec<&DistrictLine>) =
         lines.iter().partition(|l| l.attention);
-    out.push_str(
-        "</p><table class=\"grid\" id=\"grid\"><thead><tr><th class=\"sort\" data-sort=\"district\">district</th>\
-         <th class=\"sort\" data-sort=\"score\">lowest match</th>",
-    );
-    for table in per_table.keys() {
-        let _ = write!(out, "<th>{}</th>", esc(table));
-    }
-    out.push_str("</tr></thead><tbody>");
-    for line in &attention {
-        let district = line.district;
-        let _ = write!(
-            out,
-            "<tr data-district=\"{d}\" data-score=\"{score}\"><td>{d}</td><td class=\"match\">{shown}</td>",
-            d = esc(district),
-            score = line.lowest.map_or(-1, |s| i32::from(s.hundredths())),
-            shown = line.lowest.map(|s| format!("{s}%")).unwrap_or_default(),
-        );
-        for table in per_table.keys() {
-            match report
-                .summary
-                .iter()
-                .find(|r| r.table == *table && r.district_id == district)
-            {
-                Some(row) => {
-                    let label = esc(row.status.as_str());
-                    let inner = if has_details(row) {
-                        format!("<a href=\"#{}\">{label}</a>", anchor(table, district))
-                    } else {
-                        label.clone()
-                    };
-                    let _ = write!(
-                        out,
-                        "<td class=\"status {cls}\" data-status=\"{label}\" data-table=\"{t}\" data-district=\"{d}\"{score}>{inner}</td>",
-                        score = row
-                            .match_pct
-                            .map(|m| format!(" title=\"match {m}%\""))
-                            .unwrap_or_default(),
-                        cls = status_class(row.status.as_str()),
-                        t = esc(table),
-                        d = esc(district),
-                    );
-                }
-                None => out.push_str("<td></td>"),
+    html! {
+        h2 { "Districts" }
+        p {
+            @for s in STATUSES {
+                span class=(format!("legend-button {}", status_class(s))) data-status=(s) { (s) }
             }
         }
-        out.push_str("</tr>");
+        table class="grid" id="grid" {
+            thead {
+                tr {
+                    th class="sort" data-sort="district" { "district" }
+                    th class="sort" data-sort="score" { "lowest match" }
+                    @for table in per_table.keys() { th { (table) } }
+                }
+            }
+            tbody {
+                @for line in &attention {
+                    tr data-district=(line.district)
+                        data-score=(line.lowest.map_or(-1, |s| i32::from(s.hundredths()))) {
+                        td { (line.district) }
+                        td class="match" { (line.lowest.map(percent).unwrap_or_default()) }
+                        @for table in per_table.keys() {
+                            (grid_cell(report, table, line.district))
+                        }
+                    }
+                }
+            }
+        }
+        @if attention.is_empty() {
+            p { "No district needs attention." }
+        }
+        p { "FULL MATCH or ACCEPTED in every table: " (fine.len()) " district(s)." }
+        div class="tiles" id="tiles" {
+            @for line in fine { (tile(report, line.district)) }
+        }
     }
-    out.push_str("</tbody></table>");
-    if attention.is_empty() {
-        out.push_str("<p>No district needs attention.</p>");
+}
+
+/// A (table, district)'s status in the grid, linked to its details.
+fn grid_cell(report: &HtmlReport, table: &str, district: &str) -> Markup {
+    let Some(row) = report
+        .summary
+        .iter()
+        .find(|r| r.table == table && r.district_id == district)
+    else {
+        return html! { td {} };
+    };
+    let label = row.status.as_str();
+    html! {
+        td class=(format!("status {}", status_class(label))) data-status=(label) data-table=(table)
+            data-district=(district) title=[row.match_pct.map(|m| format!("match {m}%"))] {
+            @if has_details(row) {
+                a href=(format!("#{}", anchor(table, district))) { (label) }
+            } @else {
+                (label)
+            }
+        }
     }
-    let _ = write!(
-        out,
-        "<p>FULL MATCH or ACCEPTED in every table: {} district(s).</p><div class=\"tiles\" id=\"tiles\">",
-        fine.len()
-    );
-    for line in fine {
-        let rows: Vec<&SummaryRow> = report
-            .summary
-            .iter()
-            .filter(|r| r.district_id == line.district)
-            .collect();
-        let full = rows
-            .iter()
-            .filter(|r| r.status == Status::FullMatch)
-            .count();
-        let (class, status) = if full == rows.len() {
-            ("full-match", "FULL MATCH")
-        } else {
-            ("accepted", "ACCEPTED")
-        };
-        let _ = write!(
-            out,
-            "<span class=\"tile {class}\" data-status=\"{status}\" data-district=\"{d}\" data-verdicts=\"{}\" \
-             data-full-match=\"{full}\" title=\"{d}: {status} in every table\">{d}</span>",
-            rows.len(),
-            d = esc(line.district),
-        );
+}
+
+/// A district that is FULL MATCH or ACCEPTED in every table, as one small tile.
+fn tile(report: &HtmlReport, district: &str) -> Markup {
+    let rows: Vec<&SummaryRow> = report
+        .summary
+        .iter()
+        .filter(|r| r.district_id == district)
+        .collect();
+    let full = rows
+        .iter()
+        .filter(|r| r.status == Status::FullMatch)
+        .count();
+    let (class, status) = if full == rows.len() {
+        ("full-match", "FULL MATCH")
+    } else {
+        ("accepted", "ACCEPTED")
+    };
+    html! {
+        span class=(format!("tile {class}")) data-status=(status) data-district=(district)
+            data-verdicts=(rows.len()) data-full-match=(full)
+            title=(format!("{district}: {status} in every table")) { (district) }
     }
-    out.push_str("</div>");
 }
 
 /// What changed since the audit's previous night.
-fn since_section(out: &mut String, report: &HtmlReport) {
-    match &report.previous_date {
-        Some(previous) => {
-            let _ = write!(out, "<h2>Since {}</h2>", esc(previous));
-            if report.changes.is_empty() {
-                out.push_str("<p id=\"changes\">No district changed its verdict.</p>");
-            } else {
-                let table = TextTable {
-                    header: ["table", "district", "before", "now", "change"]
-                        .map(String::from)
-                        .to_vec(),
-                    rows: report
-                        .changes
-                        .iter()
-                        .map(|c| {
-                            vec![
-                                c.table.clone(),
-                                c.district_id.clone(),
-                                c.before_status().to_owned(),
-                                c.after_status().to_owned(),
-                                c.change.label().to_owned(),
-                            ]
-                        })
-                        .collect(),
-                };
-                text_table(out, &table, "changes");
-            }
+fn since_section(report: &HtmlReport) -> Markup {
+    let Some(previous) = &report.previous_date else {
+        return html! {
+            h2 { "Since the previous night" }
+            p id="changes" { "This is the first night." }
+        };
+    };
+    let table = TextTable {
+        header: ["table", "district", "before", "now", "change"]
+            .map(String::from)
+            .to_vec(),
+        rows: report
+            .changes
+            .iter()
+            .map(|c| {
+                vec![
+                    c.table.clone(),
+                    c.district_id.clone(),
+                    c.before_status().to_owned(),
+                    c.after_status().to_owned(),
+                    c.change.label().to_owned(),
+                ]
+            })
+            .collect(),
+    };
+    html! {
+        h2 { "Since " (previous) }
+        @if report.changes.is_empty() {
+            p id="changes" { "No district changed its verdict." }
+        } @else {
+            (text_table(&table, "changes"))
         }
-        None => out.push_str(
-            "<h2>Since the previous night</h2><p id=\"changes\">This is the first night.</p>",
-        ),
     }
 }
 
 /// One (table, district)'s counts, notes, error and example rows.
-fn district_detail(out: &mut String, report: &HtmlReport, row: &SummaryRow) {
-    let _ = write!(
-        out,
-        "<section id=\"{}\" class=\"detail\"><h3>{} · district {} · <span class=\"{}\">{}</span></h3>",
-        anchor(&row.table, &row.district_id),
-        esc(&row.table),
-        esc(&row.district_id),
-        status_class(row.status.as_str()),
-        esc(row.status.as_str())
-    );
+fn district_detail(report: &HtmlReport, row: &SummaryRow) -> Markup {
     let counts = TextTable {
         header: [
             "legacy",
@@ -857,122 +789,259 @@ fn district_detail(out: &mut String, report: &HtmlReport, row: &SummaryRow) {
             row.missing_in_beta.to_string(),
             row.extra_in_beta.to_string(),
             format!("{}/{}", row.legacy_dup_keys, row.beta_dup_keys),
-            row.match_pct.map(|m| format!("{m}%")).unwrap_or_default(),
+            row.match_pct.map(percent).unwrap_or_default(),
             row.changed_columns.replace(';', ", "),
         ]],
     };
-    text_table(out, &counts, "detail-counts");
-    if row.paired_rows > 0 {
-        let _ = write!(
-            out,
-            "<p class=\"paired\">{} row(s) paired without a key: counted as matched or \
-             changed instead of missing and extra.</p>",
-            row.paired_rows
-        );
-    }
-    if row.row_diff_capped {
-        out.push_str(
-            "<p class=\"capped\">The row diff keeps only the rows of the first keys (the \
-             table's max_row_diff): the counts are exact, the examples and categories are \
-             those of the rows kept.</p>",
-        );
-    }
-    for w in report
+    let status = row.status.as_str();
+    let key_warnings = report
         .key_warnings
         .iter()
-        .filter(|w| w.table == row.table && w.district_id == row.district_id)
-    {
-        let _ = write!(
-            out,
-            "<p class=\"key-warning\">The key {} has {}: every row under such a key is a \
-             difference.</p>",
-            esc(&w.key),
-            esc(&key_problems(w))
-        );
+        .filter(|w| w.table == row.table && w.district_id == row.district_id);
+    html! {
+        section id=(anchor(&row.table, &row.district_id)) class="detail" {
+            h3 {
+                (row.table) " · district " (row.district_id) " · "
+                span class=(status_class(status)) { (status) }
+            }
+            (text_table(&counts, "detail-counts"))
+            @if row.paired_rows > 0 {
+                p class="paired" {
+                    (row.paired_rows) " row(s) paired without a key: counted as matched or \
+                     changed instead of missing and extra."
+                }
+            }
+            @if row.row_diff_capped {
+                p class="capped" {
+                    "The row diff keeps only the rows of the first keys (the table's \
+                     max_row_diff): the counts are exact, the examples and categories are \
+                     those of the rows kept."
+                }
+            }
+            @for w in key_warnings {
+                p class="key-warning" {
+                    "The key " (w.key) " has " (key_problems(w))
+                    ": every row under such a key is a difference."
+                }
+            }
+            @if !row.error.is_empty() {
+                pre class="error-message" { (row.error) }
+            }
+            (hints_and_profile(report, row))
+            @if let Some(examples) = report.examples.get(&(row.table.clone(), row.district_id.clone())) {
+                (text_table(examples, "examples"))
+            }
+        }
     }
-    if !row.error.is_empty() {
-        let _ = write!(
-            out,
-            "<pre class=\"error-message\">{}</pre>",
-            esc(&row.error)
-        );
-    }
-    hints_and_profile(out, report, row);
-    if let Some(examples) = report
-        .examples
-        .get(&(row.table.clone(), row.district_id.clone()))
-    {
-        text_table(out, examples, "examples");
-    }
-    out.push_str("</section>");
 }
 
 /// Beside a district's counts: where its differences concentrate (`pathway explain`) and the
 /// profile measures that moved most (`pathway profile`), when any did.
-fn hints_and_profile(out: &mut String, report: &HtmlReport, row: &SummaryRow) {
-    let hints: Vec<Vec<String>> = report
-        .hints
-        .iter()
-        .filter(|h| h.table == row.table && h.district_id == row.district_id)
-        .map(|h| {
-            vec![
-                h.finding.clone(),
-                h.column.clone(),
-                h.affected_rows.to_string(),
-                format!("{} = {}", h.hint_column, h.hint_value),
-                format!("{:.1}%", h.share_of_affected * 100.0),
-                format!("{:.1}%", h.share_of_district * 100.0),
-                format!("{:.2}×", h.lift),
-            ]
-        })
-        .collect();
-    if !hints.is_empty() {
-        let table = TextTable {
-            header: [
-                "finding",
-                "column",
-                "affected rows",
-                "concentrated on",
-                "of affected",
-                "of district",
-                "lift",
-            ]
+fn hints_and_profile(report: &HtmlReport, row: &SummaryRow) -> Markup {
+    let hints = TextTable {
+        header: [
+            "finding",
+            "column",
+            "affected rows",
+            "concentrated on",
+            "of affected",
+            "of district",
+            "lift",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: report
+            .hints
+            .iter()
+            .filter(|h| h.table == row.table && h.district_id == row.district_id)
+            .map(|h| {
+                vec![
+                    h.finding.clone(),
+                    h.column.clone(),
+                    h.affected_rows.to_string(),
+                    format!("{} = {}", h.hint_column, h.hint_value),
+                    format!("{:.1}%", h.share_of_affected * 100.0),
+                    format!("{:.1}%", h.share_of_district * 100.0),
+                    format!("{:.2}×", h.lift),
+                ]
+            })
+            .collect(),
+    };
+    let moved = TextTable {
+        header: ["column", "measure", "legacy", "beta", "delta"]
             .map(String::from)
             .to_vec(),
-            rows: hints,
-        };
-        text_table(out, &table, "hints");
-    }
-    let moved: Vec<pathway_profile::ProfileRow> = pathway_profile::ranked(
-        report
-            .profile
-            .iter()
-            .filter(|p| p.table == row.table && p.district_id == row.district_id)
-            .cloned()
-            .collect(),
-    )
-    .into_iter()
-    .filter(|p| pathway_profile::relative_delta(p) > 0.0)
-    .take(PROFILE_LINES)
-    .collect();
-    if !moved.is_empty() {
-        let table = TextTable {
-            header: ["column", "measure", "legacy", "beta", "delta"]
-                .map(String::from)
-                .to_vec(),
-            rows: moved
-                .into_iter()
-                .map(|p| {
-                    vec![
-                        p.column,
-                        p.measure,
-                        p.legacy.unwrap_or_default(),
-                        p.beta.unwrap_or_default(),
-                        p.delta.unwrap_or_default(),
-                    ]
-                })
+        rows: pathway_profile::ranked(
+            report
+                .profile
+                .iter()
+                .filter(|p| p.table == row.table && p.district_id == row.district_id)
+                .cloned()
                 .collect(),
+        )
+        .into_iter()
+        .filter(|p| pathway_profile::relative_delta(p) > 0.0)
+        .take(PROFILE_LINES)
+        .map(|p| {
+            vec![
+                p.column,
+                p.measure,
+                p.legacy.unwrap_or_default(),
+                p.beta.unwrap_or_default(),
+                p.delta.unwrap_or_default(),
+            ]
+        })
+        .collect(),
+    };
+    html! {
+        @if !hints.rows.is_empty() { (text_table(&hints, "hints")) }
+        @if !moved.rows.is_empty() { (text_table(&moved, "profile-deltas")) }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::changes::DistrictChange;
+    use pathway_profile::{Hint, ProfileRow};
+
+    /// What a district's files may hold, in every place the page shows users' text.
+    pub(crate) const HOSTILE: &str = "<b onload=\"x\">Tom & Jerry's</b>";
+
+    /// A night with every section of the page filled, and `HOSTILE` in every text a user's
+    /// files or audit can put there.
+    pub(crate) fn report_with_every_section() -> HtmlReport {
+        let row =
+            |table: &str, district: &str, status: Status, score: Option<MatchScore>| SummaryRow {
+                audit_date: "2026-11-22".into(),
+                table: table.into(),
+                district_id: district.into(),
+                status,
+                legacy_rows: 10,
+                beta_rows: 9,
+                matched_rows: 6,
+                changed_rows: 3,
+                missing_in_beta: 1,
+                match_pct: score,
+                changed_columns: format!("last_name;{HOSTILE}"),
+                ..SummaryRow::default()
+            };
+        let mut summary = vec![
+            row(
+                "students",
+                "101",
+                Status::Mismatch,
+                Some(MatchScore::of(56, 60)),
+            ),
+            row("students", "102", Status::FullMatch, Some(MatchScore::FULL)),
+            row("students", HOSTILE, Status::Error, None),
+            row(
+                HOSTILE,
+                "101",
+                Status::LegacyOnly,
+                Some(MatchScore::of(0, 1)),
+            ),
+            row(HOSTILE, "102", Status::Accepted, Some(MatchScore::FULL)),
+        ];
+        summary[0].paired_rows = 2;
+        summary[0].row_diff_capped = true;
+        summary[2].error = format!("cannot read {HOSTILE}");
+        let history = ["2026-11-21", "2026-11-22", "2026-11-23"]
+            .iter()
+            .enumerate()
+            .flat_map(|(n, date)| {
+                ["students", HOSTILE].map(|table| HistoryCount {
+                    audit_date: (*date).into(),
+                    table: table.into(),
+                    districts: 3,
+                    full_match: 1 + n as u64 % 2,
+                    match_pct: Some(MatchScore::of(80 + 5 * n as u64, 100)),
+                    ..HistoryCount::default()
+                })
+            })
+            .collect();
+        let cells = |n: usize| TextTable {
+            header: vec!["column".into(), HOSTILE.into()],
+            rows: vec![vec![HOSTILE.into(); 2]; n],
         };
-        text_table(out, &table, "profile-deltas");
+        HtmlReport {
+            audit: HOSTILE.into(),
+            audit_date: "2026-11-22".into(),
+            summary: summary.clone(),
+            history,
+            patterns: cells(2),
+            changes: vec![DistrictChangeRow {
+                table: "students".into(),
+                district_id: HOSTILE.into(),
+                change: DistrictChange::Regressed,
+                before: Some(summary[1].clone()),
+                after: Some(summary[2].clone()),
+            }],
+            previous_date: Some("2026-11-21".into()),
+            examples: BTreeMap::from([(("students".into(), "101".into()), cells(1))]),
+            unread_files: BTreeMap::from([(HOSTILE.into(), vec![HOSTILE.into()])]),
+            key_warnings: vec![KeyWarning {
+                table: "students".into(),
+                key: HOSTILE.into(),
+                district_id: "101".into(),
+                legacy_dup_keys: 2,
+                ..KeyWarning::default()
+            }],
+            hints: vec![Hint {
+                table: "students".into(),
+                district_id: "101".into(),
+                finding: "changed".into(),
+                column: "last_name".into(),
+                affected_rows: 12,
+                hint_column: "school".into(),
+                hint_value: HOSTILE.into(),
+                share_of_affected: 1.0,
+                share_of_district: 0.5,
+                lift: 2.0,
+            }],
+            profile: vec![ProfileRow {
+                table: "students".into(),
+                district_id: "101".into(),
+                column: "school".into(),
+                measure: "top".into(),
+                legacy: Some(HOSTILE.into()),
+                beta: Some("A=2".into()),
+                delta: None,
+            }],
+        }
+    }
+
+    /// Every text from users' files is escaped: the hostile string never reaches the page as
+    /// markup, and shows escaped in each of the places it was put.
+    #[test]
+    fn every_users_text_is_escaped() {
+        let page = render_html(&report_with_every_section());
+        assert!(!page.contains("<b "), "raw markup in the page");
+        assert!(!page.contains("Jerry's</b>"));
+        let escaped = "&lt;b onload=&quot;x&quot;&gt;Tom &amp; Jerry's&lt;/b&gt;";
+        // Counted by hand: the title and heading (2); the counts row (2); each chart's series,
+        // its two nights' points and their titles (5 + 5: the third night is after the one
+        // shown); the legend (1); the grid's header, row, id cell and two status cells (5);
+        // the unread district and file (2); the key warning (1); patterns (1 header + 4
+        // cells); the change (1); district 101's details: changed columns, key warning, hint,
+        // profile, examples' header and 2 cells (7); the ERROR district's heading, changed
+        // columns and error (3); both details of the hostile table, heading and changed
+        // columns (2 + 2).
+        assert_eq!(page.matches(escaped).count(), 43, "{page}");
+        for class in ["point", "score"] {
+            assert_eq!(
+                page.matches(&format!(
+                    "<circle class=\"{class}\" data-table=\"{escaped}\""
+                ))
+                .count(),
+                2
+            );
+        }
+        assert!(page.contains(&format!(
+            "<pre class=\"error-message\">cannot read {escaped}</pre>"
+        )));
+        assert!(page.contains(&format!("<td>school = {escaped}</td>")));
+        // The page's own script is not escaped.
+        assert!(page.contains("if(td.dataset.status===s){td.style.opacity=active?'0.25':'1';}"));
     }
 }
