@@ -253,7 +253,8 @@ async fn triage_and_diff(
         }
     }
     for chunk in triage::chunks(sizes, spec.chunk_rows, &chunked) {
-        let found = triage::triage_chunk(ctx, plan, &spec.table, &chunk, decided).await?;
+        let found =
+            triage::triage_chunk(ctx, plan, &spec.table, &chunk, decided, spec.chunk_rows).await?;
         for (name, [legacy_side, beta_side]) in &found.profiles {
             let mut entry = GroupDiff::empty(name);
             if let Some(side) = legacy_side {
@@ -273,7 +274,7 @@ async fn triage_and_diff(
             } else {
                 row_diff_rows += diff_pending(ctx, plan, spec, sink, &mut pending).await?;
                 // Few residual keys join at once, like a chunk; many, a range at a time.
-                let slices = if found.residual_keys > spec.chunk_rows / 2 {
+                let slices = if triage::joins_in_slices(found.residual_keys, spec.chunk_rows) {
                     chunk.key_slices
                 } else {
                     1

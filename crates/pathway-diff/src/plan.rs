@@ -1011,6 +1011,19 @@ impl Plan {
         )
     }
 
+    /// Every row of a chunk's groups of one side with its key hash as `__kh`: what a group
+    /// larger than a chunk is read from once, in one streaming pass, to keep the rows under its
+    /// residual keys (see `triage::read_residual_rows`).
+    #[must_use]
+    pub fn rows_with_key_hash_sql(&self, table: &str, groups: &[String]) -> String {
+        format!(
+            "SELECT *, {} AS \"__kh\" FROM {} WHERE {}",
+            self.key_hash_expr(),
+            ident(table),
+            self.in_group_range(groups)
+        )
+    }
+
     /// A chunk's groups of one side as key hashes only: the group column (if any) and `__kh`
     /// as in [`Plan::chunk_rows_sql`]. Reads only the key columns: what the triage needs of
     /// groups whose sides hold the same rows (to find their duplicated keys).

@@ -15,12 +15,15 @@
 //! the hashes of its rows (about 40 bytes a row), whose keys are then grouped one range of key
 //! hashes at a time.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch};
+use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::{DataType, Decimal128Type, SchemaRef};
+use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
+use futures::StreamExt;
 
 use crate::engine::{collect, hold_in_memory, ints, query_error, register_in_memory, strings};
 use crate::error::Result;
@@ -273,6 +276,7 @@ pub(crate) async fn triage_chunk(
     table: &str,
     chunk: &Chunk,
     decided: &BTreeMap<String, SideProfile>,
+    chunk_rows: u64,
 ) -> Result<Triage> {
     crate::fingerprint::register(ctx);
     let held = read_chunk(ctx, plan, table, chunk).await?;
@@ -300,15 +304,26 @@ pub(crate) async fn triage_chunk(
     }
 
     // 2. Residual keys.
-    let (residual_keys, key_set) =
-        find_residual_keys(ctx, plan, table, chunk, &held.hashes, &same, &different).await?;
+    let keys = KeysWanted {
+        same: &same,
+        different: &different,
+        chunk_rows,
+    };
+    let found = find_residual_keys(ctx, plan, table, chunk, &held.hashes, &keys).await?;
+    let residual_keys = found.count;
+    // A group larger than a chunk whose residual keys are joined at once: its residual rows are
+    // read into memory in one pass (see `read_residual_rows`).
+    let read_once = (!chunk.in_memory && !joins_in_slices(residual_keys, chunk_rows))
+        .then(|| found.hashes.iter().copied().collect::<HashSet<i128>>());
+    let key_set = found.key_set;
 
     // 3. Residual rows, as views the row diff reads once; duplicated keys per group from the
     // hashes already in memory.
     let mut triage = Triage::default();
     let mut dup_keys: [BTreeMap<String, u64>; 2] = Default::default();
     if residual_keys > 0 {
-        let (views, dups) = residual_rows(ctx, plan, table, chunk, &held, &key_set).await?;
+        let (views, dups) =
+            residual_rows(ctx, plan, table, chunk, &held, &key_set, read_once.as_ref()).await?;
         dup_keys = dups;
         triage.residual_tables = Some(views);
         triage.residual_keys = residual_keys;
@@ -430,16 +445,19 @@ async fn group_fingerprints(
 
 /// Step 2: the residual keys of the chunk, registered as `__residual_keys`, one range of key
 /// hashes at a time (see `Chunk::key_slices`): every key falls in one range, so the ranges'
-/// answers together are the whole answer. Returns how many, and the SQL that selects them.
+/// answers together are the whole answer.
 async fn find_residual_keys(
     ctx: &SessionContext,
     plan: &Plan,
     table: &str,
     chunk: &Chunk,
     hashes: &[String; 2],
-    same: &[String],
-    different: &[String],
-) -> Result<(u64, String)> {
+    &KeysWanted {
+        same,
+        different,
+        chunk_rows,
+    }: &KeysWanted<'_>,
+) -> Result<ResidualKeys> {
     let clock = std::time::Instant::now();
     let on_error = query_error(table, "finding the keys that differ");
     let mut schema = None;
@@ -471,22 +489,25 @@ async fn find_residual_keys(
         found.extend(frame.collect().await.map_err(&on_error)?);
     }
     let schema = schema.expect("a chunk has at least one key range");
-    let few_keys: Option<Vec<i128>> = (found
-        .iter()
-        .map(datafusion::arrow::array::RecordBatch::num_rows)
-        .sum::<usize>()
-        <= FEW_KEYS)
-        .then(|| {
-            found
-                .iter()
-                .flat_map(|b| {
-                    b.column(0)
-                        .as_primitive::<Decimal128Type>()
-                        .values()
-                        .to_vec()
-                })
-                .collect()
-        });
+    // The hashes themselves where few (a list of constants) or where the rows are picked here
+    // (a group larger than a chunk; at most half a chunk of keys, see `triage_chunk`).
+    let count = found.iter().map(RecordBatch::num_rows).sum::<usize>();
+    let picked_here = !chunk.in_memory && !joins_in_slices(count as u64, chunk_rows);
+    let hashes: Vec<i128> = if count <= FEW_KEYS || picked_here {
+        found
+            .iter()
+            .flat_map(|b| {
+                b.column(0)
+                    .as_primitive::<Decimal128Type>()
+                    .values()
+                    .to_vec()
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let few_keys = (count <= FEW_KEYS).then_some(hashes.as_slice());
+    let key_set = Plan::key_set(RESIDUAL_KEYS, few_keys);
     let residual_keys = register_in_memory(ctx, RESIDUAL_KEYS, schema, found, &on_error)?;
     tracing::debug!(
         seconds = clock.elapsed().as_secs_f64(),
@@ -495,14 +516,41 @@ async fn find_residual_keys(
         key_slices = chunk.key_slices,
         "found the residual keys"
     );
-    Ok((
-        residual_keys,
-        Plan::key_set(RESIDUAL_KEYS, few_keys.as_deref()),
-    ))
+    Ok(ResidualKeys {
+        count: residual_keys,
+        key_set,
+        hashes,
+    })
 }
 
-/// Step 3: the rows under the residual keys (`key_set`), registered as views the row diff
-/// reads once, and per group and side the duplicated keys among them.
+/// Which groups step 2 looks at: those whose sides hold the same rows, the others, and the
+/// chunk size.
+struct KeysWanted<'a> {
+    same: &'a [String],
+    different: &'a [String],
+    chunk_rows: u64,
+}
+
+/// What step 2 found: how many residual keys, the SQL that selects them, and their hashes
+/// where step 3 needs them (few keys, or a group larger than a chunk).
+struct ResidualKeys {
+    count: u64,
+    key_set: String,
+    hashes: Vec<i128>,
+}
+
+/// Whether a chunk's residual rows are joined one range of key hashes at a time: past half a
+/// chunk of residual keys, one side's residual rows of a group larger than a chunk would not
+/// fit the memory pool in one hash join (which does not spill).
+pub(crate) fn joins_in_slices(residual_keys: u64, chunk_rows: u64) -> bool {
+    residual_keys > chunk_rows / 2
+}
+
+/// Step 3: the rows under the residual keys (`key_set`), registered as tables the row diff
+/// reads, and per group and side the duplicated keys among them. With `read_once` (the
+/// residual keys' hashes, for a group larger than a chunk), the rows are read into memory in
+/// one pass; otherwise they are views over the held chunk, or over the source for a group
+/// whose rows are joined range by range.
 async fn residual_rows(
     ctx: &SessionContext,
     plan: &Plan,
@@ -510,18 +558,26 @@ async fn residual_rows(
     chunk: &Chunk,
     held: &HeldChunk,
     key_set: &str,
+    read_once: Option<&HashSet<i128>>,
 ) -> Result<([String; 2], [BTreeMap<String, u64>; 2])> {
     let on_error = query_error(table, "selecting the rows that differ");
     let mut views = [String::new(), String::new()];
     let mut dup_keys: [BTreeMap<String, u64>; 2] = Default::default();
     for side in 0..2 {
         views[side] = format!("__residual_{}", ["legacy", "beta"][side]);
-        let sql = plan.residual_rows_sql(&held.rows[side], &chunk.groups, chunk.in_memory, key_set);
-        let view = ctx.sql(&sql).await.map_err(&on_error)?.into_view();
-        ctx.deregister_table(views[side].as_str())
-            .map_err(&on_error)?;
-        ctx.register_table(views[side].as_str(), view)
-            .map_err(&on_error)?;
+        if let Some(keys) = read_once {
+            let (schema, rows) =
+                read_residual_rows(ctx, plan, table, &held.rows[side], &chunk.groups, keys).await?;
+            register_in_memory(ctx, &views[side], schema, rows, &on_error)?;
+        } else {
+            let sql =
+                plan.residual_rows_sql(&held.rows[side], &chunk.groups, chunk.in_memory, key_set);
+            let view = ctx.sql(&sql).await.map_err(&on_error)?.into_view();
+            ctx.deregister_table(views[side].as_str())
+                .map_err(&on_error)?;
+            ctx.register_table(views[side].as_str(), view)
+                .map_err(&on_error)?;
+        }
         for batch in collect(
             ctx,
             &plan.residual_groups_sql(&held.hashes[side], key_set),
@@ -536,6 +592,69 @@ async fn residual_rows(
         }
     }
     Ok((views, dup_keys))
+}
+
+/// The rows of `source` in `groups` whose key hash is one of `keys`, read once: one streaming
+/// pass computes each row's key hash, and the rows under residual keys are kept here. As a view
+/// with a semi-join, the row diff read the source again for each of its references to a side,
+/// and DataFusion built the semi-join's hash table on the source's side rather than on the
+/// keys': 452 MB for the 1.58M rows of the 10M bench pair's largest district, which pushed
+/// the diff's peak past 1 GiB (#26).
+async fn read_residual_rows(
+    ctx: &SessionContext,
+    plan: &Plan,
+    table: &str,
+    source: &str,
+    groups: &[String],
+    keys: &HashSet<i128>,
+) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    let on_error = query_error(table, "reading the rows that differ");
+    let arrow_error = |e| on_error(DataFusionError::from(e));
+    let frame = ctx
+        .sql(&plan.rows_with_key_hash_sql(source, groups))
+        .await
+        .map_err(&on_error)?;
+    let hashed = frame.schema().as_arrow().clone();
+    let key_hash = hashed.index_of("__kh").map_err(arrow_error)?;
+    let columns: Vec<usize> = (0..hashed.fields().len())
+        .filter(|&i| i != key_hash)
+        .collect();
+    let schema = Arc::new(hashed.project(&columns).map_err(arrow_error)?);
+    let mut stream = frame.execute_stream().await.map_err(&on_error)?;
+    let mut rows = Vec::new();
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(&on_error)?;
+        let hashes = batch.column(key_hash).as_primitive::<Decimal128Type>();
+        let wanted: BooleanArray = hashes
+            .iter()
+            .map(|h| Some(h.is_some_and(|h| keys.contains(&h))))
+            .collect();
+        if wanted.true_count() == 0 {
+            continue;
+        }
+        let kept = filter_record_batch(&batch.project(&columns).map_err(arrow_error)?, &wanted)
+            .map_err(arrow_error)?;
+        rows.push(compact(&kept).map_err(arrow_error)?);
+    }
+    Ok((schema, rows))
+}
+
+/// `batch` with its string and binary views copied out of the buffers they share with the
+/// batch they were filtered from: a few kept rows would otherwise hold a whole decoded page
+/// each.
+fn compact(
+    batch: &RecordBatch,
+) -> std::result::Result<RecordBatch, datafusion::arrow::error::ArrowError> {
+    let columns: Vec<ArrayRef> = batch
+        .columns()
+        .iter()
+        .map(|column| match column.data_type() {
+            DataType::Utf8View => Arc::new(column.as_string_view().gc()) as ArrayRef,
+            DataType::BinaryView => Arc::new(column.as_binary_view().gc()) as ArrayRef,
+            _ => Arc::clone(column),
+        })
+        .collect();
+    RecordBatch::try_new(batch.schema(), columns)
 }
 
 /// The residual rows of chunks already triaged, held until enough are pending to diff them
