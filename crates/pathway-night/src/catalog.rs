@@ -200,14 +200,6 @@ fn csv(schema: &Schema) -> CsvReadOptions<'_> {
         .truncated_rows(true)
 }
 
-/// The most recent night in `out` of its only audit (see [`crate::layout::select_run`]).
-///
-/// # Errors
-/// When `out` holds no run, or the nights of several audits.
-pub fn latest_run(out: &Path) -> anyhow::Result<PathBuf> {
-    Ok(crate::layout::select_run(out, None, None)?.run_dir)
-}
-
 /// Register everything a run folder holds in `ctx`.
 ///
 /// # Errors

@@ -7,6 +7,7 @@
 //! |---|---|
 //! | [`NightDate`] | a night's date, compared as a date and written one way |
 //! | [`layout`] | where nights live in an output folder, which night a command means, the previous night |
+//! | [`RunFolder`] | the night a reading command opens, once, the same way for every command |
 //! | [`pipeline`] | `pathway run`: read and transform every district, diff, report, publish |
 //! | [`check`] | the audit checked against one district's inputs before a night runs |
 //! | [`catalog`] | a published night as DataFusion tables (`pathway query`, `show`, `schema`) |
@@ -19,9 +20,10 @@
 //! # async fn night() -> anyhow::Result<()> {
 //! use std::path::Path;
 //! // The latest night of the only audit in `runs/`, as tables `summary`, `row_diff`, ...
-//! let run = pathway_night::layout::select_run(Path::new("runs"), None, None)?.run_dir;
+//! let scratch = pathway_night::storage::Scratch::new()?;
+//! let night = pathway_night::RunFolder::open(None, Path::new("runs"), None, 1, &scratch).await?;
 //! let ctx = datafusion::prelude::SessionContext::new();
-//! pathway_night::catalog::register_run(&ctx, &run, &pathway_mask::Masker::without_key()).await?;
+//! night.register(&ctx, &pathway_mask::Masker::without_key()).await?;
 //! # Ok(()) }
 //! ```
 
@@ -31,8 +33,10 @@ mod date;
 pub mod layout;
 pub mod pipeline;
 pub mod progress;
+mod run_folder;
 pub mod session;
 pub mod storage;
 pub mod warehouse;
 
 pub use date::NightDate;
+pub use run_folder::RunFolder;

@@ -19,17 +19,17 @@ use pathway_profile::{Hint, hints_csv};
 
 use crate::ExitStatus;
 use crate::cli::{ExplainArgs, Format};
-use pathway_night::catalog::register_run;
+use pathway_night::RunFolder;
 
 /// Print the hints the arguments select.
 ///
 /// # Errors
 /// An unknown table, or an unreadable run.
-pub async fn explain(args: ExplainArgs) -> anyhow::Result<ExitStatus> {
-    let run_dir = args.run.clone().expect("the dispatcher resolves the run");
+pub async fn explain(args: ExplainArgs, night: &RunFolder) -> anyhow::Result<ExitStatus> {
+    let run_dir = &night.dir;
     let ctx = pathway_diff::reading_session();
     let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
-    let catalog = register_run(&ctx, &run_dir, &masker).await?;
+    let catalog = night.register(&ctx, &masker).await?;
     if let Some(table) = &args.table
         && !catalog.info.iter().any(|t| &t.name == table)
     {

@@ -17,17 +17,16 @@ mod run;
 mod schema;
 mod show;
 
-use std::path::{Path, PathBuf};
-
 use crate::ExitStatus;
 use crate::cli::{Cli, Command};
-use pathway_night::layout::{audit_of_night, select_run};
+use pathway_night::RunFolder;
 use pathway_night::storage::{Audits, OutFile, OutFolder, Scratch, local_folder};
 
 /// Run the parsed command. Folder arguments that are `s3://` URLs are fetched into a scratch
 /// folder first (see `pathway_night::storage`); `run`, `diff` and `report` upload what they write. The
-/// commands that read a night get the one `--run`, or `--out` and `--audit`, mean (see
-/// `pathway_night::layout`), so each finds the night of the right audit in the same way.
+/// commands that read a night (`query`, `show`, `schema`, `patterns`, `profile`, `explain`,
+/// `report`) are handed it opened once, by [`RunFolder::open`], from `--run`, or `--out` and
+/// `--audit`: each finds the night of the right audit in the same way.
 ///
 /// # Errors
 /// Anything that stops the command from running at all (exit code 2).
@@ -60,30 +59,60 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
             history::history(&args)
         }
         Command::Diff(args) => diff::diff(*args, &scratch).await,
-        Command::Query(mut args) => {
-            (args.run, args.out) =
-                localize_run(args.run, &args.out, args.audit.as_deref(), 1, &scratch).await?;
-            query::query(args).await
+        Command::Query(args) => {
+            let night = RunFolder::open(
+                args.run.as_deref(),
+                &args.out,
+                args.audit.as_deref(),
+                1,
+                &scratch,
+            )
+            .await?;
+            query::query(args, &night).await
         }
-        Command::Show(mut args) => {
-            (args.run, args.out) =
-                localize_run(args.run, &args.out, args.audit.as_deref(), 1, &scratch).await?;
-            show::show(args).await
+        Command::Show(args) => {
+            let night = RunFolder::open(
+                args.run.as_deref(),
+                &args.out,
+                args.audit.as_deref(),
+                1,
+                &scratch,
+            )
+            .await?;
+            show::show(args, &night).await
         }
-        Command::Patterns(mut args) => {
-            (args.run, args.out) =
-                localize_run(args.run, &args.out, args.audit.as_deref(), 1, &scratch).await?;
-            patterns::patterns(args).await
+        Command::Patterns(args) => {
+            let night = RunFolder::open(
+                args.run.as_deref(),
+                &args.out,
+                args.audit.as_deref(),
+                1,
+                &scratch,
+            )
+            .await?;
+            patterns::patterns(args, &night).await
         }
-        Command::Profile(mut args) => {
-            (args.run, args.out) =
-                localize_run(args.run, &args.out, args.audit.as_deref(), 1, &scratch).await?;
-            profile::profile(&args)
+        Command::Profile(args) => {
+            let night = RunFolder::open(
+                args.run.as_deref(),
+                &args.out,
+                args.audit.as_deref(),
+                1,
+                &scratch,
+            )
+            .await?;
+            profile::profile(&args, &night)
         }
-        Command::Explain(mut args) => {
-            (args.run, args.out) =
-                localize_run(args.run, &args.out, args.audit.as_deref(), 1, &scratch).await?;
-            explain::explain(args).await
+        Command::Explain(args) => {
+            let night = RunFolder::open(
+                args.run.as_deref(),
+                &args.out,
+                args.audit.as_deref(),
+                1,
+                &scratch,
+            )
+            .await?;
+            explain::explain(args, &night).await
         }
         Command::Compare(mut args) => {
             args.before = local_folder(&args.before, &scratch).await?;
@@ -95,59 +124,33 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
             args.input = local_folder(&args.input, &scratch).await?;
             noise::noise(args).await
         }
-        Command::Schema(mut args) => {
-            (args.run, args.out) =
-                localize_run(args.run, &args.out, args.audit.as_deref(), 1, &scratch).await?;
-            schema::schema(args).await
+        Command::Schema(args) => {
+            let night = RunFolder::open(
+                args.run.as_deref(),
+                &args.out,
+                args.audit.as_deref(),
+                1,
+                &scratch,
+            )
+            .await?;
+            schema::schema(args, &night).await
         }
         Command::Cluster(command) => cluster::cluster(command).await,
         Command::Report(mut args) => {
             // The dashboard shows the night against the audit's night before, and the trend.
             let html = OutFile::new(&args.html, &scratch)?;
             args.html.clone_from(&html.local);
-            (args.run, args.out) =
-                localize_run(args.run, &args.out, args.audit.as_deref(), 2, &scratch).await?;
-            let status = report::report(args).await?;
+            let night = RunFolder::open(
+                args.run.as_deref(),
+                &args.out,
+                args.audit.as_deref(),
+                2,
+                &scratch,
+            )
+            .await?;
+            let status = report::report(args, &night).await?;
             html.finish().await?;
             Ok(status)
         }
-    }
-}
-
-/// The night a command reads, as a local folder, and `--out` as a local folder holding (at
-/// least) that night's audit's history and its latest `nights` nights.
-///
-/// With `--run`, that folder; it must be a night of `--audit` when that is given too. Without,
-/// the latest night of the audit `--audit` names in `--out`, or of the only audit there (several:
-/// an error asking for `--audit`).
-async fn localize_run(
-    run: Option<PathBuf>,
-    out: &Path,
-    audit: Option<&str>,
-    nights: usize,
-    scratch: &Scratch,
-) -> anyhow::Result<(Option<PathBuf>, PathBuf)> {
-    if let Some(run) = run {
-        let run = local_folder(&run, scratch).await?;
-        // Only then: a folder that is not a run is for the command to say so.
-        let audit = match audit {
-            Some(wanted) => Some(select_run(out, Some(&run), Some(wanted))?.audit),
-            None => audit_of_night(&run).ok(),
-        };
-        let out = match &audit {
-            Some(audit) => {
-                OutFolder::open(out, scratch, Audits::Of(audit), OutFolder::latest(nights))
-                    .await?
-                    .local
-            }
-            None => out.to_path_buf(),
-        };
-        Ok((Some(run), out))
-    } else {
-        let out = OutFolder::open(out, scratch, Audits::Pick(audit), OutFolder::latest(nights))
-            .await?
-            .local;
-        let selected = select_run(&out, None, audit)?;
-        Ok((Some(selected.run_dir), out))
     }
 }

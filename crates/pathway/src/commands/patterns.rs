@@ -16,7 +16,7 @@ use std::io::Write;
 
 use crate::cli::{Format, PatternsArgs};
 use crate::output::write_batches;
-use pathway_night::catalog::{latest_run, register_run};
+use pathway_night::RunFolder;
 
 /// The ranking query over the run's `categories` table (changed cells), and its `summary`
 /// (rows missing in beta and extra in beta, in districts that have rows on both sides: a side
@@ -55,14 +55,11 @@ ORDER BY districts DESC, cells DESC, \"table\", \"column\", category, change";
 ///
 /// # Errors
 /// An unreadable run, or a run written before categories existed.
-pub async fn patterns(args: PatternsArgs) -> anyhow::Result<ExitStatus> {
-    let run_dir = match &args.run {
-        Some(run) => run.clone(),
-        None => latest_run(&args.out)?,
-    };
+pub async fn patterns(args: PatternsArgs, night: &RunFolder) -> anyhow::Result<ExitStatus> {
+    let run_dir = &night.dir;
     let ctx = pathway_diff::reading_session();
     let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
-    let catalog = register_run(&ctx, &run_dir, &masker).await?;
+    let catalog = night.register(&ctx, &masker).await?;
     if !catalog.tables.iter().any(|t| t == "categories") {
         bail!(
             "`{}` has no categories.csv: re-run it with this version of pathway",

@@ -18,13 +18,14 @@ use pathway_profile::{ProfileRow, profile_csv, ranked, read_profile_parquet};
 
 use crate::ExitStatus;
 use crate::cli::{Format, ProfileArgs};
+use pathway_night::RunFolder;
 
 /// Print the profile lines the arguments select.
 ///
 /// # Errors
 /// A run without profile.parquet, an unknown table or district.
-pub fn profile(args: &ProfileArgs) -> anyhow::Result<ExitStatus> {
-    let run_dir = args.run.clone().expect("the dispatcher resolves the run");
+pub fn profile(args: &ProfileArgs, night: &RunFolder) -> anyhow::Result<ExitStatus> {
+    let run_dir = &night.dir;
     let path = run_dir.join("profile.parquet");
     if !path.exists() {
         bail!(

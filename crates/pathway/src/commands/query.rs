@@ -19,20 +19,17 @@ use datafusion::sql::parser::DFParser;
 use crate::ExitStatus;
 use crate::cli::{Format, QueryArgs};
 use crate::output::write_batches;
-use pathway_night::catalog::{RunCatalog, latest_run, register_run};
+use pathway_night::RunFolder;
+use pathway_night::catalog::RunCatalog;
 
 /// Run the SQL (or the prompt) over the run.
 ///
 /// # Errors
 /// An unreadable run folder, or an SQL error when SQL was given on the command line.
-pub async fn query(args: QueryArgs) -> anyhow::Result<ExitStatus> {
-    let run_dir = match &args.run {
-        Some(run) => run.clone(),
-        None => latest_run(&args.out)?,
-    };
+pub async fn query(args: QueryArgs, night: &RunFolder) -> anyhow::Result<ExitStatus> {
     let ctx = pathway_diff::reading_session();
     let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
-    let catalog = register_run(&ctx, &run_dir, &masker).await?;
+    let catalog = night.register(&ctx, &masker).await?;
     if let Some(sql) = &args.sql {
         let mut stdout = std::io::stdout().lock();
         run_sql(&ctx, sql, args.format, &mut stdout).await?;

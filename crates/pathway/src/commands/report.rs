@@ -25,8 +25,8 @@ use pathway_report::{
 use crate::ExitStatus;
 use crate::cli::ReportArgs;
 use crate::output::text_rows;
-use pathway_night::catalog::register_run;
-use pathway_night::layout::{previous_night, same_audit, select_run};
+use pathway_night::RunFolder;
+use pathway_night::layout::{audit_of_night, same_audit};
 
 /// Differing rows shown per district.
 const EXAMPLE_ROWS: usize = 5;
@@ -35,21 +35,24 @@ const EXAMPLE_ROWS: usize = 5;
 ///
 /// # Errors
 /// An unreadable run or an unwritable --html path.
-pub async fn report(args: ReportArgs) -> anyhow::Result<ExitStatus> {
-    let selected = select_run(&args.out, args.run.as_deref(), args.audit.as_deref())?;
-    let run_dir = selected.run_dir.clone();
+pub async fn report(args: ReportArgs, night: &RunFolder) -> anyhow::Result<ExitStatus> {
+    let run_dir = &night.dir;
+    // A folder that is not a night says so here.
+    let audit = match &night.audit {
+        Some(audit) => audit.clone(),
+        None => audit_of_night(run_dir)?,
+    };
     let ctx = pathway_diff::reading_session();
     let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
-    let catalog = register_run(&ctx, &run_dir, &masker).await?;
+    let catalog = night.register(&ctx, &masker).await?;
     let summary = read_summary_csv(&run_dir.join("summary.csv"))?;
-    let audit = selected.audit.clone();
     let audit_date = summary
         .first()
         .map(|r| r.audit_date.clone())
         .unwrap_or_default();
 
     // The audit's own history and nights: those of another audit say nothing of this one.
-    let mut history = match &selected.nights {
+    let mut history = match &night.nights {
         Some(nights) => read_history(&nights.join("history.csv"))?,
         None => Vec::new(),
     };
@@ -75,14 +78,12 @@ pub async fn report(args: ReportArgs) -> anyhow::Result<ExitStatus> {
     };
 
     // The audit's previous night, for fixed / regressed, named as `pathway compare` names them.
-    let previous = selected
-        .nights
-        .as_deref()
-        .zip(NightDate::parse(&audit_date).ok())
-        .and_then(|(nights, date)| previous_night(nights, &audit, &date));
+    let previous = NightDate::parse(&audit_date)
+        .ok()
+        .and_then(|date| night.previous(&date));
     let mut changes = Vec::new();
     if let Some(previous) = &previous {
-        same_audit(previous, &run_dir)?;
+        same_audit(previous, run_dir)?;
         let before = read_summary_csv(&previous.join("summary.csv"))?;
         // A verdict that changed; counts alone are for `pathway compare`.
         changes = district_changes(&before, &summary)

@@ -18,20 +18,17 @@ use std::sync::Arc;
 use crate::ExitStatus;
 use crate::cli::SchemaArgs;
 use crate::output::write_batches;
-use pathway_night::catalog::{latest_run, register_run};
+use pathway_night::RunFolder;
 
 /// Print the columns of every table of the run.
 ///
 /// # Errors
 /// An unreadable run.
-pub async fn schema(args: SchemaArgs) -> anyhow::Result<ExitStatus> {
-    let run_dir = match &args.run {
-        Some(run) => run.clone(),
-        None => latest_run(&args.out)?,
-    };
+pub async fn schema(args: SchemaArgs, night: &RunFolder) -> anyhow::Result<ExitStatus> {
+    let run_dir = &night.dir;
     let ctx = pathway_diff::reading_session();
     let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
-    let catalog = register_run(&ctx, &run_dir, &masker).await?;
+    let catalog = night.register(&ctx, &masker).await?;
     let mut rows: Vec<[String; 6]> = Vec::new();
     for info in &catalog.info {
         let mut sides = Vec::new();

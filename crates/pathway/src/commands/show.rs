@@ -18,20 +18,17 @@ use pathway_diff::plan::{ident, literal};
 
 use crate::ExitStatus;
 use crate::cli::{Format, ShowArgs};
-use pathway_night::catalog::{latest_run, register_run};
+use pathway_night::RunFolder;
 
 /// Print the district's differing rows.
 ///
 /// # Errors
 /// An unknown table, district or column, or an unreadable run.
-pub async fn show(args: ShowArgs) -> anyhow::Result<ExitStatus> {
-    let run_dir = match &args.run {
-        Some(run) => run.clone(),
-        None => latest_run(&args.out)?,
-    };
+pub async fn show(args: ShowArgs, night: &RunFolder) -> anyhow::Result<ExitStatus> {
+    let run_dir = &night.dir;
     let ctx = pathway_diff::reading_session();
     let masker = pathway_mask::Masker::from_env().map_err(anyhow::Error::msg)?;
-    let catalog = register_run(&ctx, &run_dir, &masker).await?;
+    let catalog = night.register(&ctx, &masker).await?;
     let Some(info) = catalog.info.iter().find(|t| t.name == args.table) else {
         let names: Vec<&str> = catalog.info.iter().map(|t| t.name.as_str()).collect();
         bail!(
