@@ -235,6 +235,7 @@ pub(crate) async fn run(
         side,
         source,
     };
+    let clock = std::time::Instant::now();
     let batches = ctx
         .sql(sql)
         .await
@@ -242,6 +243,14 @@ pub(crate) async fn run(
         .collect()
         .await
         .map_err(error)?;
+    // Which of a profile's queries costs what (the SQL names columns, never values).
+    tracing::debug!(
+        seconds = clock.elapsed().as_secs_f64(),
+        table = spec.table,
+        side,
+        "profile query {}",
+        sql.chars().take(120).collect::<String>()
+    );
     let mut rows = Vec::new();
     for batch in &batches {
         rows.extend(texts(batch)?);
