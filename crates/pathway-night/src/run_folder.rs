@@ -61,12 +61,12 @@ impl RunFolder {
             });
         };
         let dir = local_folder(run, scratch).await?;
-        // Only then: a folder that is not a run is for the command to say so.
-        let audit = match audit {
-            Some(wanted) => Some(select_run(out, Some(&dir), Some(wanted))?.audit),
-            None => audit_of_night(&dir).ok(),
-        };
-        let Some(audit) = audit else {
+        // The audit asked for, else the night's own; a folder that is not a night is for the
+        // command to say so.
+        let Some(audit) = audit
+            .map(str::to_owned)
+            .or_else(|| audit_of_night(&dir).ok())
+        else {
             return Ok(RunFolder {
                 dir,
                 out: out.to_path_buf(),
@@ -82,12 +82,13 @@ impl RunFolder {
         )
         .await?
         .local;
-        let nights = select_run(&out, Some(&dir), Some(&audit))?.nights;
+        // Also refuses a night of another audit than the one asked for.
+        let selected = select_run(&out, Some(&dir), Some(&audit))?;
         Ok(RunFolder {
             dir,
             out,
-            audit: Some(audit),
-            nights,
+            audit: Some(selected.audit),
+            nights: selected.nights,
         })
     }
 

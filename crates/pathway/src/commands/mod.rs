@@ -22,6 +22,21 @@ use crate::cli::{Cli, Command};
 use pathway_night::RunFolder;
 use pathway_night::storage::{Audits, OutFile, OutFolder, Scratch, local_folder};
 
+/// The night a reading command's `--run`, `--out` and `--audit` mean, opened once (see
+/// [`RunFolder::open`]), with the audit's latest `$keep` nights at hand.
+macro_rules! open_night {
+    ($args:expr, $keep:expr, $scratch:expr) => {
+        RunFolder::open(
+            $args.run.as_deref(),
+            &$args.out,
+            $args.audit.as_deref(),
+            $keep,
+            $scratch,
+        )
+        .await?
+    };
+}
+
 /// Run the parsed command. Folder arguments that are `s3://` URLs are fetched into a scratch
 /// folder first (see `pathway_night::storage`); `run`, `diff` and `report` upload what they write. The
 /// commands that read a night (`query`, `show`, `schema`, `patterns`, `profile`, `explain`,
@@ -60,58 +75,23 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
         }
         Command::Diff(args) => diff::diff(*args, &scratch).await,
         Command::Query(args) => {
-            let night = RunFolder::open(
-                args.run.as_deref(),
-                &args.out,
-                args.audit.as_deref(),
-                1,
-                &scratch,
-            )
-            .await?;
+            let night = open_night!(args, 1, &scratch);
             query::query(args, &night).await
         }
         Command::Show(args) => {
-            let night = RunFolder::open(
-                args.run.as_deref(),
-                &args.out,
-                args.audit.as_deref(),
-                1,
-                &scratch,
-            )
-            .await?;
+            let night = open_night!(args, 1, &scratch);
             show::show(args, &night).await
         }
         Command::Patterns(args) => {
-            let night = RunFolder::open(
-                args.run.as_deref(),
-                &args.out,
-                args.audit.as_deref(),
-                1,
-                &scratch,
-            )
-            .await?;
+            let night = open_night!(args, 1, &scratch);
             patterns::patterns(args, &night).await
         }
         Command::Profile(args) => {
-            let night = RunFolder::open(
-                args.run.as_deref(),
-                &args.out,
-                args.audit.as_deref(),
-                1,
-                &scratch,
-            )
-            .await?;
+            let night = open_night!(args, 1, &scratch);
             profile::profile(&args, &night)
         }
         Command::Explain(args) => {
-            let night = RunFolder::open(
-                args.run.as_deref(),
-                &args.out,
-                args.audit.as_deref(),
-                1,
-                &scratch,
-            )
-            .await?;
+            let night = open_night!(args, 1, &scratch);
             explain::explain(args, &night).await
         }
         Command::Compare(mut args) => {
@@ -125,14 +105,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
             noise::noise(args).await
         }
         Command::Schema(args) => {
-            let night = RunFolder::open(
-                args.run.as_deref(),
-                &args.out,
-                args.audit.as_deref(),
-                1,
-                &scratch,
-            )
-            .await?;
+            let night = open_night!(args, 1, &scratch);
             schema::schema(args, &night).await
         }
         Command::Cluster(command) => cluster::cluster(command).await,
@@ -140,14 +113,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitStatus> {
             // The dashboard shows the night against the audit's night before, and the trend.
             let html = OutFile::new(&args.html, &scratch)?;
             args.html.clone_from(&html.local);
-            let night = RunFolder::open(
-                args.run.as_deref(),
-                &args.out,
-                args.audit.as_deref(),
-                2,
-                &scratch,
-            )
-            .await?;
+            let night = open_night!(args, 2, &scratch);
             let status = report::report(args, &night).await?;
             html.finish().await?;
             Ok(status)

@@ -41,7 +41,7 @@ fn a_nights_profile_is_the_hand_count() {
     let runs = tmp.path().join("runs");
     assert_exit(&run_example(&runs, "2026-11-21"), 0);
     let out = runs.to_str().unwrap();
-    let lines = profile_lines(&[
+    let district_101 = [
         "profile",
         "--out",
         out,
@@ -51,7 +51,8 @@ fn a_nights_profile_is_the_hand_count() {
         "101",
         "--format",
         "csv",
-    ]);
+    ];
+    let lines = profile_lines(&district_101);
     assert_eq!(lines[" rows"], line("10", "10", "0"));
     assert_eq!(lines["grade_level distinct"], line("7", "8", "+1"));
     assert_eq!(
@@ -122,17 +123,7 @@ fn a_nights_profile_is_the_hand_count() {
     let quiet = run_example(&runs, "2026-11-22");
     assert_exit(&quiet, 0);
     assert!(String::from_utf8_lossy(&quiet.stdout).contains("5 districts (5 reused"));
-    let carried = profile_lines(&[
-        "profile",
-        "--out",
-        out,
-        "--table",
-        "students",
-        "--district",
-        "101",
-        "--format",
-        "csv",
-    ]);
+    let carried = profile_lines(&district_101);
     assert_eq!(carried, lines);
 
     // Unknown table or district: exit 2, naming what there is.

@@ -120,29 +120,59 @@ fn headless(profile: &Path) -> Command {
     command
 }
 
-#[test]
-fn the_page_renders_in_headless_chromium_without_errors() {
+/// Whether Chromium is here to open the page; without it a test is skipped, except under CI.
+fn chromium_is_here() -> bool {
     if chromium().is_none() {
         assert!(
             std::env::var_os("CI").is_none(),
             "CI must have Chromium: scripts/install-test-deps.sh installs it"
         );
         eprintln!("skipped: no Chromium here (scripts/install-test-deps.sh installs it)");
+        return false;
+    }
+    true
+}
+
+/// The page at `url` as Chromium rendered it, and its `<body>` line (where the page's script
+/// writes what it counted).
+fn rendered(url: &str, work: &Path) -> (String, String) {
+    let output = headless(&work.join("profile-dom"))
+        .arg("--dump-dom")
+        .arg(url)
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&output.stdout).into_owned();
+    let body = dom
+        .lines()
+        .find(|l| l.contains("<body"))
+        .unwrap_or_else(|| panic!("no body in:\n{dom}"))
+        .to_owned();
+    (dom, body)
+}
+
+/// A screenshot of the page at `url`, written to `png`; Chromium's stderr on failure.
+fn screenshot(url: &str, png: &Path, work: &Path) {
+    let output = headless(&work.join("profile-shot"))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(url)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn the_page_renders_in_headless_chromium_without_errors() {
+    if !chromium_is_here() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
     let html = two_nights(tmp.path());
     let url = format!("file://{}", html.display());
-    let output = headless(&tmp.path().join("profile-dom"))
-        .arg("--dump-dom")
-        .arg(&url)
-        .output()
-        .unwrap();
-    let dom = String::from_utf8_lossy(&output.stdout);
-    let body = dom
-        .lines()
-        .find(|l| l.contains("<body"))
-        .unwrap_or_else(|| panic!("no body in:\n{dom}"));
+    let (dom, body) = rendered(&url, tmp.path());
     // The page's own script counts what it rendered and records any error.
     assert!(body.contains("data-ready=\"1\""), "{body}");
     assert!(body.contains("data-errors=\"0\""), "{body}");
@@ -151,18 +181,9 @@ fn the_page_renders_in_headless_chromium_without_errors() {
     assert!(body.contains("data-full-match=\"5\""), "{body}");
     assert!(dom.contains("<svg id=\"trend\""));
 
-    let screenshot = tmp.path().join("report.png");
-    let output = headless(&tmp.path().join("profile-shot"))
-        .arg(format!("--screenshot={}", screenshot.display()))
-        .arg(&url)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let png = fs::read(&screenshot).unwrap();
+    let shot = tmp.path().join("report.png");
+    screenshot(&url, &shot, tmp.path());
+    let png = fs::read(&shot).unwrap();
     assert!(
         png.starts_with(b"\x89PNG") && png.len() > 10_000,
         "a real screenshot ({} bytes)",
@@ -170,7 +191,7 @@ fn the_page_renders_in_headless_chromium_without_errors() {
     );
     // Keep it where a person can look at it after the test run.
     let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report.png");
-    fs::copy(&screenshot, &keep).unwrap();
+    fs::copy(&shot, &keep).unwrap();
     eprintln!("screenshot: {}", keep.display());
 }
 
@@ -349,24 +370,14 @@ fn the_page_reads_at_500_districts_in_headless_chromium() {
     // (3, 28, …): 475 FULL MATCH. No district is in both tables' lists: 65 + 25 need attention.
     assert_eq!((attention, full), (90, 905));
     assert_eq!(page.matches("<span class=\"tile ").count(), 500 - attention);
-    if chromium().is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have Chromium: scripts/install-test-deps.sh installs it"
-        );
+    if !chromium_is_here() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
     let html = tmp.path().join("state.html");
     fs::write(&html, &page).unwrap();
     let url = format!("file://{}", html.display());
-    let output = headless(&tmp.path().join("profile-dom"))
-        .arg("--dump-dom")
-        .arg(&url)
-        .output()
-        .unwrap();
-    let dom = String::from_utf8_lossy(&output.stdout);
-    let body = dom.lines().find(|l| l.contains("<body")).unwrap();
+    let (_, body) = rendered(&url, tmp.path());
     assert!(body.contains("data-errors=\"0\""), "{body}");
     assert!(body.contains("data-cells=\"1000\""), "{body}");
     assert!(
@@ -385,14 +396,9 @@ fn the_page_reads_at_500_districts_in_headless_chromium() {
         .unwrap();
     assert!(tiles > 0 && tiles < 400, "410 tiles {tiles} px high");
 
-    let screenshot = tmp.path().join("state.png");
-    let output = headless(&tmp.path().join("profile-shot"))
-        .arg(format!("--screenshot={}", screenshot.display()))
-        .arg(&url)
-        .output()
-        .unwrap();
-    assert!(output.status.success());
+    let shot = tmp.path().join("state.png");
+    screenshot(&url, &shot, tmp.path());
     let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-500.png");
-    fs::copy(&screenshot, &keep).unwrap();
+    fs::copy(&shot, &keep).unwrap();
     eprintln!("screenshot: {}", keep.display());
 }
