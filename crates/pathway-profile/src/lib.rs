@@ -4,9 +4,10 @@
 //! they are read before any row: a `last_name` column with 40 more nulls in beta says more, and
 //! sooner, than 40 changed rows.
 //!
-//! Every aggregate is one DataFusion query per side ([`profile_table`]); this crate only builds
-//! the SQL, pairs the two sides and formats the deltas. Columns marked personal get counts only
-//! (rows, nulls, distinct), never a value.
+//! Each side is read once ([`profile_table`]): DataFusion reads the files, and one pass in Rust
+//! over its batches measures every column of every district; this crate then pairs the two
+//! sides and formats the deltas. Columns marked personal get counts only (rows, nulls,
+//! distinct), never a value.
 //!
 //! Hints ([`explain_table`]): the values of low-cardinality columns over-represented among a
 //! finding's rows (changed in a column, missing in beta, extra in beta) against the district's
@@ -31,6 +32,7 @@ mod hints;
 mod measure;
 mod parquet_file;
 mod query;
+mod scan;
 
 use serde::{Deserialize, Serialize};
 

@@ -1,6 +1,5 @@
-//! The profile queries: per side, one aggregate query over every column, one exact distinct
-//! count for the columns with few enough values, and one count per value of the
-//! low-cardinality columns; then the two sides side by side.
+//! The profile of a table: each side measured in one read ([`crate::scan`]), the top values a
+//! read could not list, and the two sides side by side.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -8,14 +7,13 @@ use arrow::array::{Array, RecordBatch, StringArray};
 use arrow::datatypes::DataType;
 use datafusion::prelude::SessionContext;
 
-use crate::measure::{Measure, delta, number_text};
-use crate::{
-    EXACT_DISTINCT_UP_TO, Error, LOW_CARDINALITY, ProfileRow, ProfileSpec, Result, TOP_VALUES,
-};
+use crate::measure::{Measure, delta};
+use crate::scan::{Finished, measure_side};
+use crate::{Error, LOW_CARDINALITY, ProfileRow, ProfileSpec, Result, TOP_VALUES};
 
 /// What can be measured of a column, from its Arrow type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     Text,
     Integer,
     Float,
@@ -44,26 +42,18 @@ fn kind(data_type: &DataType) -> Kind {
 
 /// One profiled column of one side.
 #[derive(Debug, Clone)]
-struct Column {
+pub(crate) struct Column {
     /// Its name in the side's table.
-    name_in_table: String,
+    pub name_in_table: String,
     /// Its name in the profile (the legacy name of a renamed column).
-    name: String,
-    kind: Kind,
-    personal: bool,
+    pub name: String,
+    pub kind: Kind,
+    pub personal: bool,
 }
 
 /// A side's measures: (group, column, measure) → value as text. The `rows` measure has the
 /// empty column.
 type Values = BTreeMap<(String, String, Measure), String>;
-
-/// What one output column of the aggregate query holds.
-enum Output {
-    Rows,
-    Measure(usize, Measure),
-    /// `approx_distinct` of a column, which decides whether its distinct count is exact.
-    Estimate(usize),
-}
 
 pub(crate) fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -75,7 +65,9 @@ pub(crate) fn literal(text: &str) -> String {
 
 /// The profile of `tables` (legacy, beta), registered in `ctx`: one row per district, column
 /// and measure, the two sides side by side. A side without a district's rows has 0 rows there
-/// and no other measure.
+/// and no other measure. Each side is read once ([`measure_side`]); a second, narrow read
+/// lists the top values of a column only where one side has few values and the other too many
+/// for their texts to have been kept.
 ///
 /// # Errors
 /// A query fails (a table that is not registered, a column type an aggregate refuses).
@@ -89,33 +81,13 @@ pub async fn profile_table(
     for i in 0..2 {
         columns[i] = columns_of(ctx, tables[i], sides[i], spec, i == 1).await?;
     }
-    let mut values: [Values; 2] = [Values::new(), Values::new()];
-    let mut estimates: [BTreeMap<(String, usize), u64>; 2] = [BTreeMap::new(), BTreeMap::new()];
+    let mut measured = Vec::with_capacity(2);
     for i in 0..2 {
-        (values[i], estimates[i]) = aggregates(ctx, tables[i], sides[i], &columns[i], spec).await?;
+        measured.push(measure_side(ctx, tables[i], sides[i], &columns[i], spec).await?);
     }
-    // Exact distinct counts for the columns with few enough values on both sides.
-    let few = |side: usize, name: &str| {
-        estimates[side]
-            .iter()
-            .filter(|((_, c), _)| columns[side][*c].name == name)
-            .all(|(_, &n)| n <= EXACT_DISTINCT_UP_TO)
-    };
-    for i in 0..2 {
-        let exact: Vec<usize> = (0..columns[i].len())
-            .filter(|&c| columns[i][c].kind != Kind::Other)
-            .filter(|&c| few(0, &columns[i][c].name) && few(1, &columns[i][c].name))
-            .collect();
-        let counted = exact_distinct(ctx, tables[i], sides[i], &columns[i], &exact, spec).await?;
-        for ((group, c), n) in &estimates[i] {
-            let name = columns[i][*c].name.clone();
-            let text = match counted.get(&(group.clone(), *c)) {
-                Some(exact) => exact.to_string(),
-                None => format!("~{n}"),
-            };
-            values[i].insert((group.clone(), name, Measure::Distinct), text);
-        }
-    }
+    let [legacy, beta]: [Finished; 2] = measured.try_into().expect("two sides");
+    let mut values = [legacy.values, beta.values];
+    let tops = [legacy.top, beta.top];
     // Top values of the low-cardinality columns, in the districts where a side has few values.
     let low: BTreeSet<(String, String)> = values
         .iter()
@@ -126,16 +98,30 @@ pub async fn profile_table(
         .map(|((g, c, _), _)| (g.clone(), c.clone()))
         .collect();
     for i in 0..2 {
-        let listed: Vec<usize> = (0..columns[i].len())
-            .filter(|&c| !columns[i][c].personal && columns[i][c].kind != Kind::Other)
-            .filter(|&c| low.iter().any(|(_, name)| *name == columns[i][c].name))
-            .collect();
-        for ((group, c), top) in
-            top_values(ctx, tables[i], sides[i], &columns[i], &listed, spec).await?
-        {
-            let name = columns[i][c].name.clone();
-            if low.contains(&(group.clone(), name.clone())) {
-                values[i].insert((group, name, Measure::Top), top);
+        let mut missing: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
+        for (c, column) in columns[i].iter().enumerate() {
+            if column.personal || column.kind == Kind::Other {
+                continue;
+            }
+            for (group, name) in &low {
+                if *name != column.name {
+                    continue;
+                }
+                match tops[i].get(&(group.clone(), c)) {
+                    Some(top) => {
+                        values[i].insert((group.clone(), name.clone(), Measure::Top), top.clone());
+                    }
+                    None => {
+                        missing.entry(c).or_default().insert(group.clone());
+                    }
+                }
+            }
+        }
+        for (c, groups) in missing {
+            for ((group, _), top) in
+                top_values(ctx, tables[i], sides[i], &columns[i], c, &groups, spec).await?
+            {
+                values[i].insert((group, columns[i][c].name.clone(), Measure::Top), top);
             }
         }
     }
@@ -181,17 +167,33 @@ async fn columns_of(
         .collect())
 }
 
-/// The group expression and the filter leaving out `spec.skip_groups`.
-fn group_and_filter(spec: &ProfileSpec) -> (String, String) {
+/// The group expression and the filter leaving out `spec.skip_groups` and, when `only` is
+/// given, every group not in it.
+pub(crate) fn group_and_filter(
+    spec: &ProfileSpec,
+    only: Option<&BTreeSet<String>>,
+) -> (String, String) {
     let group = match &spec.group_by {
         Some(g) => format!("COALESCE(CAST({} AS VARCHAR), '')", quote(g)),
         None => "'*'".to_owned(),
     };
-    let filter = if spec.skip_groups.is_empty() || spec.group_by.is_none() {
+    let list = |groups: &mut dyn Iterator<Item = &String>| {
+        groups.map(|g| literal(g)).collect::<Vec<_>>().join(", ")
+    };
+    let mut conditions = Vec::new();
+    if !spec.skip_groups.is_empty() && spec.group_by.is_some() {
+        conditions.push(format!(
+            "{group} NOT IN ({})",
+            list(&mut spec.skip_groups.iter())
+        ));
+    }
+    if let Some(only) = only.filter(|_| spec.group_by.is_some()) {
+        conditions.push(format!("{group} IN ({})", list(&mut only.iter())));
+    }
+    let filter = if conditions.is_empty() {
         String::new()
     } else {
-        let skipped: Vec<String> = spec.skip_groups.iter().map(|g| literal(g)).collect();
-        format!("WHERE {group} NOT IN ({})", skipped.join(", "))
+        format!("WHERE {}", conditions.join(" AND "))
     };
     (group, filter)
 }
@@ -258,179 +260,44 @@ pub(crate) async fn run(
     Ok(rows)
 }
 
-/// One query: rows per group and, per column, the measures its kind has (values only for
-/// columns that are not personal) and an estimate of its distinct values.
-async fn aggregates(
-    ctx: &SessionContext,
-    table: &str,
-    side: &'static str,
-    columns: &[Column],
-    spec: &ProfileSpec,
-) -> Result<(Values, BTreeMap<(String, usize), u64>)> {
-    let (group, filter) = group_and_filter(spec);
-    let mut select = vec![format!("{group} AS g"), "COUNT(*)".to_owned()];
-    let mut outputs = vec![Output::Rows];
-    for (i, c) in columns.iter().enumerate() {
-        let q = quote(&c.name_in_table);
-        select.push(format!("COUNT(*) - COUNT({q})"));
-        outputs.push(Output::Measure(i, Measure::Nulls));
-        if c.kind == Kind::Other {
-            continue;
-        }
-        // approx_distinct takes text and integers; other values are counted by their text.
-        let estimated = if matches!(c.kind, Kind::Text | Kind::Integer) {
-            q.clone()
-        } else {
-            format!("CAST({q} AS VARCHAR)")
-        };
-        select.push(format!("approx_distinct({estimated})"));
-        outputs.push(Output::Estimate(i));
-        if c.personal {
-            continue;
-        }
-        let mut add = |sql: String, measure| {
-            select.push(sql);
-            outputs.push(Output::Measure(i, measure));
-        };
-        if c.kind == Kind::Text {
-            add(
-                format!("SUM(CASE WHEN {q} = '' THEN 1 ELSE 0 END)"),
-                Measure::Empty,
-            );
-        }
-        if matches!(
-            c.kind,
-            Kind::Text | Kind::Integer | Kind::Float | Kind::Decimal | Kind::Temporal
-        ) {
-            add(format!("MIN({q})"), Measure::Min);
-            add(format!("MAX({q})"), Measure::Max);
-        }
-        match c.kind {
-            Kind::Integer => add(format!("SUM(CAST({q} AS DECIMAL(38, 0)))"), Measure::Sum),
-            Kind::Float => add(format!("SUM(CAST({q} AS DOUBLE))"), Measure::Sum),
-            Kind::Decimal => add(format!("SUM({q})"), Measure::Sum),
-            _ => {}
-        }
-        if matches!(c.kind, Kind::Integer | Kind::Float | Kind::Decimal) {
-            add(format!("AVG(CAST({q} AS DOUBLE))"), Measure::Mean);
-        }
-    }
-    let sql = format!(
-        "SELECT {} FROM {} {filter} GROUP BY {group}",
-        select.join(", "),
-        quote(table)
-    );
-    let mut values = Values::new();
-    let mut estimates = BTreeMap::new();
-    for row in run(ctx, &sql, spec, side).await? {
-        let g = row[0].clone().unwrap_or_default();
-        for (output, value) in outputs.iter().zip(&row[1..]) {
-            let Some(text) = value.clone() else {
-                continue;
-            };
-            match output {
-                Output::Rows => {
-                    values.insert((g.clone(), String::new(), Measure::Rows), text);
-                }
-                Output::Estimate(c) => {
-                    estimates.insert((g.clone(), *c), text.parse().unwrap_or(u64::MAX));
-                }
-                Output::Measure(c, measure) => {
-                    let numeric = matches!(measure, Measure::Mean)
-                        || (columns[*c].kind == Kind::Float
-                            && matches!(measure, Measure::Sum | Measure::Min | Measure::Max));
-                    let text = match text.parse::<f64>() {
-                        Ok(x) if numeric && x.is_finite() => number_text(x),
-                        _ => text,
-                    };
-                    values.insert((g.clone(), columns[*c].name.clone(), *measure), text);
-                }
-            }
-        }
-    }
-    Ok((values, estimates))
-}
-
-/// Exact distinct values of the columns `which`, per group.
-async fn exact_distinct(
-    ctx: &SessionContext,
-    table: &str,
-    side: &'static str,
-    columns: &[Column],
-    which: &[usize],
-    spec: &ProfileSpec,
-) -> Result<BTreeMap<(String, usize), u64>> {
-    let mut counts = BTreeMap::new();
-    if which.is_empty() {
-        return Ok(counts);
-    }
-    let (group, filter) = group_and_filter(spec);
-    let select: Vec<String> = which
-        .iter()
-        .map(|&c| format!("COUNT(DISTINCT {})", quote(&columns[c].name_in_table)))
-        .collect();
-    let sql = format!(
-        "SELECT {group} AS g, {} FROM {} {filter} GROUP BY {group}",
-        select.join(", "),
-        quote(table)
-    );
-    for row in run(ctx, &sql, spec, side).await? {
-        let g = row[0].clone().unwrap_or_default();
-        for (&c, n) in which.iter().zip(&row[1..]) {
-            let n = n.as_deref().and_then(|t| t.parse().ok());
-            counts.insert((g.clone(), c), n.unwrap_or(0));
-        }
-    }
-    Ok(counts)
-}
-
 /// The most frequent values (null included, as `(null)`, and the empty string as `(empty)`) of
-/// the columns `which`, per group:
-/// `value=count` joined by `;`, most frequent first, then by value.
+/// column `c` in `groups`: `value=count` joined by `;`, most frequent first, then by value.
+/// Only for the groups where the one read did not keep every value's text.
 async fn top_values(
     ctx: &SessionContext,
     table: &str,
     side: &'static str,
     columns: &[Column],
-    which: &[usize],
+    c: usize,
+    groups: &BTreeSet<String>,
     spec: &ProfileSpec,
 ) -> Result<BTreeMap<(String, usize), String>> {
-    let mut top = BTreeMap::new();
-    if which.is_empty() {
-        return Ok(top);
-    }
-    let (group, filter) = group_and_filter(spec);
-    let branches: Vec<String> = which
-        .iter()
-        .map(|&c| {
-            let value = format!("CAST({} AS VARCHAR)", quote(&columns[c].name_in_table));
-            format!(
-                "SELECT {group} AS g, CAST({c} AS BIGINT) AS c, {value} AS v, COUNT(*) AS n \
-                 FROM {} {filter} GROUP BY {group}, {value}",
-                quote(table)
-            )
-        })
-        .collect();
-    let mut counts: BTreeMap<(String, usize), Vec<(u64, String)>> = BTreeMap::new();
-    for row in run(ctx, &branches.join(" UNION ALL "), spec, side).await? {
+    let (group, filter) = group_and_filter(spec, Some(groups));
+    let value = format!("CAST({} AS VARCHAR)", quote(&columns[c].name_in_table));
+    let sql = format!(
+        "SELECT {group} AS g, {value} AS v, COUNT(*) AS n FROM {} {filter} GROUP BY {group}, {value}",
+        quote(table)
+    );
+    let mut counts: BTreeMap<String, Vec<(u64, String)>> = BTreeMap::new();
+    for row in run(ctx, &sql, spec, side).await? {
         let g = row[0].clone().unwrap_or_default();
-        let c: usize = row[1].as_deref().and_then(|t| t.parse().ok()).unwrap_or(0);
-        let value = match row[2].clone() {
+        let value = match row[1].clone() {
             None => "(null)".to_owned(),
             Some(v) if v.is_empty() => "(empty)".to_owned(),
             Some(v) => v,
         };
-        let n: u64 = row[3].as_deref().and_then(|t| t.parse().ok()).unwrap_or(0);
-        counts.entry((g, c)).or_default().push((n, value));
+        let n: u64 = row[2].as_deref().and_then(|t| t.parse().ok()).unwrap_or(0);
+        counts.entry(g).or_default().push((n, value));
     }
-    for (key, mut values) in counts {
+    let mut top = BTreeMap::new();
+    for (g, mut values) in counts {
         values.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         let text: Vec<String> = values
             .iter()
             .take(TOP_VALUES)
             .map(|(n, v)| format!("{v}={n}"))
             .collect();
-        top.insert(key, text.join(";"));
+        top.insert((g, c), text.join(";"));
     }
     Ok(top)
 }
