@@ -104,7 +104,10 @@ pub async fn profile_table(
                 continue;
             }
             for (group, name) in &low {
-                if *name != column.name {
+                // A district this side has no rows of has no top values here.
+                let has_rows =
+                    values[i].contains_key(&(group.clone(), String::new(), Measure::Rows));
+                if *name != column.name || !has_rows {
                     continue;
                 }
                 match tops[i].get(&(group.clone(), c)) {

@@ -183,7 +183,8 @@ impl ColumnMeasures {
 
     /// Take in `values`, one group's run of a batch.
     fn add(&mut self, column: &Measured, values: &ArrayRef, hashes: &mut Vec<u64>) -> DfResult<()> {
-        self.nulls += values.null_count() as u64;
+        // Logical nulls: a column of type Null has no null buffer, yet every value is null.
+        self.nulls += values.logical_null_count() as u64;
         if column.kind == Kind::Other {
             return Ok(());
         }
@@ -230,10 +231,12 @@ impl ColumnMeasures {
             if *count > 1 || self.texts.is_none() {
                 continue;
             }
-            if counts.len() as u64 > LOW_CARDINALITY {
-                self.texts = None;
-            } else if let (Some(texts), Some(text)) = (&mut self.texts, value_text(values, i)) {
-                texts.insert(h, text);
+            // Texts are kept only while every counted value has one.
+            match (&mut self.texts, value_text(values, i)) {
+                (Some(texts), Some(text)) if counts.len() as u64 <= LOW_CARDINALITY => {
+                    texts.insert(h, text);
+                }
+                _ => self.texts = None,
             }
         }
         if counts.len() as u64 > EXACT_DISTINCT_UP_TO {
@@ -409,14 +412,13 @@ impl ColumnMeasures {
         let mut values: Vec<(u64, String)> = counts
             .iter()
             .map(|(h, &n)| {
-                let text = match texts.get(h).map(String::as_str) {
-                    Some("") => "(empty)".to_owned(),
-                    Some(text) => text.to_owned(),
-                    None => "?".to_owned(),
+                let text = match texts.get(h)?.as_str() {
+                    "" => "(empty)".to_owned(),
+                    text => text.to_owned(),
                 };
-                (n, text)
+                Some((n, text))
             })
-            .collect();
+            .collect::<Option<_>>()?;
         if self.nulls > 0 {
             values.push((self.nulls, "(null)".to_owned()));
         }
@@ -486,7 +488,8 @@ impl SideMeasures {
             .iter()
             .zip(measured)
             .map(|(array, m)| {
-                if array.data_type() == &m.data_type {
+                // Columns measured for nulls only are taken as they are.
+                if array.data_type() == &m.data_type || m.kind == Kind::Other {
                     Ok(Arc::clone(array))
                 } else {
                     cast(array, &m.data_type)
@@ -589,7 +592,12 @@ pub(crate) async fn measure_side(
         source,
     };
     let (group, filter) = group_and_filter(spec, None);
-    let mut select = vec![format!("{group} AS \"__profile_group\"")];
+    // The group's alias, unlike any column's name.
+    let mut alias = "__profile_group".to_owned();
+    while columns.iter().any(|c| c.name_in_table == alias) {
+        alias.push('_');
+    }
+    let mut select = vec![format!("{group} AS {}", quote(&alias))];
     select.extend(columns.iter().map(|c| quote(&c.name_in_table)));
     let sql = format!(
         "SELECT {} FROM {} {filter}",

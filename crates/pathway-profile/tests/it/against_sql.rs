@@ -7,11 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanArray, Date32Array, Decimal128Array, DictionaryArray, Float64Array,
-    Int64Array, ListArray, RecordBatch, StringArray, StringViewArray, UInt64Array,
+    Array, ArrayRef, BooleanArray, Date32Array, Decimal128Array, DictionaryArray, Float32Array,
+    Float64Array, Int64Array, LargeStringArray, ListArray, NullArray, RecordBatch, StringArray,
+    StringViewArray, TimestampMillisecondArray, UInt64Array,
 };
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema};
+use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema, TimeUnit};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 use pathway_profile::{ProfileRow, ProfileSpec, profile_table};
@@ -46,6 +47,10 @@ const COLUMNS: &[(&str, Kind)] = &[
     ("flag", Kind::Bool),
     ("label", Kind::Dict),
     ("tags", Kind::List),
+    ("nothing", Kind::Null),
+    ("ratio", Kind::Float32),
+    ("at", Kind::Timestamp),
+    ("note", Kind::Large),
 ];
 const PERSONAL: &str = "name";
 
@@ -61,6 +66,10 @@ enum Kind {
     Bool,
     Dict,
     List,
+    Null,
+    Float32,
+    Timestamp,
+    Large,
 }
 
 fn schema() -> Arc<Schema> {
@@ -77,6 +86,10 @@ fn schema() -> Arc<Schema> {
             Kind::Bool => DataType::Boolean,
             Kind::Dict => DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
             Kind::List => DataType::List(Arc::new(Field::new_list_field(DataType::Int32, true))),
+            Kind::Null => DataType::Null,
+            Kind::Float32 => DataType::Float32,
+            Kind::Timestamp => DataType::Timestamp(TimeUnit::Millisecond, None),
+            Kind::Large => DataType::LargeUtf8,
         };
         fields.push(Field::new(*name, t, true));
     }
@@ -183,6 +196,23 @@ fn side(random: &mut Random, groups: &[Option<&str>], rows: usize) -> Vec<Record
             Kind::List => Arc::new(ListArray::from_iter_primitive::<Int32Type, _, _>(
                 values.iter().map(|v| v.map(|v| vec![Some(v as i32), None])),
             )),
+            // What pyarrow writes for a column of None only.
+            Kind::Null => Arc::new(NullArray::new(rows)),
+            Kind::Float32 => Arc::new(Float32Array::from(
+                values
+                    .iter()
+                    .map(|v| v.map(|v| (v % 4_000) as f32 * 0.5))
+                    .collect::<Vec<_>>(),
+            )),
+            Kind::Timestamp => Arc::new(TimestampMillisecondArray::from(
+                values
+                    .iter()
+                    .map(|v| v.map(|v| 1_700_000_000_000 + v as i64 * 1_001))
+                    .collect::<Vec<_>>(),
+            )),
+            Kind::Large => Arc::new(LargeStringArray::from(
+                values.iter().map(text).collect::<Vec<_>>(),
+            )),
         };
         columns.push(array);
     }
@@ -245,8 +275,19 @@ async fn texts(ctx: &SessionContext, sql: &str) -> Vec<Vec<Option<String>>> {
 }
 
 /// One side's measures, each its own SQL aggregate, top values for every non-personal column.
-async fn reference(ctx: &SessionContext, table: &str) -> (Measures, Measures) {
-    let g = "COALESCE(CAST(district_id AS VARCHAR), '')";
+async fn reference(ctx: &SessionContext, table: &str, spec: &ProfileSpec) -> (Measures, Measures) {
+    let g = if spec.group_by.is_some() {
+        "COALESCE(CAST(district_id AS VARCHAR), '')"
+    } else {
+        "'*'"
+    };
+    let from = if spec.skip_groups.is_empty() || spec.group_by.is_none() {
+        table.to_owned()
+    } else {
+        let skipped: Vec<String> = spec.skip_groups.iter().map(|g| format!("'{g}'")).collect();
+        format!("{table} WHERE {g} NOT IN ({})", skipped.join(", "))
+    };
+    let table = from.as_str();
     let mut measures = Measures::new();
     let mut tops = Measures::new();
     for row in texts(
@@ -261,7 +302,14 @@ async fn reference(ctx: &SessionContext, table: &str) -> (Measures, Measures) {
             row[1].clone().unwrap(),
         );
     }
-    for (name, kind) in COLUMNS {
+    // Without a group, the district is a column like the others.
+    let district = [("district_id", Kind::Text)];
+    let ungrouped = if spec.group_by.is_none() {
+        &district[..]
+    } else {
+        &[]
+    };
+    for (name, kind) in COLUMNS.iter().chain(ungrouped) {
         let c = if *kind == Kind::Dict {
             format!("CAST({name} AS VARCHAR)")
         } else {
@@ -269,17 +317,18 @@ async fn reference(ctx: &SessionContext, table: &str) -> (Measures, Measures) {
         };
         let personal = *name == PERSONAL;
         let mut select = vec![(format!("COUNT(*) - COUNT({c})"), "nulls")];
-        if *kind != Kind::List {
+        let other = matches!(kind, Kind::List | Kind::Null);
+        if !other {
             select.push((format!("COUNT(DISTINCT {c})"), "distinct"));
         }
-        if !personal {
-            if matches!(kind, Kind::Text | Kind::View | Kind::Dict) {
+        if !personal && !other {
+            if matches!(kind, Kind::Text | Kind::View | Kind::Dict | Kind::Large) {
                 select.push((
                     format!("SUM(CASE WHEN {c} = '' THEN 1 ELSE 0 END)"),
                     "empty",
                 ));
             }
-            if !matches!(kind, Kind::Bool | Kind::List) {
+            if *kind != Kind::Bool {
                 select.push((format!("MIN({c})"), "min"));
                 select.push((format!("MAX({c})"), "max"));
             }
@@ -287,10 +336,15 @@ async fn reference(ctx: &SessionContext, table: &str) -> (Measures, Measures) {
                 Kind::Int | Kind::UInt => {
                     select.push((format!("SUM(CAST({c} AS DECIMAL(38, 0)))"), "sum"));
                 }
-                Kind::Float | Kind::Decimal => select.push((format!("SUM({c})"), "sum")),
+                Kind::Float | Kind::Float32 | Kind::Decimal => {
+                    select.push((format!("SUM({c})"), "sum"));
+                }
                 _ => {}
             }
-            if matches!(kind, Kind::Int | Kind::UInt | Kind::Float | Kind::Decimal) {
+            if matches!(
+                kind,
+                Kind::Int | Kind::UInt | Kind::Float | Kind::Float32 | Kind::Decimal
+            ) {
                 select.push((format!("AVG(CAST({c} AS DOUBLE))"), "mean"));
             }
         }
@@ -307,7 +361,8 @@ async fn reference(ctx: &SessionContext, table: &str) -> (Measures, Measures) {
             for ((_, measure), value) in select.iter().zip(&row[1..]) {
                 let Some(value) = value.clone() else { continue };
                 let numeric = *measure == "mean"
-                    || (*kind == Kind::Float && matches!(*measure, "sum" | "min" | "max"));
+                    || (matches!(kind, Kind::Float | Kind::Float32)
+                        && matches!(*measure, "sum" | "min" | "max"));
                 let value = if numeric { number(&value) } else { value };
                 measures.insert(
                     (group.clone(), (*name).to_owned(), (*measure).to_owned()),
@@ -315,7 +370,7 @@ async fn reference(ctx: &SessionContext, table: &str) -> (Measures, Measures) {
                 );
             }
         }
-        if personal || *kind == Kind::List {
+        if personal || other {
             continue;
         }
         let v = format!("CAST({name} AS VARCHAR)");
@@ -369,16 +424,24 @@ async fn compare(seed: u64) -> Vec<String> {
         let table = mem_table(&mut random, batches);
         ctx.register_table(name, table).unwrap();
     }
+    // Mostly by district, some districts left out; now and then one group of all rows.
+    let grouped = !random.chance(15);
+    let skip_groups = groups
+        .iter()
+        .filter(|_| random.chance(20))
+        .map(|g| g.unwrap_or_default().to_owned())
+        .collect();
     let spec = ProfileSpec {
         table: "t".into(),
-        group_by: Some("district_id".into()),
+        group_by: grouped.then(|| "district_id".into()),
         pii: vec![PERSONAL.into()],
+        skip_groups,
         ..ProfileSpec::default()
     };
     let rows = profile_table(&ctx, ["l", "b"], &spec).await.unwrap();
     let (mut expected, mut tops) = (Vec::new(), Vec::new());
     for table in ["l", "b"] {
-        let (m, t) = reference(&ctx, table).await;
+        let (m, t) = reference(&ctx, table, &spec).await;
         expected.push(m);
         tops.push(t);
     }
@@ -444,6 +507,8 @@ async fn many_values_are_estimated_and_still_listed_beside_few() {
         Field::new("district_id", DataType::Utf8, false),
         Field::new("id", DataType::Int64, false),
         Field::new("status", DataType::Utf8, true),
+        Field::new("up_to", DataType::Int64, false),
+        Field::new("past", DataType::Int64, false),
     ]));
     let side = |status: &dyn Fn(i64) -> String| {
         let batch = RecordBatch::try_new(
@@ -452,6 +517,13 @@ async fn many_values_are_estimated_and_still_listed_beside_few() {
                 Arc::new(StringArray::from(vec!["9"; rows])),
                 Arc::new(Int64Array::from_iter_values(0..rows as i64)),
                 Arc::new(StringArray::from_iter_values((0..rows as i64).map(status))),
+                // Exactly 10,000 values, the last exact count; and one more.
+                Arc::new(Int64Array::from_iter_values(
+                    (0..rows as i64).map(|i| i % 10_000),
+                )),
+                Arc::new(Int64Array::from_iter_values(
+                    (0..rows as i64).map(|i| i % 10_001),
+                )),
             ],
         )
         .unwrap();
@@ -497,6 +569,13 @@ async fn many_values_are_estimated_and_still_listed_beside_few() {
     let (l, b) = find("id", "distinct");
     assert!((estimate(&l) - 12_000.0).abs() < 12_000.0 * 0.02, "{l}");
     assert!((estimate(&b) - 12_000.0).abs() < 12_000.0 * 0.02, "{b}");
+    assert_eq!(
+        find("up_to", "distinct"),
+        ("10000".to_owned(), "10000".to_owned())
+    );
+    let (l, b) = find("past", "distinct");
+    assert!((estimate(&l) - 10_001.0).abs() < 10_001.0 * 0.02, "{l}");
+    assert!((estimate(&b) - 10_001.0).abs() < 10_001.0 * 0.02, "{b}");
     let (l, b) = find("status", "distinct");
     assert_eq!(l, "3");
     assert!((estimate(&b) - 11_997.0).abs() < 11_997.0 * 0.02, "{b}");
