@@ -109,6 +109,7 @@ async fn keyed_diff(
     let footprinted = Footprinted::find(ctx, &plan, spec, fields).await?;
     let mut groups = footprinted.decided_whole();
     let decided_by_footprints = groups.len();
+    let same_rows_by_footprints: Vec<String> = footprinted.decided.keys().cloned().collect();
     let mut row_diff_rows = if spec.triage {
         triage_and_diff(ctx, &plan, spec, &footprinted, &mut groups, &mut sink).await?
     } else {
@@ -155,6 +156,7 @@ async fn keyed_diff(
         groups,
         categories,
         decided_by_footprints,
+        same_rows_by_footprints,
     })
 }
 
@@ -1166,6 +1168,7 @@ async fn multiset_diff(
         groups,
         categories,
         decided_by_footprints: 0,
+        same_rows_by_footprints: Vec::new(),
     })
 }
 

@@ -622,4 +622,9 @@ pub struct TableDiff {
     /// [`GroupFootprints`]). How the answer was reached, not part of it.
     #[serde(skip)]
     pub decided_by_footprints: usize,
+    /// The groups whose footprints show the same rows on both sides, with or without
+    /// duplicated keys (a superset of those counted in `decided_by_footprints`): the column
+    /// profile measures them on one side only.
+    #[serde(skip)]
+    pub same_rows_by_footprints: Vec<String>,
 }

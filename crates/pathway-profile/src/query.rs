@@ -81,8 +81,23 @@ pub async fn profile_table(
     for i in 0..2 {
         columns[i] = columns_of(ctx, tables[i], sides[i], spec, i == 1).await?;
     }
+    // A group whose two sides hold the same rows is measured once, on the legacy side.
+    let same: BTreeSet<&String> = spec
+        .same_rows
+        .iter()
+        .filter(|g| !spec.skip_groups.contains(g))
+        .collect();
+    let beta_spec = ProfileSpec {
+        skip_groups: spec
+            .skip_groups
+            .iter()
+            .chain(same.iter().copied())
+            .cloned()
+            .collect(),
+        ..spec.clone()
+    };
     let mut measured = Vec::with_capacity(2);
-    for i in 0..2 {
+    for (i, spec) in [spec, &beta_spec].into_iter().enumerate() {
         measured.push(measure_side(ctx, tables[i], sides[i], &columns[i], spec).await?);
     }
     let [legacy, beta]: [Finished; 2] = measured.try_into().expect("two sides");
@@ -128,6 +143,12 @@ pub async fn profile_table(
             }
         }
     }
+    let copied: Vec<_> = values[0]
+        .iter()
+        .filter(|((group, _, _), _)| same.contains(group))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    values[1].extend(copied);
     Ok(side_by_side(spec, &columns, &values))
 }
 

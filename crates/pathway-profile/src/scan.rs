@@ -637,12 +637,14 @@ pub(crate) async fn measure_side(
             .map_err(error)?;
         side_measures.merge(partition).map_err(error)?;
     }
+    let groups = side_measures.groups.len();
     let finished = side_measures.finish(columns, &measured).map_err(error)?;
-    // What the read cost (the SQL names columns, never values).
+    // What the read cost (names of tables and counts only, never values).
     tracing::debug!(
         seconds = clock.elapsed().as_secs_f64(),
         table = spec.table,
         side,
+        groups,
         "profile read of {table}"
     );
     Ok(finished)

@@ -113,6 +113,7 @@ pub(super) async fn diff_and_summarize(
         groups: Vec::new(),
         categories: Vec::new(),
         decided_by_footprints: 0,
+        same_rows_by_footprints: Vec::new(),
     });
     let (mut rows, mut columns) = rows_for_table(
         &audit.name,
@@ -148,7 +149,7 @@ pub(super) async fn diff_and_summarize(
             .cloned()
             .chain(carried.reused_names())
             .collect();
-        match profile_table(night, table, skip).await {
+        match profile_table(night, table, skip, diff.same_rows_by_footprints.clone()).await {
             Ok(rows) => profile = rows,
             Err(e) => warnings.push(format!(
                 "table `{}`: no column profile tonight: {e}",
@@ -202,11 +203,13 @@ pub(super) async fn diff_and_summarize(
 }
 
 /// The column profile of `table` in every district but `skip`, read from the outputs
-/// [`diff_table`] registered.
+/// [`diff_table`] registered; the districts in `same_rows` (both sides' footprints agree) are
+/// read on the legacy side only.
 async fn profile_table(
     night: &OpenNight,
     table: &TableSpec,
     skip: Vec<String>,
+    same_rows: Vec<String>,
 ) -> pathway_profile::Result<Vec<pathway_profile::ProfileRow>> {
     let spec = pathway_profile::ProfileSpec {
         table: table.name.clone(),
@@ -215,6 +218,7 @@ async fn profile_table(
         ignore: table.ignore.clone(),
         rename: table.rename.clone(),
         skip_groups: skip,
+        same_rows,
     };
     let names = Side::BOTH.map(|side| format!("{side}_{}", table.name));
     pathway_profile::profile_table(&night.ctx, [&names[0], &names[1]], &spec).await

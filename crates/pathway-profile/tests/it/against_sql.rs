@@ -593,3 +593,59 @@ async fn many_values_are_estimated_and_still_listed_beside_few() {
         ("71994000".to_owned(), "71994000".to_owned())
     );
 }
+
+/// A district whose two sides hold the same rows (`same_rows`, from the footprints) is read on
+/// the legacy side only: the profile is the one both reads give, and beta's measures are
+/// legacy's even where beta's table says otherwise.
+#[tokio::test]
+async fn same_rows_are_measured_once() {
+    for seed in 0..40 {
+        let mut random = Random(seed * 7 + 3);
+        let groups = [Some("101"), Some("7"), None];
+        let batches = side(&mut random, &groups, 200);
+        let ctx = SessionContext::new();
+        ctx.register_table("l", mem_table(&mut random, batches.clone()))
+            .unwrap();
+        ctx.register_table("b", mem_table(&mut random, batches))
+            .unwrap();
+        let other = side(&mut random, &groups, 150);
+        ctx.register_table("other", mem_table(&mut random, other))
+            .unwrap();
+        let spec = ProfileSpec {
+            table: "t".into(),
+            group_by: Some("district_id".into()),
+            pii: vec![PERSONAL.into()],
+            ..ProfileSpec::default()
+        };
+        let read_twice = profile_table(&ctx, ["l", "b"], &spec).await.unwrap();
+        let all = ProfileSpec {
+            same_rows: vec!["101".into(), "7".into(), String::new()],
+            ..spec.clone()
+        };
+        assert_eq!(
+            profile_table(&ctx, ["l", "b"], &all).await.unwrap(),
+            read_twice,
+            "seed {seed}"
+        );
+        // Only district 7 said to be the same: its beta measures are legacy's, the others
+        // are read from `other`.
+        let seven = ProfileSpec {
+            same_rows: vec!["7".into()],
+            ..spec.clone()
+        };
+        let rows = profile_table(&ctx, ["l", "other"], &seven).await.unwrap();
+        let against_other = profile_table(&ctx, ["l", "other"], &spec).await.unwrap();
+        let not_seven = |rows: &[ProfileRow]| -> Vec<ProfileRow> {
+            rows.iter()
+                .filter(|r| r.district_id != "7")
+                .cloned()
+                .collect()
+        };
+        assert_eq!(not_seven(&rows), not_seven(&against_other), "seed {seed}");
+        let legacy_seven = rows.iter().filter(|r| r.district_id == "7");
+        assert!(legacy_seven.clone().count() > 0, "seed {seed}");
+        for row in legacy_seven {
+            assert_eq!(row.beta, row.legacy, "seed {seed} {row:?}");
+        }
+    }
+}

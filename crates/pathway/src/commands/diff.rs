@@ -196,6 +196,8 @@ async fn profile_sides(
         ignore: args.ignore.clone(),
         rename: args.rename.clone(),
         skip_groups: Vec::new(),
+        // `pathway diff` reads no footprints: every group is measured on both sides.
+        same_rows: Vec::new(),
     };
     match pathway_profile::profile_table(ctx, ["legacy", "beta"], &profiled).await {
         Ok(rows) => report.profile = rows,
