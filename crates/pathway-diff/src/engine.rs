@@ -109,7 +109,7 @@ async fn keyed_diff(
     let footprinted = Footprinted::find(ctx, &plan, spec, fields).await?;
     let mut groups = footprinted.decided_whole();
     let decided_by_footprints = groups.len();
-    let same_rows_by_footprints: Vec<String> = footprinted.decided.keys().cloned().collect();
+    let same_by_footprints: Vec<String> = footprinted.decided.keys().cloned().collect();
     let mut row_diff_rows = if spec.triage {
         triage_and_diff(ctx, &plan, spec, &footprinted, &mut groups, &mut sink).await?
     } else {
@@ -148,6 +148,7 @@ async fn keyed_diff(
         entry.columns.sort_by(|a, b| a.column.cmp(&b.column));
         entry.hidden.sort_by(|a, b| a.column.cmp(&b.column));
     }
+    let same_rows = same_rows(&plan, &schema, &groups, same_by_footprints);
     Ok(TableDiff {
         table: spec.table.clone(),
         key: spec.key.clone(),
@@ -156,8 +157,36 @@ async fn keyed_diff(
         groups,
         categories,
         decided_by_footprints,
-        same_rows_by_footprints,
+        same_rows,
     })
+}
+
+/// The groups whose two sides hold the same rows as written (see [`TableDiff::same_rows`]):
+/// `decided` by the footprints, and the groups of the same multiset of rows when that multiset
+/// was compared as written. Under a rule, a cast to text or a column on one side only, equal
+/// as compared is not equal as written.
+fn same_rows(
+    plan: &Plan,
+    schema: &SchemaDiff,
+    groups: &[GroupDiff],
+    decided: Vec<String>,
+) -> Vec<String> {
+    let as_written = !schema.has_one_sided_columns()
+        && plan
+            .key
+            .iter()
+            .chain(&plan.compared)
+            .all(|c| !c.as_text && !c.as_number && c.rules.is_exact());
+    let mut same: std::collections::BTreeSet<String> = decided.into_iter().collect();
+    if as_written {
+        same.extend(
+            groups
+                .iter()
+                .filter(|g| g.multiset_equal && g.legacy_rows > 0)
+                .map(|g| g.group.clone()),
+        );
+    }
+    same.into_iter().collect()
 }
 
 /// What the footprints in the files' footers decided (see `GroupFootprints`), with the rows
@@ -1160,6 +1189,7 @@ async fn multiset_diff(
             entry.row_diff_capped = outcome.capped.contains(&entry.group);
         }
     }
+    let same_rows = same_rows(plan, &schema, &groups, Vec::new());
     Ok(TableDiff {
         table: spec.table.clone(),
         key: Vec::new(),
@@ -1168,7 +1198,7 @@ async fn multiset_diff(
         groups,
         categories,
         decided_by_footprints: 0,
-        same_rows_by_footprints: Vec::new(),
+        same_rows,
     })
 }
 

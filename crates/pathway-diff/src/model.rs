@@ -622,9 +622,11 @@ pub struct TableDiff {
     /// [`GroupFootprints`]). How the answer was reached, not part of it.
     #[serde(skip)]
     pub decided_by_footprints: usize,
-    /// The groups whose footprints show the same rows on both sides, with or without
-    /// duplicated keys (a superset of those counted in `decided_by_footprints`): the column
-    /// profile measures them on one side only.
+    /// The groups whose two sides hold the same rows as written, sorted: those whose footprints
+    /// agree (with or without duplicated keys: a superset of those counted in
+    /// `decided_by_footprints`), and, when every column is compared exactly and as written (the
+    /// same type on both sides, no rule, no column on one side only), those found to hold the
+    /// same multiset of rows. The column profile measures them on one side only.
     #[serde(skip)]
-    pub same_rows_by_footprints: Vec<String>,
+    pub same_rows: Vec<String>,
 }

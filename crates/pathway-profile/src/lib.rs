@@ -70,9 +70,9 @@ pub struct ProfileSpec {
     pub rename: Vec<(String, String)>,
     /// Groups left out (districts carried over, whose profiles are the previous night's).
     pub skip_groups: Vec<String>,
-    /// Groups known to hold the same rows on both sides (their outputs' footprints agree, see
-    /// `pathway_diff::TableDiff::same_rows_by_footprints`): measured on the legacy side only,
-    /// whose measures the beta side then has too.
+    /// Groups known to hold the same rows as written on both sides (see
+    /// `pathway_diff::TableDiff::same_rows`): measured on the legacy side only, whose measures
+    /// the beta side then has too.
     pub same_rows: Vec<String>,
 }
 

@@ -626,3 +626,40 @@ async fn a_paired_example_is_the_first_pair_by_every_compared_column() {
         (1, Some("1"), Some("2"))
     );
 }
+
+/// The districts whose sides hold the same rows as written, which the column profile reads on
+/// one side only: only when every column is compared exactly and as written.
+#[tokio::test]
+async fn the_same_rows_as_written_are_named_only_when_compared_as_written() {
+    let (mut legacy, mut beta) = students();
+    // 103 differs only in case: the same under `ignore_case`, not as written.
+    legacy
+        .rows
+        .push(vec![text("103"), Value::Int(1), text("Gus")]);
+    beta.rows
+        .push(vec![text("103"), Value::Int(1), text("GUS")]);
+    let spec =
+        DiffSpec::new("students", vec!["id".into()]).with_group_by(Some("district_id".into()));
+    // 102 holds the same two rows on both sides (in another order); 101 and 103 differ.
+    let (diff, _dir) = diff_every_path(&legacy, &beta, spec.clone()).await;
+    assert_eq!(diff.same_rows, ["102"]);
+    // Under a rule, 103 matches as compared; nothing is known to be the same as written.
+    let rules = ColumnRules {
+        ignore_case: true,
+        ..ColumnRules::default()
+    };
+    let (diff, _dir) =
+        diff_every_path(&legacy, &beta, spec.clone().with_rules(rules, Vec::new())).await;
+    assert_eq!(figures(&diff, "103").0, Status::FullMatch);
+    assert!(diff.same_rows.is_empty(), "{:?}", diff.same_rows);
+    // Ids of another type on one side are compared as numbers' text: not as written either.
+    let mut wider = beta.clone();
+    wider.columns[1].1 = Ty::Int32;
+    let (diff, _dir) = diff_every_path(&legacy, &wider, spec.clone()).await;
+    assert_eq!(figures(&diff, "102").0, Status::FullMatch);
+    assert!(diff.same_rows.is_empty(), "{:?}", diff.same_rows);
+    // Without a key, the same.
+    let keyless = DiffSpec::new("students", Vec::new()).with_group_by(Some("district_id".into()));
+    let (diff, _dir) = diff_every_path(&legacy, &beta, keyless).await;
+    assert_eq!(diff.same_rows, ["102"]);
+}

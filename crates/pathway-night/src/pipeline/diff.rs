@@ -113,7 +113,7 @@ pub(super) async fn diff_and_summarize(
         groups: Vec::new(),
         categories: Vec::new(),
         decided_by_footprints: 0,
-        same_rows_by_footprints: Vec::new(),
+        same_rows: Vec::new(),
     });
     let (mut rows, mut columns) = rows_for_table(
         &audit.name,
@@ -149,7 +149,7 @@ pub(super) async fn diff_and_summarize(
             .cloned()
             .chain(carried.reused_names())
             .collect();
-        match profile_table(night, table, skip, diff.same_rows_by_footprints.clone()).await {
+        match profile_table(night, table, skip, diff.same_rows.clone()).await {
             Ok(rows) => profile = rows,
             Err(e) => warnings.push(format!(
                 "table `{}`: no column profile tonight: {e}",
@@ -203,7 +203,7 @@ pub(super) async fn diff_and_summarize(
 }
 
 /// The column profile of `table` in every district but `skip`, read from the outputs
-/// [`diff_table`] registered; the districts in `same_rows` (both sides' footprints agree) are
+/// [`diff_table`] registered; the districts in `same_rows` (both sides hold the same rows) are
 /// read on the legacy side only.
 async fn profile_table(
     night: &OpenNight,

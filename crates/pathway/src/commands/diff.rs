@@ -139,7 +139,16 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
 
     if let (Some(out), Some(folder)) = (&out, &out_folder) {
         if !args.no_profile {
-            profile_sides(&ctx, &args, &table, spec.group_by.as_ref(), &mut report).await;
+            let same_rows = diff.same_rows.clone();
+            profile_sides(
+                &ctx,
+                &args,
+                &table,
+                spec.group_by.as_ref(),
+                same_rows,
+                &mut report,
+            )
+            .await;
         }
         report.write_files(out)?;
         folder.publish_all().await?;
@@ -187,6 +196,7 @@ async fn profile_sides(
     args: &DiffArgs,
     table: &str,
     group: Option<&String>,
+    same_rows: Vec<String>,
     report: &mut RunReport,
 ) {
     let profiled = pathway_profile::ProfileSpec {
@@ -196,8 +206,8 @@ async fn profile_sides(
         ignore: args.ignore.clone(),
         rename: args.rename.clone(),
         skip_groups: Vec::new(),
-        // `pathway diff` reads no footprints: every group is measured on both sides.
-        same_rows: Vec::new(),
+        // The districts whose sides hold the same rows as written: read on one side only.
+        same_rows,
     };
     match pathway_profile::profile_table(ctx, ["legacy", "beta"], &profiled).await {
         Ok(rows) => report.profile = rows,
