@@ -503,6 +503,9 @@ pub enum RowKind {
     Extra,
     /// A row under a key duplicated on either side (`duplicate_key`).
     Duplicate,
+    /// A pair equal only under a comparison rule (`equal_by_rule`): not a difference, so
+    /// listed only when asked for by this kind.
+    EqualByRule,
 }
 
 impl RowKind {
@@ -514,6 +517,7 @@ impl RowKind {
             RowKind::Missing => "missing_in_beta",
             RowKind::Extra => "extra_in_beta",
             RowKind::Duplicate => "duplicate_key",
+            RowKind::EqualByRule => "equal_by_rule",
         }
     }
 }

@@ -279,14 +279,20 @@ async fn sample_rows(
     order.extend(key.iter().map(|k| ident(k)));
     order.push("\"side\"".to_owned());
     order.extend(select[key.len() + 3..].iter().cloned());
+    // A pair equal under the rules is kept in the row diff to be counted, but is no difference.
+    let differing = "\"diff\" <> 'equal_by_rule'";
     let sql = format!(
-        "SELECT {} FROM {view} ORDER BY {} LIMIT {}",
+        "SELECT {} FROM {view} WHERE {differing} ORDER BY {} LIMIT {}",
         select.join(", "),
         order.join(", "),
         args.sample
     );
     let batches = ctx.sql(&sql).await?.collect().await?;
-    let total = ctx.table(view).await?.count().await?;
+    let total = ctx
+        .sql(&format!("SELECT * FROM {view} WHERE {differing}"))
+        .await?
+        .count()
+        .await?;
     let shown: usize = batches.iter().map(RecordBatch::num_rows).sum();
     if shown == 0 {
         return Ok(None);

@@ -17,7 +17,7 @@ use datafusion::prelude::SessionContext;
 use pathway_diff::plan::{ident, literal};
 
 use crate::ExitStatus;
-use crate::cli::{Format, ShowArgs};
+use crate::cli::{Format, RowKind, ShowArgs};
 use pathway_night::RunFolder;
 
 /// Print the district's differing rows.
@@ -182,7 +182,8 @@ async fn summary_status(
 }
 
 /// The `WHERE` clause picking the district's rows of the row diff (when it is grouped) that
-/// changed `--column` (when given); empty when nothing is filtered.
+/// changed `--column` (when given), of `--kind` (when given; else every kind but the pairs equal
+/// under the rules).
 fn row_diff_filter(grouped: bool, args: &ShowArgs) -> String {
     let mut filters = Vec::new();
     if grouped {
@@ -194,14 +195,16 @@ fn row_diff_filter(grouped: bool, args: &ShowArgs) -> String {
             literal(&format!(";{c};"))
         ));
     }
-    if let Some(kind) = args.kind {
-        filters.push(format!("\"diff\" = {}", literal(kind.diff())));
+    match args.kind {
+        Some(kind) => filters.push(format!("\"diff\" = {}", literal(kind.diff()))),
+        // A pair equal under the rules is kept in the row diff to be counted, but is no
+        // difference.
+        None => filters.push(format!(
+            "\"diff\" <> {}",
+            literal(RowKind::EqualByRule.diff())
+        )),
     }
-    if filters.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", filters.join(" AND "))
-    }
+    format!(" WHERE {}", filters.join(" AND "))
 }
 
 /// The title line: above the table for people, on stderr for CSV and JSON so that stdout holds

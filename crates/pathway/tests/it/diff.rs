@@ -521,5 +521,21 @@ fn a_few_differing_rows_are_shown_under_the_counts() {
     let stdout = run(&["--sample", "2"]);
     assert!(stdout.contains("2 of 4 differing row(s)"), "{stdout}");
     assert!(!run(&["--sample", "0"]).contains("differing row(s)"));
+    // Bo and BO are equal ignoring case: that pair is no difference, and is not shown, nor is
+    // `name`, which then differs nowhere.
+    let stdout = run(&["--ignore-case"]);
+    assert!(stdout.contains("3 of 3 differing row(s)"), "{stdout}");
+    assert_eq!(
+        cells(&stdout),
+        [
+            "side | diff | id | grade",
+            "legacy | changed | 1 | 07 *",
+            "beta | 1 | 7 *",
+            "legacy | extra_in_beta | 4 | —",
+            "beta | 4 | 10",
+            "legacy | missing_in_beta | 3 | 09",
+            "beta | 3 | —",
+        ]
+    );
     assert!(!run(&["--format", "csv"]).contains("differing row(s)"));
 }

@@ -98,6 +98,41 @@ fn rules_in_the_audit_hide_and_count_differences() {
             ),
         ]
     );
+
+    // `pathway show` lists differences: the pairs equal under the rules only when asked for.
+    let show = |district: &str, extra: &[&str]| {
+        let mut args = vec![
+            "show",
+            "--out",
+            "runs",
+            "--table",
+            "students",
+            "--district",
+            district,
+        ];
+        args.extend(extra);
+        let output = crate::common::pathway_in(tmp.path(), &args);
+        assert_exit(&output, 0);
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let title = |text: &str| text.lines().next().unwrap_or_default().to_owned();
+    assert_eq!(
+        title(&show("101", &[])),
+        "students · district 101 · FULL MATCH · 0 differing row(s), showing 0"
+    );
+    let by_rule = show("101", &["--kind", "equal-by-rule"]);
+    assert_eq!(
+        title(&by_rule),
+        "students · district 101 · FULL MATCH · 4 differing row(s) of kind equal_by_rule, showing 4"
+    );
+    for student in ["1001", "1003", "1004", "1010"] {
+        assert!(by_rule.contains(student), "{by_rule}");
+    }
+    // 103: its 3 rows under the duplicated key; the 2 names equal after trim are not listed.
+    assert_eq!(
+        title(&show("103", &[])),
+        "students · district 103 · MISMATCH · 3 differing row(s), showing 3"
+    );
 }
 
 #[test]
