@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, UInt32Array};
 use arrow::compute::{cast, sort_to_indices, take_record_batch};
 use arrow::datatypes::{DataType, Float64Type, Int64Type, UInt64Type, i256};
 use cardinality_estimator::CardinalityEstimator;
@@ -222,19 +222,37 @@ impl ColumnMeasures {
         let Some(counts) = &mut self.counts else {
             return Ok(());
         };
+        // The rows where a value first appears, while its text may still be kept: their texts
+        // are taken in one cast after the loop, not one cast per value.
+        let mut first: Vec<u32> = Vec::new();
+        let mut listing = self.texts.is_some();
         for (i, &h) in hashes.iter().enumerate() {
             if !valid(i) {
                 continue;
             }
             let count = counts.entry(h).or_insert(0);
             *count += 1;
-            if *count > 1 || self.texts.is_none() {
-                continue;
+            if *count == 1 && listing {
+                if counts.len() as u64 > LOW_CARDINALITY {
+                    listing = false;
+                    first.clear();
+                } else {
+                    first.push(i as u32);
+                }
             }
+        }
+        if !listing {
+            self.texts = None;
+        } else if !first.is_empty() {
+            let picked = arrow::compute::take(values, &UInt32Array::from(first.clone()), None)?;
+            let text = cast(&picked, &DataType::Utf8)?;
+            let text = text.as_string::<i32>();
             // Texts are kept only while every counted value has one.
-            match (&mut self.texts, value_text(values, i)) {
-                (Some(texts), Some(text)) if counts.len() as u64 <= LOW_CARDINALITY => {
-                    texts.insert(h, text);
+            match &mut self.texts {
+                Some(texts) if text.null_count() == 0 => {
+                    for (j, &i) in first.iter().enumerate() {
+                        texts.insert(hashes[i as usize], text.value(j).to_owned());
+                    }
                 }
                 _ => self.texts = None,
             }
