@@ -626,7 +626,9 @@ pub struct TableDiff {
     /// agree (with or without duplicated keys: a superset of those counted in
     /// `decided_by_footprints`), and, when every column is compared exactly and as written (the
     /// same type on both sides, no rule, no column on one side only), those found to hold the
-    /// same multiset of rows. The column profile measures them on one side only.
+    /// same multiset of rows. Floats count as the diff compares them, `-0.0` as `0.0` and every
+    /// NaN as one (so do the footprints): such a district is a FULL MATCH, and its profile
+    /// shows no difference there either. The column profile measures them on one side only.
     #[serde(skip)]
     pub same_rows: Vec<String>,
 }
