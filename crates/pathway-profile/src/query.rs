@@ -11,6 +11,9 @@ use crate::measure::{Measure, delta};
 use crate::scan::{Finished, measure_side};
 use crate::{Error, LOW_CARDINALITY, ProfileRow, ProfileSpec, Result, TOP_VALUES};
 
+/// Up to this many districts whose sides hold the same rows are left out of beta's read by name.
+const LISTED_SKIPS: usize = 256;
+
 /// What can be measured of a column, from its Arrow type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -87,18 +90,31 @@ pub async fn profile_table(
         .iter()
         .filter(|g| !spec.skip_groups.contains(g))
         .collect();
-    let beta_spec = ProfileSpec {
-        skip_groups: spec
-            .skip_groups
-            .iter()
-            .chain(same.iter().copied())
-            .cloned()
-            .collect(),
-        ..spec.clone()
+    // A few are left out of beta's read by name; past that, a list of names costs more than
+    // the rows it saves (2,000 districts, 610 of them the same: 1.82 s against legacy's 1.35 s),
+    // and they are read but passed over.
+    let (beta_spec, passed_over) = if same.len() <= LISTED_SKIPS {
+        let spec = ProfileSpec {
+            skip_groups: spec
+                .skip_groups
+                .iter()
+                .chain(same.iter().copied())
+                .cloned()
+                .collect(),
+            ..spec.clone()
+        };
+        (spec, BTreeSet::new())
+    } else {
+        (spec.clone(), same.iter().map(|g| (*g).clone()).collect())
     };
     let mut measured = Vec::with_capacity(2);
-    for (i, spec) in [spec, &beta_spec].into_iter().enumerate() {
-        measured.push(measure_side(ctx, tables[i], sides[i], &columns[i], spec).await?);
+    let none = BTreeSet::new();
+    for (i, (spec, passed_over)) in [(spec, &none), (&beta_spec, &passed_over)]
+        .into_iter()
+        .enumerate()
+    {
+        let side = measure_side(ctx, tables[i], sides[i], &columns[i], spec, passed_over).await?;
+        measured.push(side);
     }
     let [legacy, beta]: [Finished; 2] = measured.try_into().expect("two sides");
     let mut values = [legacy.values, beta.values];

@@ -10,7 +10,7 @@
 //! then in a `HyperLogLog` sketch), and the counts of a column with few values give its top
 //! values. Min and max are DataFusion's own accumulators, so they order values as SQL does.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
@@ -473,6 +473,8 @@ struct GroupMeasures {
 #[derive(Debug, Default)]
 pub(crate) struct SideMeasures {
     groups: BTreeMap<String, GroupMeasures>,
+    /// Groups read but not measured.
+    passed_over: Arc<BTreeSet<String>>,
 }
 
 /// The measures of one side, by group: (group, column, measure) → text, and the top values
@@ -521,6 +523,9 @@ impl SideMeasures {
             } else {
                 groups.value(start)
             };
+            if self.passed_over.contains(group) {
+                continue;
+            }
             if !self.groups.contains_key(group) {
                 let columns = measured
                     .iter()
@@ -596,13 +601,15 @@ fn runs(groups: &arrow::array::StringArray) -> Vec<(usize, usize)> {
     runs
 }
 
-/// Read `table` (one side) once and measure `columns` in every group.
+/// Read `table` (one side) once and measure `columns` in every group but those `spec` skips
+/// (left out of the read) and those `passed_over` (read, not measured).
 pub(crate) async fn measure_side(
     ctx: &SessionContext,
     table: &str,
     side: &'static str,
     columns: &[Column],
     spec: &ProfileSpec,
+    passed_over: &BTreeSet<String>,
 ) -> Result<Finished> {
     let error = |source| Error::Query {
         table: spec.table.clone(),
@@ -642,9 +649,16 @@ pub(crate) async fn measure_side(
             .collect(),
     );
     let streams = frame.execute_stream_partitioned().await.map_err(error)?;
+    let passed_over = Arc::new(passed_over.clone());
     let tasks: Vec<SpawnedTask<DfResult<SideMeasures>>> = streams
         .into_iter()
-        .map(|stream| SpawnedTask::spawn(measure_partition(stream, Arc::clone(&measured))))
+        .map(|stream| {
+            let side = SideMeasures {
+                groups: BTreeMap::new(),
+                passed_over: Arc::clone(&passed_over),
+            };
+            SpawnedTask::spawn(measure_partition(stream, side, Arc::clone(&measured)))
+        })
         .collect();
     let mut side_measures = SideMeasures::default();
     for task in tasks {
@@ -670,9 +684,9 @@ pub(crate) async fn measure_side(
 
 async fn measure_partition(
     mut stream: SendableRecordBatchStream,
+    mut side: SideMeasures,
     measured: Arc<Vec<Measured>>,
 ) -> DfResult<SideMeasures> {
-    let mut side = SideMeasures::default();
     while let Some(batch) = stream.next().await {
         side.add_batch(&batch?, &measured)?;
     }

@@ -649,3 +649,77 @@ async fn same_rows_are_measured_once() {
         }
     }
 }
+
+/// Past 256 districts of the same rows, beta's read passes them over instead of naming them in
+/// its SQL: the profile is still the one both reads give.
+#[tokio::test]
+async fn many_same_districts_are_passed_over_not_listed() {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("district_id", DataType::Utf8, false),
+        Field::new("id", DataType::Int64, false),
+        Field::new("grade", DataType::Utf8, true),
+    ]));
+    let rows = 900_i64;
+    let table = |bump: i64| {
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from_iter_values(
+                    (0..rows).map(|i| format!("d{}", i % 300)),
+                )),
+                Arc::new(Int64Array::from_iter_values(0..rows)),
+                // Beta's grades move by one (`bump`) in every district: only d7 is read as beta
+                // holds it, the others are said to be the same and take legacy's measures.
+                Arc::new(StringArray::from_iter_values((0..rows).map(|i| {
+                    let grade = (i % 4) + bump;
+                    format!("{grade:02}")
+                }))),
+            ],
+        )
+        .unwrap();
+        Arc::new(MemTable::try_new(schema.clone(), vec![vec![batch]]).unwrap())
+    };
+    let ctx = SessionContext::new();
+    ctx.register_table("l", table(0)).unwrap();
+    ctx.register_table("b", table(1)).unwrap();
+    let spec = ProfileSpec {
+        table: "t".into(),
+        group_by: Some("district_id".into()),
+        ..ProfileSpec::default()
+    };
+    let same = ProfileSpec {
+        same_rows: (0..300)
+            .filter(|d| *d != 7)
+            .map(|d| format!("d{d}"))
+            .collect(),
+        ..spec.clone()
+    };
+    let once = profile_table(&ctx, ["l", "b"], &same).await.unwrap();
+    let max = |rows: &[ProfileRow], district: &str| {
+        rows.iter()
+            .find(|r| r.district_id == district && r.column == "grade" && r.measure == "max")
+            .map(|r| (r.legacy.clone(), r.beta.clone()))
+    };
+    for d in 0..300 {
+        let district = format!("d{d}");
+        // A district's rows all have grade d % 4 (300 is a multiple of 4); d7's is 3, and 4
+        // in beta.
+        let legacy = format!("{:02}", d % 4);
+        let beta = if d == 7 {
+            "04".to_owned()
+        } else {
+            legacy.clone()
+        };
+        assert_eq!(
+            max(&once, &district),
+            Some((Some(legacy), Some(beta))),
+            "{district}"
+        );
+    }
+    // Every line of a passed-over district is legacy's on both sides.
+    assert!(
+        once.iter()
+            .filter(|r| r.district_id != "d7")
+            .all(|r| r.beta == r.legacy)
+    );
+}
