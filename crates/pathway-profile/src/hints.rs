@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use datafusion::prelude::SessionContext;
 use serde::{Deserialize, Serialize};
 
+use crate::measure::value_label;
 use crate::query::{literal, quote, run};
 use crate::{LOW_CARDINALITY, ProfileSpec, Result};
 
@@ -85,14 +86,6 @@ type AffectedValues = BTreeMap<(String, String, String, String, String), u64>;
 
 /// (side, district, hint column, value) → rows; (side, district, "", "") → the district's rows.
 type DistrictValues = BTreeMap<(usize, String, String, String), u64>;
-
-fn value_text(value: Option<String>) -> String {
-    match value {
-        None => "(null)".to_owned(),
-        Some(v) if v.is_empty() => "(empty)".to_owned(),
-        Some(v) => v,
-    }
-}
 
 /// The group expression of a night's tables and the filter on it.
 struct Grouping<'a> {
@@ -292,7 +285,7 @@ async fn affected_values(
             row[1].clone().unwrap_or_default(),
             row[2].clone().unwrap_or_default(),
             row[3].clone().unwrap_or_default(),
-            value_text(row[4].clone()),
+            value_label(row[4].clone()),
         );
         affected.insert(key, n);
     }
@@ -335,7 +328,7 @@ async fn district_values(
             let value = if column.is_empty() {
                 String::new()
             } else {
-                value_text(row[2].clone())
+                value_label(row[2].clone())
             };
             values.insert((at, row[0].clone().unwrap_or_default(), column, value), n);
         }

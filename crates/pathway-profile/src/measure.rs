@@ -64,6 +64,27 @@ impl Measure {
     }
 }
 
+/// A value as profiles and hints write it: null as `(null)`, the empty string as `(empty)`.
+pub(crate) fn value_label(value: Option<String>) -> String {
+    match value {
+        None => "(null)".to_owned(),
+        Some(v) if v.is_empty() => "(empty)".to_owned(),
+        Some(v) => v,
+    }
+}
+
+/// The `top` measure of (count, label) pairs: the [`crate::TOP_VALUES`] most frequent,
+/// `label=count` joined by `;`, most frequent first, then by label.
+pub(crate) fn top_text(mut values: Vec<(u64, String)>) -> String {
+    values.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let listed: Vec<String> = values
+        .iter()
+        .take(crate::TOP_VALUES)
+        .map(|(n, v)| format!("{v}={n}"))
+        .collect();
+    listed.join(";")
+}
+
 /// A number as the profile writes it: integers without a point, others with at most 6
 /// decimals and no trailing zeros.
 pub(crate) fn number_text(x: f64) -> String {

@@ -7,9 +7,9 @@ use arrow::array::{Array, RecordBatch, StringArray};
 use arrow::datatypes::DataType;
 use datafusion::prelude::SessionContext;
 
-use crate::measure::{Measure, delta};
+use crate::measure::{Measure, delta, top_text, value_label};
 use crate::scan::{Finished, measure_side};
-use crate::{Error, LOW_CARDINALITY, ProfileRow, ProfileSpec, Result, TOP_VALUES};
+use crate::{Error, LOW_CARDINALITY, ProfileRow, ProfileSpec, Result};
 
 /// Up to this many districts whose sides hold the same rows are left out of beta's read by name.
 const LISTED_SKIPS: usize = 256;
@@ -321,23 +321,13 @@ async fn top_values(
     let mut counts: BTreeMap<String, Vec<(u64, String)>> = BTreeMap::new();
     for row in run(ctx, &sql, spec, side).await? {
         let g = row[0].clone().unwrap_or_default();
-        let value = match row[1].clone() {
-            None => "(null)".to_owned(),
-            Some(v) if v.is_empty() => "(empty)".to_owned(),
-            Some(v) => v,
-        };
+        let value = value_label(row[1].clone());
         let n: u64 = row[2].as_deref().and_then(|t| t.parse().ok()).unwrap_or(0);
         counts.entry(g).or_default().push((n, value));
     }
     let mut top = BTreeMap::new();
-    for (g, mut values) in counts {
-        values.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-        let text: Vec<String> = values
-            .iter()
-            .take(TOP_VALUES)
-            .map(|(n, v)| format!("{v}={n}"))
-            .collect();
-        top.insert((g, c), text.join(";"));
+    for (g, values) in counts {
+        top.insert((g, c), top_text(values));
     }
     Ok(top)
 }

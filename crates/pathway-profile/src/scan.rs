@@ -28,9 +28,9 @@ use datafusion::prelude::SessionContext;
 use datafusion::scalar::ScalarValue;
 use futures::StreamExt;
 
-use crate::measure::{Measure, number_text};
+use crate::measure::{Measure, number_text, top_text, value_label};
 use crate::query::{Column, Kind, group_and_filter, quote};
-use crate::{EXACT_DISTINCT_UP_TO, Error, LOW_CARDINALITY, ProfileSpec, Result, TOP_VALUES};
+use crate::{EXACT_DISTINCT_UP_TO, Error, LOW_CARDINALITY, ProfileSpec, Result};
 
 type DfResult<T> = std::result::Result<T, DataFusionError>;
 
@@ -429,24 +429,12 @@ impl ColumnMeasures {
         let (counts, texts) = (self.counts.as_ref()?, self.texts.as_ref()?);
         let mut values: Vec<(u64, String)> = counts
             .iter()
-            .map(|(h, &n)| {
-                let text = match texts.get(h)?.as_str() {
-                    "" => "(empty)".to_owned(),
-                    text => text.to_owned(),
-                };
-                Some((n, text))
-            })
+            .map(|(h, &n)| Some((n, value_label(Some(texts.get(h)?.clone())))))
             .collect::<Option<_>>()?;
         if self.nulls > 0 {
-            values.push((self.nulls, "(null)".to_owned()));
+            values.push((self.nulls, value_label(None)));
         }
-        values.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-        let listed: Vec<String> = values
-            .iter()
-            .take(TOP_VALUES)
-            .map(|(n, v)| format!("{v}={n}"))
-            .collect();
-        Some(listed.join(";"))
+        Some(top_text(values))
     }
 }
 

@@ -139,16 +139,7 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
 
     if let (Some(out), Some(folder)) = (&out, &out_folder) {
         if !args.no_profile {
-            let same_rows = diff.same_rows.clone();
-            profile_sides(
-                &ctx,
-                &args,
-                &table,
-                spec.group_by.as_ref(),
-                same_rows,
-                &mut report,
-            )
-            .await;
+            profile_sides(&ctx, &args, &diff, spec.group_by.as_ref(), &mut report).await;
         }
         report.write_files(out)?;
         folder.publish_all().await?;
@@ -194,20 +185,19 @@ pub async fn diff(args: DiffArgs, scratch: &Scratch) -> anyhow::Result<ExitStatu
 async fn profile_sides(
     ctx: &datafusion::prelude::SessionContext,
     args: &DiffArgs,
-    table: &str,
+    diff: &pathway_diff::TableDiff,
     group: Option<&String>,
-    same_rows: Vec<String>,
     report: &mut RunReport,
 ) {
     let profiled = pathway_profile::ProfileSpec {
-        table: table.to_owned(),
+        table: diff.table.clone(),
         group_by: group.cloned(),
         pii: args.pii.clone(),
         ignore: args.ignore.clone(),
         rename: args.rename.clone(),
         skip_groups: Vec::new(),
         // The districts whose sides hold the same rows as written: read on one side only.
-        same_rows,
+        same_rows: diff.same_rows.clone(),
     };
     match pathway_profile::profile_table(ctx, ["legacy", "beta"], &profiled).await {
         Ok(rows) => report.profile = rows,
